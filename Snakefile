@@ -1,0 +1,19 @@
+# sendflow: learn emotional valence over time from facial video (SENDv1 layout).
+# Run `snakemake --cores N` (or `sendflow --cores N` for dotted --config keys); see README.md.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: os.path.join(workflow.basedir, "config.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/dataset.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

@@ -1,0 +1,38 @@
+# Helpers shared by every rule file: config validation, dataset paths, target lists.
+
+import os
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from sendflow.config import check, load_schema, prepare
+from sendflow.folds import fold_ids
+
+_SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
+_prepared = prepare(config, load_schema(_SCHEMA))
+check(_prepared, load_schema(_SCHEMA))  # names each bad key as a dotted path
+config.clear()
+config.update(_prepared)
+validate(config, _SCHEMA, set_default=True)  # fills in the defaults
+
+SEED = config["seed"]
+USE_DEMO = config["data"]["root"] == "demo"
+DATA_ROOT = config["data"]["demo"]["dir"] if USE_DEMO else config["data"]["root"]
+if not USE_DEMO and not os.path.isdir(DATA_ROOT):
+    raise WorkflowError(f"data.root {DATA_ROOT!r} is not a folder; give a SENDv1 root or 'demo'")
+FOLDS = fold_ids(config["cv"]["mode"], config["cv"]["k"])
+
+
+def package_code(*modules):
+    """Source files of sendflow modules a rule's result depends on (Snakemake does not track
+    imported code, so rules list them as inputs and rerun when they change)."""
+    return [os.path.join(workflow.basedir, "sendflow", m) for m in modules]
+
+
+def dataset_marker():
+    """The demo dataset's completion marker when running on the demo; nothing otherwise."""
+    return [os.path.join(DATA_ROOT, ".sendflow-demo")] if USE_DEMO else []
+
+
+def final_outputs():
+    return ["results/index/clips.parquet", "results/index/folds.parquet"]

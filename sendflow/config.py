@@ -1,0 +1,104 @@
+"""Config handling shared by the Snakefile and the `sendflow` launcher.
+
+Snakemake (>= 8.17) refuses dotted keys such as `--config data.root=/x` on its command line,
+and reads nested `--config data={root: 5}` values as strings. The launcher turns dotted keys
+into nested mappings, and `prepare` coerces strings to the types the schema asks for, so that
+both spellings reach validation with the right types.
+"""
+
+from pathlib import Path
+
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
+
+
+def unflatten(config: dict) -> dict:
+    """Turn `{"data.root": x}` into `{"data": {"root": x}}`, merging with what is there."""
+    result: dict = {}
+    for key, value in config.items():
+        value = unflatten(value) if isinstance(value, dict) else value
+        *parents, leaf = str(key).split(".")
+        node = result
+        for part in parents:
+            node = node.setdefault(part, {})
+        if isinstance(node.get(leaf), dict) and isinstance(value, dict):
+            node[leaf] = _merge(node[leaf], value)
+        else:
+            node[leaf] = value
+    return result
+
+
+def _merge(base: dict, update: dict) -> dict:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(merged.get(key), dict) and isinstance(value, dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _coerce(value, schema: dict):
+    """Parse a command-line string into the scalar type its schema asks for."""
+    types = schema.get("type")
+    types = [types] if isinstance(types, str) else list(types or [])
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        return {k: _coerce(v, props.get(k, {})) for k, v in value.items()}
+    if isinstance(value, list) and "items" in schema:
+        return [_coerce(v, schema["items"]) for v in value]
+    if not isinstance(value, str) or "string" in types:
+        return value
+    if types and set(types) & {"integer", "number", "boolean", "array", "null"}:
+        parsed = yaml.safe_load(value)
+        return parsed if parsed is not None or "null" in types else value
+    return value
+
+
+def load_schema(path=SCHEMA_PATH) -> dict:
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def prepare(config: dict, schema: dict | None = None) -> dict:
+    """Unflatten dotted keys and coerce command-line strings; validation comes after."""
+    return _coerce(unflatten(config), schema or load_schema())
+
+
+def rewrite_cli_config(entries: list[str]) -> list[str]:
+    """`data.root=/x` -> `data={root: "/x"}` so Snakemake's parser accepts it."""
+    rewritten = []
+    for entry in entries:
+        key, sep, value = entry.partition("=")
+        if not sep or "." not in key:
+            rewritten.append(entry)
+            continue
+        nested: object = value
+        for part in reversed(key.split(".")[1:]):
+            nested = {part: nested}
+        flow = yaml.safe_dump(nested, default_flow_style=True, width=10**6).strip()
+        rewritten.append(f"{key.split('.')[0]}={flow}")
+    return rewritten
+
+
+class ConfigError(ValueError):
+    """A config value the schema rejects; the message names every offending key."""
+
+
+def check(config: dict, schema: dict | None = None) -> None:
+    """Raise ConfigError listing each invalid or unknown key as a dotted path."""
+    import jsonschema
+
+    schema = schema or load_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        if error.validator == "additionalProperties":
+            known = sorted(error.schema.get("properties", {}))
+            problems.append(f"{where}: {error.message}; known keys: {', '.join(known)}")
+        else:
+            problems.append(f"{where}: {error.message}")
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))

@@ -1,0 +1,91 @@
+"""Speaker-wise cross-validation folds.
+
+Every fold gives each clip one role: `train` (fit), `select` (model selection / early
+stopping, never the test fold), or `test`. All clips of a speaker share one role in a fold,
+so no person is ever on both sides of a comparison.
+"""
+
+import numpy as np
+import pandas as pd
+
+from .errors import SendDataError
+
+ROLES = ("train", "select", "test")
+COLUMNS = ["fold", "clip_id", "speaker", "split", "role"]
+
+
+def fold_ids(mode: str, k: int) -> list[int]:
+    """The fold numbers a config produces, known before any data is read."""
+    return list(range(k)) if mode == "kfold" else [0]
+
+
+def _balanced_groups(speakers: pd.Series, k: int, rng: np.random.Generator) -> list[list[int]]:
+    """Split speakers into k groups of similar clip counts (shuffled, then greedy by size)."""
+    counts = speakers.value_counts()
+    order = rng.permutation(counts.index.to_numpy())
+    order = sorted(order, key=lambda s: -counts[s])  # stable: ties keep the shuffled order
+    groups: list[list[int]] = [[] for _ in range(k)]
+    sizes = [0] * k
+    for speaker in order:
+        smallest = int(np.argmin(sizes))
+        groups[smallest].append(int(speaker))
+        sizes[smallest] += int(counts[speaker])
+    return groups
+
+
+def _carve_select(train_speakers: list[int], fraction: float, rng) -> tuple[list[int], list[int]]:
+    n_select = max(1, int(round(fraction * len(train_speakers))))
+    shuffled = [int(s) for s in rng.permutation(sorted(train_speakers))]
+    return shuffled[n_select:], shuffled[:n_select]
+
+
+def _rows(fold: int, clips: pd.DataFrame, roles: dict[int, str]) -> pd.DataFrame:
+    part = clips[clips["speaker"].isin(roles)].copy()
+    part["role"] = part["speaker"].map(roles)
+    part["fold"] = fold
+    return part[COLUMNS]
+
+
+def make_folds(index: pd.DataFrame, mode: str, k: int, select_fraction: float, seed: int) -> pd.DataFrame:
+    """One row per (fold, clip) with the clip's role in that fold."""
+    rng = np.random.default_rng(seed)
+    if mode == "official":
+        by_split = {s: sorted(index.loc[index["split"] == s, "speaker"].unique()) for s in ("Train", "Valid", "Test")}
+        empty = [s for s, speakers in by_split.items() if not speakers]
+        if empty:
+            raise SendDataError(None, f"cv.mode official needs clips in every split; none in {empty}")
+        roles = {s: r for split, r in zip(("Train", "Valid", "Test"), ROLES) for s in by_split[split]}
+        folds = _rows(0, index, roles)
+    elif mode == "kfold":
+        pool = index[index["split"].isin(["Train", "Valid"])]
+        n_speakers = pool["speaker"].nunique()
+        if n_speakers < k + 2:
+            raise SendDataError(
+                None, f"cv.k={k} needs at least {k + 2} Train+Valid speakers (test, select and "
+                f"train in every fold); the dataset has {n_speakers}",
+            )
+        parts = []
+        for fold, test_speakers in enumerate(_balanced_groups(pool["speaker"], k, rng)):
+            rest = sorted(set(pool["speaker"]) - set(test_speakers))
+            train, select = _carve_select(rest, select_fraction, rng)
+            roles = {**{s: "train" for s in train}, **{s: "select" for s in select},
+                     **{s: "test" for s in test_speakers}}
+            parts.append(_rows(fold, pool, roles))
+        folds = pd.concat(parts, ignore_index=True)
+    else:
+        raise ValueError(f"unknown cv.mode {mode!r}")
+    check_folds(folds)
+    return folds.reset_index(drop=True)
+
+
+def check_folds(folds: pd.DataFrame) -> None:
+    """Fail loudly if any speaker or clip holds two roles within one fold."""
+    for column in ("speaker", "clip_id"):
+        roles_per = folds.groupby(["fold", column])["role"].nunique()
+        leaked = roles_per[roles_per > 1]
+        if not leaked.empty:
+            fold, value = leaked.index[0]
+            raise AssertionError(f"fold {fold}: {column} {value} holds more than one role")
+    missing = [r for r in ROLES for f, g in folds.groupby("fold") if r not in set(g["role"])]
+    if missing:
+        raise AssertionError(f"a fold lacks role(s) {sorted(set(missing))}")

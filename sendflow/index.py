@@ -1,0 +1,125 @@
+"""Build the clip index of a SENDv1 root: one row per clip, with every path and a few facts.
+
+Every clip has observer ratings (the standard target); "limited use" clips have no video and
+are listed with `has_video = False` so that video stages skip them and feature sources that
+do not need video can still use them.
+"""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+
+from . import layout
+from .errors import SendDataError
+from .ffmpeg_bin import probe_duration
+from .ratings import read_observer, read_self
+
+log = logging.getLogger(__name__)
+
+RATING_STEP_S = 0.5
+COLUMNS = [
+    "clip_id", "speaker", "clip", "split", "has_video", "video_path", "observer_path",
+    "self_path", "emotient_path", "n_ratings", "duration_s",
+]
+
+
+def _scan_split(root: Path, split: str, dirs: dict[str, dict[str, Path]]) -> list[dict]:
+    """Rows for one split: observer ratings anchor a clip; the other files are optional."""
+    def files(kind: str, sub: str, pattern):
+        folder = dirs[kind].get(split)
+        return layout.find_files(folder / sub if sub else folder, pattern) if folder else {}
+
+    observers = files("ratings", "observer_EWE", layout.OBSERVER_NAME)
+    selves = files("ratings", "target", layout.SELF_NAME)
+    videos = files("videos", "", layout.VIDEO_NAME)
+    emotients = files("features", "emotient", layout.EMOTIENT_NAME)
+
+    orphans = sorted(set(videos) - set(observers))
+    if orphans:
+        video = videos[orphans[0]]
+        raise SendDataError(
+            video,
+            f"video of clip {orphans[0]} has no observer ratings (expected "
+            f"ratings/{split}/observer_EWE/results_{orphans[0]}.csv)"
+            + (f"; {len(orphans) - 1} more such videos" if len(orphans) > 1 else ""),
+        )
+    rows = []
+    for cid, observer in observers.items():
+        speaker, clip = (int(x) for x in cid.split("_"))
+        rows.append({
+            "clip_id": cid, "speaker": speaker, "clip": clip, "split": split,
+            "has_video": cid in videos,
+            "video_path": str(videos[cid]) if cid in videos else None,
+            "observer_path": str(observer),
+            "self_path": str(selves[cid]) if cid in selves else None,
+            "emotient_path": str(emotients[cid]) if cid in emotients else None,
+        })
+    return rows
+
+
+def _add_rating_facts(row: dict) -> dict:
+    """Count usable ratings and find the clip's duration (video if present, else ratings)."""
+    ratings = read_observer(row["observer_path"])
+    if row["self_path"]:
+        read_self(row["self_path"])  # fail early, naming the file, if it is unreadable
+    row["n_ratings"] = len(ratings)
+    ratings_span = float(ratings["time"].iloc[-1]) + RATING_STEP_S
+    video_s = probe_duration(row["video_path"]) if row["has_video"] else None
+    if row["has_video"] and video_s is None:
+        log.warning("%s: ffmpeg reports no duration; the frame stage will check it",
+                    row["video_path"])
+    row["duration_s"] = video_s if video_s is not None else ratings_span
+    return row
+
+
+def build_index(root, threads: int = 4) -> pd.DataFrame:
+    """Index every clip under the SENDv1 `root`; raise SendDataError on bad input."""
+    root = Path(root)
+    if not root.exists():
+        raise SendDataError(root, "dataset root does not exist")
+    if not root.is_dir() or not any(root.iterdir()):
+        raise SendDataError(root, "dataset root is empty or not a folder")
+    dirs = {kind: layout.split_dirs(root / kind) for kind in ("ratings", "videos", "features")}
+    if not dirs["ratings"]:
+        raise SendDataError(
+            root, "no ratings/<Train|Valid|Test> folders: not a SENDv1 root"
+        )
+    rows = [row for split in layout.SPLITS for row in _scan_split(root, split, dirs)]
+    if not rows:
+        raise SendDataError(root / "ratings", "no observer rating files (results_<n>_<m>.csv)")
+    seen: dict[str, str] = {}
+    for row in rows:
+        if row["clip_id"] in seen:
+            raise SendDataError(
+                row["observer_path"],
+                f"duplicate clip ID {row['clip_id']} (also {seen[row['clip_id']]})",
+            )
+        seen[row["clip_id"]] = row["observer_path"]
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        rows = list(pool.map(_add_rating_facts, rows))
+    index = pd.DataFrame(rows, columns=COLUMNS)
+    index = index.sort_values(["split", "speaker", "clip"], key=_split_order).reset_index(drop=True)
+    return index.astype({"speaker": "int64", "clip": "int64", "n_ratings": "int64",
+                         "duration_s": "float64", "has_video": "bool"})
+
+
+def _split_order(column: pd.Series) -> pd.Series:
+    return column.map(layout.SPLITS.index) if column.name == "split" else column
+
+
+def describe(index: pd.DataFrame) -> str:
+    """A few lines for the log: clips and speakers per split, and the limited-use clips."""
+    lines = []
+    for split, group in index.groupby("split", sort=False):
+        lines.append(
+            f"{split}: {len(group)} clips, {group['speaker'].nunique()} speakers, "
+            f"{int(group['has_video'].sum())} with video"
+        )
+    limited = index.loc[~index["has_video"], "clip_id"].tolist()
+    lines.append(
+        f"{len(limited)} limited-use clips without video (skipped by video stages): "
+        + (", ".join(limited) if limited else "none")
+    )
+    return "\n".join(lines)

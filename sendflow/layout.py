@@ -1,0 +1,56 @@
+"""The SENDv1 release layout: where each kind of file lives and how it is named.
+
+Split folders are `Train/Valid/Test` in the lab's code and `train/valid/test` in the released
+zips, so they are matched case-insensitively; videos come as `_crop_downsized` or `_downsized`.
+"""
+
+import re
+from pathlib import Path
+
+from .errors import SendDataError
+
+SPLITS = ("Train", "Valid", "Test")
+
+VIDEO_NAME = re.compile(r"^ID(\d+)_vid(\d+)_(?:crop_)?downsized\.mp4$", re.IGNORECASE)
+OBSERVER_NAME = re.compile(r"^results_(\d+)_(\d+)\.csv$", re.IGNORECASE)
+SELF_NAME = re.compile(r"^target_(\d+)_(\d+)_normal\.csv$", re.IGNORECASE)
+EMOTIENT_NAME = re.compile(r"^ID(\d+)_vid(\d+)_(?:crop_)?downsized\.txt$", re.IGNORECASE)
+
+
+def clip_id(speaker: int, clip: int) -> str:
+    return f"{speaker}_{clip}"
+
+
+def split_dirs(parent: Path) -> dict[str, Path]:
+    """Map canonical split names to the folders under `parent`, matched case-insensitively."""
+    found: dict[str, Path] = {}
+    if not parent.is_dir():
+        return found
+    canonical = {s.lower(): s for s in SPLITS}
+    for child in sorted(parent.iterdir()):
+        split = canonical.get(child.name.lower())
+        if split is None or not child.is_dir():
+            continue
+        if split in found:
+            raise SendDataError(child, f"split folder given twice (also {found[split].name})")
+        found[split] = child
+    return found
+
+
+def find_files(folder: Path, pattern: re.Pattern) -> dict[str, Path]:
+    """Clip ID -> file for the files in `folder` whose names match `pattern`.
+
+    Two files for one clip (e.g. both `_crop_downsized` and `_downsized`) are an error.
+    """
+    files: dict[str, Path] = {}
+    if not folder.is_dir():
+        return files
+    for path in sorted(folder.iterdir()):
+        match = pattern.match(path.name)
+        if not match:
+            continue
+        cid = clip_id(int(match.group(1)), int(match.group(2)))
+        if cid in files:
+            raise SendDataError(path, f"duplicate clip ID {cid} (also {files[cid]})")
+        files[cid] = path
+    return files

@@ -1,0 +1,64 @@
+"""Readers for SEND rating files, tolerant of the raggedness of the real release.
+
+Real files can hold blank or non-numeric rows and run a row or two past the video; we keep
+every row whose time and value parse as numbers and let callers align on `time`.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import SendDataError
+
+OBSERVER_VALUE = "evaluatorWeightedEstimate"
+SELF_VALUE = "rating"
+
+
+def _read_numeric_csv(path: Path, required: list[str]) -> pd.DataFrame:
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, skip_blank_lines=True, encoding_errors="strict")
+    except FileNotFoundError:
+        raise SendDataError(path, "file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise SendDataError(path, f"unreadable CSV ({type(err).__name__}: {err})") from None
+    # The self-rating header is "time, rating": strip the stray space from every column name.
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SendDataError(
+            path, f"unreadable CSV: missing column(s) {missing}; found {list(frame.columns)}"
+        )
+    numeric = frame[required].apply(pd.to_numeric, errors="coerce").dropna()
+    if numeric.empty:
+        raise SendDataError(path, "unreadable CSV: no row with numeric values")
+    return numeric.sort_values("time").drop_duplicates("time").reset_index(drop=True)
+
+
+def read_observer(path) -> pd.DataFrame:
+    """Observer ratings: columns `time` (s) and `valence` in [-1, 1] (`ewe / 50 - 1`)."""
+    frame = _read_numeric_csv(path, ["time", OBSERVER_VALUE])
+    return pd.DataFrame({"time": frame["time"], "valence": frame[OBSERVER_VALUE] / 50.0 - 1.0})
+
+
+def read_self(path) -> pd.DataFrame:
+    """Self ratings: columns `time` (s) and `valence` in [-1, 1] (`2 r - 1`)."""
+    frame = _read_numeric_csv(path, ["time", SELF_VALUE])
+    return pd.DataFrame({"time": frame["time"], "valence": 2.0 * frame[SELF_VALUE] - 1.0})
+
+
+def valence_at(ratings: pd.DataFrame, times, max_gap: float = 0.75) -> np.ndarray:
+    """Valence at arbitrary `times`, from the rating nearest in time (NaN beyond `max_gap` s).
+
+    Aligning on time, never on row count, keeps ragged files (missing or extra rows) correct.
+    """
+    rated_t = ratings["time"].to_numpy(float)
+    rated_v = ratings["valence"].to_numpy(float)
+    times = np.asarray(times, dtype=float)
+    right = np.clip(np.searchsorted(rated_t, times), 1, len(rated_t) - 1) if len(rated_t) > 1 else np.zeros(len(times), int)
+    left = np.maximum(right - 1, 0)
+    nearest = np.where(np.abs(rated_t[left] - times) <= np.abs(rated_t[right] - times), left, right)
+    values = rated_v[nearest]
+    values[np.abs(rated_t[nearest] - times) > max_gap] = np.nan
+    return values

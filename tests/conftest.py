@@ -1,0 +1,64 @@
+"""Shared fixtures: real mp4 files made with the real ffmpeg, and SEND-layout trees."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sendflow.ffmpeg_bin import ffmpeg_path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def make_mp4(path: Path, seconds: float, size: str = "64x48", fps: str = "30000/1001") -> Path:
+    """Encode a real H.264 test-pattern clip with the ffmpeg binary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [ffmpeg_path(), "-v", "error", "-y", "-f", "lavfi", "-i",
+         f"testsrc=size={size}:rate={fps}", "-t", str(seconds), "-c:v", "libx264",
+         "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )
+    return path
+
+
+def write_observer(path: Path, n_rows: int, extra_lines: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["time,evaluatorWeightedEstimate,SDofEWE"]
+    lines += [f"{0.5 * i:.1f},{50 + 10 * (i % 5)},{2.5}" for i in range(n_rows)]
+    path.write_text("\n".join(lines) + "\n" + extra_lines)
+    return path
+
+
+def write_self(path: Path, n_rows: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [f"{0.5 * i:.1f}, {0.5 + 0.05 * (i % 3):.2f}" for i in range(n_rows)]
+    path.write_text("time, rating\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def foreign_root(tmp_path):
+    """A SEND-layout tree as the released zips have it, written without sendflow.synth:
+    lower-case split folders, both video name forms, a ragged rating file, a limited-use clip."""
+    root = tmp_path / "SENDv1"
+    make_mp4(root / "videos/train/ID111_vid1_crop_downsized.mp4", 3)
+    make_mp4(root / "videos/train/ID113_vid2_downsized.mp4", 2)
+    make_mp4(root / "videos/valid/ID115_vid1_crop_downsized.mp4", 2)
+    make_mp4(root / "videos/test/ID112_vid1_crop_downsized.mp4", 2)
+    obs = root / "ratings/{}/observer_EWE/results_{}.csv"
+    write_observer(Path(str(obs).format("train", "111_1")), 6)
+    # Ragged: a blank row and a non-numeric row in the middle, two rows past the video's end.
+    ragged = Path(str(obs).format("train", "113_2"))
+    write_observer(ragged, 6)
+    text = ragged.read_text().splitlines()
+    text[3:3] = ["", "1.2,NaN,", "oops,not,numeric"]
+    ragged.write_text("\n".join(text) + "\n")
+    write_observer(Path(str(obs).format("valid", "115_1")), 4)
+    write_observer(Path(str(obs).format("test", "112_1")), 4)
+    write_observer(Path(str(obs).format("train", "114_3")), 5)  # limited use: no video
+    write_self(root / "ratings/train/target/target_111_1_normal.csv", 6)
+    emotient = root / "features/train/emotient/ID111_vid1_crop_downsized.txt"
+    emotient.parent.mkdir(parents=True)
+    emotient.write_text("Frametime,AU1,AU12\n0.0,0.1,0.2\n0.0334,0.1,0.3\n")
+    return root

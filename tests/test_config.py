@@ -1,0 +1,49 @@
+"""Config: dotted keys, type coercion of command-line strings, and errors naming the key."""
+
+import pytest
+import yaml
+
+from sendflow.config import ConfigError, check, load_schema, prepare, rewrite_cli_config
+from conftest import PROJECT
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return load_schema()
+
+
+@pytest.fixture
+def default_config():
+    return yaml.safe_load((PROJECT / "config.yaml").read_text())
+
+
+def test_default_config_is_valid(schema, default_config):
+    check(prepare(default_config, schema), schema)
+
+
+def test_dotted_keys_merge_and_strings_are_coerced(schema, default_config):
+    default_config["data.root"] = "/srv/SENDv1"
+    default_config["cv"] = {**default_config["cv"], "k": "5"}  # as Snakemake's parser gives it
+    prepared = prepare(default_config, schema)
+    assert prepared["data"]["root"] == "/srv/SENDv1"
+    assert prepared["data"]["demo"]["speakers"] == default_config["data"]["demo"]["speakers"]
+    assert prepared["cv"]["k"] == 5
+    check(prepared, schema)
+
+
+@pytest.mark.parametrize("override, named", [
+    ({"cv.mode": "loso"}, r"cv\.mode: 'loso' is not one of"),
+    ({"cv.k": "three"}, r"cv\.k: 'three' is not of type 'integer'"),
+    ({"cv.kk": 3}, r"cv: Additional properties are not allowed \('kk' was unexpected\)"),
+    ({"shoe_size": 44}, r"'shoe_size' was unexpected"),
+    ({"data.demo.limited_fraction": 2}, r"data\.demo\.limited_fraction: 2 is greater than"),
+])
+def test_bad_values_and_unknown_keys_are_named(schema, default_config, override, named):
+    default_config.update(override)
+    with pytest.raises(ConfigError, match=named):
+        check(prepare(default_config, schema), schema)
+
+
+def test_cli_rewrite_makes_nested_yaml():
+    assert rewrite_cli_config(["data.root=/a b", "seed=3"]) == ["data={root: /a b}", "seed=3"]
+    assert rewrite_cli_config(["data.demo.seconds=10"]) == ["data={demo: {seconds: '10'}}"]

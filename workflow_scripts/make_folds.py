@@ -1,0 +1,16 @@
+"""Rule `folds`: speaker-wise folds with train/select/test roles -> results/index/folds.parquet."""
+
+import pandas as pd
+
+from sendflow.atomic import write_parquet
+from sendflow.folds import make_folds
+from sendflow.logs import setup
+
+log = setup(snakemake.log[0])
+cv = snakemake.params.cv
+index = pd.read_parquet(snakemake.input.clips)
+folds = make_folds(index, cv["mode"], cv["k"], cv["select_fraction"], snakemake.params.seed)
+summary = folds.groupby(["fold", "role"])["speaker"].agg(lambda s: sorted(set(s)))
+for (fold, role), speakers in summary.items():
+    log.info("fold %d %-6s %2d speakers: %s", fold, role, len(speakers), speakers)
+write_parquet(folds, snakemake.output.folds)

@@ -45,7 +45,9 @@ def _coerce(value, schema: dict):
     types = [types] if isinstance(types, str) else list(types or [])
     if isinstance(value, dict):
         props = schema.get("properties", {})
-        return {k: _coerce(v, props.get(k, {})) for k, v in value.items()}
+        extra = schema.get("additionalProperties")
+        extra = extra if isinstance(extra, dict) else {}
+        return {k: _coerce(v, props.get(k, extra)) for k, v in value.items()}
     if isinstance(value, list) and "items" in schema:
         return [_coerce(v, schema["items"]) for v in value]
     if not isinstance(value, str) or "string" in types:

@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 
 @functools.lru_cache(maxsize=None)
@@ -22,16 +23,31 @@ def ffmpeg_path() -> str:
 
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
+_VIDEO_SIZE = re.compile(r"Stream #.*?Video:.*?, (\d{2,5})x(\d{2,5})")
 
 
-def probe_duration(path) -> float | None:
-    """Container duration in seconds, read from `ffmpeg -i` (no ffprobe needed); None if unknown."""
+@dataclass(frozen=True)
+class VideoInfo:
+    duration_s: float | None
+    width: int | None
+    height: int | None
+
+
+def probe(path) -> VideoInfo:
+    """Duration and frame size read from `ffmpeg -i` (imageio-ffmpeg ships no ffprobe)."""
     proc = subprocess.run(
         [ffmpeg_path(), "-hide_banner", "-i", str(path)],
         capture_output=True, text=True, errors="replace",
     )
-    match = _DURATION.search(proc.stderr)
-    if not match:
-        return None
-    hours, minutes, seconds = match.groups()
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    duration = _DURATION.search(proc.stderr)
+    size = _VIDEO_SIZE.search(proc.stderr)
+    seconds = None
+    if duration:
+        hours, minutes, secs = duration.groups()
+        seconds = int(hours) * 3600 + int(minutes) * 60 + float(secs)
+    return VideoInfo(seconds, *(int(v) for v in size.groups()) if size else (None, None))
+
+
+def probe_duration(path) -> float | None:
+    """Container duration in seconds; None if ffmpeg cannot tell."""
+    return probe(path).duration_s

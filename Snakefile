@@ -11,6 +11,7 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 include: "rules/common.smk"
 include: "rules/dataset.smk"
+include: "rules/frames.smk"
 
 
 rule all:

@@ -7,6 +7,7 @@ from snakemake.utils import validate
 
 from sendflow.config import check, load_schema, prepare
 from sendflow.folds import fold_ids
+from sendflow.labels import check_scheme
 
 _SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 _prepared = prepare(config, load_schema(_SCHEMA))
@@ -14,6 +15,9 @@ check(_prepared, load_schema(_SCHEMA))  # names each bad key as a dotted path
 config.clear()
 config.update(_prepared)
 validate(config, _SCHEMA, set_default=True)  # fills in the defaults
+
+for _name, _scheme in config["labels"]["schemes"].items():
+    check_scheme(_name, _scheme)
 
 SEED = config["seed"]
 USE_DEMO = config["data"]["root"] == "demo"
@@ -34,5 +38,30 @@ def dataset_marker():
     return [os.path.join(DATA_ROOT, ".sendflow-demo")] if USE_DEMO else []
 
 
+def clip_index():
+    """The clip table; reading it through the checkpoint makes Snakemake re-plan after it."""
+    import pandas as pd
+
+    return pd.read_parquet(checkpoints.index.get().output.clips)
+
+
+def video_clips():
+    """Clip IDs that have a video; limited-use clips are listed in the index log and skipped."""
+    index = clip_index()
+    return index.loc[index["has_video"], "clip_id"].tolist()
+
+
+def frame_files():
+    return expand("results/frames/{clip}.npz", clip=video_clips())
+
+
+def clip_inputs(wildcards):
+    """A clip's video and observer ratings, looked up in the index."""
+    row = clip_index().set_index("clip_id").loc[wildcards.clip]
+    if not row["has_video"]:
+        raise WorkflowError(f"clip {wildcards.clip} is limited use (no video): no frames")
+    return {"video": row["video_path"], "observer": row["observer_path"]}
+
+
 def final_outputs():
-    return ["results/index/clips.parquet", "results/index/folds.parquet"]
+    return ["results/index/folds.parquet", "results/frames/face_detection.tsv"]

@@ -20,7 +20,7 @@ rule demo_dataset:
         "../workflow_scripts/make_demo_dataset.py"
 
 
-rule index:
+checkpoint index:
     input:
         dataset_marker(),
         package_code("index.py", "layout.py", "ratings.py"),

@@ -1,0 +1,97 @@
+"""One clip -> one .npz of face crops on the rating grid, with times, boxes and valence."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_path
+from ..errors import SendDataError
+from ..ratings import read_observer, valence_at
+from .decode import decode_frames
+from .faces import centre_box, crop_square, detect_face, fill_and_smooth
+
+log = logging.getLogger(__name__)
+
+RATING_STEP_S = 0.5
+
+
+def rating_steps(times: np.ndarray) -> np.ndarray:
+    """The 0.5 s rating step each frame time falls in (frames faster than 2 Hz share a step)."""
+    return np.floor(np.asarray(times) / RATING_STEP_S + 1e-3).astype(np.int32)
+
+
+def extract_clip(video, observer, cfg: dict) -> dict:
+    """Decode, detect, crop and label one clip; raise SendDataError naming the video if bad."""
+    video = Path(video)
+    if not video.exists():
+        raise SendDataError(video, "video file not found")
+    if video.stat().st_size == 0:
+        raise SendDataError(video, "video file is empty (0 bytes)")
+    ratings = read_observer(observer)
+    frames_iter, times, info = decode_frames(video, cfg["fps"], cfg["decode_width"])
+    frames = list(frames_iter)
+    if info["returncode"] != 0 or not frames:
+        problem = info["stderr"].strip().splitlines()[-1:] or ["no frames decoded"]
+        raise SendDataError(video, f"ffmpeg could not decode the video: {problem[0]}")
+    times = np.asarray(times[: len(frames)], dtype=np.float64)
+    if len(times) != len(frames):
+        raise SendDataError(video, "ffmpeg reported fewer frame times than frames")
+    covered = times[-1] + 1.0 / cfg["fps"]
+    rated = float(ratings["time"].iloc[-1])
+    if rated - covered > cfg["max_rating_overhang_s"]:
+        raise SendDataError(
+            video, f"video is much shorter than its ratings: frames cover {covered:.1f} s but "
+            f"{observer} runs to {rated:.1f} s (truncated file?)",
+        )
+
+    height, width = frames[0].shape[:2]
+    if cfg["face_crop"]:
+        detections = [detect_face(f, cfg["detect_width"]) for f in frames]
+        detected = np.array([d is not None for d in detections])
+        boxes = fill_and_smooth(detections, cfg["smooth_window"])
+        if boxes is None:
+            log.warning("%s: no face found in any frame; using a centre crop", video.name)
+            boxes = np.tile(centre_box(width, height), (len(frames), 1))
+        margin = cfg["margin"]
+    else:
+        detected = np.zeros(len(frames), dtype=bool)
+        boxes = np.tile(centre_box(width, height), (len(frames), 1))
+        margin = 0.0
+    crops = np.stack([crop_square(f, b, margin, cfg["size"]) for f, b in zip(frames, boxes)])
+    return {
+        "frames": crops,
+        "times": times,
+        "steps": rating_steps(times),
+        # Boxes as (centre x, centre y, side) in pixels of the decoded (scaled) frame.
+        "boxes": boxes.astype(np.float32),
+        "frame_size": np.array([width, height], dtype=np.int32),
+        "detected": detected,
+        "face_rate": np.float32(detected.mean() if cfg["face_crop"] else np.nan),
+        "valence": valence_at(ratings, times).astype(np.float32),
+        "skipped": np.bool_(False),
+        "reason": np.str_(""),
+    }
+
+
+def skipped_clip(reason: str, size: int) -> dict:
+    """What a clip skipped under `on_bad_video: skip` stores: no frames and the reason."""
+    return {
+        "frames": np.zeros((0, size, size, 3), np.uint8), "times": np.zeros(0),
+        "steps": np.zeros(0, np.int32), "boxes": np.zeros((0, 3), np.float32),
+        "frame_size": np.zeros(2, np.int32), "detected": np.zeros(0, bool),
+        "face_rate": np.float32(np.nan), "valence": np.zeros(0, np.float32),
+        "skipped": np.bool_(True), "reason": np.str_(reason),
+    }
+
+
+def write_clip(arrays: dict, path) -> None:
+    """Save atomically, so an interrupted job never leaves a partial .npz behind."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+
+
+def load_clip(path) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}

@@ -1,0 +1,127 @@
+"""Frame stage: decoding on the rating grid, labels aligned on time, bad videos, atomic output."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sendflow.errors import SendDataError
+from sendflow.frames import extract
+from sendflow.frames.extract import extract_clip, load_clip, rating_steps, write_clip
+from sendflow.labels import class_centres, classify
+from sendflow.synth import generate_dataset
+
+from conftest import PROJECT, make_mp4, write_observer
+
+CFG = dict(fps=2, size=32, decode_width=160, detect_width=160, face_crop=True, margin=0.2,
+           smooth_window=3, max_rating_overhang_s=2.0, on_bad_video="error")
+
+
+@pytest.fixture(scope="module")
+def clip_3s(tmp_path_factory):
+    return make_mp4(tmp_path_factory.mktemp("v") / "ID1_vid1_crop_downsized.mp4", 3)
+
+
+def ratings_file(path, rows):
+    path.write_text("time,evaluatorWeightedEstimate,SDofEWE\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_frames_sit_on_the_rating_grid_with_decoder_times(clip_3s, tmp_path):
+    obs = write_observer(tmp_path / "r.csv", 6)
+    arrays = extract_clip(clip_3s, obs, CFG)
+    assert arrays["frames"].shape == (6, 32, 32, 3) and arrays["frames"].dtype == np.uint8
+    np.testing.assert_allclose(arrays["times"], np.arange(6) * 0.5, atol=0.04)
+    assert arrays["steps"].tolist() == [0, 1, 2, 3, 4, 5]
+    fast = extract_clip(clip_3s, obs, {**CFG, "fps": 6})
+    assert len(fast["times"]) == 18
+    assert fast["steps"].tolist() == [s for s in range(6) for _ in range(3)]  # pooled per step
+
+
+def test_valence_is_aligned_on_time_in_a_ragged_file(clip_3s, tmp_path):
+    # Rows out of order, a blank and a junk row, a 2 s hole, and rows past the video's end.
+    obs = ratings_file(tmp_path / "ragged.csv", [
+        "0.5,60,1", "0.0,50,1", "", "x,y,z", "2.5,75,1", "3.0,80,1", "3.5,85,1", "4.0,90,1",
+    ])
+    arrays = extract_clip(clip_3s, obs, CFG)
+    # frame t: 0 -> 0.0 (ewe 50), 0.5 -> 60, 1.0 -> nearest 0.5 (60), 1.5 -> nothing within
+    # 0.75 s (NaN), 2.0 -> nearest 2.5 (75), 2.5 -> 75.
+    expected = [0.0, 0.2, 0.2, np.nan, 0.5, 0.5]
+    np.testing.assert_allclose(arrays["valence"], expected, atol=1e-6)
+    assert classify(arrays["valence"], [-0.15, 0.15]).tolist() == [1, 2, 2, -1, 2, 2]
+
+
+def test_class_thresholds_bin_edges_go_up():
+    edges = [-0.15, 0.15]
+    values = np.array([-1.0, -0.16, -0.15, 0.0, 0.1499, 0.15, 1.0, np.nan])
+    assert classify(values, edges).tolist() == [0, 0, 1, 1, 1, 2, 2, -1]
+    nine = [-0.7, -0.45, -0.25, -0.1, 0.1, 0.25, 0.45, 0.7]
+    assert classify([-0.9, -0.5, -0.05, 0.3, 0.95], nine).tolist() == [0, 1, 4, 6, 8]
+    np.testing.assert_allclose(class_centres(edges), [-0.575, 0.0, 0.575])
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda p: p.write_bytes(b""), "empty"),
+    (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 3]), "could not decode|no video stream"),
+    (lambda p: p.write_bytes(b"\x00" * 64 + b"definitely not an mp4" * 50), "could not decode|no video stream"),
+])
+def test_broken_videos_fail_naming_the_file(clip_3s, tmp_path, damage, problem):
+    video = tmp_path / "ID9_vid9_crop_downsized.mp4"
+    video.write_bytes(clip_3s.read_bytes())
+    damage(video)
+    with pytest.raises(SendDataError, match=rf"ID9_vid9_crop_downsized\.mp4: .*({problem})"):
+        extract_clip(video, write_observer(tmp_path / "r.csv", 6), CFG)
+
+
+def test_video_much_shorter_than_its_ratings(clip_3s, tmp_path):
+    with pytest.raises(SendDataError, match="much shorter than its ratings"):
+        extract_clip(clip_3s, write_observer(tmp_path / "r.csv", 20), CFG)  # 10 s of ratings
+    extract_clip(clip_3s, write_observer(tmp_path / "ok.csv", 9), CFG)  # 1.5 s overhang is fine
+
+
+def test_npz_is_written_atomically(clip_3s, tmp_path, monkeypatch):
+    arrays = extract_clip(clip_3s, write_observer(tmp_path / "r.csv", 6), CFG)
+    target = tmp_path / "out" / "1_1.npz"
+
+    def dies_halfway(handle, **kwargs):
+        handle.write(b"PK partial")
+        raise KeyboardInterrupt  # as if the job were killed mid-write
+
+    monkeypatch.setattr(extract.np, "savez", dies_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        write_clip(arrays, target)
+    assert list(target.parent.iterdir()) == []  # neither the file nor its temporary
+    monkeypatch.undo()
+    write_clip(arrays, target)
+    assert np.array_equal(load_clip(target)["frames"], arrays["frames"])
+
+
+def test_faces_are_found_in_generated_videos(tmp_path):
+    root = tmp_path / "synth"
+    generate_dataset(root, speakers=6, clips_per_speaker=1, seconds=6, seed=5,
+                     limited_fraction=0.0, jobs=2)
+    rates = []
+    for video in sorted(root.glob("videos/*/*.mp4")):
+        n, m = video.name.split("_")[0][2:], video.name.split("_")[1][3:]
+        observer = next(root.glob(f"ratings/*/observer_EWE/results_{n}_{m}.csv"))
+        arrays = extract_clip(video, observer, {**CFG, "size": 48, "decode_width": 320})
+        rates.append(float(arrays["face_rate"]))
+    assert len(rates) == 6 and np.mean(rates) > 0.9 and min(rates) > 0.7, rates
+
+
+def test_skip_mode_in_a_real_run(tmp_path, foreign_root):
+    (foreign_root / "videos/train/ID111_vid1_crop_downsized.mp4").write_bytes(b"")
+    args = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
+            "--directory", str(tmp_path), "results/frames/face_detection.tsv", "--cores", "2",
+            "--config", f"data.root={foreign_root}", "cv.mode=official"]
+    failed = subprocess.run(args, capture_output=True, text=True)
+    assert failed.returncode != 0
+    assert "ID111_vid1_crop_downsized.mp4: video file is empty" in (failed.stdout + failed.stderr)
+    assert not (tmp_path / "results/frames/111_1.npz").exists()
+    skipped = subprocess.run(args + ["frames.on_bad_video=skip"], capture_output=True, text=True)
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    table = pd.read_csv(tmp_path / "results/frames/face_detection.tsv", sep="\t").set_index("clip_id")
+    assert table.loc["111_1", "skipped"] and "empty" in table.loc["111_1", "reason"]
+    assert not table.loc["113_2", "skipped"] and table.loc["113_2", "frames"] == 4

@@ -1,0 +1,21 @@
+"""Rule `frames`: one clip's face crops on the rating grid -> results/frames/{clip}.npz."""
+
+from sendflow.errors import SendDataError
+from sendflow.frames.extract import extract_clip, skipped_clip, write_clip
+from sendflow.logs import setup
+
+log = setup(snakemake.log[0])
+cfg = snakemake.params.frames
+clip = snakemake.wildcards.clip
+try:
+    arrays = extract_clip(snakemake.input.video, snakemake.input.observer, cfg)
+except SendDataError as err:
+    if cfg["on_bad_video"] != "skip":
+        raise
+    log.warning("clip %s skipped (frames.on_bad_video: skip): %s", clip, err)
+    arrays = skipped_clip(str(err), cfg["size"])
+else:
+    log.info("clip %s: %d frames at %g fps, %.1f-%.1f s; face detected in %.0f%% of frames",
+             clip, len(arrays["times"]), cfg["fps"], arrays["times"][0], arrays["times"][-1],
+             100 * arrays["face_rate"])
+write_clip(arrays, snakemake.output.npz)

@@ -1,0 +1,24 @@
+"""Rule `face_report`: per-clip face-detection rates -> results/frames/face_detection.tsv."""
+
+import pandas as pd
+
+from sendflow.atomic import atomic_path
+from sendflow.frames.extract import load_clip
+from sendflow.logs import setup
+
+log = setup(snakemake.log[0])
+rows = []
+for clip, path in zip(snakemake.params.clips, snakemake.input.npz):
+    arrays = load_clip(path)
+    rows.append({"clip_id": clip, "frames": len(arrays["times"]),
+                 "face_rate": float(arrays["face_rate"]), "skipped": bool(arrays["skipped"]),
+                 "reason": str(arrays["reason"])})
+table = pd.DataFrame(rows)
+low = table[table["face_rate"] < snakemake.params.warn_below]
+for row in low.itertuples():
+    log.warning("clip %s: face detected in only %.0f%% of frames", row.clip_id, 100 * row.face_rate)
+log.info("face detected in %.1f%% of frames overall (%d clips, %d skipped)",
+         100 * (table["face_rate"] * table["frames"]).sum() / max(1, table["frames"].sum()),
+         len(table), int(table["skipped"].sum()))
+with atomic_path(snakemake.output.table) as tmp:
+    table.to_csv(tmp, sep="\t", index=False, float_format="%.3f")

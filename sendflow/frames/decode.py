@@ -5,6 +5,7 @@ frames it keeps; `showinfo` reports each output frame's pts_time, which we use a
 instead of assuming index / rate (streams can start late or drop frames).
 """
 
+import queue
 import re
 import subprocess
 import threading
@@ -36,13 +37,13 @@ def decode_frames(path, fps: float, width: int) -> tuple[Iterator[np.ndarray], l
         raise SendDataError(path, "ffmpeg finds no video stream (corrupt or not a video file)")
     out_w, out_h = scaled_size(meta.width, meta.height, width)
     process = (
-        ffmpeg.input(str(path))
+        ffmpeg.input(str(path), threads=1)  # one decoder thread: the job's other core detects faces
         .filter("fps", fps=fps)
         .filter("scale", out_w, out_h, flags="area")
         .filter("showinfo")
         .output("pipe:", format="rawvideo", pix_fmt="rgb24", threads=1)
-        .global_args("-hide_banner", "-nostdin", "-threads", "1")
-        .run_async(cmd=ffmpeg_path(), pipe_stdout=True, pipe_stderr=True)
+        .run_async(cmd=[ffmpeg_path(), "-hide_banner", "-nostdin"], pipe_stdout=True,
+                   pipe_stderr=True)
     )
     times: list[float] = []
     stderr_lines: list[str] = []
@@ -60,13 +61,24 @@ def decode_frames(path, fps: float, width: int) -> tuple[Iterator[np.ndarray], l
     reader = threading.Thread(target=drain_stderr, daemon=True)
     reader.start()
 
+    frame_bytes = out_w * out_h * 3
+    buffered: queue.Queue = queue.Queue(maxsize=32)
+
+    def read_stdout():
+        # A pipe holds less than one frame, so without this reader ffmpeg would wait for the
+        # caller (e.g. face detection) after every frame instead of decoding ahead.
+        while True:
+            buf = process.stdout.read(frame_bytes)
+            if len(buf) < frame_bytes:
+                buffered.put(None)
+                return
+            buffered.put(buf)
+
+    threading.Thread(target=read_stdout, daemon=True).start()
+
     def frames():
-        frame_bytes = out_w * out_h * 3
         try:
-            while True:
-                buf = process.stdout.read(frame_bytes)
-                if len(buf) < frame_bytes:
-                    break
+            while (buf := buffered.get()) is not None:
                 yield np.frombuffer(buf, np.uint8).reshape(out_h, out_w, 3)
         finally:
             process.stdout.close()

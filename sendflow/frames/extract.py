@@ -9,7 +9,7 @@ from ..atomic import atomic_path
 from ..errors import SendDataError
 from ..ratings import read_observer, valence_at
 from .decode import decode_frames
-from .faces import centre_box, crop_square, detect_face, fill_and_smooth
+from .faces import FaceDetector, centre_box, crop_square, fill_and_smooth
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,12 @@ def extract_clip(video, observer, cfg: dict) -> dict:
         raise SendDataError(video, "video file is empty (0 bytes)")
     ratings = read_observer(observer)
     frames_iter, times, info = decode_frames(video, cfg["fps"], cfg["decode_width"])
-    frames = list(frames_iter)
+    # Detect while ffmpeg keeps decoding in its own process: the two overlap.
+    frames, detections, detect = [], [], FaceDetector(cfg["detect_width"])
+    for frame in frames_iter:
+        frames.append(frame)
+        if cfg["face_crop"]:
+            detections.append(detect(frame))
     if info["returncode"] != 0 or not frames:
         problem = info["stderr"].strip().splitlines()[-1:] or ["no frames decoded"]
         raise SendDataError(video, f"ffmpeg could not decode the video: {problem[0]}")
@@ -47,7 +52,6 @@ def extract_clip(video, observer, cfg: dict) -> dict:
 
     height, width = frames[0].shape[:2]
     if cfg["face_crop"]:
-        detections = [detect_face(f, cfg["detect_width"]) for f in frames]
         detected = np.array([d is not None for d in detections])
         boxes = fill_and_smooth(detections, cfg["smooth_window"])
         if boxes is None:

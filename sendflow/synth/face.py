@@ -120,7 +120,7 @@ def draw_face(img, ident: Identity, expression, mouth_open, blink, head):
     ex = ident.eye_spacing * ax
     for s in (-1, 1):
         base = -0.34 - 0.03 * smile
-        pts = np.array([[s * (ex - 0.17), base - 0.07 * frown + 0.02],
+        pts = np.array([[s * (ex - 0.17), base - 0.12 * frown + 0.02],
                         [s * ex, base - 0.03 - 0.02 * frown],
                         [s * (ex + 0.19), base + 0.03 + 0.03 * frown]])
         pen.line(pts, brow, 0.06)
@@ -155,7 +155,7 @@ def draw_face(img, ident: Identity, expression, mouth_open, blink, head):
     # mouth: corners up for smiles, down for frowns; opens while talking
     x = np.linspace(-mw, mw, 21)
     u = (x / mw) ** 2
-    lift = 0.1 * smile - 0.08 * frown
+    lift = 0.22 * smile - 0.2 * frown  # strong enough to read at the 48-64 px crops of the demo
     centre = 0.5 + lift * (1 - u) - lift * 0.5
     env = np.sqrt(np.clip(1 - u, 0, 1))
     gap = 0.16 * mouth_open + 0.04 * smile

@@ -74,14 +74,14 @@ class Valence:
 
 
 class Bursts:
-    """Smooth bumps covering roughly half the time: when the face actually shows the feeling."""
+    """Smooth bumps covering roughly two thirds of the time: when the face shows the feeling."""
 
     def __init__(self, rng, end):
         self.centres, self.widths, self.amps = [], [], []
         t = -4.0
         while t < end + 4:
-            t += rng.uniform(0.5, 3.0)            # quiet gap
-            w = rng.uniform(2.0, 6.0)
+            t += rng.uniform(0.5, 2.0)            # quiet gap
+            w = rng.uniform(3.0, 7.0)
             self.centres.append(t + w / 2)
             self.widths.append(w)
             self.amps.append(rng.uniform(0.7, 1.0))
@@ -109,13 +109,14 @@ class ClipSignals:
     head: np.ndarray         # (n, 4): dx, dy (fraction of frame), roll (deg), scale
     light: np.ndarray        # (n, 2): global gain, left-right gradient
 
-    LEAK = 0.12              # how much valence shows outside bursts
+    LEAK = 0.35              # how much valence shows outside bursts
+    GAIN = 2.0               # a burst shows the mood plainly (a smile, not a twitch)
 
     def shown(self, t):
         """Shown expression at arbitrary times (same formula as the per-frame array)."""
         v = self.valence(t)
         gate = self.LEAK + (1 - self.LEAK) * self.bursts(t)
-        return np.clip(self.expressiveness * v * gate + self.face_bias, -1, 1)
+        return np.clip(self.GAIN * self.expressiveness * v * gate + self.face_bias, -1, 1)
 
 
 def _segments_mask(rng, t, end, on_range, off_range, ramp):

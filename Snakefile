@@ -12,6 +12,8 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 include: "rules/common.smk"
 include: "rules/dataset.smk"
 include: "rules/frames.smk"
+include: "rules/extractor.smk"
+include: "rules/classifier.smk"
 
 
 rule all:

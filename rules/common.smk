@@ -19,6 +19,16 @@ validate(config, _SCHEMA, set_default=True)  # fills in the defaults
 for _name, _scheme in config["labels"]["schemes"].items():
     check_scheme(_name, _scheme)
 
+if config["extractor"]["labels"] not in config["labels"]["schemes"]:
+    raise WorkflowError(
+        f"extractor.labels {config['extractor']['labels']!r} is not one of labels.schemes "
+        f"({', '.join(config['labels']['schemes'])})"
+    )
+
+_unknown_schemes = set(config["classifier"]["labels"]) - set(config["labels"]["schemes"])
+if _unknown_schemes:
+    raise WorkflowError(f"classifier.labels names unknown label schemes: {sorted(_unknown_schemes)}")
+
 SEED = config["seed"]
 USE_DEMO = config["data"]["root"] == "demo"
 DATA_ROOT = config["data"]["demo"]["dir"] if USE_DEMO else config["data"]["root"]
@@ -63,5 +73,45 @@ def clip_inputs(wildcards):
     return {"video": row["video_path"], "observer": row["observer_path"]}
 
 
+def extractor_model(wildcards):
+    """The model a fold's features come from: its own (per_fold) or the shared one."""
+    scope = "shared" if config["extractor"]["scope"] == "shared" else f"fold{wildcards.fold}"
+    return f"results/extractor/{wildcards.extractor}/{scope}/model.pt"
+
+
+CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")
+TORCH_CLASSIFIERS = ("mstcn", "sstcn", "bigru")
+# The modules each classifier's result depends on, so editing one model reruns only its jobs.
+_CLASSIFIER_MODULES = {
+    "mstcn": ["models/mstcn.py"],
+    "sstcn": ["models/mstcn.py", "models/sequence_baselines.py"],
+    "bigru": ["models/mstcn.py", "models/sequence_baselines.py"],
+    "framewise": ["models/sequence_baselines.py"],
+    "mean": ["models/sequence_baselines.py"],
+}
+
+
+def classifier_settings(name):
+    """Only the shared training settings and this classifier's own section reach its jobs,
+    so changing another classifier's setting does not rerun them."""
+    section = config["classifier"]
+    return {**section["training"], **section.get(name, {}), "name": name}
+
+
+def classifier_code(wildcards):
+    modules = ["classifier/train.py", "classifier/data.py", "metrics.py", "labels.py"]
+    return package_code(*modules, *_CLASSIFIER_MODULES[wildcards.classifier])
+
+
 def final_outputs():
-    return ["results/index/folds.parquet", "results/frames/face_detection.tsv"]
+    return [
+        "results/index/folds.parquet",
+        "results/frames/face_detection.tsv",
+        *expand(
+            "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/metrics.json",
+            extractor=config["extractor"]["kinds"],
+            classifier=config["classifier"]["names"],
+            labels=config["classifier"]["labels"],
+            fold=FOLDS,
+        ),
+    ]

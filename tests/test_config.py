@@ -47,3 +47,32 @@ def test_bad_values_and_unknown_keys_are_named(schema, default_config, override,
 def test_cli_rewrite_makes_nested_yaml():
     assert rewrite_cli_config(["data.root=/a b", "seed=3"]) == ["data={root: /a b}", "seed=3"]
     assert rewrite_cli_config(["data.demo.seconds=10"]) == ["data={demo: {seconds: '10'}}"]
+
+
+def _defaults(schema, prefix=()):
+    for key, sub in schema.get("properties", {}).items():
+        if "default" in sub and sub.get("type") != "object":
+            yield prefix + (key,), sub["default"]
+        yield from _defaults(sub, prefix + (key,))
+
+
+def test_schema_defaults_match_config_yaml(schema, default_config):
+    """The schema's defaults fill in keys a user's own config file leaves out; they must say
+    what config.yaml says, or a run would change with the file it was given."""
+    checked = 0
+    for path, default in _defaults(schema):
+        node = default_config
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            assert node == default, f"{'.'.join(path)}: config.yaml {node!r}, schema {default!r}"
+            checked += 1
+    assert checked > 40
+
+
+def test_preset_is_valid(schema, default_config):
+    from snakemake.utils import update_config
+
+    preset = yaml.safe_load((PROJECT / "presets" / "sendv1.yaml").read_text())
+    update_config(default_config, preset)
+    check(prepare(default_config, schema), schema)

@@ -1,0 +1,94 @@
+"""Benchmark: the feature job against a bare forward pass of the same model, and training speed.
+
+In one process, on synthetic frame files (random crops, so only speed is measured):
+  baseline: model.embed() on ready-made tensors, batch after batch, nothing else
+  job:      sendflow.features.cache_features (load .npz, preprocess, embed, pool, write Parquet)
+Prints frames/s of both and the ratio job/bare (bar >= 0.85, goal >= 0.95), then the training
+images/s of one epoch of sendflow.extractor.train.
+Usage: python bench/features.py [--size 48] [--clips 12] [--frames 120] [--batch 128] [--kind resattn]
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from sendflow.extractor.train import load_extractor, resolve_device, train_extractor
+from sendflow.features import cache_features
+from sendflow.frames.extract import write_clip
+from sendflow.models import build_extractor
+
+
+def write_fake_clips(folder: Path, clips: int, frames: int, size: int) -> list[Path]:
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(clips):
+        times = np.arange(frames) * 0.5
+        path = folder / f"{100 + i}_1.npz"
+        write_clip({"frames": rng.integers(0, 255, (frames, size, size, 3), dtype=np.uint8),
+                    "times": times, "steps": np.arange(frames, dtype=np.int32),
+                    "valence": rng.uniform(-1, 1, frames).astype(np.float32),
+                    "boxes": np.zeros((frames, 3), np.float32), "frame_size": np.array([size, size]),
+                    "detected": np.ones(frames, bool), "face_rate": np.float32(1),
+                    "skipped": np.bool_(False), "reason": np.str_("")}, path)
+        paths.append(path)
+    return paths
+
+
+@torch.inference_mode()
+def bare_forward(model, n_frames, size, batch, device) -> float:
+    x = torch.randn(batch, 3, size, size, device=device)
+    amp = device.type == "cuda"
+    start = time.perf_counter()
+    for _ in range(0, n_frames, batch):
+        with torch.autocast(device.type, enabled=amp):
+            model.embed(x).float().cpu()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=48)
+    parser.add_argument("--clips", type=int, default=12)
+    parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--kind", default="resattn")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        paths = write_fake_clips(tmp, args.clips, args.frames, args.size)
+        model = build_extractor(args.kind, 18, num_classes=3, regression=True)
+        model_path = tmp / "model.pt"
+        torch.save({"config": model.config, "state_dict": model.state_dict(),
+                    "image_size": args.size}, model_path)
+        model = load_extractor(model_path, device)
+        n = args.clips * args.frames
+        bare_forward(model, args.batch, args.size, args.batch, device)  # warm-up
+        bare_s = bare_forward(model, n, args.size, args.batch, device)
+        clips = [(p.stem, 100 + i, p) for i, p in enumerate(paths)]
+        start = time.perf_counter()
+        cache_features(model_path, clips, tmp / "features.parquet", args.batch, str(device))
+        job_s = time.perf_counter() - start
+
+        print(f"{args.kind}-18 at {args.size} px on {device}, batch {args.batch}, {n} frames")
+        print(f"bare forward pass : {n / bare_s:8.1f} frames/s")
+        print(f"feature job       : {n / job_s:8.1f} frames/s")
+        print(f"ratio job/bare    : {bare_s / job_s:8.2f}  (bar >= 0.85, goal >= 0.95)")
+
+        files = {"train": paths[: args.clips // 2], "select": paths[args.clips // 2:]}
+        cfg = dict(kind=args.kind, epochs=1, batch_size=32, device=str(device), regression=True)
+        train_extractor(files, tmp / "train", cfg, [-0.15, 0.15], seed=0)
+        history = pd.read_csv(tmp / "train" / "history.csv")
+        print(f"training          : {history['images_per_s'].iloc[0]:8.1f} images/s "
+              f"(batch 32, augmentation, forward + backward)")
+
+
+if __name__ == "__main__":
+    main()

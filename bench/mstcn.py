@@ -1,0 +1,66 @@
+"""Benchmark: seconds per MS-TCN training epoch with batch 1 (the reference) and the default batch.
+
+Runs both, in this process, on one fold's cached demo features (the fold's train clips, features
+standardised as the classifier stage does), with the config's MS-TCN settings.
+Usage: python bench/mstcn.py [--features results/features/resattn/fold0.parquet]
+                             [--folds results/index/folds.parquet] [--fold 0] [--epochs 3]
+"""
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+
+from sendflow.classifier.data import batch, fold_roles, load_clips, standardise
+from sendflow.config import SCHEMA_PATH
+from sendflow.models.mstcn import MSTCN, mstcn_loss
+
+
+def epoch_seconds(clips, cfg, batch_size, epochs) -> float:
+    torch.manual_seed(0)
+    model = MSTCN(clips[0].x.shape[1], 3, cfg["stages"], cfg["layers"], cfg["channels"], cfg["dropout"])
+    optimiser = torch.optim.Adam(model.parameters(), lr=5e-4)
+    times = []
+    for epoch in range(epochs):
+        order = np.random.default_rng(epoch).permutation(len(clips))
+        start = time.perf_counter()
+        for i in range(0, len(order), batch_size):
+            x, mask, target = batch([clips[j] for j in order[i:i + batch_size]], "classification")
+            loss = mstcn_loss(model(x, mask), target, mask, "classification",
+                              cfg["smooth_weight"], cfg["tau"])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--features", default="results/features/resattn/fold0.parquet")
+    parser.add_argument("--folds", default="results/index/folds.parquet")
+    parser.add_argument("--config", default=str(SCHEMA_PATH.parent.parent / "config.yaml"))
+    parser.add_argument("--fold", type=int, default=0, help="the fold the features belong to")
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+    config = yaml.safe_load(open(args.config))["classifier"]
+    features, folds = pd.read_parquet(args.features), pd.read_parquet(args.folds)
+    roles = fold_roles(folds, args.fold, features)
+    clips = {c: clip for c, clip in load_clips(features, [-0.15, 0.15]).items() if c in roles}
+    train_ids = [c for c in clips if roles[c] == "train"]
+    train = [standardise(clips, train_ids)[c] for c in train_ids]
+    default = config["training"]["batch_size"]
+    one = epoch_seconds(train, config["mstcn"], 1, args.epochs)
+    many = epoch_seconds(train, config["mstcn"], default, args.epochs)
+    steps = sum(len(c.x) for c in train)
+    print(f"MS-TCN {config['mstcn']['stages']}x{config['mstcn']['layers']}, {len(train)} train clips, "
+          f"{steps} steps, D={train[0].x.shape[1]}, best of {args.epochs} epochs, {torch.get_num_threads()} threads")
+    print(f"batch 1          : {one:7.3f} s/epoch")
+    print(f"batch {default:<11d}: {many:7.3f} s/epoch   ({one / many:.2f}x faster)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+# Classifier stage: temporal models and baselines on the cached features, one job per
+# (extractor, classifier, label scheme, fold).
+
+
+rule classifier:
+    input:
+        features="results/features/{extractor}/fold{fold}.parquet",
+        folds="results/index/folds.parquet",
+        code=classifier_code,
+    output:
+        predictions="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/predictions.parquet",
+        metrics="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/metrics.json",
+        history="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/history.csv",
+    wildcard_constraints:
+        extractor="resattn|resnet",
+        classifier="|".join(CLASSIFIERS),
+        fold=r"\d+",
+    params:
+        classifier=lambda wildcards: classifier_settings(wildcards.classifier),
+        scheme=lambda wildcards: config["labels"]["schemes"][wildcards.labels],
+        seed=SEED,
+    threads: config["classifier"]["threads"]
+    resources:
+        mem_mb=config["classifier"]["mem_mb"],
+        runtime=config["classifier"]["runtime"],
+        gpu=lambda wildcards: 1 if wildcards.classifier in TORCH_CLASSIFIERS else 0,
+    log:
+        "results/logs/classifier/{extractor}/{classifier}/{labels}/fold{fold}.log",
+    benchmark:
+        "results/benchmarks/classifier/{extractor}/{classifier}/{labels}/fold{fold}.tsv"
+    script:
+        "../workflow_scripts/train_classifier.py"

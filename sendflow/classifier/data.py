@@ -1,0 +1,85 @@
+"""Cached features -> per-clip arrays, fold roles with leak checks, standardisation, batches."""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..labels import classify
+
+ROLES = ("train", "select", "test")
+
+
+@dataclass
+class Clip:
+    clip_id: str
+    speaker: int
+    step: np.ndarray      # [T] int
+    t: np.ndarray         # [T] float seconds
+    x: np.ndarray         # [T, D] float32
+    valence: np.ndarray   # [T] float32, NaN = unrated
+    label: np.ndarray     # [T] int64, -1 = unrated
+
+
+def fold_roles(folds: pd.DataFrame, fold: int, features: pd.DataFrame | None = None) -> dict[str, str]:
+    """clip_id -> role for one fold; AssertionError if a clip or a speaker holds two roles
+    (speakers are taken from the folds and, when given, from the features too)."""
+    rows = folds[folds["fold"] == fold]
+    if rows.empty:
+        raise ValueError(f"fold {fold} is not in the folds table")
+    bad = set(rows["role"]) - set(ROLES)
+    assert not bad, f"fold {fold}: unknown role(s) {sorted(bad)}"
+    per_clip = rows.groupby("clip_id")["role"].agg(lambda r: sorted(set(r)))
+    for clip, roles in per_clip.items():
+        assert len(roles) == 1, f"fold {fold}: clip {clip} appears in more than one role: {roles}"
+    roles = {str(c): r[0] for c, r in per_clip.items()}
+    pairs = [rows[["speaker", "clip_id"]]]
+    if features is not None:
+        pairs.append(features[["speaker", "clip_id"]].drop_duplicates())
+    pairs = pd.concat(pairs).astype({"clip_id": str})
+    pairs = pairs[pairs["clip_id"].isin(roles)]
+    per_speaker = pairs.assign(role=pairs["clip_id"].map(roles)).groupby("speaker")["role"].unique()
+    for speaker, spk_roles in per_speaker.items():
+        assert len(spk_roles) == 1, f"fold {fold}: speaker {speaker} spans roles {sorted(spk_roles)}"
+    return roles
+
+
+def load_clips(features: pd.DataFrame, edges) -> dict[str, Clip]:
+    """One Clip per clip_id, steps in order."""
+    df = features.astype({"clip_id": str}).sort_values(["clip_id", "step"], kind="stable")
+    x = np.stack(df["feature"].to_numpy()).astype(np.float32)
+    valence = df["valence"].to_numpy(np.float32)
+    label = classify(valence, edges).astype(np.int64)
+    clips, ids = {}, df["clip_id"].to_numpy()
+    bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        part = df.iloc[a:b]
+        clips[ids[a]] = Clip(ids[a], int(part["speaker"].iloc[0]), part["step"].to_numpy(),
+                             part["t"].to_numpy(float), x[a:b], valence[a:b], label[a:b])
+    return clips
+
+
+def standardise(clips: dict[str, Clip], train_ids) -> dict[str, Clip]:
+    """Scale every clip's features by the training clips' mean and standard deviation."""
+    x = np.concatenate([clips[c].x for c in train_ids])
+    mean, std = x.mean(0), x.std(0)
+    std[std < 1e-8] = 1.0
+    return {c: replace(clip, x=(clip.x - mean) / std) for c, clip in clips.items()}
+
+
+def batch(clips: list[Clip], task: str, device="cpu"):
+    """Padded tensors: x [B, D, T], mask [B, 1, T], targets [B, T] (long for classes with -1
+    as padding, float with NaN for regression)."""
+    T, D = max(len(c.x) for c in clips), clips[0].x.shape[1]
+    x = np.zeros((len(clips), D, T), np.float32)
+    mask = np.zeros((len(clips), 1, T), np.float32)
+    if task == "classification":
+        target = np.full((len(clips), T), -1, np.int64)
+    else:
+        target = np.full((len(clips), T), np.nan, np.float32)
+    for i, c in enumerate(clips):
+        n = len(c.x)
+        x[i, :, :n], mask[i, :, :n] = c.x.T, 1
+        target[i, :n] = c.label if task == "classification" else c.valence
+    return tuple(torch.from_numpy(a).to(device) for a in (x, mask, target))

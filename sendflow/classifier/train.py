@@ -1,0 +1,242 @@
+"""Train one model on one fold's cached features, select on the fold's select clips, and
+predict its test clips.
+
+Torch models (mstcn, sstcn, bigru) train with Adam on padded batches, score the select clips
+after every epoch, keep the best epoch's weights (early stopping after `patience` epochs
+without improvement), and write `history.csv` and an atomic `last.pt` checkpoint every epoch.
+A rerun with the same data, fold, seed and config resumes from `last.pt`; each epoch reseeds
+its own random streams, so a resumed run ends with the same weights as an uninterrupted one.
+Raising `epochs` later continues training from the checkpoint.
+"""
+
+import hashlib
+import json
+import logging
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..atomic import atomic_path
+from ..labels import classify
+from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
+from ..models.mstcn import MSTCN, mstcn_loss
+from ..models.sequence_baselines import BiGRU, Framewise, Mean, SingleStageTCN
+from .data import batch, fold_roles, load_clips, standardise
+
+DEFAULTS = {
+    "name": "mstcn", "task": "classification",
+    "stages": 4, "layers": 10, "channels": 64, "dropout": 0.5,   # mstcn / sstcn
+    "hidden": 64, "rnn_layers": 1,                                # bigru
+    "C": 1.0, "alpha": 1.0,                                       # framewise
+    "epochs": 50, "batch_size": 8, "lr": 5e-4, "weight_decay": 0.0, "patience": 10,
+    "smooth_weight": 0.15, "tau": 4.0, "regression_loss": "mse",
+    "select_metric": "ccc", "device": "auto",
+}
+TORCH_MODELS = ("mstcn", "sstcn", "bigru")
+# Keys that may change between a checkpoint and its resumption.
+RESUMABLE = ("epochs", "device")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2 ** 32)
+    torch.manual_seed(seed)
+
+
+def build_model(cfg: dict, in_dim: int, num_classes: int):
+    name, task = cfg["name"], cfg["task"]
+    if name == "mstcn":
+        return MSTCN(in_dim, num_classes, cfg["stages"], cfg["layers"], cfg["channels"], cfg["dropout"], task)
+    if name == "sstcn":
+        return SingleStageTCN(in_dim, num_classes, cfg["layers"], cfg["channels"], cfg["dropout"], task)
+    if name == "bigru":
+        return BiGRU(in_dim, num_classes, cfg["hidden"], cfg["rnn_layers"], cfg["dropout"], task)
+    if name == "framewise":
+        return Framewise(num_classes, task, C=cfg["C"], alpha=cfg["alpha"])
+    if name == "mean":
+        return Mean(num_classes, task)
+    raise ValueError(f"unknown classifier {name!r}; choose from mstcn, sstcn, bigru, framewise, mean")
+
+
+def _outputs(model, clips, cfg, centres, device):
+    """Per clip: (probabilities [T, C] or None, valence [T]) from the last stage."""
+    if not isinstance(model, torch.nn.Module):
+        results = []
+        for c in clips:
+            out = model.predict(c.x)
+            results.append((out, out @ centres) if cfg["task"] == "classification" else (None, out))
+        return results
+    model.eval()
+    results = []
+    with torch.no_grad():
+        for i in range(0, len(clips), cfg["batch_size"]):
+            part = clips[i:i + cfg["batch_size"]]
+            x, mask, _ = batch(part, cfg["task"], device)
+            last = model(x, mask)[-1].cpu().numpy()  # [B, C, T]
+            for c, out in zip(part, last):
+                out = out[:, :len(c.x)].T
+                if cfg["task"] == "classification":
+                    probs = torch.softmax(torch.from_numpy(out), dim=1).numpy()
+                    results.append((probs, probs @ centres))
+                else:
+                    results.append((None, out[:, 0]))
+    return results
+
+
+def _frame(clips, outputs, edges, num_classes) -> pd.DataFrame:
+    parts = []
+    for c, (probs, values) in zip(clips, outputs):
+        part = pd.DataFrame({
+            "clip_id": c.clip_id, "speaker": c.speaker, "step": c.step, "t": c.t,
+            "valence_true": c.valence, "valence_pred": np.asarray(values, np.float32),
+            "class_true": c.label,
+            "class_pred": probs.argmax(1) if probs is not None else classify(values, edges),
+        })
+        if probs is not None:
+            for k in range(num_classes):
+                part[f"prob_{k}"] = probs[:, k].astype(np.float32)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _select_score(frame: pd.DataFrame, metric: str, num_classes: int) -> float:
+    if metric == "ccc":
+        score = ccc_per_clip_mean(frame)
+    elif metric == "f1":
+        score = class_metrics(frame["class_true"], frame["class_pred"], num_classes)["macro_f1"]
+    else:
+        raise ValueError(f"select_metric must be 'ccc' or 'f1', not {metric!r}")
+    return -np.inf if np.isnan(score) else float(score)
+
+
+def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
+    """What a checkpoint was trained on: config (less RESUMABLE keys), fold, seed, labels, data."""
+    digest = hashlib.sha256()
+    for c in sorted(clips):
+        digest.update(f"{c}:{roles[c]}".encode())
+        digest.update(clips[c].x.tobytes())
+        digest.update(clips[c].valence.tobytes())
+    key = {"cfg": {k: v for k, v in cfg.items() if k not in RESUMABLE}, "fold": fold, "seed": seed,
+           "scheme": scheme_name, "edges": list(map(float, edges)), "data": digest.hexdigest()}
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _save_checkpoint(state: dict, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _write_history(rows, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        pd.DataFrame(rows).to_csv(tmp, index=False)
+
+
+def _train_torch(model, train, select, cfg, seed, centres, edges, num_classes, out_dir, fingerprint, log):
+    device = torch.device("cuda" if cfg["device"] == "auto" and torch.cuda.is_available()
+                          else "cpu" if cfg["device"] == "auto" else cfg["device"])
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0, "best_state": None,
+             "bad_epochs": 0, "stopped": False, "history": []}
+    ckpt = out_dir / "last.pt"
+    if ckpt.exists():
+        saved = torch.load(ckpt, map_location="cpu", weights_only=True)
+        if saved.get("fingerprint") == fingerprint:
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            state = saved["state"]
+            log.info("resuming from %s after epoch %d", ckpt, state["epoch"])
+        else:
+            log.warning("ignoring %s: it was written for other data or another config", ckpt)
+
+    while state["epoch"] < cfg["epochs"] and not state["stopped"]:
+        epoch, started = state["epoch"], time.time()
+        torch.manual_seed(seed * 100_003 + epoch)  # dropout etc.: fixed per epoch, so resumable
+        order = np.random.default_rng([seed, epoch]).permutation(len(train))
+        model.train()
+        losses = []
+        for i in range(0, len(order), cfg["batch_size"]):
+            x, mask, target = batch([train[j] for j in order[i:i + cfg["batch_size"]]], cfg["task"], device)
+            loss = mstcn_loss(model(x, mask), target, mask, cfg["task"], cfg["smooth_weight"],
+                              cfg["tau"], cfg["regression_loss"])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        frame = _frame(select, _outputs(model, select, cfg, centres, device), edges, num_classes)
+        score = _select_score(frame, cfg["select_metric"], num_classes)
+        if state["best_state"] is None or score > state["best_score"]:
+            state.update(best_score=score, best_epoch=epoch + 1, bad_epochs=0,
+                         best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+        else:
+            state["bad_epochs"] += 1
+        state["stopped"] = bool(cfg["patience"]) and state["bad_epochs"] >= cfg["patience"]
+        state["epoch"] = epoch + 1
+        state["history"].append({
+            "epoch": epoch + 1, "train_loss": float(np.mean(losses)),
+            f"select_{cfg['select_metric']}": score, "best_epoch": state["best_epoch"],
+            "seconds": round(time.time() - started, 3)})
+        log.info("epoch %d: loss %.4f, select %s %.4f (best epoch %d)", epoch + 1,
+                 np.mean(losses), cfg["select_metric"], score, state["best_epoch"])
+        _save_checkpoint({"fingerprint": fingerprint, "model": model.state_dict(),
+                          "optimizer": optimizer.state_dict(), "state": state}, ckpt)
+        _write_history(state["history"], out_dir / "history.csv")
+
+    if state["best_state"] is not None:
+        model.load_state_dict(state["best_state"])
+    return device, state
+
+
+def train_and_predict(features_df, folds_df, fold, scheme_name, edges, class_centres, cfg, seed,
+                      out_dir, log=None):
+    """Train `cfg["name"]` on the fold's train clips, select on its select clips, and return
+    (predictions for the test clips, metrics dict). See DEFAULTS for the cfg keys."""
+    log = log or logging.getLogger("sendflow.classifier")
+    unknown = set(cfg) - set(DEFAULTS)
+    if unknown:
+        log.warning("ignoring unknown classifier settings %s", sorted(unknown))
+    cfg = {**DEFAULTS, **cfg}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    edges = sorted(float(e) for e in edges)
+    num_classes = len(edges) + 1
+    centres = np.asarray(class_centres, np.float32)
+    assert len(centres) == num_classes, f"{len(centres)} class centres for {num_classes} classes"
+
+    roles = fold_roles(folds_df, fold, features_df)
+    clips = {c: clip for c, clip in load_clips(features_df, edges).items() if c in roles}
+    by_role = {r: sorted(c for c in clips if roles[c] == r) for r in ("train", "select", "test")}
+    empty = [r for r, ids in by_role.items() if not ids]
+    if empty:
+        raise ValueError(f"fold {fold}: no feature rows for the {empty} clips")
+    missing = sorted(set(roles) - set(clips))
+    if missing:
+        log.warning("fold %d: %d clips have no features (e.g. %s)", fold, len(missing), missing[0])
+    clips = standardise(clips, by_role["train"])
+    train, select, test = ([clips[c] for c in by_role[r]] for r in ("train", "select", "test"))
+
+    seed_everything(seed)
+    model = build_model(cfg, train[0].x.shape[1], num_classes)
+    device, info = "cpu", {"best_epoch": 0, "epoch": 0}
+    if cfg["name"] in TORCH_MODELS:
+        fingerprint = _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles)
+        device, info = _train_torch(model, train, select, cfg, seed, centres, edges, num_classes,
+                                    out_dir, fingerprint, log)
+    else:
+        model.fit([(c.x, c.label if cfg["task"] == "classification" else c.valence) for c in train])
+    select_frame = _frame(select, _outputs(model, select, cfg, centres, device), edges, num_classes)
+    select_score = _select_score(select_frame, cfg["select_metric"], num_classes)
+    if cfg["name"] not in TORCH_MODELS:
+        _write_history([{"epoch": 0, f"select_{cfg['select_metric']}": select_score}], out_dir / "history.csv")
+
+    predictions = _frame(test, _outputs(model, test, cfg, centres, device), edges, num_classes)
+    metrics = evaluate(predictions, num_classes)
+    metrics.update({"fold": fold, "scheme": scheme_name, "classifier": cfg["name"], "task": cfg["task"],
+                    "seed": seed, "select_metric": cfg["select_metric"], "select_score": select_score,
+                    "best_epoch": info["best_epoch"], "epochs_run": info["epoch"],
+                    "n_train_clips": len(train), "n_select_clips": len(select)})
+    return predictions, metrics

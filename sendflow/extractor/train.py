@@ -1,0 +1,269 @@
+"""Train a frame extractor on a fold's `train` clips, selecting the epoch on its `select` clips.
+
+The `test` role is never read here. Every finished epoch leaves a resumable `last.pt`
+(weights, optimiser, scheduler, all RNG states, history), so a killed run picks up where it
+stopped and, on CPU with the same seed, ends with bit-identical weights.
+"""
+
+import hashlib
+import json
+import logging
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from sendflow.atomic import atomic_path
+from sendflow.metrics import ccc, class_metrics
+from sendflow.models import build_extractor
+
+from . import data
+
+DEFAULTS = dict(
+    kind="resattn", depth=18, reduction=16, regression=False, regression_weight=0.5,
+    epochs=10, batch_size=64, lr=1e-3, weight_decay=1e-4, patience=3, balance="sampler",
+    select_metric="f1", device="auto", num_workers=0, weights=None,
+    stop_after_epoch=None,  # testing only: return after this epoch as if the process were killed
+)
+# Keys that may change between a killed run and its resumption without invalidating last.pt.
+RUNTIME_KEYS = ("device", "num_workers", "stop_after_epoch")
+HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "select_loss", "select_acc", "select_f1",
+                   "select_ccc", "seconds", "images_per_s"]
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def checkpoint_hash(path: Path) -> str:
+    """sha256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _save(obj, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def make_loaders(frame_files_by_role: dict, cfg: dict, edges: list[float],
+                 generator: torch.Generator) -> tuple[DataLoader, DataLoader]:
+    """Loaders over the `train` (augmented, sampled from `generator`) and `select` clips only."""
+    cfg = {**DEFAULTS, **cfg}
+    train_files, select_files = list(frame_files_by_role["train"]), list(frame_files_by_role["select"])
+    if set(map(str, train_files)) & set(map(str, select_files)):
+        raise ValueError("a clip is listed as both train and select")
+    train_ds = data.FrameDataset(train_files, edges)
+    select_ds = data.FrameDataset(select_files, edges)
+    if not len(train_ds) or not len(select_ds):
+        raise ValueError(f"no rated frames: {len(train_ds)} train, {len(select_ds)} select")
+    train_ds.transform = data.train_transform(train_ds.frames[0].shape[1])
+    sampler = data.train_sampler(train_ds, cfg["balance"], len(edges) + 1, generator)
+    common = dict(num_workers=cfg["num_workers"], pin_memory=torch.cuda.is_available())
+    train = DataLoader(train_ds, batch_size=cfg["batch_size"], sampler=sampler, generator=generator,
+                       drop_last=len(train_ds) > cfg["batch_size"],  # a batch of 1 breaks BatchNorm
+                       **common)
+    select = DataLoader(select_ds, batch_size=2 * cfg["batch_size"], shuffle=False, **common)
+    return train, select
+
+
+def _loss(out: dict, y, v, criterion, regression_weight: float):
+    loss = criterion(out["logits"].float(), y)
+    if "valence" in out:
+        loss = loss + regression_weight * nn.functional.mse_loss(out["valence"].float(), v)
+    return loss
+
+
+def _train_epoch(model, loader, criterion, optimiser, scaler, device, cfg) -> tuple[float, float, int]:
+    model.train()
+    total, correct, n = 0.0, 0, 0
+    for x, y, v, _ in loader:
+        x, y, v = x.to(device, non_blocking=True), y.to(device), v.to(device).float()
+        with torch.autocast(device.type, enabled=scaler.is_enabled()):
+            out = model(x)
+        loss = _loss(out, y, v, criterion, cfg["regression_weight"])
+        optimiser.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimiser)
+        scaler.update()
+        total += loss.item() * len(y)
+        correct += (out["logits"].argmax(1) == y).sum().item()
+        n += len(y)
+    return total / max(n, 1), correct / max(n, 1), n
+
+
+@torch.no_grad()
+def evaluate(model, loader, criterion, device, cfg, amp: bool = False) -> dict:
+    """Loss, accuracy, macro-F1 and (with a regression head) CCC pooled over every frame of `loader`."""
+    model.eval()
+    total, preds, truth, vpred, vtrue = 0.0, [], [], [], []
+    for x, y, v, _ in loader:
+        x, y, v = x.to(device), y.to(device), v.to(device).float()
+        with torch.autocast(device.type, enabled=amp):
+            out = model(x)
+        total += _loss(out, y, v, criterion, cfg["regression_weight"]).item() * len(y)
+        preds.append(out["logits"].argmax(1).cpu().numpy())
+        truth.append(y.cpu().numpy())
+        if "valence" in out:
+            vpred.append(out["valence"].float().cpu().numpy())
+            vtrue.append(v.cpu().numpy())
+    truth = np.concatenate(truth)
+    scores = class_metrics(truth, np.concatenate(preds), int(out["logits"].shape[1]))
+    return dict(loss=total / len(truth), acc=scores["accuracy"], f1=scores["macro_f1"],
+                ccc=ccc(np.concatenate(vtrue), np.concatenate(vpred)) if vpred else float("nan"))
+
+
+def _rng_state(generator: torch.Generator) -> dict:
+    state = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate(),
+                 sampler=generator.get_state())
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict, generator: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    generator.set_state(state["sampler"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _fingerprint(cfg: dict, edges, seed: int, files_by_role: dict) -> str:
+    """What must match for last.pt to be resumed rather than discarded."""
+    key = dict(cfg={k: v for k, v in cfg.items() if k not in RUNTIME_KEYS}, edges=list(map(float, edges)),
+               seed=seed, files={r: [Path(f).name for f in files_by_role[r]] for r in ("train", "select")})
+    return json.dumps(key, sort_keys=True, default=str)
+
+
+def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, cfg: dict,
+                    edges: list[float], seed: int, log=None) -> dict:
+    """Train on `train`, pick the best epoch on `select`; write model.pt and summary.json.
+
+    Returns the summary dict, or `{"interrupted": True, ...}` when `cfg["stop_after_epoch"]`
+    (testing only) ended the run early as if it had been killed.
+    """
+    log = log or logging.getLogger(__name__)
+    cfg = {**DEFAULTS, **cfg}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if "test" in frame_files_by_role:
+        log.info("ignoring %d test clips: training never reads them", len(frame_files_by_role["test"]))
+    device = resolve_device(cfg["device"])
+    amp = device.type == "cuda"  # mixed precision only where it pays; CPU stays fp32 and exact
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    num_classes = len(edges) + 1
+    train_loader, select_loader = make_loaders(frame_files_by_role, cfg, edges, generator)
+    train_ds, select_ds = train_loader.dataset, select_loader.dataset
+    train_counts = train_ds.class_counts(num_classes)
+
+    model = build_extractor(cfg["kind"], cfg["depth"], num_classes, cfg["regression"],
+                            cfg["reduction"], cfg["weights"]).to(device)
+    class_weights = torch.tensor(data.inverse_frequency(train_counts), dtype=torch.float32, device=device)
+    criterion = nn.CrossEntropyLoss(weight=class_weights if cfg["balance"] == "loss" else None)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=cfg["epochs"])
+    scaler = torch.amp.GradScaler(device.type, enabled=amp)
+
+    meta = dict(config=model.config, edges=list(map(float, edges)), mean=data.MEAN, std=data.STD,
+                image_size=int(train_ds.frames[0].shape[1]))
+    fingerprint = _fingerprint(cfg, edges, seed, frame_files_by_role)
+    last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
+    state = dict(epoch=0, best_epoch=0, best_score=-np.inf, history=[], finished=False)
+
+    if last_path.exists():
+        ckpt = torch.load(last_path, map_location="cpu", weights_only=False)  # own file; RNG states stay on CPU
+        if ckpt["fingerprint"] != fingerprint:
+            log.warning("%s was written with another config, seed or clip list; starting afresh", last_path)
+        else:
+            model.load_state_dict(ckpt["model"])
+            optimiser.load_state_dict(ckpt["optimiser"])
+            scheduler.load_state_dict(ckpt["scheduler"])
+            scaler.load_state_dict(ckpt["scaler"])
+            _set_rng_state(ckpt["rng"], generator)
+            state = {k: ckpt[k] for k in state}
+            if state["best_epoch"] == state["epoch"]:
+                # A kill between last.pt and best.pt may have left best.pt one improvement behind.
+                _save(dict(meta, state_dict=model.state_dict(), epoch=state["epoch"]), best_path)
+            log.info("resuming after epoch %d (best so far: epoch %d)", state["epoch"], state["best_epoch"])
+
+    log.info("training %s-%d on %s: %d train frames from %d clips (classes %s), %d select frames from %d clips",
+             cfg["kind"], cfg["depth"], device, len(train_ds), len(train_ds.clip_ids), train_counts.tolist(),
+             len(select_ds), len(select_ds.clip_ids))
+    while not state["finished"]:
+        epoch = state["epoch"] + 1
+        start = time.perf_counter()
+        train_loss, train_acc, n = _train_epoch(model, train_loader, criterion, optimiser, scaler, device, cfg)
+        train_seconds = time.perf_counter() - start
+        sel = evaluate(model, select_loader, criterion, device, cfg, amp)
+        scheduler.step()
+        seconds = time.perf_counter() - start
+        state["history"].append(dict(
+            epoch=epoch, train_loss=train_loss, train_acc=train_acc, select_loss=sel["loss"],
+            select_acc=sel["acc"], select_f1=sel["f1"], select_ccc=sel["ccc"], seconds=seconds,
+            images_per_s=n / train_seconds))
+        score = sel[cfg["select_metric"]]
+        improved = score > state["best_score"]
+        if improved:
+            state["best_epoch"], state["best_score"] = epoch, float(score)
+        patience_over = bool(cfg["patience"]) and epoch - state["best_epoch"] >= cfg["patience"]
+        state["epoch"], state["finished"] = epoch, patience_over or epoch >= cfg["epochs"]
+
+        _save(dict(state, model=model.state_dict(), optimiser=optimiser.state_dict(),
+                   scheduler=scheduler.state_dict(), scaler=scaler.state_dict(),
+                   rng=_rng_state(generator), fingerprint=fingerprint), last_path)
+        if improved:
+            _save(dict(meta, state_dict=model.state_dict(), epoch=epoch), best_path)
+        with atomic_path(out_dir / "history.csv") as tmp:
+            pd.DataFrame(state["history"], columns=HISTORY_COLUMNS).to_csv(tmp, index=False)
+        log.info("epoch %d/%d: train loss %.4f acc %.3f | select loss %.4f acc %.3f F1 %.3f CCC %.3f | "
+                 "%.1f s, %.0f img/s%s", epoch, cfg["epochs"], train_loss, train_acc, sel["loss"], sel["acc"],
+                 sel["f1"], sel["ccc"], seconds, n / train_seconds, " *best*" if improved else "")
+        if patience_over:
+            log.info("early stop: no select %s gain for %d epochs", cfg["select_metric"], cfg["patience"])
+        stop_after = cfg["stop_after_epoch"]
+        if stop_after is not None and epoch >= stop_after and not state["finished"]:
+            log.warning("stop_after_epoch=%d: returning as if killed (testing only)", stop_after)
+            return dict(interrupted=True, epoch=epoch)
+
+    best = torch.load(best_path, map_location="cpu", weights_only=True)
+    _save(best, out_dir / "model.pt")
+    row = state["history"][state["best_epoch"] - 1]
+    majority = int(np.argmax(train_counts))
+    summary = dict(
+        best_epoch=state["best_epoch"], epochs_run=state["epoch"], select_metric=cfg["select_metric"],
+        select={k: row[f"select_{k}"] for k in ("loss", "acc", "f1", "ccc")},
+        majority_class=majority, majority_select_acc=float(np.mean(select_ds.classes == majority)),
+        train_class_counts=train_counts.tolist(),
+        select_class_counts=select_ds.class_counts(num_classes).tolist(),
+        train_clips=train_ds.clip_ids, select_clips=select_ds.clip_ids,
+        device=str(device), model=model.config, model_sha256=checkpoint_hash(out_dir / "model.pt"))
+    with atomic_path(out_dir / "summary.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, default=float))
+    log.info("best epoch %d: select acc %.3f F1 %.3f (majority class: acc %.3f)", summary["best_epoch"],
+             row["select_acc"], row["select_f1"], summary["majority_select_acc"])
+    return summary
+
+
+def load_extractor(model_pt_path: Path, device="cpu") -> nn.Module:
+    """Rebuild the model saved in model.pt/best.pt, in eval mode; its metadata is `.meta`."""
+    ckpt = torch.load(model_pt_path, map_location=device, weights_only=True)
+    model = build_extractor(**ckpt["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.meta = {k: v for k, v in ckpt.items() if k != "state_dict"}
+    return model.to(device).eval()

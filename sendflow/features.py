@@ -1,0 +1,96 @@
+"""Feature cache: embed every frame of a fold's clips with that fold's extractor, pool per
+0.5 s rating step, and stream the rows into one Parquet file.
+
+Clips are embedded one at a time in batches, so memory is bounded by the longest clip, never
+by the dataset. The Parquet schema metadata records which checkpoint made the features.
+"""
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+from .atomic import atomic_path
+from .extractor.data import preprocess
+from .extractor.train import checkpoint_hash, load_extractor, resolve_device
+from .frames.extract import RATING_STEP_S, load_clip
+
+log = logging.getLogger(__name__)
+
+
+def feature_schema(dim: int, metadata: dict[str, str] | None = None) -> pa.Schema:
+    fields = [
+        ("clip_id", pa.string()), ("speaker", pa.int64()), ("step", pa.int32()),
+        ("t", pa.float64()), ("n_frames", pa.int32()), ("valence", pa.float32()),
+        ("feature", pa.list_(pa.float32(), dim)),
+    ]
+    meta = {k.encode(): str(v).encode() for k, v in (metadata or {}).items()}
+    return pa.schema(fields, metadata=meta)
+
+
+@torch.inference_mode()
+def embed_frames(model, frames: np.ndarray, batch_size: int, device: torch.device) -> np.ndarray:
+    """Penultimate-layer features [T, D] of uint8 RGB frames [T, S, S, 3]."""
+    amp = device.type == "cuda"
+    out = []
+    for start in range(0, len(frames), batch_size):
+        batch = preprocess(frames[start:start + batch_size]).to(device, non_blocking=True)
+        with torch.autocast(device.type, enabled=amp):
+            out.append(model.embed(batch).float().cpu())
+    return torch.cat(out).numpy()
+
+
+def pool_steps(features: np.ndarray, steps: np.ndarray, valence: np.ndarray) -> dict:
+    """Mean feature and valence per rating step (frames faster than 2 Hz share a step)."""
+    unique, inverse, counts = np.unique(steps, return_inverse=True, return_counts=True)
+    pooled = np.zeros((len(unique), features.shape[1]), np.float64)
+    np.add.at(pooled, inverse, features)
+    with np.errstate(invalid="ignore"):
+        rated = ~np.isnan(valence)
+        v_sum = np.bincount(inverse, weights=np.where(rated, valence, 0.0), minlength=len(unique))
+        v_n = np.bincount(inverse, weights=rated.astype(float), minlength=len(unique))
+        pooled_valence = np.where(v_n > 0, v_sum / np.maximum(v_n, 1), np.nan)
+    return {"step": unique.astype(np.int32), "n_frames": counts.astype(np.int32),
+            "feature": (pooled / counts[:, None]).astype(np.float32),
+            "valence": pooled_valence.astype(np.float32)}
+
+
+def cache_features(model_path, clips: list[tuple[str, int, Path]], out_path, batch_size: int,
+                   device: str = "auto", extra_metadata: dict | None = None) -> dict:
+    """Embed `clips` ((clip_id, speaker, frames .npz) each) and write `out_path` atomically."""
+    device = resolve_device(device)
+    model = load_extractor(model_path, device)
+    metadata = {"sendflow.extractor_sha256": checkpoint_hash(model_path),
+                "sendflow.feature_dim": model.feature_dim,
+                "sendflow.extractor": model.config.get("kind", ""), **(extra_metadata or {})}
+    schema = feature_schema(model.feature_dim, metadata)
+    n_frames, started = 0, time.perf_counter()
+    with atomic_path(out_path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        for i, (clip_id, speaker, npz) in enumerate(clips, 1):
+            arrays = load_clip(npz)
+            if arrays["skipped"] or len(arrays["frames"]) == 0:
+                log.info("clip %s has no frames (%s); not in the cache", clip_id, arrays["reason"])
+                continue
+            pooled = pool_steps(embed_frames(model, arrays["frames"], batch_size, device),
+                                arrays["steps"], arrays["valence"])
+            n = len(pooled["step"])
+            columns = {
+                "clip_id": pa.array([clip_id] * n, pa.string()),
+                "speaker": pa.array(np.full(n, speaker), pa.int64()),
+                "step": pa.array(pooled["step"]),
+                "t": pa.array(pooled["step"] * RATING_STEP_S, pa.float64()),
+                "n_frames": pa.array(pooled["n_frames"]),
+                "valence": pa.array(pooled["valence"], pa.float32()),
+                "feature": pa.FixedSizeListArray.from_arrays(
+                    pa.array(pooled["feature"].ravel()), model.feature_dim),
+            }
+            writer.write_table(pa.table(columns, schema=schema))
+            n_frames += len(arrays["frames"])
+            elapsed = time.perf_counter() - started
+            log.info("[%d/%d] %s: %d frames -> %d steps (%.0f frames/s so far)",
+                     i, len(clips), clip_id, len(arrays["frames"]), n, n_frames / max(elapsed, 1e-9))
+    return {"frames": n_frames, "seconds": time.perf_counter() - started, **metadata}

@@ -1,0 +1,128 @@
+"""ResNet frame encoders, optionally with RCAN-style channel attention in every residual block.
+
+`resattn` gates the residual branch of each torchvision BasicBlock/Bottleneck, channel by
+channel, before the skip connection is added (Zhang et al., RCAN, 2018). `resnet` is the same
+network without the gates, kept as the ablation. Both start from torchvision's ResNet with
+random weights; pretrained weights come only from a local state_dict file (nothing downloads).
+"""
+
+import logging
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+from torchvision.models import resnet18, resnet34, resnet50
+from torchvision.models.resnet import BasicBlock, Bottleneck
+
+log = logging.getLogger(__name__)
+
+BACKBONES = {18: resnet18, 34: resnet34, 50: resnet50}
+KINDS = ("resattn", "resnet")
+
+
+class ChannelAttention(nn.Module):
+    """Squeeze (global average pool) and excite (1x1 conv bottleneck, sigmoid) one gate per channel."""
+
+    def __init__(self, channels: int, reduction: int = 16) -> None:
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.conv1 = nn.Conv2d(channels, hidden, kernel_size=1)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(hidden, channels, kernel_size=1)
+        self.last_weights: Tensor | None = None  # [B, C] gate of the latest forward, for inspection
+
+    def forward(self, x: Tensor) -> Tensor:
+        gate = torch.sigmoid(self.conv2(self.relu(self.conv1(self.pool(x)))))
+        self.last_weights = gate.detach().flatten(1)
+        return x * gate
+
+
+class AttentionBlock(nn.Module):
+    """A torchvision residual block whose residual branch is gated before the identity is added.
+
+    The block's own layers are reused (same parameters, same order); only its forward is
+    recomputed so the gate can sit between the branch's last BatchNorm and the addition.
+    """
+
+    def __init__(self, block: BasicBlock | Bottleneck, reduction: int = 16) -> None:
+        super().__init__()
+        self.block = block
+        last_bn = block.bn3 if isinstance(block, Bottleneck) else block.bn2
+        self.attn = ChannelAttention(last_bn.num_features, reduction)
+
+    def residual(self, x: Tensor) -> Tensor:
+        b = self.block
+        out = b.relu(b.bn1(b.conv1(x)))
+        if isinstance(b, Bottleneck):
+            out = b.relu(b.bn2(b.conv2(out)))
+            return b.bn3(b.conv3(out))
+        return b.bn2(b.conv2(out))
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.block.downsample is None else self.block.downsample(x)
+        return self.block.relu(self.attn(self.residual(x)) + identity)
+
+
+class Extractor(nn.Module):
+    """Backbone (pooled features) + linear class head (+ optional tanh valence head)."""
+
+    def __init__(self, backbone: nn.Module, feature_dim: int, num_classes: int, regression: bool) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.feature_dim = feature_dim
+        self.classifier = nn.Linear(feature_dim, num_classes)
+        self.regressor = nn.Linear(feature_dim, 1) if regression else None
+        self.config: dict = {}
+
+    def embed(self, x: Tensor) -> Tensor:
+        return self.backbone(x)  # fc is Identity: torchvision's forward ends at the flattened pool
+
+    def forward(self, x: Tensor) -> dict[str, Tensor]:
+        z = self.embed(x)
+        out = {"logits": self.classifier(z)}
+        if self.regressor is not None:
+            out["valence"] = torch.tanh(self.regressor(z)).squeeze(1)  # ratings live in [-1, 1]
+        return out
+
+
+def _load_local_weights(backbone: nn.Module, path: str | Path) -> None:
+    """Load a user-supplied state_dict non-strictly; skip (and report) tensors of the wrong shape."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = state.get("state_dict", state)
+    own = backbone.state_dict()
+    mismatched = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
+    result = backbone.load_state_dict({k: v for k, v in state.items() if k not in mismatched}, strict=False)
+    log.info("loaded backbone weights from %s", path)
+    for name, keys in (("missing", result.missing_keys), ("unexpected", result.unexpected_keys),
+                       ("shape-mismatched (skipped)", mismatched)):
+        if keys:
+            log.warning("%d %s keys in %s: %s", len(keys), name, path, ", ".join(keys[:8]))
+
+
+def build_extractor(kind: str, depth: int = 18, num_classes: int = 3, regression: bool = False,
+                    reduction: int = 16, weights: str | None = None) -> Extractor:
+    """Frame encoder with `.embed(x) -> [B, D]` and `.forward(x) -> {"logits", ["valence"]}`."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown extractor kind {kind!r}; expected one of {KINDS}")
+    if depth not in BACKBONES:
+        raise ValueError(f"unsupported ResNet depth {depth}; expected one of {sorted(BACKBONES)}")
+    backbone = BACKBONES[depth](weights=None)
+    if weights:
+        # Before any wrapping, so torchvision's own key names match the file.
+        _load_local_weights(backbone, weights)
+    feature_dim = backbone.fc.in_features
+    backbone.fc = nn.Identity()
+    if kind == "resattn":
+        for layer in (backbone.layer1, backbone.layer2, backbone.layer3, backbone.layer4):
+            for i, block in enumerate(layer):
+                layer[i] = AttentionBlock(block, reduction)
+    model = Extractor(backbone, feature_dim, num_classes, regression)
+    model.config = dict(kind=kind, depth=depth, num_classes=num_classes, regression=regression,
+                        reduction=reduction)
+    return model
+
+
+def attention_weights(model: nn.Module) -> list[Tensor]:
+    """The last gate [B, C] of every attention layer, in block order (empty for `resnet`)."""
+    return [m.last_weights for m in model.modules() if isinstance(m, ChannelAttention)]

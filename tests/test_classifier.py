@@ -1,0 +1,120 @@
+"""Training and prediction on cached features: every classifier end to end, leak checks,
+resumption from last.pt."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sendflow.classifier.train as train_mod
+from sendflow.classifier import train_and_predict
+
+try:
+    from sendflow.labels import class_centres
+except ImportError:  # fallback for a tree without sendflow.labels yet
+    def class_centres(edges):
+        bounds = np.concatenate([[-1.0], np.sort(edges), [1.0]])
+        return (bounds[:-1] + bounds[1:]) / 2
+
+EDGES = [-0.2, 0.2]
+D = 8
+TINY = {"stages": 2, "layers": 3, "channels": 8, "hidden": 8, "epochs": 2, "batch_size": 2,
+        "lr": 1e-3, "patience": 5, "device": "cpu"}
+
+
+def synthetic(seed=0):
+    """3 speakers per role, 1-2 clips each, 20-35 steps; features carry the valence."""
+    rng = np.random.default_rng(seed)
+    rows, folds, direction = [], [], rng.normal(size=D)
+    for role, speakers in (("train", [101, 102, 103]), ("select", [104, 105]), ("test", [106, 107])):
+        for speaker in speakers:
+            for k in range(1 + speaker % 2):
+                clip = f"{speaker}_{k + 1}"
+                n = int(rng.integers(20, 36))
+                valence = np.sin(np.linspace(0, 3, n) + rng.uniform(0, 6)).astype(np.float32) * 0.8
+                valence[rng.integers(0, n)] = np.nan
+                feats = np.nan_to_num(valence)[:, None] * direction + rng.normal(scale=0.5, size=(n, D))
+                for step in range(n):
+                    rows.append({"clip_id": clip, "speaker": speaker, "step": step, "t": step * 0.5,
+                                 "valence": valence[step], "feature": feats[step].astype(np.float32)})
+                folds.append({"fold": 0, "clip_id": clip, "speaker": speaker, "split": "Train", "role": role})
+    return pd.DataFrame(rows), pd.DataFrame(folds)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic()
+
+
+def run(data, tmp_path, **cfg):
+    features, folds = data
+    return train_and_predict(features, folds, 0, "three", EDGES, class_centres(EDGES),
+                             {**TINY, **cfg}, seed=3, out_dir=tmp_path)
+
+
+@pytest.mark.parametrize("name", ["mstcn", "sstcn", "bigru", "framewise", "mean"])
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_every_classifier_runs_end_to_end(data, tmp_path, name, task):
+    features, folds = data
+    preds, metrics = run(data, tmp_path, name=name, task=task, epochs=1)
+    test_clips = set(folds.loc[folds["role"] == "test", "clip_id"])
+    assert set(preds["clip_id"]) == test_clips
+    assert len(preds) == features["clip_id"].isin(test_clips).sum()
+    columns = ["clip_id", "speaker", "step", "t", "valence_true", "valence_pred", "class_true", "class_pred"]
+    probs = [f"prob_{k}" for k in range(3)] if task == "classification" else []
+    assert list(preds.columns) == columns + probs
+    assert preds["valence_pred"].notna().all() and preds["class_pred"].between(0, 2).all()
+    if probs:
+        assert np.allclose(preds[probs].sum(axis=1), 1, atol=1e-5)
+    assert {"ccc", "macro_f1", "f1@50", "per_speaker", "select_score"} <= set(metrics)
+    assert [s["speaker"] for s in metrics["per_speaker"]] == [106, 107]
+    assert (tmp_path / "history.csv").exists()
+    if name in ("mstcn", "sstcn", "bigru"):
+        assert len(pd.read_csv(tmp_path / "history.csv")) == 1 and (tmp_path / "last.pt").exists()
+
+
+def test_framewise_learns_the_signal(data, tmp_path):
+    _, metrics = run(data, tmp_path, name="framewise", task="regression")
+    assert metrics["ccc"] > 0.5
+
+
+def test_a_clip_in_two_roles_raises(data, tmp_path):
+    features, folds = data
+    leaked = pd.concat([folds, folds[folds["clip_id"] == "106_1"].assign(role="train")])
+    with pytest.raises(AssertionError, match="106_1"):
+        train_and_predict(features, leaked, 0, "three", EDGES, class_centres(EDGES),
+                          {**TINY, "name": "mean"}, 3, tmp_path)
+
+
+def test_a_speaker_in_two_roles_raises(data, tmp_path):
+    features, folds = data
+    moved = folds.copy()
+    moved.loc[moved["clip_id"] == "107_2", "role"] = "select"  # speaker 107 is also in test
+    with pytest.raises(AssertionError, match="107"):
+        train_and_predict(features, moved, 0, "three", EDGES, class_centres(EDGES),
+                          {**TINY, "name": "mean"}, 3, tmp_path)
+
+
+def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, monkeypatch):
+    cfg = {"name": "mstcn", "epochs": 3, "dropout": 0.5}
+    straight, _ = run(data, tmp_path / "straight", **cfg)
+
+    real_save, calls = train_mod._save_checkpoint, []
+
+    def save_then_die(state, path):
+        real_save(state, path)
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed after epoch 2's checkpoint
+
+    monkeypatch.setattr(train_mod, "_save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run(data, tmp_path / "resumed", **cfg)
+    saved_epochs = []
+    monkeypatch.setattr(train_mod, "_save_checkpoint",
+                        lambda state, path: (saved_epochs.append(state["state"]["epoch"]), real_save(state, path)))
+    resumed, metrics = run(data, tmp_path / "resumed", **cfg)
+
+    assert saved_epochs == [3]  # only the missing epoch was trained
+    assert metrics["epochs_run"] == 3
+    assert len(pd.read_csv(tmp_path / "resumed" / "history.csv")) == 3
+    pd.testing.assert_frame_equal(straight, resumed)

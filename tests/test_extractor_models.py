@@ -1,0 +1,104 @@
+"""The ResNet extractors: shapes, and that attention gates only the residual branch."""
+
+import copy
+
+import pytest
+import torch
+from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
+
+from sendflow.models import AttentionBlock, ChannelAttention, attention_weights, build_extractor
+
+
+def _set_gate(block: AttentionBlock, value: float) -> None:
+    """Zero the last attention conv and saturate its bias, so sigmoid gives exactly `value`."""
+    with torch.no_grad():
+        block.attn.conv2.weight.zero_()
+        block.attn.conv2.bias.fill_(1e4 if value == 1 else -1e4)
+
+
+def _blocks():
+    torch.manual_seed(0)
+    down = lambda i, o: torch.nn.Sequential(conv1x1(i, o, 2), torch.nn.BatchNorm2d(o))
+    return [BasicBlock(16, 16), BasicBlock(16, 32, stride=2, downsample=down(16, 32)),
+            Bottleneck(32, 8), Bottleneck(16, 8, stride=2, downsample=down(16, 32))]
+
+
+def _randomise_bn(block):
+    # Non-trivial BN statistics, so eval-mode outputs differ from a plain identity of conv outputs.
+    for m in block.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    return block.eval()
+
+
+def test_channel_attention_shapes_and_range():
+    attn = ChannelAttention(32, reduction=8)
+    x = torch.randn(3, 32, 5, 5)
+    y = attn(x)
+    assert y.shape == x.shape
+    gate = attn.last_weights
+    assert gate.shape == (3, 32) and not gate.requires_grad
+    assert (gate > 0).all() and (gate < 1).all()
+    torch.testing.assert_close(y, x * gate[:, :, None, None])
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_open_gate_equals_plain_block(index):
+    plain = _randomise_bn(_blocks()[index])
+    gated = AttentionBlock(copy.deepcopy(plain), reduction=4).eval()
+    _set_gate(gated, 1.0)
+    x = torch.randn(2, plain.conv1.in_channels, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(gated(x), plain(x))
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_closed_gate_leaves_relu_of_identity(index):
+    plain = _randomise_bn(_blocks()[index])
+    gated = AttentionBlock(plain, reduction=4).eval()
+    _set_gate(gated, 0.0)
+    x = torch.randn(2, plain.conv1.in_channels, 8, 8)
+    with torch.no_grad():
+        identity = x if plain.downsample is None else plain.downsample(x)
+        torch.testing.assert_close(gated(x), torch.relu(identity))
+        assert not torch.equal(plain(x), torch.relu(identity))  # the branch does matter normally
+
+
+@pytest.mark.parametrize("depth,dim,blocks", [(18, 512, 8), (50, 2048, 16)])
+def test_shapes_and_attention_weights(depth, dim, blocks):
+    model = build_extractor("resattn", depth, num_classes=3, regression=True).eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        out = model(x)
+        assert model.embed(x).shape == (2, dim)
+    assert model.feature_dim == dim
+    assert out["logits"].shape == (2, 3) and out["valence"].shape == (2,)
+    assert out["valence"].abs().max() <= 1
+    gates = attention_weights(model)
+    assert len(gates) == blocks
+    assert all(g.shape[0] == 2 for g in gates) and gates[-1].shape[1] == dim
+
+
+def test_plain_resnet_has_no_attention_and_no_valence_head():
+    model = build_extractor("resnet", 18, num_classes=5).eval()
+    with torch.no_grad():
+        out = model(torch.randn(1, 3, 32, 32))
+    assert set(out) == {"logits"} and out["logits"].shape == (1, 5)
+    assert attention_weights(model) == []
+
+
+def test_local_weights_load_into_backbone(tmp_path):
+    source = build_extractor("resnet", 18)
+    path = tmp_path / "w.pth"
+    torch.save(source.backbone.state_dict(), path)
+    model = build_extractor("resattn", 18, weights=str(path))
+    torch.testing.assert_close(model.backbone.conv1.weight, source.backbone.conv1.weight)
+    torch.testing.assert_close(model.backbone.layer4[1].block.conv2.weight, source.backbone.layer4[1].conv2.weight)
+
+
+def test_unknown_kind():
+    with pytest.raises(ValueError, match="vit"):
+        build_extractor("vit")

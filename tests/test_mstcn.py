@@ -1,0 +1,134 @@
+"""MS-TCN: shapes, padding-invariance of outputs and loss, gradients, regression head."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sendflow.models.mstcn import MSTCN, mstcn_loss
+from sendflow.models.sequence_baselines import BiGRU, SingleStageTCN
+
+D, C = 6, 3
+
+
+def pad_batch(xs, targets, fill):
+    """Stack [D, T_i] clips into [B, D, T] with zero padding at the end, mask and targets."""
+    T = max(x.shape[1] for x in xs)
+    x = torch.zeros(len(xs), D, T)
+    mask = torch.zeros(len(xs), 1, T)
+    y = torch.full((len(xs), T), fill, dtype=targets[0].dtype)
+    for i, (xi, ti) in enumerate(zip(xs, targets)):
+        x[i, :, :xi.shape[1]], mask[i, :, :xi.shape[1]], y[i, :len(ti)] = xi, 1, ti
+    return x, mask, y
+
+
+@pytest.fixture
+def clips():
+    g = torch.Generator().manual_seed(0)
+    xs = [torch.randn(D, 13, generator=g), torch.randn(D, 30, generator=g)]
+    ys = [torch.randint(0, C, (13,), generator=g), torch.randint(0, C, (30,), generator=g)]
+    ys[1][4] = -1  # an unrated step
+    return xs, ys
+
+
+def test_shapes():
+    torch.manual_seed(0)
+    model = MSTCN(D, C, stages=3, layers=4, channels=8)
+    assert model(torch.randn(2, D, 17), torch.ones(2, 1, 17)).shape == (3, 2, C, 17)
+    assert SingleStageTCN(D, C, layers=3, channels=8)(torch.randn(2, D, 5)).shape == (1, 2, C, 5)
+    assert BiGRU(D, C, hidden=4)(torch.randn(2, D, 5)).shape == (1, 2, C, 5)
+
+
+@pytest.mark.parametrize("make", [lambda: MSTCN(D, C, stages=3, layers=6, channels=8),
+                                  lambda: BiGRU(D, C, hidden=5)])
+def test_padding_changes_no_real_output(clips, make):
+    torch.manual_seed(0)
+    model = make().eval()
+    xs, ys = clips
+    x, mask, _ = pad_batch(xs, ys, -1)
+    x[0, :, 13:] = 7.0  # garbage in the padding must not matter either
+    with torch.no_grad():
+        together = model(x, mask)
+        for i, xi in enumerate(xs):
+            alone = model(xi[None], torch.ones(1, 1, xi.shape[1]))
+            n = xi.shape[1]
+            assert torch.allclose(together[:, i, :, :n], alone[:, 0], atol=1e-5)
+            assert torch.all(together[:, i, :, n:] == 0)
+
+
+def test_loss_of_a_batch_is_the_valid_step_weighted_mix(clips):
+    torch.manual_seed(0)
+    model = MSTCN(D, C, stages=2, layers=6, channels=8).eval()
+    xs, ys = clips
+    x, mask, y = pad_batch(xs, ys, -1)
+    with torch.no_grad():
+        out = model(x, mask)
+        alone = [model(xi[None], torch.ones(1, 1, xi.shape[1])) for xi in xs]
+        ones = [torch.ones(1, 1, xi.shape[1]) for xi in xs]
+        # Cross-entropy alone: batch mean over valid steps = (n1 L1 + n2 L2) / (n1 + n2).
+        ce = [mstcn_loss(a, yi[None], m, smooth_weight=0) for a, yi, m in zip(alone, ys, ones)]
+        n = [int((yi >= 0).sum()) for yi in ys]  # 13 and 29
+        assert torch.allclose(mstcn_loss(out, y, mask, smooth_weight=0),
+                              (n[0] * ce[0] + n[1] * ce[1]) / sum(n), atol=1e-6)
+        # Smoothing alone (CE removed by ignoring every label): weights = valid pairs 12, 29.
+        sm = [mstcn_loss(a, torch.full_like(yi[None], -1), m) for a, yi, m in zip(alone, ys, ones)]
+        assert torch.allclose(mstcn_loss(out, torch.full_like(y, -1), mask),
+                              (12 * sm[0] + 29 * sm[1]) / 41, atol=1e-6)
+
+
+def test_padding_does_not_dilute_the_loss(clips):
+    torch.manual_seed(0)
+    model = MSTCN(D, C, stages=2, layers=6, channels=8).eval()
+    xs, ys = clips
+    x, y = xs[0][None], ys[0][None]
+    padded_x = F.pad(x, (0, 40))
+    padded_mask = F.pad(torch.ones(1, 1, 13), (0, 40))
+    padded_y = F.pad(y, (0, 40), value=-1)
+    with torch.no_grad():
+        alone = mstcn_loss(model(x, torch.ones(1, 1, 13)), y, torch.ones(1, 1, 13))
+        padded = mstcn_loss(model(padded_x, padded_mask), padded_y, padded_mask)
+        smooth_alone = mstcn_loss(model(x), torch.full_like(y, -1), torch.ones(1, 1, 13))
+        smooth_padded = mstcn_loss(model(padded_x, padded_mask), torch.full_like(padded_y, -1), padded_mask)
+    assert smooth_alone > 0
+    assert torch.allclose(alone, padded, atol=1e-6)
+    assert torch.allclose(smooth_alone, smooth_padded, atol=1e-6)
+
+
+def test_smoothing_matches_the_reference_on_one_clip():
+    # Reference: 0.15 * mean(clamp((logp[1:] - logp.detach()[:-1])^2, 0, 16)) with CE over all steps.
+    torch.manual_seed(0)
+    p = torch.randn(1, 1, C, 9) * 5
+    y = torch.randint(0, C, (1, 9))
+    lp = F.log_softmax(p[0], dim=1)
+    expected = F.cross_entropy(p[0], y) + 0.15 * torch.clamp((lp[:, :, 1:] - lp[:, :, :-1]) ** 2, 0, 16).mean()
+    assert torch.allclose(mstcn_loss(p, y, torch.ones(1, 1, 9)), expected)
+
+
+def test_gradients_flow_to_every_stage(clips):
+    torch.manual_seed(0)
+    model = MSTCN(D, C, stages=3, layers=3, channels=8)
+    x, mask, y = pad_batch(*clips, -1)
+    mstcn_loss(model(x, mask), y, mask).backward()
+    for name, param in model.named_parameters():
+        assert param.grad is not None and torch.isfinite(param.grad).all(), name
+    assert all(s.conv_in.weight.grad.abs().sum() > 0 for s in model.stages)
+
+
+@pytest.mark.parametrize("kind", ["mse", "ccc"])
+def test_regression_variant(clips, kind):
+    torch.manual_seed(0)
+    model = MSTCN(D, 1, stages=2, layers=4, channels=8, task="regression")
+    xs, _ = clips
+    vals = [torch.linspace(-1, 1, xi.shape[1]) for xi in xs]
+    vals[1][3] = float("nan")
+    x, mask, y = pad_batch(xs, vals, float("nan"))
+    out = model(x, mask)
+    assert out.shape == (2, 2, 1, 30)
+    loss = mstcn_loss(out, y, mask, task="regression", regression_loss=kind)
+    assert torch.isfinite(loss) and loss > 0
+    loss.backward()
+    if kind == "mse":  # masked MSE of a perfect prediction is 0, whatever the padding holds
+        perfect = torch.nan_to_num(y)[None, :, None].repeat(2, 1, 1, 1)
+        assert mstcn_loss(perfect, y, mask, task="regression") == 0
+    else:  # 1 - CCC of a perfect prediction is 0 in each sequence
+        perfect = torch.nan_to_num(y)[None, :, None]
+        assert mstcn_loss(perfect, y, mask, task="regression", regression_loss="ccc").abs() < 1e-6

@@ -1,0 +1,35 @@
+"""Rule `classifier`: one temporal model (or baseline) per (extractor, classifier, labels, fold)
+-> predictions.parquet (test clips) and metrics.json."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from sendflow.atomic import atomic_path, write_parquet
+from sendflow.classifier import train_and_predict
+from sendflow.labels import class_centres
+from sendflow.logs import setup
+
+log = setup(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+fold = int(snakemake.wildcards.fold)
+edges = snakemake.params.scheme["edges"]
+features = pd.read_parquet(snakemake.input.features)
+folds = pd.read_parquet(snakemake.input.folds)
+out_dir = Path(snakemake.output.predictions).parent
+log.info("%s on %s features, labels %s, fold %d", snakemake.wildcards.classifier,
+         snakemake.wildcards.extractor, snakemake.wildcards.labels, fold)
+predictions, metrics = train_and_predict(
+    features, folds, fold, snakemake.wildcards.labels, edges, class_centres(edges),
+    snakemake.params.classifier, snakemake.params.seed, out_dir, log,
+)
+metrics["extractor"] = snakemake.wildcards.extractor
+write_parquet(predictions, snakemake.output.predictions)
+with atomic_path(snakemake.output.metrics) as tmp:
+    tmp.write_text(json.dumps(metrics, indent=2, default=float))
+(out_dir / "last.pt").unlink(missing_ok=True)  # finished: the resume checkpoint has done its job
+log.info("test: CCC %.3f (pooled %.3f), accuracy %.3f, macro-F1 %.3f, edit %.1f, F1@25 %.1f",
+         metrics["ccc"], metrics["ccc_pooled"], metrics["accuracy"], metrics["macro_f1"],
+         metrics["edit"], metrics["f1@25"])

@@ -1,0 +1,30 @@
+"""Rule `train_extractor`: one frame-level extractor per (extractor, fold) -> model.pt."""
+
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from sendflow.extractor.data import frame_files_for_fold
+from sendflow.extractor.train import train_extractor
+from sendflow.folds import make_folds
+from sendflow.logs import setup
+
+log = setup(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+scope = snakemake.wildcards.scope
+if scope == "shared":
+    # Train on the release's Train split and select on Valid: leaky for kfold test folds.
+    folds, fold = make_folds(pd.read_parquet(snakemake.input.clips), "official", 1, 0.2, 0), 0
+else:
+    folds, fold = pd.read_parquet(snakemake.input.folds), int(scope.removeprefix("fold"))
+frames_dir = Path(snakemake.input.frames[0]).parent if snakemake.input.frames else Path("results/frames")
+files = frame_files_for_fold(folds, fold, frames_dir, roles=("train", "select"))
+out_dir = Path(snakemake.output.model).parent
+cfg = {**snakemake.params.extractor, "kind": snakemake.wildcards.extractor}
+summary = train_extractor(files, out_dir, cfg, snakemake.params.edges, snakemake.params.seed, log)
+# Finished: the per-epoch resume checkpoints are no longer needed (model.pt holds the best).
+for leftover in ("last.pt", "best.pt"):
+    (out_dir / leftover).unlink(missing_ok=True)
+log.info("frame-level select accuracy %.3f (majority class %.3f), macro-F1 %.3f",
+         summary["select"]["acc"], summary["majority_select_acc"], summary["select"]["f1"])

@@ -13,4 +13,11 @@ def setup(log_path=None, level=logging.INFO) -> logging.Logger:
         level=level, handlers=handlers, force=True,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return logging.getLogger("sendflow")
+    logger = logging.getLogger("sendflow")
+
+    def log_uncaught(kind, error, trace):
+        # The rule's log file must say why a job failed, not only Snakemake's console.
+        logger.critical("job failed: %s: %s", kind.__name__, error, exc_info=(kind, error, trace))
+
+    sys.excepthook = log_uncaught
+    return logger

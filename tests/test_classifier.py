@@ -118,3 +118,11 @@ def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, mo
     assert metrics["epochs_run"] == 3
     assert len(pd.read_csv(tmp_path / "resumed" / "history.csv")) == 3
     pd.testing.assert_frame_equal(straight, resumed)
+
+
+def test_framewise_survives_a_one_class_training_set():
+    from sendflow.models.sequence_baselines import Framewise
+
+    x = np.random.default_rng(0).normal(size=(10, 4)).astype(np.float32)
+    model = Framewise(3).fit([(x, np.full(10, 2))])
+    assert (model.predict(x)[:, 2] == 1).all()

@@ -64,7 +64,9 @@ class Framewise:
     def fit(self, sequences):
         if self.task == "classification":
             x, y = _stack(sequences, lambda y: y >= 0)
-            self.model.fit(x, y.astype(int))
+            self.only_class = int(y[0]) if len(np.unique(y)) == 1 else None
+            if self.only_class is None:  # a one-class training set is possible on tiny data
+                self.model.fit(x, y.astype(int))
         else:
             x, y = _stack(sequences, lambda y: ~np.isnan(y))
             self.model.fit(x, y)
@@ -74,7 +76,10 @@ class Framewise:
         if self.task != "classification":
             return self.model.predict(features).astype(np.float32)
         probs = np.zeros((len(features), self.num_classes), np.float32)
-        probs[:, self.model.classes_] = self.model.predict_proba(features)  # unseen classes: 0
+        if self.only_class is not None:
+            probs[:, self.only_class] = 1.0
+        else:
+            probs[:, self.model.classes_] = self.model.predict_proba(features)  # unseen classes: 0
         return probs
 
 

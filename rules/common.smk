@@ -43,6 +43,17 @@ def package_code(*modules):
     return [os.path.join(workflow.basedir, "sendflow", m) for m in modules]
 
 
+RESOURCE_KEYS = ("threads", "mem_mb", "runtime")
+
+
+def settings(section, *keys):
+    """A config section as a rule's params: the given keys only (all when none are given),
+    never the resource keys, so that changing a job's memory or threads reruns nothing."""
+    values = config[section]
+    chosen = keys or [k for k in values if k not in RESOURCE_KEYS]
+    return {k: values[k] for k in chosen}
+
+
 def dataset_marker():
     """The demo dataset's completion marker when running on the demo; nothing otherwise."""
     return [os.path.join(DATA_ROOT, ".sendflow-demo")] if USE_DEMO else []

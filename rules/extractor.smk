@@ -17,7 +17,7 @@ rule train_extractor:
         extractor="resattn|resnet",
         scope=r"fold\d+|shared",
     params:
-        extractor=config["extractor"],
+        extractor=settings("extractor"),
         edges=config["labels"]["schemes"][config["extractor"]["labels"]]["edges"],
         seed=SEED,
     threads: config["extractor"]["threads"]
@@ -45,7 +45,7 @@ rule features:
         extractor="resattn|resnet",
         fold=r"\d+",
     params:
-        extractor=config["extractor"],
+        extractor=settings("extractor", "feature_batch_size", "device"),
     threads: config["extractor"]["threads"]
     resources:
         mem_mb=config["extractor"]["mem_mb"],

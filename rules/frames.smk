@@ -8,7 +8,7 @@ rule frames:
     output:
         npz="results/frames/{clip}.npz",
     params:
-        frames=config["frames"],
+        frames=settings("frames"),
     threads: 1
     resources:
         mem_mb=config["frames"]["mem_mb"],

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from sendflow.extractor.train import load_extractor, resolve_device, train_extractor
+from sendflow.device import resolve_device
+from sendflow.extractor.train import load_extractor, train_extractor
 from sendflow.features import cache_features
 from sendflow.frames.extract import write_clip
 from sendflow.models import build_extractor

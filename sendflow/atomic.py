@@ -4,6 +4,7 @@ A run killed mid-write then leaves no partial file that Snakemake could mistake 
 """
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -35,3 +36,23 @@ def write_parquet(frame: pd.DataFrame, path, metadata: dict[str, str] | None = N
         table = table.replace_schema_metadata(merged)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
+
+
+def write_csv(frame: pd.DataFrame, path, **to_csv) -> None:
+    """Write `frame` as CSV atomically (no index unless asked for)."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, **{"index": False, **to_csv})
+
+
+def write_json(obj, path) -> None:
+    """Write `obj` as indented JSON atomically; numpy scalars become floats."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, default=float))
+
+
+def save_torch(obj, path) -> None:
+    """torch.save atomically: a checkpoint is either the old one or the whole new one."""
+    import torch  # imported here: most stages never need torch
+
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)

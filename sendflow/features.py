@@ -16,8 +16,10 @@ import torch
 
 from .atomic import atomic_path
 from .extractor.data import preprocess
-from .extractor.train import checkpoint_hash, load_extractor, resolve_device
-from .frames.extract import RATING_STEP_S, load_clip
+from .device import resolve_device
+from .extractor.train import checkpoint_hash, load_extractor
+from .frames.extract import load_clip
+from .ratings import RATING_STEP_S
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,10 @@ import pandas as pd
 from . import layout
 from .errors import SendDataError
 from .ffmpeg_bin import probe_duration
-from .ratings import read_observer, read_self
+from .ratings import RATING_STEP_S, read_observer, read_self
 
 log = logging.getLogger(__name__)
 
-RATING_STEP_S = 0.5
 COLUMNS = [
     "clip_id", "speaker", "clip", "split", "has_video", "video_path", "observer_path",
     "self_path", "emotient_path", "n_ratings", "duration_s",

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .errors import SendDataError
 
+RATING_STEP_S = 0.5  # SEND's ratings come every 0.5 s (2 Hz); every stage's time grid
 OBSERVER_VALUE = "evaluatorWeightedEstimate"
 SELF_VALUE = "rating"
 

@@ -98,7 +98,7 @@ def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, mo
     cfg = {"name": "mstcn", "epochs": 3, "dropout": 0.5}
     straight, _ = run(data, tmp_path / "straight", **cfg)
 
-    real_save, calls = train_mod._save_checkpoint, []
+    real_save, calls = train_mod.save_torch, []
 
     def save_then_die(state, path):
         real_save(state, path)
@@ -106,11 +106,11 @@ def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, mo
         if len(calls) == 2:
             raise KeyboardInterrupt  # killed after epoch 2's checkpoint
 
-    monkeypatch.setattr(train_mod, "_save_checkpoint", save_then_die)
+    monkeypatch.setattr(train_mod, "save_torch", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         run(data, tmp_path / "resumed", **cfg)
     saved_epochs = []
-    monkeypatch.setattr(train_mod, "_save_checkpoint",
+    monkeypatch.setattr(train_mod, "save_torch",
                         lambda state, path: (saved_epochs.append(state["state"]["epoch"]), real_save(state, path)))
     resumed, metrics = run(data, tmp_path / "resumed", **cfg)
 

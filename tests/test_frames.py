@@ -9,7 +9,7 @@ import pytest
 
 from sendflow.errors import SendDataError
 from sendflow.frames import extract
-from sendflow.frames.extract import extract_clip, load_clip, rating_steps, write_clip
+from sendflow.frames.extract import extract_clip, load_clip, write_clip
 from sendflow.labels import class_centres, classify
 from sendflow.synth import generate_dataset
 

@@ -2,14 +2,14 @@
 
 import pandas as pd
 
-from sendflow.atomic import atomic_path
+from sendflow.atomic import write_csv
 from sendflow.frames.extract import load_clip
 from sendflow.logs import setup
 
 log = setup(snakemake.log[0])
 rows = []
 for clip, path in zip(snakemake.params.clips, snakemake.input.npz):
-    arrays = load_clip(path)
+    arrays = load_clip(path, keys=("times", "face_rate", "skipped", "reason"))  # not the frames
     rows.append({"clip_id": clip, "frames": len(arrays["times"]),
                  "face_rate": float(arrays["face_rate"]), "skipped": bool(arrays["skipped"]),
                  "reason": str(arrays["reason"])})
@@ -20,5 +20,4 @@ for row in low.itertuples():
 log.info("face detected in %.1f%% of frames overall (%d clips, %d skipped)",
          100 * (table["face_rate"] * table["frames"]).sum() / max(1, table["frames"].sum()),
          len(table), int(table["skipped"].sum()))
-with atomic_path(snakemake.output.table) as tmp:
-    table.to_csv(tmp, sep="\t", index=False, float_format="%.3f")
+write_csv(table, snakemake.output.table, sep="\t", float_format="%.3f")

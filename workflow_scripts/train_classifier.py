@@ -1,13 +1,12 @@
 """Rule `classifier`: one temporal model (or baseline) per (extractor, classifier, labels, fold)
 -> predictions.parquet (test clips) and metrics.json."""
 
-import json
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from sendflow.atomic import atomic_path, write_parquet
+from sendflow.atomic import write_json, write_parquet
 from sendflow.classifier import train_and_predict
 from sendflow.labels import class_centres
 from sendflow.logs import setup
@@ -27,8 +26,7 @@ predictions, metrics = train_and_predict(
 )
 metrics["extractor"] = snakemake.wildcards.extractor
 write_parquet(predictions, snakemake.output.predictions)
-with atomic_path(snakemake.output.metrics) as tmp:
-    tmp.write_text(json.dumps(metrics, indent=2, default=float))
+write_json(metrics, snakemake.output.metrics)
 (out_dir / "last.pt").unlink(missing_ok=True)  # finished: the resume checkpoint has done its job
 log.info("test: CCC %.3f (pooled %.3f), accuracy %.3f, macro-F1 %.3f, edit %.1f, F1@25 %.1f",
          metrics["ccc"], metrics["ccc_pooled"], metrics["accuracy"], metrics["macro_f1"],

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..atomic import atomic_path
+from ..atomic import save_torch, write_csv
+from ..device import resolve_device
 from ..labels import classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
 from ..models.mstcn import MSTCN, mstcn_loss
@@ -125,19 +126,8 @@ def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _save_checkpoint(state: dict, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def _write_history(rows, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        pd.DataFrame(rows).to_csv(tmp, index=False)
-
-
 def _train_torch(model, train, select, cfg, seed, centres, edges, num_classes, out_dir, fingerprint, log):
-    device = torch.device("cuda" if cfg["device"] == "auto" and torch.cuda.is_available()
-                          else "cpu" if cfg["device"] == "auto" else cfg["device"])
+    device = resolve_device(cfg["device"])
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0, "best_state": None,
@@ -182,9 +172,9 @@ def _train_torch(model, train, select, cfg, seed, centres, edges, num_classes, o
             "seconds": round(time.time() - started, 3)})
         log.info("epoch %d: loss %.4f, select %s %.4f (best epoch %d)", epoch + 1,
                  np.mean(losses), cfg["select_metric"], score, state["best_epoch"])
-        _save_checkpoint({"fingerprint": fingerprint, "model": model.state_dict(),
+        save_torch({"fingerprint": fingerprint, "model": model.state_dict(),
                           "optimizer": optimizer.state_dict(), "state": state}, ckpt)
-        _write_history(state["history"], out_dir / "history.csv")
+        write_csv(pd.DataFrame(state["history"]), out_dir / "history.csv")
 
     if state["best_state"] is not None:
         model.load_state_dict(state["best_state"])
@@ -231,7 +221,8 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, class_cen
     select_frame = _frame(select, _outputs(model, select, cfg, centres, device), edges, num_classes)
     select_score = _select_score(select_frame, cfg["select_metric"], num_classes)
     if cfg["name"] not in TORCH_MODELS:
-        _write_history([{"epoch": 0, f"select_{cfg['select_metric']}": select_score}], out_dir / "history.csv")
+        write_csv(pd.DataFrame([{"epoch": 0, f"select_{cfg['select_metric']}": select_score}]),
+                  out_dir / "history.csv")
 
     predictions = _frame(test, _outputs(model, test, cfg, centres, device), edges, num_classes)
     metrics = evaluate(predictions, num_classes)

@@ -18,7 +18,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from sendflow.atomic import atomic_path
+from sendflow.atomic import save_torch, write_csv, write_json
+from sendflow.device import resolve_device
 from sendflow.metrics import ccc, class_metrics
 from sendflow.models import build_extractor
 
@@ -36,12 +37,6 @@ HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "select_loss", "select_ac
                    "select_ccc", "seconds", "images_per_s"]
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def checkpoint_hash(path: Path) -> str:
     """sha256 hex digest of a file's bytes."""
     digest = hashlib.sha256()
@@ -49,11 +44,6 @@ def checkpoint_hash(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _save(obj, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
 
 
 def make_loaders(frame_files_by_role: dict, cfg: dict, edges: list[float],
@@ -199,7 +189,7 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
             state = {k: ckpt[k] for k in state}
             if state["best_epoch"] == state["epoch"]:
                 # A kill between last.pt and best.pt may have left best.pt one improvement behind.
-                _save(dict(meta, state_dict=model.state_dict(), epoch=state["epoch"]), best_path)
+                save_torch(dict(meta, state_dict=model.state_dict(), epoch=state["epoch"]), best_path)
             log.info("resuming after epoch %d (best so far: epoch %d)", state["epoch"], state["best_epoch"])
 
     log.info("training %s-%d on %s: %d train frames from %d clips (classes %s), %d select frames from %d clips",
@@ -224,13 +214,12 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
         patience_over = bool(cfg["patience"]) and epoch - state["best_epoch"] >= cfg["patience"]
         state["epoch"], state["finished"] = epoch, patience_over or epoch >= cfg["epochs"]
 
-        _save(dict(state, model=model.state_dict(), optimiser=optimiser.state_dict(),
+        save_torch(dict(state, model=model.state_dict(), optimiser=optimiser.state_dict(),
                    scheduler=scheduler.state_dict(), scaler=scaler.state_dict(),
                    rng=_rng_state(generator), fingerprint=fingerprint), last_path)
         if improved:
-            _save(dict(meta, state_dict=model.state_dict(), epoch=epoch), best_path)
-        with atomic_path(out_dir / "history.csv") as tmp:
-            pd.DataFrame(state["history"], columns=HISTORY_COLUMNS).to_csv(tmp, index=False)
+            save_torch(dict(meta, state_dict=model.state_dict(), epoch=epoch), best_path)
+        write_csv(pd.DataFrame(state["history"], columns=HISTORY_COLUMNS), out_dir / "history.csv")
         log.info("epoch %d/%d: train loss %.4f acc %.3f | select loss %.4f acc %.3f F1 %.3f CCC %.3f | "
                  "%.1f s, %.0f img/s%s", epoch, cfg["epochs"], train_loss, train_acc, sel["loss"], sel["acc"],
                  sel["f1"], sel["ccc"], seconds, n / train_seconds, " *best*" if improved else "")
@@ -242,7 +231,7 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
             return dict(interrupted=True, epoch=epoch)
 
     best = torch.load(best_path, map_location="cpu", weights_only=True)
-    _save(best, out_dir / "model.pt")
+    save_torch(best, out_dir / "model.pt")
     row = state["history"][state["best_epoch"] - 1]
     majority = int(np.argmax(train_counts))
     summary = dict(
@@ -253,8 +242,7 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
         select_class_counts=select_ds.class_counts(num_classes).tolist(),
         train_clips=train_ds.clip_ids, select_clips=select_ds.clip_ids,
         device=str(device), model=model.config, model_sha256=checkpoint_hash(out_dir / "model.pt"))
-    with atomic_path(out_dir / "summary.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2, default=float))
+    write_json(summary, out_dir / "summary.json")
     log.info("best epoch %d: select acc %.3f F1 %.3f (majority class: acc %.3f)", summary["best_epoch"],
              row["select_acc"], row["select_f1"], summary["majority_select_acc"])
     return summary

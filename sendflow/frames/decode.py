@@ -7,7 +7,6 @@ instead of assuming index / rate (streams can start late or drop frames).
 
 import queue
 import re
-import subprocess
 import threading
 from collections.abc import Iterator
 
@@ -47,7 +46,7 @@ def decode_frames(path, fps: float, width: int) -> tuple[Iterator[np.ndarray], l
     )
     times: list[float] = []
     stderr_lines: list[str] = []
-    info: dict = {"size": (out_w, out_h), "duration_s": meta.duration_s}
+    info: dict = {}
 
     def drain_stderr():  # a full stderr pipe would stall ffmpeg, so read it concurrently
         for raw in process.stderr:

@@ -7,14 +7,11 @@ import numpy as np
 
 from ..atomic import atomic_path
 from ..errors import SendDataError
-from ..ratings import read_observer, valence_at
+from ..ratings import RATING_STEP_S, read_observer, valence_at
 from .decode import decode_frames
 from .faces import FaceDetector, centre_box, crop_square, fill_and_smooth
 
 log = logging.getLogger(__name__)
-
-RATING_STEP_S = 0.5
-
 
 def rating_steps(times: np.ndarray) -> np.ndarray:
     """The 0.5 s rating step each frame time falls in (frames faster than 2 Hz share a step)."""
@@ -96,6 +93,7 @@ def write_clip(arrays: dict, path) -> None:
             np.savez(handle, **arrays)
 
 
-def load_clip(path) -> dict:
+def load_clip(path, keys=None) -> dict:
+    """The arrays of a clip's .npz; only `keys` when given (members are read on demand)."""
     with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+        return {key: data[key] for key in (keys or data.files)}

@@ -7,7 +7,7 @@ v(t - lag) with a per-clip lag, so a model that looks at one frame at a time is 
 import numpy as np
 import pandas as pd
 
-from .signals import FPS, ClipSignals, SmoothNoise
+from .signals import ClipSignals, SmoothNoise
 
 AUS = ("AU1 AU2 AU4 AU5 AU6 AU7 AU9 AU10 AU12 AU14 AU15 AU17 AU18 AU20 AU23 AU24 "
        "AU25 AU26 AU28 AU43").split()

@@ -9,11 +9,15 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/dataset.smk"
 include: "rules/frames.smk"
 include: "rules/extractor.smk"
 include: "rules/classifier.smk"
+include: "rules/report.smk"
 
 
 rule all:

@@ -84,10 +84,10 @@ def clip_inputs(wildcards):
     return {"video": row["video_path"], "observer": row["observer_path"]}
 
 
-def extractor_model(wildcards):
+def extractor_model(extractor, fold):
     """The model a fold's features come from: its own (per_fold) or the shared one."""
-    scope = "shared" if config["extractor"]["scope"] == "shared" else f"fold{wildcards.fold}"
-    return f"results/extractor/{wildcards.extractor}/{scope}/model.pt"
+    scope = "shared" if config["extractor"]["scope"] == "shared" else f"fold{fold}"
+    return f"results/extractor/{extractor}/{scope}/model.pt"
 
 
 CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")
@@ -125,4 +125,65 @@ def final_outputs():
             labels=config["classifier"]["labels"],
             fold=FOLDS,
         ),
+        *report_outputs(),
     ]
+
+
+# --- results people read (rules/report.smk) ---------------------------------------------------
+
+MODEL_RESULT = "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/{name}"
+
+
+def classifier_results(name, **fixed):
+    """A classifier output file for every model and fold of the run (or those matching `fixed`)."""
+    axes = {"extractor": config["extractor"]["kinds"], "classifier": config["classifier"]["names"],
+            "labels": config["classifier"]["labels"], "fold": FOLDS}
+    axes.update({k: [v] for k, v in fixed.items()})
+    return expand(MODEL_RESULT, name=name, **axes)
+
+
+def timeline_model():
+    """The model whose predictions are drawn over time: report.timelines, first of each list
+    where unset."""
+    chosen = config["report"]["timelines"]
+    model = {
+        "extractor": chosen["extractor"] or config["extractor"]["kinds"][0],
+        "classifier": chosen["classifier"] or config["classifier"]["names"][0],
+        "labels": chosen["labels"] or config["classifier"]["labels"][0],
+    }
+    runs = {"extractor": config["extractor"]["kinds"], "classifier": config["classifier"]["names"],
+            "labels": config["classifier"]["labels"]}
+    for key, value in model.items():
+        if value not in runs[key]:
+            raise WorkflowError(f"report.timelines.{key} {value!r} is not run "
+                                f"(the run has {', '.join(runs[key])})")
+    return model
+
+
+def include_faces():
+    """Face crops in figures: on for the synthetic demo only, unless set explicitly."""
+    setting = config["report"]["include_faces"]
+    return USE_DEMO if setting == "auto" else bool(setting)
+
+
+ATTENTION_FOLD = config["report"]["attention"]["fold"]
+if ATTENTION_FOLD not in FOLDS:
+    raise WorkflowError(f"report.attention.fold {ATTENTION_FOLD} is not a fold of this run "
+                        f"(folds {FOLDS[0]}..{FOLDS[-1]})")
+
+
+def report_outputs():
+    """Tables, comparisons, figures and the manifest: everything the HTML report shows."""
+    outputs = [
+        "results/metrics/summary.csv",
+        "results/metrics/comparisons.md",
+        "results/metrics/manifest.json",
+        "results/figures/comparison.png",
+        "results/figures/training_extractor.png",
+        "results/figures/training_classifier.png",
+        *expand("results/figures/confusion_{labels}.png", labels=config["classifier"]["labels"]),
+        *expand("results/figures/timelines/fold{fold}", fold=FOLDS),
+    ]
+    if "resattn" in config["extractor"]["kinds"]:
+        outputs.append("results/figures/attention_resattn.png")
+    return outputs

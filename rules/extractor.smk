@@ -35,7 +35,7 @@ rule train_extractor:
 
 rule features:
     input:
-        model=extractor_model,
+        model=lambda wildcards: extractor_model(wildcards.extractor, wildcards.fold),
         folds="results/index/folds.parquet",
         frames=lambda wildcards: frame_files(),
         code=package_code("features.py", "extractor/data.py"),

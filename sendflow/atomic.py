@@ -44,6 +44,11 @@ def write_csv(frame: pd.DataFrame, path, **to_csv) -> None:
         frame.to_csv(tmp, **{"index": False, **to_csv})
 
 
+def write_text(text: str, path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
 def write_json(obj, path) -> None:
     """Write `obj` as indented JSON atomically; numpy scalars become floats."""
     with atomic_path(path) as tmp:

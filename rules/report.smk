@@ -1,0 +1,247 @@
+# Results people read: fold scores aggregated, paired comparisons, figures, run manifest.
+# Every rule reads cached outputs only; `snakemake --report results/report.html` gathers the
+# files registered with report() into one self-contained page.
+
+
+rule aggregate:
+    input:
+        metrics=classifier_results("metrics.json"),
+        predictions=classifier_results("predictions.parquet"),
+        code=package_code("report/aggregate.py", "report/paths.py", "metrics.py"),
+    output:
+        summary=report(
+            "results/metrics/summary.csv",
+            category="1. Results",
+            labels={"table": "summary over folds (csv)"},
+            caption="../report/summary.rst",
+        ),
+        summary_md="results/metrics/summary.md",
+        folds="results/metrics/folds.csv",
+        per_speaker="results/metrics/per_speaker.csv",
+        per_clip="results/metrics/per_clip.csv",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    log:
+        "results/logs/report/aggregate.log",
+    benchmark:
+        "results/benchmarks/report/aggregate.tsv"
+    script:
+        "../workflow_scripts/aggregate.py"
+
+
+rule compare:
+    input:
+        folds=rules.aggregate.output.folds,
+        per_clip=rules.aggregate.output.per_clip,
+        code=package_code("report/compare.py", "report/aggregate.py"),
+    output:
+        markdown=report(
+            "results/metrics/comparisons.md",
+            category="1. Results",
+            labels={"table": "paired comparisons (text)"},
+            caption="../report/comparisons.rst",
+        ),
+        table=report(
+            "results/metrics/comparisons.csv",
+            category="1. Results",
+            labels={"table": "paired comparisons (csv)"},
+            caption="../report/comparisons.rst",
+        ),
+    params:
+        metric=config["report"]["metric"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/compare.log",
+    benchmark:
+        "results/benchmarks/report/compare.tsv"
+    script:
+        "../workflow_scripts/compare.py"
+
+
+rule manifest:
+    input:
+        summary=rules.aggregate.output.summary,
+        comparisons=rules.compare.output.table,
+        code=package_code("report/manifest.py"),
+    output:
+        manifest=report(
+            "results/metrics/manifest.json",
+            category="4. Run",
+            labels={"file": "manifest"},
+            caption="../report/manifest.rst",
+        ),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    log:
+        "results/logs/report/manifest.log",
+    benchmark:
+        "results/benchmarks/report/manifest.tsv"
+    script:
+        "../workflow_scripts/write_manifest.py"
+
+
+# --- figures: each from cached outputs only; only report.* settings reach them -------------
+
+
+rule figure_comparison:
+    input:
+        summary=rules.aggregate.output.summary,
+        code=package_code("figures/comparison.py"),
+    output:
+        png=report(
+            "results/figures/comparison.png",
+            category="1. Results",
+            labels={"figure": "comparison bar chart"},
+            caption="../report/comparison.rst",
+        ),
+    params:
+        metric=config["report"]["metric"],
+        dpi=config["report"]["dpi"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/figure_comparison.log",
+    benchmark:
+        "results/benchmarks/report/figure_comparison.tsv"
+    script:
+        "../workflow_scripts/figure_comparison.py"
+
+
+rule figure_confusion:
+    input:
+        metrics=lambda wildcards: classifier_results("metrics.json", labels=wildcards.labels),
+        code=package_code("figures/confusion.py"),
+    output:
+        png=report(
+            "results/figures/confusion_{labels}.png",
+            category="2. Figures",
+            subcategory="Confusion matrices",
+            labels={"labels": "{labels}"},
+            caption="../report/confusion.rst",
+        ),
+    params:
+        labels=lambda wildcards: wildcards.labels,
+        dpi=config["report"]["dpi"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/figure_confusion_{labels}.log",
+    benchmark:
+        "results/benchmarks/report/figure_confusion_{labels}.tsv"
+    script:
+        "../workflow_scripts/figure_confusion.py"
+
+
+rule figure_timelines:
+    input:
+        predictions=lambda wildcards: MODEL_RESULT.format(
+            **timeline_model(), fold=wildcards.fold, name="predictions.parquet"),
+        code=package_code("figures/timelines.py"),
+    output:
+        folder=report(
+            directory("results/figures/timelines/fold{fold}"),
+            patterns=["{clip}.png"],
+            category="3. Valence over time",
+            subcategory="fold {fold}",
+            labels={"clip": "{clip}"},
+            caption="../report/timelines.rst",
+        ),
+    wildcard_constraints:
+        fold=r"\d+",
+    params:
+        model=timeline_model(),
+        scheme=config["labels"]["schemes"][timeline_model()["labels"]],
+        dpi=config["report"]["dpi"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/figure_timelines_fold{fold}.log",
+    benchmark:
+        "results/benchmarks/report/figure_timelines_fold{fold}.tsv"
+    script:
+        "../workflow_scripts/figure_timelines.py"
+
+
+rule figure_curves:
+    input:
+        extractor_histories=expand(
+            "results/extractor/{extractor}/{scope}/history.csv",
+            extractor=config["extractor"]["kinds"],
+            scope=["shared"] if config["extractor"]["scope"] == "shared" else [f"fold{k}" for k in FOLDS],
+        ),
+        classifier_histories=classifier_results("history.csv"),
+        code=package_code("figures/curves.py"),
+    output:
+        extractor=report(
+            "results/figures/training_extractor.png",
+            category="2. Figures",
+            subcategory="Training curves",
+            labels={"stage": "extractor"},
+            caption="../report/curves.rst",
+        ),
+        classifier=report(
+            "results/figures/training_classifier.png",
+            category="2. Figures",
+            subcategory="Training curves",
+            labels={"stage": "classifier"},
+            caption="../report/curves.rst",
+        ),
+    params:
+        dpi=config["report"]["dpi"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/figure_curves.log",
+    benchmark:
+        "results/benchmarks/report/figure_curves.tsv"
+    script:
+        "../workflow_scripts/figure_curves.py"
+
+
+rule figure_attention:
+    input:
+        model=lambda wildcards: extractor_model(wildcards.extractor, ATTENTION_FOLD),
+        folds="results/index/folds.parquet",
+        frames=lambda wildcards: frame_files(),
+        code=package_code("figures/attention.py"),
+    output:
+        png=report(
+            "results/figures/attention_{extractor}.png",
+            category="2. Figures",
+            subcategory="Attention",
+            labels={"extractor": "{extractor}"},
+            caption="../report/attention.rst",
+        ),
+    wildcard_constraints:
+        extractor="resattn|resnet",
+    params:
+        fold=ATTENTION_FOLD,
+        n_frames=config["report"]["attention"]["frames"],
+        include_faces=include_faces(),
+        seed=SEED,
+        dpi=config["report"]["dpi"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    log:
+        "results/logs/report/figure_attention_{extractor}.log",
+    benchmark:
+        "results/benchmarks/report/figure_attention_{extractor}.tsv"
+    script:
+        "../workflow_scripts/figure_attention.py"

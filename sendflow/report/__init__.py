@@ -1,0 +1,1 @@
+"""Results people can read: aggregation over folds, paired comparisons, run manifest."""

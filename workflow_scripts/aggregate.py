@@ -1,0 +1,16 @@
+"""Rule `aggregate`: every fold's metrics -> summary over folds, per speaker and per clip."""
+
+from sendflow.atomic import write_csv, write_text
+from sendflow.logs import setup
+from sendflow.report.aggregate import clip_table, fold_table, speaker_table, summarise, summary_markdown
+
+log = setup(snakemake.log[0])
+folds = fold_table(snakemake.input.metrics)
+summary = summarise(folds)
+write_csv(folds, snakemake.output.folds)
+write_csv(speaker_table(snakemake.input.metrics), snakemake.output.per_speaker)
+write_csv(clip_table(snakemake.input.predictions), snakemake.output.per_clip)
+write_csv(summary, snakemake.output.summary)
+markdown = summary_markdown(summary)
+write_text(markdown, snakemake.output.summary_md)
+log.info("%d models over %d folds\n%s", len(summary), folds["fold"].nunique(), markdown)

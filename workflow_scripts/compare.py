@@ -1,0 +1,21 @@
+"""Rule `compare`: paired comparisons (attention, temporal model, label scheme) with Wilcoxon
+signed-rank tests across folds and test clips."""
+
+import pandas as pd
+
+from sendflow.atomic import write_csv, write_text
+from sendflow.logs import setup
+from sendflow.report.compare import all_comparisons, comparisons_markdown
+
+log = setup(snakemake.log[0])
+metric = snakemake.params.metric
+text_columns = {"labels": str, "clip_id": str}  # clip IDs like 111_1 must not become numbers
+folds = pd.read_csv(snakemake.input.folds, dtype=text_columns)
+clips = pd.read_csv(snakemake.input.per_clip, dtype=text_columns)
+comparisons = all_comparisons(folds, clips, metric)
+if comparisons.empty:
+    log.warning("no comparison applies: each needs both of its models in the run")
+markdown = comparisons_markdown(comparisons, metric)
+write_csv(comparisons, snakemake.output.table)
+write_text(markdown, snakemake.output.markdown)
+log.info("%d comparisons\n%s", len(comparisons), markdown)

@@ -17,8 +17,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# The whole workflow on the generated demo dataset, then its HTML report (checked in headless
+# Chromium when one is installed) and the summary table.
 demo: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --printshellcmds
+	$(BIN)/snakemake --cores 1 --report results/report.html
+	@if $(BIN)/python -c 'import sys; from sendflow.report.browser_check import find_chromium; sys.exit(find_chromium() is None)'; \
+	then $(BIN)/python -m sendflow.report.browser_check results/report.html; \
+	else echo "(no Chromium found: the report was not opened in a browser)"; fi
+	@echo; echo "Report: $(CURDIR)/results/report.html"; echo; cat results/metrics/summary.md
 
 # pytest exits 5 when it collects no tests; that is not a failure of the suite.
 test: $(STAMP)

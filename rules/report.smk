@@ -93,7 +93,7 @@ rule manifest:
 rule figure_comparison:
     input:
         summary=rules.aggregate.output.summary,
-        code=package_code("figures/comparison.py"),
+        code=package_code("figures/comparison.py", "figures/output.py"),
     output:
         png=report(
             "results/figures/comparison.png",
@@ -119,7 +119,7 @@ rule figure_comparison:
 rule figure_confusion:
     input:
         metrics=lambda wildcards: classifier_results("metrics.json", labels=wildcards.labels),
-        code=package_code("figures/confusion.py"),
+        code=package_code("figures/confusion.py", "figures/output.py", "report/paths.py"),
     output:
         png=report(
             "results/figures/confusion_{labels}.png",
@@ -147,7 +147,7 @@ rule figure_timelines:
     input:
         predictions=lambda wildcards: MODEL_RESULT.format(
             **timeline_model(), fold=wildcards.fold, name="predictions.parquet"),
-        code=package_code("figures/timelines.py"),
+        code=package_code("figures/timelines.py", "figures/output.py", "labels.py"),
     output:
         folder=report(
             directory("results/figures/timelines/fold{fold}"),
@@ -183,7 +183,7 @@ rule figure_curves:
             scope=["shared"] if config["extractor"]["scope"] == "shared" else [f"fold{k}" for k in FOLDS],
         ),
         classifier_histories=classifier_results("history.csv"),
-        code=package_code("figures/curves.py"),
+        code=package_code("figures/curves.py", "figures/output.py", "report/paths.py"),
     output:
         extractor=report(
             "results/figures/training_extractor.png",
@@ -218,7 +218,9 @@ rule figure_attention:
         model=lambda wildcards: extractor_model(wildcards.extractor, ATTENTION_FOLD),
         folds="results/index/folds.parquet",
         frames=lambda wildcards: frame_files(),
-        code=package_code("figures/attention.py"),
+        code=package_code(
+            "figures/attention.py", "figures/gradcam.py", "figures/output.py", "extractor/train.py"
+        ),
     output:
         png=report(
             "results/figures/attention_{extractor}.png",

@@ -6,6 +6,7 @@ A run killed mid-write then leaves no partial file that Snakemake could mistake 
 import contextlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +26,21 @@ def atomic_path(path):
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(path):
+    """Yield a fresh temporary sibling folder; it replaces `path` only if the block succeeds."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+        shutil.rmtree(path, ignore_errors=True)  # os.replace cannot overwrite a non-empty folder
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_parquet(frame: pd.DataFrame, path, metadata: dict[str, str] | None = None) -> None:

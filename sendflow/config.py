@@ -39,6 +39,11 @@ def _merge(base: dict, update: dict) -> dict:
     return merged
 
 
+# Python types of the non-string JSON-schema types a command-line string may stand for.
+_PYTHON_TYPES = {"integer": int, "number": (int, float), "boolean": bool, "array": list,
+                 "null": type(None)}
+
+
 def _coerce(value, schema: dict):
     """Parse a command-line string into the scalar type its schema asks for."""
     types = schema.get("type")
@@ -50,12 +55,13 @@ def _coerce(value, schema: dict):
         return {k: _coerce(v, props.get(k, extra)) for k, v in value.items()}
     if isinstance(value, list) and "items" in schema:
         return [_coerce(v, schema["items"]) for v in value]
-    if not isinstance(value, str) or "string" in types:
+    scalars = set(types) & set(_PYTHON_TYPES)
+    if not isinstance(value, str) or not scalars:
         return value
-    if types and set(types) & {"integer", "number", "boolean", "array", "null"}:
-        parsed = yaml.safe_load(value)
-        return parsed if parsed is not None or "null" in types else value
-    return value
+    parsed = yaml.safe_load(value)
+    if not isinstance(parsed, tuple(_PYTHON_TYPES[t] for t in scalars)):
+        return value  # a string after all (or a bad value, which validation then names)
+    return parsed
 
 
 def load_schema(path=SCHEMA_PATH) -> dict:

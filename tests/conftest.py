@@ -62,3 +62,17 @@ def foreign_root(tmp_path):
     emotient.parent.mkdir(parents=True)
     emotient.write_text("Frametime,AU1,AU12\n0.0,0.1,0.2\n0.0334,0.1,0.3\n")
     return root
+
+
+def planned_jobs(dry_run_output: str) -> dict[str, int]:
+    """Jobs per rule from the 'Job stats' table a `snakemake --dry-run` prints ({} when none)."""
+    lines = dry_run_output.splitlines()
+    if "Job stats:" not in lines:
+        return {}
+    jobs = {}
+    for line in lines[lines.index("Job stats:") + 3:]:  # past the header and its rule line
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs

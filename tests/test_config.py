@@ -31,12 +31,30 @@ def test_dotted_keys_merge_and_strings_are_coerced(schema, default_config):
     check(prepared, schema)
 
 
+@pytest.mark.parametrize("key, given, expected", [
+    ("report.include_faces", "false", False),   # boolean or the word auto
+    ("report.include_faces", "auto", "auto"),
+    ("report.timelines.extractor", "null", None),  # string or null
+    ("report.timelines.extractor", "resnet", "resnet"),
+])
+def test_strings_of_union_types_become_what_they_spell(schema, default_config, key, given, expected):
+    default_config[key] = given
+    prepared = prepare(default_config, schema)
+    section, *inner, last = key.split(".")
+    node = prepared[section]
+    for part in inner:
+        node = node[part]
+    assert node[last] == expected
+    check(prepared, schema)
+
+
 @pytest.mark.parametrize("override, named", [
     ({"cv.mode": "loso"}, r"cv\.mode: 'loso' is not one of"),
     ({"cv.k": "three"}, r"cv\.k: 'three' is not of type 'integer'"),
     ({"cv.kk": 3}, r"cv: Additional properties are not allowed \('kk' was unexpected\)"),
     ({"shoe_size": 44}, r"'shoe_size' was unexpected"),
     ({"data.demo.limited_fraction": 2}, r"data\.demo\.limited_fraction: 2 is greater than"),
+    ({"report.include_faces": "sometimes"}, r"report\.include_faces: 'sometimes' is not one of"),
 ])
 def test_bad_values_and_unknown_keys_are_named(schema, default_config, override, named):
     default_config.update(override)

@@ -9,7 +9,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import PROJECT
+from conftest import PROJECT, planned_jobs
+from sendflow.report.browser_check import check_report, failures, find_chromium
 
 TINY = [
     "data.demo.speakers=6", "data.demo.clips_per_speaker=2", "data.demo.seconds=8",
@@ -19,9 +20,9 @@ TINY = [
 ]
 
 
-def run(workdir, *args):
+def run(workdir, *args, config=()):
     cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
-           "--directory", str(workdir), "--cores", "2", *args, "--config", *TINY]
+           "--directory", str(workdir), "--cores", "2", *args, "--config", *TINY, *config]
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
@@ -65,3 +66,46 @@ def test_predictions_cover_exactly_the_test_clips(finished):
 def test_a_second_run_has_nothing_to_do(finished):
     proc = run(finished, "-n")
     assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_results_are_aggregated_and_compared(finished):
+    metrics = finished / "results/metrics"
+    summary = pd.read_csv(metrics / "summary.csv")
+    assert sorted(summary["classifier"]) == ["framewise", "mean", "mstcn"]
+    assert (summary["n_folds"] == 2).all()
+    mstcn = [json.loads((finished / f"results/classifier/resattn/mstcn/three/fold{k}/metrics.json")
+                        .read_text())["ccc"] for k in (0, 1)]
+    row = summary.set_index("classifier").loc["mstcn"]
+    assert row["ccc_mean"] == pytest.approx(sum(mstcn) / 2)
+    assert row["ccc_std"] == pytest.approx(abs(mstcn[0] - mstcn[1]) / 2 ** 0.5)
+    comparisons = (metrics / "comparisons.md").read_text()
+    assert "mstcn vs framewise" in comparisons and "mstcn vs mean" in comparisons
+    assert "resattn vs resnet" not in comparisons  # only one extractor ran
+    manifest = json.loads((metrics / "manifest.json").read_text())
+    assert manifest["config"]["cv"]["k"] == 2 and manifest["packages"]["torch"]
+    assert {"frames", "extractor", "features", "classifier"} <= {s["stage"] for s in manifest["stages"]}
+    for clip in pd.read_csv(metrics / "per_clip.csv").query("classifier == 'mstcn'").itertuples():
+        assert (finished / f"results/figures/timelines/fold{clip.fold}/{clip.clip_id}.png").exists()
+
+
+def test_a_figure_setting_reruns_only_figure_jobs(finished):
+    proc = run(finished, "-n", config=["report.dpi=60"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert set(planned_jobs(proc.stdout)) == {
+        "all", "figure_comparison", "figure_confusion", "figure_timelines", "figure_curves",
+        "figure_attention"}
+    proc = run(finished, "-n", config=["report.include_faces=false"])
+    assert set(planned_jobs(proc.stdout)) == {"all", "figure_attention"}
+
+
+def test_the_html_report_embeds_every_figure(finished):
+    proc = run(finished, "--report", "results/report.html")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = (finished / "results/report.html").read_text()
+    figures = sorted(p.relative_to(finished).as_posix() for p in (finished / "results/figures").rglob("*.png"))
+    assert figures and all(f'"{f}"' in report for f in figures)
+    if find_chromium() is None:
+        pytest.skip("no Chromium here to open the report in (Debian: apt-get install chromium)")
+    result = check_report(finished / "results/report.html")
+    assert not failures(result)
+    assert sorted(image["path"] for image in result["images"]) == figures

@@ -1,0 +1,22 @@
+"""Rule `figure_attention`: Grad-CAM on sample test frames and the channel-attention gates of one
+fold's extractor. Face crops appear only if `include_faces` (SEND's licence: never share them)."""
+
+import pandas as pd
+import torch
+
+from sendflow.extractor.train import load_extractor
+from sendflow.figures.attention import plot_attention, sample_frames
+from sendflow.logs import setup
+from sendflow.report.paths import extractor_result
+
+log = setup(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+params = snakemake.params
+model = load_extractor(snakemake.input.model, device="cpu")
+samples = sample_frames(pd.read_parquet(snakemake.input.folds), snakemake.input.frames, int(params.fold),
+                        int(params.n_frames), int(params.seed), model.meta["edges"])
+title = f"{extractor_result(snakemake.input.model)['extractor']}, fold {params.fold}"
+plot_attention(model, samples, bool(params.include_faces), snakemake.output.png, params.dpi, title)
+log.info("%s: %d test frames (%s), faces %s -> %s", title, len(samples),
+         ", ".join(f"{s.clip_id}#{s.index}" for s in samples),
+         "shown" if params.include_faces else "left out", snakemake.output.png)

@@ -1,0 +1,11 @@
+"""Rule `figure_comparison`: one metric's mean ± sd over folds per extractor, classifier and label scheme."""
+
+import pandas as pd
+
+from sendflow.figures.comparison import plot_comparison
+from sendflow.logs import setup
+
+log = setup(snakemake.log[0])
+summary = pd.read_csv(snakemake.input.summary)
+plot_comparison(summary, snakemake.params.metric, snakemake.output.png, snakemake.params.dpi)
+log.info("%s of %d models -> %s", snakemake.params.metric, len(summary), snakemake.output.png)

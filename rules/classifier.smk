@@ -24,6 +24,8 @@ rule classifier:
         mem_mb=config["classifier"]["mem_mb"],
         runtime=config["classifier"]["runtime"],
         gpu=lambda wildcards: 1 if wildcards.classifier in TORCH_CLASSIFIERS else 0,
+    conda:
+        "../envs/torch.yaml"
     log:
         "results/logs/classifier/{extractor}/{classifier}/{labels}/fold{fold}.log",
     benchmark:

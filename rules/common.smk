@@ -1,4 +1,4 @@
-# Helpers shared by every rule file: config validation, dataset paths, target lists.
+# Helpers for the rules/*.smk files. Config validation, dataset paths, target lists.
 
 import os
 

@@ -5,13 +5,15 @@ rule demo_dataset:
     output:
         marker=os.path.join(DATA_ROOT, ".sendflow-demo"),
     params:
-        root=DATA_ROOT,
+        root=lambda wildcards, output: os.path.dirname(output.marker),
         demo=config["data"]["demo"],
         seed=SEED,
-    threads: workflow.cores
+    threads: 2
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        "../envs/data.yaml"
     log:
         "results/logs/demo_dataset.log",
     benchmark:
@@ -27,11 +29,13 @@ checkpoint index:
     output:
         clips="results/index/clips.parquet",
     params:
-        root=DATA_ROOT,
-    threads: 4
+        root=lambda wildcards: DATA_ROOT,  # a folder, not a file Snakemake could track
+    threads: 2
     resources:
         mem_mb=1000,
         runtime=20,
+    conda:
+        "../envs/data.yaml"
     log:
         "results/logs/index.log",
     benchmark:
@@ -53,6 +57,8 @@ rule folds:
     resources:
         mem_mb=500,
         runtime=5,
+    conda:
+        "../envs/data.yaml"
     log:
         "results/logs/folds.log",
     benchmark:

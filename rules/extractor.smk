@@ -25,6 +25,8 @@ rule train_extractor:
         mem_mb=config["extractor"]["mem_mb"],
         runtime=config["extractor"]["runtime"],
         gpu=1,
+    conda:
+        "../envs/torch.yaml"
     log:
         "results/logs/extractor/{extractor}/{scope}.log",
     benchmark:
@@ -51,6 +53,8 @@ rule features:
         mem_mb=config["extractor"]["mem_mb"],
         runtime=config["extractor"]["runtime"],
         gpu=1,
+    conda:
+        "../envs/torch.yaml"
     log:
         "results/logs/features/{extractor}/fold{fold}.log",
     benchmark:

@@ -15,6 +15,8 @@ rule frames:
         runtime=30,
     group:
         "frames"
+    conda:
+        "../envs/data.yaml"
     log:
         "results/logs/frames/{clip}.log",
     benchmark:
@@ -35,6 +37,8 @@ rule face_report:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../envs/data.yaml"
     log:
         "results/logs/face_report.log",
     benchmark:

@@ -23,6 +23,8 @@ rule aggregate:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../envs/report.yaml"
     log:
         "results/logs/report/aggregate.log",
     benchmark:
@@ -55,6 +57,8 @@ rule compare:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../envs/report.yaml"
     log:
         "results/logs/report/compare.log",
     benchmark:
@@ -79,6 +83,8 @@ rule manifest:
     resources:
         mem_mb=1000,
         runtime=5,
+    conda:
+        "../envs/report.yaml"
     log:
         "results/logs/report/manifest.log",
     benchmark:
@@ -108,6 +114,8 @@ rule figure_comparison:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../envs/report.yaml"
     log:
         "results/logs/report/figure_comparison.log",
     benchmark:
@@ -135,6 +143,8 @@ rule figure_confusion:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../envs/report.yaml"
     log:
         "results/logs/report/figure_confusion_{labels}.log",
     benchmark:
@@ -167,6 +177,8 @@ rule figure_timelines:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../envs/report.yaml"
     log:
         "results/logs/report/figure_timelines_fold{fold}.log",
     benchmark:
@@ -205,6 +217,8 @@ rule figure_curves:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../envs/report.yaml"
     log:
         "results/logs/report/figure_curves.log",
     benchmark:
@@ -241,6 +255,8 @@ rule figure_attention:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../envs/report.yaml"
     log:
         "results/logs/report/figure_attention_{extractor}.log",
     benchmark:

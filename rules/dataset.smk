@@ -5,7 +5,6 @@ rule demo_dataset:
     output:
         marker=os.path.join(DATA_ROOT, ".sendflow-demo"),
     params:
-        root=lambda wildcards, output: os.path.dirname(output.marker),
         demo=config["data"]["demo"],
         seed=SEED,
     threads: 2
@@ -29,7 +28,7 @@ checkpoint index:
     output:
         clips="results/index/clips.parquet",
     params:
-        root=lambda wildcards: DATA_ROOT,  # a folder, not a file Snakemake could track
+        root=DATA_ROOT,  # a folder, tracked as a param: a new data.root reruns the index
     threads: 2
     resources:
         mem_mb=1000,

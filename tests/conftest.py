@@ -1,6 +1,8 @@
 """Shared fixtures: real mp4 files made with the real ffmpeg, and SEND-layout trees."""
 
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,39 @@ def planned_jobs(dry_run_output: str) -> dict[str, int]:
             break
         jobs[parts[0]] = int(parts[1])
     return jobs
+
+
+# A whole-workflow configuration small enough for a 2-core CPU in about a minute.
+TINY = [
+    "data.demo.speakers=6", "data.demo.clips_per_speaker=2", "data.demo.seconds=8",
+    "data.demo.width=192", "data.demo.height=144", "cv.k=2", "frames.size=32",
+    "extractor.kinds=[resattn]", "extractor.epochs=1", "extractor.batch_size=16",
+    "classifier.names=[mstcn,framewise,mean]", "classifier.training.epochs=2",
+]
+
+
+def run_tiny(workdir, *args, config=(), project=PROJECT) -> subprocess.CompletedProcess:
+    """The real Snakefile on the TINY configuration (plus `config` overrides) in `workdir`."""
+    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(project / "Snakefile"),
+           "--directory", str(workdir), *args, "--config", *TINY, *config]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory):
+    """A copy of the project's sources, so tests may edit its code and docs and see what
+    Snakemake then plans, without touching the working tree."""
+    copy = tmp_path_factory.mktemp("project") / "sendflow"
+    shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info", ".pytest_cache"))
+    return copy
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_project):
+    """One finished local run of TINY (from the project copy), shared by the tests that read or
+    re-plan it."""
+    workdir = tmp_path_factory.mktemp("tiny_run")
+    proc = run_tiny(workdir, "--cores", "2", project=tiny_project)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return workdir

@@ -2,36 +2,23 @@
 
 import hashlib
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import PROJECT, planned_jobs
+from conftest import run_tiny
 from sendflow.report.browser_check import check_report, failures, find_chromium
 
-TINY = [
-    "data.demo.speakers=6", "data.demo.clips_per_speaker=2", "data.demo.seconds=8",
-    "data.demo.width=192", "data.demo.height=144", "cv.k=2", "frames.size=32",
-    "extractor.kinds=[resattn]", "extractor.epochs=1", "extractor.batch_size=16",
-    "classifier.names=[mstcn,framewise,mean]", "classifier.training.epochs=2",
-]
+
+@pytest.fixture
+def finished(tiny_run):
+    return tiny_run
 
 
-def run(workdir, *args, config=()):
-    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
-           "--directory", str(workdir), "--cores", "2", *args, "--config", *TINY, *config]
-    return subprocess.run(cmd, capture_output=True, text=True)
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pipeline")
-    proc = run(workdir)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return workdir
+@pytest.fixture
+def run(tiny_project):
+    return lambda workdir, *args: run_tiny(workdir, "--cores", "2", *args, project=tiny_project)
 
 
 def test_every_stage_writes_its_outputs(finished):
@@ -63,7 +50,7 @@ def test_predictions_cover_exactly_the_test_clips(finished):
     assert not set(summary["train_clips"] + summary["select_clips"]) & test
 
 
-def test_a_second_run_has_nothing_to_do(finished):
+def test_a_second_run_has_nothing_to_do(finished, run):
     proc = run(finished, "-n")
     assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr
 
@@ -88,17 +75,7 @@ def test_results_are_aggregated_and_compared(finished):
         assert (finished / f"results/figures/timelines/fold{clip.fold}/{clip.clip_id}.png").exists()
 
 
-def test_a_figure_setting_reruns_only_figure_jobs(finished):
-    proc = run(finished, "-n", config=["report.dpi=60"])
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert set(planned_jobs(proc.stdout)) == {
-        "all", "figure_comparison", "figure_confusion", "figure_timelines", "figure_curves",
-        "figure_attention"}
-    proc = run(finished, "-n", config=["report.include_faces=false"])
-    assert set(planned_jobs(proc.stdout)) == {"all", "figure_attention"}
-
-
-def test_the_html_report_embeds_every_figure(finished):
+def test_the_html_report_embeds_every_figure(finished, run):
     proc = run(finished, "--report", "results/report.html")
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (finished / "results/report.html").read_text()

@@ -8,8 +8,9 @@ from sendflow.synth import generate_dataset
 
 log = setup(snakemake.log[0])
 demo = snakemake.params.demo
+root = Path(snakemake.output.marker).parent  # data.demo.dir
 generate_dataset(
-    snakemake.params.root,
+    root,
     speakers=demo["speakers"],
     clips_per_speaker=demo["clips_per_speaker"],
     seconds=demo["seconds"],
@@ -22,4 +23,4 @@ generate_dataset(
 )
 # The marker is written last: its presence means the whole dataset is complete.
 Path(snakemake.output.marker).write_text(json.dumps({**demo, "seed": snakemake.params.seed}))
-log.info("synthetic SEND dataset written to %s", snakemake.params.root)
+log.info("synthetic SEND dataset written to %s", root)

@@ -170,7 +170,6 @@ rule figure_timelines:
     wildcard_constraints:
         fold=r"\d+",
     params:
-        model=timeline_model(),
         scheme=config["labels"]["schemes"][timeline_model()["labels"]],
         dpi=config["report"]["dpi"],
     threads: 1

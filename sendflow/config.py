@@ -59,6 +59,11 @@ def _coerce(value, schema: dict):
     if not isinstance(value, str) or not scalars:
         return value
     parsed = yaml.safe_load(value)
+    if "number" in scalars and isinstance(parsed, str):
+        try:
+            parsed = float(value)  # YAML 1.1 reads 1e-3 (no dot) as a string
+        except ValueError:
+            pass
     if not isinstance(parsed, tuple(_PYTHON_TYPES[t] for t in scalars)):
         return value  # a string after all (or a bad value, which validation then names)
     return parsed

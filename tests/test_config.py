@@ -36,6 +36,7 @@ def test_dotted_keys_merge_and_strings_are_coerced(schema, default_config):
     ("report.include_faces", "auto", "auto"),
     ("report.timelines.extractor", "null", None),  # string or null
     ("report.timelines.extractor", "resnet", "resnet"),
+    ("extractor.lr", "1e-3", 0.001),  # YAML 1.1 alone would keep this a string
 ])
 def test_strings_of_union_types_become_what_they_spell(schema, default_config, key, given, expected):
     default_config[key] = given

@@ -8,13 +8,6 @@ import pytest
 import sendflow.classifier.train as train_mod
 from sendflow.classifier import train_and_predict
 
-try:
-    from sendflow.labels import class_centres
-except ImportError:  # fallback for a tree without sendflow.labels yet
-    def class_centres(edges):
-        bounds = np.concatenate([[-1.0], np.sort(edges), [1.0]])
-        return (bounds[:-1] + bounds[1:]) / 2
-
 EDGES = [-0.2, 0.2]
 D = 8
 TINY = {"stages": 2, "layers": 3, "channels": 8, "hidden": 8, "epochs": 2, "batch_size": 2,
@@ -47,7 +40,7 @@ def data():
 
 def run(data, tmp_path, **cfg):
     features, folds = data
-    return train_and_predict(features, folds, 0, "three", EDGES, class_centres(EDGES),
+    return train_and_predict(features, folds, 0, "three", EDGES,
                              {**TINY, **cfg}, seed=3, out_dir=tmp_path)
 
 
@@ -81,7 +74,7 @@ def test_a_clip_in_two_roles_raises(data, tmp_path):
     features, folds = data
     leaked = pd.concat([folds, folds[folds["clip_id"] == "106_1"].assign(role="train")])
     with pytest.raises(AssertionError, match="106_1"):
-        train_and_predict(features, leaked, 0, "three", EDGES, class_centres(EDGES),
+        train_and_predict(features, leaked, 0, "three", EDGES,
                           {**TINY, "name": "mean"}, 3, tmp_path)
 
 
@@ -90,7 +83,7 @@ def test_a_speaker_in_two_roles_raises(data, tmp_path):
     moved = folds.copy()
     moved.loc[moved["clip_id"] == "107_2", "role"] = "select"  # speaker 107 is also in test
     with pytest.raises(AssertionError, match="107"):
-        train_and_predict(features, moved, 0, "three", EDGES, class_centres(EDGES),
+        train_and_predict(features, moved, 0, "three", EDGES,
                           {**TINY, "name": "mean"}, 3, tmp_path)
 
 

@@ -8,7 +8,6 @@ import torch
 
 from sendflow.atomic import write_json, write_parquet
 from sendflow.classifier import train_and_predict
-from sendflow.labels import class_centres
 from sendflow.logs import setup
 
 log = setup(snakemake.log[0])
@@ -21,7 +20,7 @@ out_dir = Path(snakemake.output.predictions).parent
 log.info("%s on %s features, labels %s, fold %d", snakemake.wildcards.classifier,
          snakemake.wildcards.extractor, snakemake.wildcards.labels, fold)
 predictions, metrics = train_and_predict(
-    features, folds, fold, snakemake.wildcards.labels, edges, class_centres(edges),
+    features, folds, fold, snakemake.wildcards.labels, edges,
     snakemake.params.classifier, snakemake.params.seed, out_dir, log,
 )
 metrics["extractor"] = snakemake.wildcards.extractor

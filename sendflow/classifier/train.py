@@ -22,7 +22,7 @@ import torch
 
 from ..atomic import save_torch, write_csv
 from ..device import resolve_device
-from ..labels import classify
+from ..labels import class_centres, classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
 from ..models.mstcn import MSTCN, mstcn_loss
 from ..models.sequence_baselines import BiGRU, Framewise, Mean, SingleStageTCN
@@ -181,8 +181,7 @@ def _train_torch(model, train, select, cfg, seed, centres, edges, num_classes, o
     return device, state
 
 
-def train_and_predict(features_df, folds_df, fold, scheme_name, edges, class_centres, cfg, seed,
-                      out_dir, log=None):
+def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None):
     """Train `cfg["name"]` on the fold's train clips, select on its select clips, and return
     (predictions for the test clips, metrics dict). See DEFAULTS for the cfg keys."""
     log = log or logging.getLogger("sendflow.classifier")
@@ -194,8 +193,7 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, class_cen
     out_dir.mkdir(parents=True, exist_ok=True)
     edges = sorted(float(e) for e in edges)
     num_classes = len(edges) + 1
-    centres = np.asarray(class_centres, np.float32)
-    assert len(centres) == num_classes, f"{len(centres)} class centres for {num_classes} classes"
+    centres = class_centres(edges).astype(np.float32)
 
     roles = fold_roles(folds_df, fold, features_df)
     clips = {c: clip for c, clip in load_clips(features_df, edges).items() if c in roles}

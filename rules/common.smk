@@ -84,10 +84,10 @@ def clip_inputs(wildcards):
     return {"video": row["video_path"], "observer": row["observer_path"]}
 
 
-def extractor_model(extractor, fold):
-    """The model a fold's features come from: its own (per_fold) or the shared one."""
+def extractor_file(extractor, fold, name="model.pt"):
+    """A file of the extractor a fold's features come from: its own (per_fold) or the shared one."""
     scope = "shared" if config["extractor"]["scope"] == "shared" else f"fold{fold}"
-    return f"results/extractor/{extractor}/{scope}/model.pt"
+    return f"results/extractor/{extractor}/{scope}/{name}"
 
 
 CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")
@@ -114,49 +114,39 @@ def classifier_code(wildcards):
     return package_code(*modules, *_CLASSIFIER_MODULES[wildcards.classifier])
 
 
+# What the run trains and scores: one model per (extractor, classifier, label scheme).
+MODEL_AXES = {"extractor": config["extractor"]["kinds"], "classifier": config["classifier"]["names"],
+              "labels": config["classifier"]["labels"]}
+MODEL_RESULT = "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/{name}"
+
+
+def classifier_results(name, **fixed):
+    """A classifier output file for every model and fold of the run (or those matching `fixed`)."""
+    axes = {**MODEL_AXES, "fold": FOLDS, **{k: [v] for k, v in fixed.items()}}
+    return expand(MODEL_RESULT, name=name, **axes)
+
+
 def final_outputs():
     return [
         "results/index/folds.parquet",
         "results/frames/face_detection.tsv",
-        *expand(
-            "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/metrics.json",
-            extractor=config["extractor"]["kinds"],
-            classifier=config["classifier"]["names"],
-            labels=config["classifier"]["labels"],
-            fold=FOLDS,
-        ),
+        *classifier_results("metrics.json"),
         *report_outputs(),
     ]
 
 
 # --- results people read (rules/report.smk) ---------------------------------------------------
 
-MODEL_RESULT = "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/{name}"
-
-
-def classifier_results(name, **fixed):
-    """A classifier output file for every model and fold of the run (or those matching `fixed`)."""
-    axes = {"extractor": config["extractor"]["kinds"], "classifier": config["classifier"]["names"],
-            "labels": config["classifier"]["labels"], "fold": FOLDS}
-    axes.update({k: [v] for k, v in fixed.items()})
-    return expand(MODEL_RESULT, name=name, **axes)
-
 
 def timeline_model():
     """The model whose predictions are drawn over time: report.timelines, first of each list
     where unset."""
     chosen = config["report"]["timelines"]
-    model = {
-        "extractor": chosen["extractor"] or config["extractor"]["kinds"][0],
-        "classifier": chosen["classifier"] or config["classifier"]["names"][0],
-        "labels": chosen["labels"] or config["classifier"]["labels"][0],
-    }
-    runs = {"extractor": config["extractor"]["kinds"], "classifier": config["classifier"]["names"],
-            "labels": config["classifier"]["labels"]}
+    model = {key: chosen[key] or values[0] for key, values in MODEL_AXES.items()}
     for key, value in model.items():
-        if value not in runs[key]:
+        if value not in MODEL_AXES[key]:
             raise WorkflowError(f"report.timelines.{key} {value!r} is not run "
-                                f"(the run has {', '.join(runs[key])})")
+                                f"(the run has {', '.join(MODEL_AXES[key])})")
     return model
 
 

@@ -37,7 +37,7 @@ rule train_extractor:
 
 rule features:
     input:
-        model=lambda wildcards: extractor_model(wildcards.extractor, wildcards.fold),
+        model=lambda wildcards: extractor_file(wildcards.extractor, wildcards.fold),
         folds="results/index/folds.parquet",
         frames=lambda wildcards: frame_files(),
         code=package_code("features.py", "extractor/data.py"),

@@ -188,10 +188,8 @@ rule figure_timelines:
 
 rule figure_curves:
     input:
-        extractor_histories=expand(
-            "results/extractor/{extractor}/{scope}/history.csv",
-            extractor=config["extractor"]["kinds"],
-            scope=["shared"] if config["extractor"]["scope"] == "shared" else [f"fold{k}" for k in FOLDS],
+        extractor_histories=sorted(
+            {extractor_file(e, k, "history.csv") for e in config["extractor"]["kinds"] for k in FOLDS}
         ),
         classifier_histories=classifier_results("history.csv"),
         code=package_code("figures/curves.py", "figures/output.py", "report/paths.py"),
@@ -228,7 +226,7 @@ rule figure_curves:
 
 rule figure_attention:
     input:
-        model=lambda wildcards: extractor_model(wildcards.extractor, ATTENTION_FOLD),
+        model=lambda wildcards: extractor_file(wildcards.extractor, ATTENTION_FOLD),
         folds="results/index/folds.parquet",
         frames=lambda wildcards: frame_files(),
         code=package_code(

@@ -57,13 +57,18 @@ def rmse(y_true, y_pred) -> float:
     return float(np.sqrt(np.mean((t - p) ** 2))) if t.size else float("nan")
 
 
+def ccc_per_clip(df: pd.DataFrame, true="valence_true", pred="valence_pred") -> pd.Series:
+    """CCC of each clip's 0.5 s sequence, by clip_id (NaN for clips with fewer than two rated
+    steps)."""
+    return pd.Series({clip: ccc(g[true], g[pred]) if g[true].notna().sum() >= 2 else np.nan
+                      for clip, g in df.groupby("clip_id", sort=True)}, dtype=float)
+
+
 def ccc_per_clip_mean(df: pd.DataFrame, true="valence_true", pred="valence_pred") -> float:
     """SEND scoring: CCC of each clip's 0.5 s sequence, then the mean over clips
     (clips with fewer than two rated steps are skipped)."""
-    scores = [ccc(g[true], g[pred]) for _, g in df.groupby("clip_id", sort=True)
-              if g[true].notna().sum() >= 2]
-    scores = [s for s in scores if not np.isnan(s)]
-    return float(np.mean(scores)) if scores else float("nan")
+    scores = ccc_per_clip(df, true, pred).dropna()
+    return float(scores.mean()) if len(scores) else float("nan")
 
 
 def regression_metrics(df: pd.DataFrame) -> dict:

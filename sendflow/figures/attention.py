@@ -14,7 +14,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from torch import nn
 
-from sendflow.extractor.data import preprocess
+from sendflow.extractor.data import clips_for_role, preprocess
 from sendflow.frames.extract import load_clip
 from sendflow.labels import classify
 from sendflow.models import ChannelAttention
@@ -35,7 +35,7 @@ class Sample:
 def sample_frames(folds: pd.DataFrame, frame_paths, fold: int, n: int, seed: int, edges) -> list[Sample]:
     """`n` frames of the fold's test clips, the same for the same seed: detected faces first,
     rated before unrated, taking classes in turn so the samples spread over them."""
-    test = set(folds.loc[(folds["fold"] == fold) & (folds["role"] == "test"), "clip_id"])
+    test = set(clips_for_role(folds, fold, "test"))
     paths = {Path(p).stem: Path(p) for p in frame_paths if Path(p).stem in test}
     candidates = []
     for clip_id in sorted(paths):

@@ -9,11 +9,10 @@ import pandas as pd
 from matplotlib.colors import BoundaryNorm
 from matplotlib.patches import Patch
 
+from sendflow.atomic import atomic_dir
 from sendflow.labels import class_centres
 from sendflow.metrics import ccc
 from sendflow.ratings import RATING_STEP_S
-
-from sendflow.atomic import atomic_dir
 
 from .output import save_figure
 

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from sendflow.metrics import ccc, rmse
+from sendflow.metrics import ccc_per_clip, rmse
 from sendflow.report.paths import classifier_result
 
 MODEL_KEYS = ["extractor", "classifier", "labels"]
@@ -58,13 +58,13 @@ def speaker_table(metrics_paths) -> pd.DataFrame:
 
 def clip_scores(predictions: pd.DataFrame) -> pd.DataFrame:
     """Per test clip: rated steps, CCC, RMSE and class accuracy (NaN where nothing is rated)."""
+    per_clip_ccc = ccc_per_clip(predictions)
     rows = []
     for clip_id, clip in predictions.groupby("clip_id", sort=True):
-        rated = clip["valence_true"].notna().to_numpy()
         classes = clip["class_true"].to_numpy() >= 0
         rows.append({
-            "clip_id": clip_id, "speaker": int(clip["speaker"].iloc[0]), "n_steps": int(rated.sum()),
-            "ccc": ccc(clip["valence_true"], clip["valence_pred"]) if rated.sum() >= 2 else np.nan,
+            "clip_id": clip_id, "speaker": int(clip["speaker"].iloc[0]),
+            "n_steps": int(clip["valence_true"].notna().sum()), "ccc": per_clip_ccc[clip_id],
             "rmse": rmse(clip["valence_true"], clip["valence_pred"]),
             "accuracy": float(np.mean(clip["class_true"].to_numpy()[classes]
                                       == clip["class_pred"].to_numpy()[classes])) if classes.any() else np.nan,

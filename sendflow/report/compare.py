@@ -51,10 +51,11 @@ def compare(folds: pd.DataFrame, clips: pd.DataFrame, factor: str, candidate: st
     sign = -1 if metric in LOWER_IS_BETTER else 1
     by_fold, fixed = _paired(folds, factor, candidate, reference, metric, ["fold"])
     by_clip, _ = _paired(clips, factor, candidate, reference, metric, ["fold", "clip_id"])
+    clip_diffs = {setting: group["diff"].dropna() for setting, group in by_clip.groupby(fixed)}
     rows = []
     for setting, pairs in by_fold.groupby(fixed, sort=True):
         pairs = pairs.sort_values("fold")
-        clip_pairs = by_clip.merge(pd.DataFrame([dict(zip(fixed, setting))]), on=fixed)["diff"].dropna()
+        clip_pairs = clip_diffs.get(setting, pd.Series(dtype=float))
         rows.append({
             "factor": factor, "candidate": candidate, "reference": reference, "metric": metric,
             **dict(zip(fixed, setting)),

@@ -110,7 +110,7 @@ def classifier_settings(name):
 
 
 def classifier_code(wildcards):
-    modules = ["classifier/train.py", "classifier/data.py", "metrics.py", "labels.py"]
+    modules = ["classifier/train.py", "classifier/data.py", "metrics.py", "labels.py", "seeding.py"]
     return package_code(*modules, *_CLASSIFIER_MODULES[wildcards.classifier])
 
 

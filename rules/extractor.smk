@@ -7,7 +7,11 @@ rule train_extractor:
         folds="results/index/folds.parquet",
         frames=lambda wildcards: frame_files(),
         code=package_code(
-            "models/resnet_attention.py", "extractor/data.py", "extractor/train.py", "labels.py"
+            "models/resnet_attention.py",
+            "extractor/data.py",
+            "extractor/train.py",
+            "labels.py",
+            "seeding.py",
         ),
     output:
         model="results/extractor/{extractor}/{scope}/model.pt",

@@ -12,7 +12,6 @@ Raising `epochs` later continues training from the checkpoint.
 import hashlib
 import json
 import logging
-import random
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from ..labels import class_centres, classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
 from ..models.mstcn import MSTCN, mstcn_loss
 from ..models.sequence_baselines import BiGRU, Framewise, Mean, SingleStageTCN
+from ..seeding import seed_everything
 from .data import batch, fold_roles, load_clips, standardise
 
 DEFAULTS = {
@@ -40,12 +40,6 @@ DEFAULTS = {
 TORCH_MODELS = ("mstcn", "sstcn", "bigru")
 # Keys that may change between a checkpoint and its resumption.
 RESUMABLE = ("epochs", "device")
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2 ** 32)
-    torch.manual_seed(seed)
 
 
 def build_model(cfg: dict, in_dim: int, num_classes: int):

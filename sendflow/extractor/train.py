@@ -22,6 +22,7 @@ from sendflow.atomic import save_torch, write_csv, write_json
 from sendflow.device import resolve_device
 from sendflow.metrics import ccc, class_metrics
 from sendflow.models import build_extractor
+from sendflow.seeding import seed_everything
 
 from . import data
 
@@ -153,9 +154,7 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
     device = resolve_device(cfg["device"])
     amp = device.type == "cuda"  # mixed precision only where it pays; CPU stays fp32 and exact
 
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    seed_everything(seed)
     generator = torch.Generator().manual_seed(seed)
     num_classes = len(edges) + 1
     train_loader, select_loader = make_loaders(frame_files_by_role, cfg, edges, generator)

@@ -28,8 +28,8 @@ def epoch_seconds(clips, cfg, batch_size, epochs) -> float:
         order = np.random.default_rng(epoch).permutation(len(clips))
         start = time.perf_counter()
         for i in range(0, len(order), batch_size):
-            x, mask, target = batch([clips[j] for j in order[i:i + batch_size]], "classification")
-            loss = mstcn_loss(model(x, mask), target, mask, "classification",
+            x, mask, classes, valence = batch([clips[j] for j in order[i:i + batch_size]])
+            loss = mstcn_loss(model(x, mask), mask, classes, valence, "multitask",
                               cfg["smooth_weight"], cfg["tau"])
             optimiser.zero_grad()
             loss.backward()

@@ -8,6 +8,7 @@ from snakemake.utils import validate
 from sendflow.config import check, load_schema, prepare
 from sendflow.folds import fold_ids
 from sendflow.labels import check_scheme
+from sendflow.names import CLASSIFIERS, TORCH_CLASSIFIERS
 
 _SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 _prepared = prepare(config, load_schema(_SCHEMA))
@@ -90,8 +91,6 @@ def extractor_file(extractor, fold, name="model.pt"):
     return f"results/extractor/{extractor}/{scope}/{name}"
 
 
-CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")
-TORCH_CLASSIFIERS = ("mstcn", "sstcn", "bigru")
 # The modules each classifier's result depends on, so editing one model reruns only its jobs.
 _CLASSIFIER_MODULES = {
     "mstcn": ["models/mstcn.py"],
@@ -110,7 +109,8 @@ def classifier_settings(name):
 
 
 def classifier_code(wildcards):
-    modules = ["classifier/train.py", "classifier/data.py", "metrics.py", "labels.py", "seeding.py"]
+    modules = ["classifier/train.py", "classifier/data.py", "metrics.py", "labels.py", "seeding.py",
+               "names.py"]
     return package_code(*modules, *_CLASSIFIER_MODULES[wildcards.classifier])
 
 

@@ -45,7 +45,7 @@ def run(data, tmp_path, **cfg):
 
 
 @pytest.mark.parametrize("name", ["mstcn", "sstcn", "bigru", "framewise", "mean"])
-@pytest.mark.parametrize("task", ["classification", "regression"])
+@pytest.mark.parametrize("task", ["multitask", "classification", "regression"])
 def test_every_classifier_runs_end_to_end(data, tmp_path, name, task):
     features, folds = data
     preds, metrics = run(data, tmp_path, name=name, task=task, epochs=1)
@@ -53,7 +53,7 @@ def test_every_classifier_runs_end_to_end(data, tmp_path, name, task):
     assert set(preds["clip_id"]) == test_clips
     assert len(preds) == features["clip_id"].isin(test_clips).sum()
     columns = ["clip_id", "speaker", "step", "t", "valence_true", "valence_pred", "class_true", "class_pred"]
-    probs = [f"prob_{k}" for k in range(3)] if task == "classification" else []
+    probs = [f"prob_{k}" for k in range(3)] if task != "regression" else []
     assert list(preds.columns) == columns + probs
     assert preds["valence_pred"].notna().all() and preds["class_pred"].between(0, 2).all()
     if probs:
@@ -68,6 +68,45 @@ def test_every_classifier_runs_end_to_end(data, tmp_path, name, task):
 def test_framewise_learns_the_signal(data, tmp_path):
     _, metrics = run(data, tmp_path, name="framewise", task="regression")
     assert metrics["ccc"] > 0.5
+
+
+def test_multitask_scores_valence_from_its_valence_head_and_classes_from_its_class_head(data, tmp_path):
+    from sendflow.labels import class_centres, classify
+
+    preds, metrics = run(data, tmp_path, name="mstcn", task="multitask", epochs=3)
+    probs = preds[[f"prob_{k}" for k in range(3)]].to_numpy()
+    assert (preds["class_pred"] == probs.argmax(1)).all()
+    # valence is the head's own output: neither the expected class valence nor tied to the class
+    assert not np.allclose(preds["valence_pred"], probs @ class_centres(EDGES), atol=1e-3)
+    assert (preds["class_pred"] != classify(preds["valence_pred"], EDGES)).any()
+    assert {"ccc", "rmse", "pearson_r", "accuracy", "macro_f1", "edit"} <= set(metrics)
+
+
+def test_selection_reads_the_select_clips_only(data, tmp_path):
+    """The chosen epoch and its select score are the same whatever the test clips hold, and
+    change when the select clips change."""
+    features, folds = data
+    cfg = {**TINY, "name": "mstcn", "epochs": 4, "patience": 0}
+    test_clips = folds.loc[folds["role"] == "test", "clip_id"]
+    select_clips = folds.loc[folds["role"] == "select", "clip_id"]
+
+    def scrambled(clips):
+        out = features.copy()
+        rows = out["clip_id"].isin(clips)
+        rng = np.random.default_rng(0)
+        out.loc[rows, "valence"] = rng.permutation(out.loc[rows, "valence"].to_numpy())
+        out.loc[rows, "feature"] = pd.Series([rng.normal(size=D).astype(np.float32) for _ in range(rows.sum())],
+                                             index=out.index[rows])
+        return out
+
+    def selection(feats, name):
+        _, metrics = train_and_predict(feats, folds, 0, "three", EDGES, cfg, 3, tmp_path / name)
+        history = pd.read_csv(tmp_path / name / "history.csv")
+        return metrics["best_epoch"], metrics["select_score"], history["select_ccc"].tolist()
+
+    original = selection(features, "original")
+    assert selection(scrambled(test_clips), "test_scrambled") == original
+    assert selection(scrambled(select_clips), "select_scrambled")[2] != original[2]
 
 
 def test_a_clip_in_two_roles_raises(data, tmp_path):
@@ -117,5 +156,6 @@ def test_framewise_survives_a_one_class_training_set():
     from sendflow.models.sequence_baselines import Framewise
 
     x = np.random.default_rng(0).normal(size=(10, 4)).astype(np.float32)
-    model = Framewise(3).fit([(x, np.full(10, 2))])
-    assert (model.predict(x)[:, 2] == 1).all()
+    model = Framewise(3).fit([(x, np.full(10, 2), np.linspace(-1, 1, 10))])
+    probs, valence = model.predict(x)
+    assert (probs[:, 2] == 1).all() and np.isfinite(valence).all()

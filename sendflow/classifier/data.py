@@ -68,18 +68,15 @@ def standardise(clips: dict[str, Clip], train_ids) -> dict[str, Clip]:
     return {c: replace(clip, x=(clip.x - mean) / std) for c, clip in clips.items()}
 
 
-def batch(clips: list[Clip], task: str, device="cpu"):
-    """Padded tensors: x [B, D, T], mask [B, 1, T], targets [B, T] (long for classes with -1
-    as padding, float with NaN for regression)."""
+def batch(clips: list[Clip], device="cpu"):
+    """Padded tensors: x [B, D, T], mask [B, 1, T], classes long [B, T] (-1 = unrated or
+    padding) and valence float [B, T] (NaN = unrated or padding)."""
     T, D = max(len(c.x) for c in clips), clips[0].x.shape[1]
     x = np.zeros((len(clips), D, T), np.float32)
     mask = np.zeros((len(clips), 1, T), np.float32)
-    if task == "classification":
-        target = np.full((len(clips), T), -1, np.int64)
-    else:
-        target = np.full((len(clips), T), np.nan, np.float32)
+    classes = np.full((len(clips), T), -1, np.int64)
+    valence = np.full((len(clips), T), np.nan, np.float32)
     for i, c in enumerate(clips):
         n = len(c.x)
-        x[i, :, :n], mask[i, :, :n] = c.x.T, 1
-        target[i, :n] = c.label if task == "classification" else c.valence
-    return tuple(torch.from_numpy(a).to(device) for a in (x, mask, target))
+        x[i, :, :n], mask[i, :, :n], classes[i, :n], valence[i, :n] = c.x.T, 1, c.label, c.valence
+    return tuple(torch.from_numpy(a).to(device) for a in (x, mask, classes, valence))

@@ -23,21 +23,21 @@ from ..atomic import save_torch, write_csv
 from ..device import resolve_device
 from ..labels import class_centres, classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
-from ..models.mstcn import MSTCN, mstcn_loss
+from ..models.mstcn import MSTCN, mstcn_loss, split_outputs
 from ..models.sequence_baselines import BiGRU, Framewise, Mean, SingleStageTCN
+from ..names import CLASSIFIERS, SELECT_METRICS, TORCH_CLASSIFIERS
 from ..seeding import seed_everything
 from .data import batch, fold_roles, load_clips, standardise
 
 DEFAULTS = {
-    "name": "mstcn", "task": "classification",
+    "name": "mstcn", "task": "multitask",
     "stages": 4, "layers": 10, "channels": 64, "dropout": 0.5,   # mstcn / sstcn
     "hidden": 64, "rnn_layers": 1,                                # bigru
     "C": 1.0, "alpha": 1.0,                                       # framewise
-    "epochs": 50, "batch_size": 8, "lr": 5e-4, "weight_decay": 0.0, "patience": 10,
-    "smooth_weight": 0.15, "tau": 4.0, "regression_loss": "mse",
+    "epochs": 30, "batch_size": 4, "lr": 5e-4, "weight_decay": 0.0, "patience": 8,
+    "smooth_weight": 0.15, "tau": 4.0, "regression_loss": "ccc", "regression_weight": 1.0,
     "select_metric": "ccc", "device": "auto",
 }
-TORCH_MODELS = ("mstcn", "sstcn", "bigru")
 # Keys that may change between a checkpoint and its resumption.
 RESUMABLE = ("epochs", "device")
 
@@ -54,31 +54,31 @@ def build_model(cfg: dict, in_dim: int, num_classes: int):
         return Framewise(num_classes, task, C=cfg["C"], alpha=cfg["alpha"])
     if name == "mean":
         return Mean(num_classes, task)
-    raise ValueError(f"unknown classifier {name!r}; choose from mstcn, sstcn, bigru, framewise, mean")
+    raise ValueError(f"unknown classifier {name!r}; choose from {', '.join(CLASSIFIERS)}")
 
 
 def _outputs(model, clips, cfg, centres, device):
-    """Per clip: (probabilities [T, C] or None, valence [T]) from the last stage."""
-    if not isinstance(model, torch.nn.Module):
-        results = []
-        for c in clips:
-            out = model.predict(c.x)
-            results.append((out, out @ centres) if cfg["task"] == "classification" else (None, out))
-        return results
+    """Per clip: (class probabilities [T, C] or None, valence [T]); a model without a valence
+    head (task `classification`) gives the expected valence of its class probabilities."""
+    if isinstance(model, torch.nn.Module):
+        raw = _torch_outputs(model, clips, cfg, device)
+    else:
+        raw = [model.predict(c.x) for c in clips]
+    return [(probs, probs @ centres if values is None else values) for probs, values in raw]
+
+
+def _torch_outputs(model, clips, cfg, device):
     model.eval()
     results = []
     with torch.no_grad():
         for i in range(0, len(clips), cfg["batch_size"]):
             part = clips[i:i + cfg["batch_size"]]
-            x, mask, _ = batch(part, cfg["task"], device)
-            last = model(x, mask)[-1].cpu().numpy()  # [B, C, T]
-            for c, out in zip(part, last):
-                out = out[:, :len(c.x)].T
-                if cfg["task"] == "classification":
-                    probs = torch.softmax(torch.from_numpy(out), dim=1).numpy()
-                    results.append((probs, probs @ centres))
-                else:
-                    results.append((None, out[:, 0]))
+            x, mask, _, _ = batch(part, device)
+            logits, values = split_outputs(model(x, mask)[-1].cpu(), cfg["task"])  # last stage
+            for j, c in enumerate(part):
+                n = len(c.x)
+                probs = None if logits is None else torch.softmax(logits[j, :, :n].T, dim=1).numpy()
+                results.append((probs, None if values is None else values[j, :n].numpy()))
     return results
 
 
@@ -104,7 +104,7 @@ def _select_score(frame: pd.DataFrame, metric: str, num_classes: int) -> float:
     elif metric == "f1":
         score = class_metrics(frame["class_true"], frame["class_pred"], num_classes)["macro_f1"]
     else:
-        raise ValueError(f"select_metric must be 'ccc' or 'f1', not {metric!r}")
+        raise ValueError(f"select_metric must be one of {SELECT_METRICS}, not {metric!r}")
     return -np.inf if np.isnan(score) else float(score)
 
 
@@ -144,9 +144,9 @@ def _train_torch(model, train, select, cfg, seed, centres, edges, num_classes, o
         model.train()
         losses = []
         for i in range(0, len(order), cfg["batch_size"]):
-            x, mask, target = batch([train[j] for j in order[i:i + cfg["batch_size"]]], cfg["task"], device)
-            loss = mstcn_loss(model(x, mask), target, mask, cfg["task"], cfg["smooth_weight"],
-                              cfg["tau"], cfg["regression_loss"])
+            x, mask, classes, valence = batch([train[j] for j in order[i:i + cfg["batch_size"]]], device)
+            loss = mstcn_loss(model(x, mask), mask, classes, valence, cfg["task"], cfg["smooth_weight"],
+                              cfg["tau"], cfg["regression_loss"], cfg["regression_weight"])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -204,15 +204,15 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
     seed_everything(seed)
     model = build_model(cfg, train[0].x.shape[1], num_classes)
     device, info = "cpu", {"best_epoch": 0, "epoch": 0}
-    if cfg["name"] in TORCH_MODELS:
+    if cfg["name"] in TORCH_CLASSIFIERS:
         fingerprint = _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles)
         device, info = _train_torch(model, train, select, cfg, seed, centres, edges, num_classes,
                                     out_dir, fingerprint, log)
     else:
-        model.fit([(c.x, c.label if cfg["task"] == "classification" else c.valence) for c in train])
+        model.fit([(c.x, c.label, c.valence) for c in train])
     select_frame = _frame(select, _outputs(model, select, cfg, centres, device), edges, num_classes)
     select_score = _select_score(select_frame, cfg["select_metric"], num_classes)
-    if cfg["name"] not in TORCH_MODELS:
+    if cfg["name"] not in TORCH_CLASSIFIERS:
         write_csv(pd.DataFrame([{"epoch": 0, f"select_{cfg['select_metric']}": select_score}]),
                   out_dir / "history.csv")
 

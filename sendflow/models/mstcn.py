@@ -1,8 +1,10 @@
 """MS-TCN (Farha & Gall, CVPR 2019), after github.com/yabufarha/ms-tcn, made correct for padded
-batches and extended with a regression head.
+batches and given a valence head beside the class head.
 
 Shapes: features x [B, D, T]; mask [B, 1, T] with 1 on real steps and 0 on padding, which must
-sit at the end of each sequence; outputs [S, B, C, T] (one slice per stage; C = 1 for regression).
+sit at the end of each sequence; outputs [S, B, K, T], one slice per stage, where the K output
+channels depend on the task (`output_channels`): class logits, valence, or both (multitask:
+the C logits first, valence last). `split_outputs` separates them.
 
 Padding: the reference masks only stage outputs. Here x, the input projection and every
 residual layer are multiplied by the mask too, so padded positions hold zeros everywhere, which
@@ -14,7 +16,32 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-TASKS = ("classification", "regression")
+from ..names import REGRESSION_LOSSES, TASKS
+
+
+def output_channels(task: str, num_classes: int) -> int:
+    """Class logits for `classification`, one valence channel for `regression`, both for `multitask`."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, not {task!r}")
+    return {"classification": num_classes, "regression": 1, "multitask": num_classes + 1}[task]
+
+
+def split_outputs(outputs: torch.Tensor, task: str):
+    """(class logits [..., C, T] or None, valence [..., T] or None) of model outputs [..., K, T]."""
+    if task == "classification":
+        return outputs, None
+    if task == "regression":
+        return None, outputs[..., 0, :]
+    return outputs[..., :-1, :], outputs[..., -1, :]
+
+
+def stage_input(out: torch.Tensor, mask: torch.Tensor, task: str) -> torch.Tensor:
+    """What a refinement stage sees of the previous one: class probabilities (as in the paper)
+    and the raw valence."""
+    logits, valence = split_outputs(out, task)
+    parts = [] if logits is None else [F.softmax(logits, dim=1)]
+    parts += [] if valence is None else [valence.unsqueeze(1)]
+    return torch.cat(parts, dim=1) * mask
 
 
 class DilatedResidualLayer(nn.Module):
@@ -44,16 +71,13 @@ class SingleStage(nn.Module):
 
 
 class MSTCN(nn.Module):
-    """S stages of L dilated residual layers. Classification: stage s > 1 refines the softmax of
-    stage s - 1. Regression: one output channel, and stage s > 1 refines the raw output."""
+    """S stages of L dilated residual layers; stage s > 1 refines stage s - 1's output."""
 
     def __init__(self, in_dim: int, num_classes: int, stages: int = 4, layers: int = 10,
-                 channels: int = 64, dropout: float = 0.5, task: str = "classification"):
+                 channels: int = 64, dropout: float = 0.5, task: str = "multitask"):
         super().__init__()
-        if task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}, not {task!r}")
         self.task = task
-        out_dim = 1 if task == "regression" else num_classes
+        out_dim = output_channels(task, num_classes)
         self.stages = nn.ModuleList(
             SingleStage(in_dim if s == 0 else out_dim, out_dim, layers, channels, dropout) for s in range(stages))
 
@@ -62,14 +86,33 @@ class MSTCN(nn.Module):
         out = self.stages[0](x * mask, mask)
         outputs = [out]
         for stage in self.stages[1:]:
-            inp = F.softmax(out, dim=1) * mask if self.task == "classification" else out
-            out = stage(inp, mask)
+            out = stage(stage_input(out, mask, self.task), mask)
             outputs.append(out)
         return torch.stack(outputs)
 
 
-def _ccc_loss(pred, target, valid):
-    """Mean over sequences (with >= 2 valid steps) of 1 - CCC, population variances."""
+# --- losses -----------------------------------------------------------------------------------
+
+def class_loss(logits, classes, mask, smooth_weight=0.15, tau=4.0):
+    """Cross-entropy averaged over rated real steps + smooth_weight * truncated MSE between
+    neighbouring log-probabilities (previous step detached, squared difference clamped at
+    tau**2), averaged over the classes of the step pairs whose two steps are both real.
+    logits [B, C, T]; classes long [B, T] with -1 = unrated; mask bool [B, T]."""
+    valid = mask & (classes >= 0)
+    ce = F.cross_entropy(logits, classes.masked_fill(~valid, -100), ignore_index=-100, reduction="sum")
+    loss = ce / valid.sum().clamp(min=1)
+    if smooth_weight:
+        logp = F.log_softmax(logits, dim=1)
+        sq = torch.clamp((logp[:, :, 1:] - logp.detach()[:, :, :-1]) ** 2, min=0, max=tau ** 2)
+        pairs = (mask[:, 1:] & mask[:, :-1]).unsqueeze(1)
+        n = pairs.sum() * logits.shape[1]
+        loss = loss + smooth_weight * (sq * pairs).sum() / n.clamp(min=1)
+    return loss
+
+
+def ccc_loss(pred, target, valid):
+    """Mean over sequences (with >= 2 valid steps) of 1 - CCC, population variances: SEND's
+    score (per clip, then the mean over clips) as a loss."""
     losses = []
     for p, t, v in zip(pred, target, valid):
         p, t = p[v], t[v]
@@ -82,39 +125,30 @@ def _ccc_loss(pred, target, valid):
     return torch.stack(losses).mean() if losses else pred.sum() * 0
 
 
-def mstcn_loss(outputs, targets, mask, task="classification", smooth_weight=0.15, tau=4.0,
-               regression_loss="mse"):
-    """Sum over stages of the masked loss.
+def valence_loss(pred, valence, mask, kind="ccc"):
+    """MSE over rated real steps, or 1 - CCC per sequence. pred [B, T]; valence float [B, T]
+    with NaN = unrated; mask bool [B, T]."""
+    valid = mask & ~torch.isnan(valence)
+    target = torch.nan_to_num(valence)
+    if kind == "mse":
+        return ((pred - target) ** 2 * valid).sum() / valid.sum().clamp(min=1)
+    if kind == "ccc":
+        return ccc_loss(pred, target, valid)
+    raise ValueError(f"regression_loss must be one of {REGRESSION_LOSSES}, not {kind!r}")
 
-    Classification (targets: long [B, T], -1 = ignore): cross-entropy averaged over valid steps
-    + smooth_weight * truncated MSE between neighbouring log-probabilities (previous step
-    detached, squared difference clamped at tau**2), averaged over the classes of the step pairs
-    whose two steps are both real. Padding therefore never dilutes either term.
-    Regression (targets: float [B, T], NaN = ignore): MSE over valid steps, or mean over
-    sequences of 1 - CCC (regression_loss="ccc"); no smoothing term.
-    """
+
+def mstcn_loss(outputs, mask, classes=None, valence=None, task="multitask", smooth_weight=0.15,
+               tau=4.0, regression_loss="ccc", regression_weight=1.0):
+    """Sum over stages of the class loss (class head) + regression_weight * the valence loss
+    (valence head), each over real, rated steps only, so padding never counts.
+    outputs [S, B, K, T]; mask [B, 1, T]; classes long [B, T] (-1 = unrated); valence [B, T]
+    (NaN = unrated)."""
     mask = mask[:, 0].bool()
+    logits, values = split_outputs(outputs, task)
     total = outputs.new_zeros(())
-    for p in outputs:
-        if task == "classification":
-            valid = mask & (targets >= 0)
-            ce = F.cross_entropy(p, targets.masked_fill(~valid, -100), ignore_index=-100, reduction="sum")
-            total = total + ce / valid.sum().clamp(min=1)
-            if smooth_weight:
-                logp = F.log_softmax(p, dim=1)
-                sq = torch.clamp((logp[:, :, 1:] - logp.detach()[:, :, :-1]) ** 2, min=0, max=tau ** 2)
-                pairs = (mask[:, 1:] & mask[:, :-1]).unsqueeze(1)
-                n = pairs.sum() * p.shape[1]
-                total = total + smooth_weight * (sq * pairs).sum() / n.clamp(min=1)
-        elif task == "regression":
-            valid = mask & ~torch.isnan(targets)
-            pred, target = p[:, 0], torch.nan_to_num(targets)
-            if regression_loss == "mse":
-                total = total + ((pred - target) ** 2 * valid).sum() / valid.sum().clamp(min=1)
-            elif regression_loss == "ccc":
-                total = total + _ccc_loss(pred, target, valid)
-            else:
-                raise ValueError(f"regression_loss must be 'mse' or 'ccc', not {regression_loss!r}")
-        else:
-            raise ValueError(f"task must be one of {TASKS}, not {task!r}")
+    for s in range(outputs.shape[0]):
+        if logits is not None:
+            total = total + class_loss(logits[s], classes, mask, smooth_weight, tau)
+        if values is not None:
+            total = total + regression_weight * valence_loss(values[s], valence, mask, regression_loss)
     return total

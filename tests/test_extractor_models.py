@@ -1,12 +1,16 @@
 """The ResNet extractors: shapes, and that attention gates only the residual branch."""
 
 import copy
+import os
+import time
 
 import pytest
 import torch
+import torchvision
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
 from sendflow.models import AttentionBlock, ChannelAttention, attention_weights, build_extractor
+from sendflow.models.resnet_attention import MissingWeightsError, imagenet_weights
 
 
 def _set_gate(block: AttentionBlock, value: float) -> None:
@@ -97,6 +101,52 @@ def test_local_weights_load_into_backbone(tmp_path):
     model = build_extractor("resattn", 18, weights=str(path))
     torch.testing.assert_close(model.backbone.conv1.weight, source.backbone.conv1.weight)
     torch.testing.assert_close(model.backbone.layer4[1].block.conv2.weight, source.backbone.layer4[1].conv2.weight)
+
+
+def test_missing_local_weights_name_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.pth"):
+        build_extractor("resnet", 18, weights=str(tmp_path / "nope.pth"))
+    with pytest.raises(FileNotFoundError, match="neither 'imagenet'"):
+        build_extractor("resnet", 18, weights="imagenet1k")
+
+
+def _cache_file(torch_home, weights):
+    return torch_home / "hub" / "checkpoints" / os.path.basename(weights.url)
+
+
+@pytest.mark.parametrize("kind", ["resattn", "resnet"])
+def test_imagenet_weights_load_from_the_torch_cache(kind, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    state = torchvision.models.resnet18(weights=None).state_dict()
+    state["conv1.weight"].fill_(0.25)  # distinctive: no random init produces these
+    state["layer4.1.conv2.weight"].fill_(-0.5)
+    state["layer2.0.downsample.1.running_var"].fill_(3.0)  # buffers load too
+    path = _cache_file(tmp_path, imagenet_weights(18))
+    assert path.name == "resnet18-f37072fd.pth"
+    path.parent.mkdir(parents=True)
+    torch.save(state, path)
+    backbone = build_extractor(kind, 18, weights="imagenet").backbone
+    plain = (lambda b: b.block) if kind == "resattn" else (lambda b: b)  # torchvision's block inside the wrapper
+    torch.testing.assert_close(backbone.conv1.weight, state["conv1.weight"])
+    torch.testing.assert_close(plain(backbone.layer4[1]).conv2.weight, state["layer4.1.conv2.weight"])
+    torch.testing.assert_close(plain(backbone.layer2[0]).downsample[1].running_var,
+                               state["layer2.0.downsample.1.running_var"])
+
+
+def test_imagenet_weights_offline_fail_fast_and_say_where_to_put_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    weights = imagenet_weights(18)
+    path = _cache_file(tmp_path, weights)
+    # The real torch.hub download, aimed at a closed local port instead of the internet.
+    url = f"http://127.0.0.1:9/{path.name}"
+    monkeypatch.setattr(weights.value, "url", url)
+    start = time.monotonic()
+    with pytest.raises(MissingWeightsError) as error:
+        build_extractor("resattn", 18, weights="imagenet")
+    assert time.monotonic() - start < 30
+    message = str(error.value)
+    assert str(path) in message and url in message and "TORCH_HOME" in message
+    assert list(path.parent.iterdir()) == []  # no partial or empty file left behind
 
 
 def test_unknown_kind():

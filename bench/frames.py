@@ -33,6 +33,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--fps", type=float, default=2)
     parser.add_argument("--no-face-crop", action="store_true")
+    parser.add_argument("--detector", default="yunet", choices=["yunet", "haar"])
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -42,7 +43,7 @@ def main():
         video = sorted(root.glob("videos/*/*.mp4"))[0]
         clip = video.name.split("_vid")[0][2:] + "_" + video.name.split("_vid")[1].split("_")[0]
         observer = next(root.glob(f"ratings/*/observer_EWE/results_{clip}.csv"))
-        cfg = dict(fps=args.fps, size=112, decode_width=320, detect_width=160,
+        cfg = dict(fps=args.fps, size=112, decode_width=320, detect_width=160, detector=args.detector,
                    face_crop=not args.no_face_crop, margin=0.2, smooth_window=5,
                    max_rating_overhang_s=2.0)
         out_w, out_h = scaled_size(640, 480, cfg["decode_width"])

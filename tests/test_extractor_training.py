@@ -84,6 +84,8 @@ def test_resume_is_bit_identical_and_learns(toy, tmp_path):
     assert set(summary["train_clips"]) == set(ROLES["train"])
     assert set(summary["select_clips"]) == set(ROLES["select"])
     assert summary["select"]["acc"] > summary["majority_select_acc"]
+    assert summary["over_majority"]["acc"] == pytest.approx(summary["select"]["acc"] - summary["majority_select_acc"])
+    assert summary["over_majority"]["f1"] == pytest.approx(summary["select"]["f1"] - summary["majority_select_f1"])
 
     model = load_extractor(tmp_path / "full" / "model.pt")
     assert model.meta["edges"] == EDGES and not model.training

@@ -46,11 +46,15 @@ def _normalise() -> list:
 
 
 def train_transform(size: int) -> v2.Compose:
-    """Mild augmentation: a face crop must still show the whole face after it."""
+    """Augmentation that fits faces: the crop still shows the whole face, slightly moved, scaled
+    and turned; lighting, colour cast and skin tone vary (few speakers train each extractor, so
+    colour must not become a shortcut to who is speaking)."""
     return v2.Compose([
-        v2.RandomResizedCrop(size, scale=(0.8, 1.0), ratio=(0.9, 1.1), antialias=True),
+        v2.RandomResizedCrop(size, scale=(0.75, 1.0), ratio=(0.9, 1.1), antialias=True),
+        v2.RandomAffine(degrees=10),
         v2.RandomHorizontalFlip(),
-        v2.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2),
+        v2.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.3, hue=0.05),
+        v2.RandomGrayscale(p=0.1),
         *_normalise(),
     ])
 

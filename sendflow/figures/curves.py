@@ -61,12 +61,13 @@ def _best_handle():
 
 
 def plot_extractor_curves(histories: pd.DataFrame, path, dpi: int) -> Path:
-    """Per extractor kind (rows): loss, accuracy and select macro-F1 per epoch, one colour per fold."""
+    """Per extractor kind (rows): loss, accuracy, select macro-F1 and select CCC of the valence head
+    per epoch, one colour per fold."""
     kinds = sorted(histories["extractor"].unique())
     scopes = sorted(histories["scope"].unique())
     colours = dict(zip(scopes, matplotlib.colormaps["tab10"].colors))
     panels = [("loss", ["train_loss", "select_loss"]), ("accuracy", ["train_acc", "select_acc"]),
-              ("select macro-F1", ["select_f1"])]
+              ("select macro-F1", ["select_f1"]), ("select CCC", ["select_ccc"])]
     fig, axes = plt.subplots(len(kinds), len(panels), squeeze=False, layout="constrained",
                              figsize=(4 * len(panels), 2.8 * len(kinds) + 0.6))
     for row, kind in enumerate(kinds):

@@ -28,7 +28,7 @@ def extract_clip(video, observer, cfg: dict) -> dict:
     ratings = read_observer(observer)
     detect = None
     if cfg["face_crop"]:
-        detect = face_detector(cfg.get("detector", "haar"), cfg["detect_width"])
+        detect = face_detector(cfg["detector"], cfg["detect_width"])
     frames_iter, times, info = decode_frames(video, cfg["fps"], cfg["decode_width"])
     # Detect while ffmpeg keeps decoding in its own process: the two overlap.
     frames, detections = [], []

@@ -159,3 +159,20 @@ def test_framewise_survives_a_one_class_training_set():
     model = Framewise(3).fit([(x, np.full(10, 2), np.linspace(-1, 1, 10))])
     probs, valence = model.predict(x)
     assert (probs[:, 2] == 1).all() and np.isfinite(valence).all()
+
+
+def test_centring_per_speaker_removes_each_speakers_mean_and_reads_no_ratings(data):
+    from sendflow.classifier.data import centre_per_speaker, load_clips
+
+    features, _ = data
+    clips = load_clips(features, EDGES)
+    centred = centre_per_speaker(clips)
+    for speaker in {c.speaker for c in clips.values()}:
+        ids = [c for c, clip in clips.items() if clip.speaker == speaker]
+        stacked = np.concatenate([centred[c].x for c in ids])
+        assert np.allclose(stacked.mean(0), 0, atol=1e-5)
+        raw = np.concatenate([clips[c].x for c in ids])
+        assert np.allclose(stacked, raw - raw.mean(0), atol=1e-5)  # one shift per speaker, not per clip
+    relabelled = features.assign(valence=np.random.default_rng(1).permutation(features["valence"].to_numpy()))
+    again = centre_per_speaker(load_clips(relabelled, EDGES))
+    assert all(np.array_equal(again[c].x, centred[c].x) for c in clips)

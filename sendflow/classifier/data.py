@@ -68,6 +68,22 @@ def standardise(clips: dict[str, Clip], train_ids) -> dict[str, Clip]:
     return {c: replace(clip, x=(clip.x - mean) / std) for c, clip in clips.items()}
 
 
+def centre_per_speaker(clips: dict[str, Clip]) -> dict[str, Clip]:
+    """Subtract each speaker's mean feature over all of their clips (features only, never
+    ratings, so it is as legitimate on test speakers as on training ones). What stays is how a
+    face differs from that person's usual look: identity, hair, glasses and background, which a
+    few training speakers cannot teach a model to ignore, drop out; clip-to-clip differences
+    within a speaker remain."""
+    by_speaker: dict[int, list[str]] = {}
+    for c, clip in clips.items():
+        by_speaker.setdefault(clip.speaker, []).append(c)
+    out = {}
+    for ids in by_speaker.values():
+        mean = np.concatenate([clips[c].x for c in ids]).mean(0)
+        out.update({c: replace(clips[c], x=clips[c].x - mean) for c in ids})
+    return out
+
+
 def batch(clips: list[Clip], device="cpu"):
     """Padded tensors: x [B, D, T], mask [B, 1, T], classes long [B, T] (-1 = unrated or
     padding) and valence float [B, T] (NaN = unrated or padding)."""

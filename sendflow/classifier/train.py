@@ -27,7 +27,7 @@ from ..models.mstcn import MSTCN, mstcn_loss, split_outputs
 from ..models.sequence_baselines import BiGRU, Framewise, Mean, SingleStageTCN
 from ..names import CLASSIFIERS, SELECT_METRICS, TORCH_CLASSIFIERS
 from ..seeding import seed_everything
-from .data import batch, fold_roles, load_clips, standardise
+from .data import batch, centre_per_speaker, fold_roles, load_clips, standardise
 
 DEFAULTS = {
     "name": "mstcn", "task": "multitask",
@@ -36,7 +36,7 @@ DEFAULTS = {
     "C": 1.0, "alpha": 1.0,                                       # framewise
     "epochs": 30, "batch_size": 4, "lr": 5e-4, "weight_decay": 0.0, "patience": 8,
     "smooth_weight": 0.15, "tau": 4.0, "regression_loss": "ccc", "regression_weight": 8.0,
-    "select_metric": "ccc", "device": "auto",
+    "select_metric": "ccc", "device": "auto", "speaker_norm": True,
 }
 # Keys that may change between a checkpoint and its resumption.
 RESUMABLE = ("epochs", "device")
@@ -198,6 +198,8 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
     missing = sorted(set(roles) - set(clips))
     if missing:
         log.warning("fold %d: %d clips have no features (e.g. %s)", fold, len(missing), missing[0])
+    if cfg["speaker_norm"]:
+        clips = centre_per_speaker(clips)
     clips = standardise(clips, by_role["train"])
     train, select, test = ([clips[c] for c in by_role[r]] for r in ("train", "select", "test"))
 

@@ -35,7 +35,7 @@ DEFAULTS = {
     "hidden": 64, "rnn_layers": 1,                                # bigru
     "C": 1.0, "alpha": 1.0,                                       # framewise
     "epochs": 30, "batch_size": 4, "lr": 5e-4, "weight_decay": 0.0, "patience": 8,
-    "smooth_weight": 0.15, "tau": 4.0, "regression_loss": "ccc", "regression_weight": 8.0,
+    "smooth_weight": 0.15, "tau": 4.0, "regression_loss": "ccc", "regression_weight": 4.0,
     "select_metric": "ccc", "device": "auto", "speaker_norm": True,
 }
 # Keys that may change between a checkpoint and its resumption.

@@ -17,13 +17,13 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 import yaml
 
 from sendflow.classifier import train_and_predict
 from sendflow.config import SCHEMA_PATH, check, load_schema, prepare
+
 
 def load_config(path: Path) -> dict:
     """config.yaml validated, with the schema's defaults filled in."""

@@ -1,6 +1,10 @@
 """Train one model on one fold's cached features, select on the fold's select clips, and
 predict its test clips.
 
+Features are centred per speaker (optional, `speaker_norm`) and standardised with the training
+clips' statistics. Every model predicts per step what its task asks: class probabilities,
+valence, or both (`multitask`, the default).
+
 Torch models (mstcn, sstcn, bigru) train with Adam on padded batches, score the select clips
 after every epoch, keep the best epoch's weights (early stopping after `patience` epochs
 without improvement), and write `history.csv` and an atomic `last.pt` checkpoint every epoch.

@@ -11,6 +11,7 @@ rule train_extractor:
             "extractor/data.py",
             "extractor/train.py",
             "labels.py",
+            "metrics.py",
             "seeding.py",
         ),
     output:

@@ -22,7 +22,7 @@ import torch
 import yaml
 
 from sendflow.classifier import train_and_predict
-from sendflow.config import SCHEMA_PATH, check, load_schema, prepare
+from sendflow.config import SCHEMA_PATH, check, classifier_settings, load_schema, prepare
 
 
 def load_config(path: Path) -> dict:
@@ -88,7 +88,7 @@ def main():
     jobs = []
     for setting in grid(args.set):
         for name in args.classifiers.split(","):
-            cfg = {**section["training"], **section.get(name, {}), "name": name, "device": "cpu", **setting}
+            cfg = {**classifier_settings(section, name), "device": "cpu", **setting}
             for fold in fold_ids:
                 features = args.features.format(extractor=args.extractor, fold=fold)
                 jobs.append(dict(features=features, folds=str(folds_path), fold=int(fold), labels=args.labels,

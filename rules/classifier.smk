@@ -16,7 +16,7 @@ rule classifier:
         classifier="|".join(CLASSIFIERS),
         fold=r"\d+",
     params:
-        classifier=lambda wildcards: classifier_settings(wildcards.classifier),
+        classifier=lambda wildcards: classifier_settings(config["classifier"], wildcards.classifier),
         scheme=lambda wildcards: config["labels"]["schemes"][wildcards.labels],
         seed=SEED,
     threads: config["classifier"]["threads"]

@@ -5,7 +5,7 @@ import os
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from sendflow.config import check, load_schema, prepare
+from sendflow.config import check, classifier_settings, load_schema, prepare
 from sendflow.folds import fold_ids
 from sendflow.labels import check_scheme
 from sendflow.names import CLASSIFIERS, TORCH_CLASSIFIERS
@@ -99,13 +99,6 @@ _CLASSIFIER_MODULES = {
     "framewise": ["models/sequence_baselines.py"],
     "mean": ["models/sequence_baselines.py"],
 }
-
-
-def classifier_settings(name):
-    """Only the shared training settings and this classifier's own section reach its jobs,
-    so changing another classifier's setting does not rerun them."""
-    section = config["classifier"]
-    return {**section["training"], **section.get(name, {}), "name": name}
 
 
 def classifier_code(wildcards):

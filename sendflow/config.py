@@ -115,3 +115,10 @@ def check(config: dict, schema: dict | None = None) -> None:
             problems.append(f"{where}: {error.message}")
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+
+
+def classifier_settings(section: dict, name: str) -> dict:
+    """One classifier's settings from the config's `classifier` section: the shared `training`
+    keys, overridden by that classifier's own section (e.g. framewise.speaker_norm). Only these
+    reach its jobs, so changing another classifier's setting does not rerun them."""
+    return {**section["training"], **section.get(name, {}), "name": name}

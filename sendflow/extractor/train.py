@@ -112,10 +112,12 @@ def evaluate(model, loader, criterion, device, cfg, amp: bool = False) -> dict:
             clips.append(c.numpy())
     truth = np.concatenate(truth)
     scores = class_metrics(truth, np.concatenate(preds), int(out["logits"].shape[1]))
-    frames = pd.DataFrame({"clip_id": np.concatenate(clips), "valence_true": np.concatenate(vtrue),
-                           "valence_pred": np.concatenate(vpred)}) if vpred else None
-    return dict(loss=total / len(truth), acc=scores["accuracy"], f1=scores["macro_f1"],
-                ccc=ccc_per_clip_mean(frames) if vpred else float("nan"))
+    valence_ccc = float("nan")
+    if vpred:
+        valence_ccc = ccc_per_clip_mean(pd.DataFrame({
+            "clip_id": np.concatenate(clips), "valence_true": np.concatenate(vtrue),
+            "valence_pred": np.concatenate(vpred)}))
+    return dict(loss=total / len(truth), acc=scores["accuracy"], f1=scores["macro_f1"], ccc=valence_ccc)
 
 
 def lr_factor(epoch: int, warmup: int, epochs: int) -> float:

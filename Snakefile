@@ -17,6 +17,7 @@ include: "rules/dataset.smk"
 include: "rules/frames.smk"
 include: "rules/extractor.smk"
 include: "rules/classifier.smk"
+include: "rules/model_zoo.smk"
 include: "rules/report.smk"
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 import yaml
 
-from sendflow.classifier.data import batch, fold_roles, load_clips, standardise
+from sendflow.classifier.data import batch, feature_stats, fold_roles, load_clips, standardise
 from sendflow.config import SCHEMA_PATH
 from sendflow.models.mstcn import MSTCN, mstcn_loss
 
@@ -51,7 +51,8 @@ def main():
     roles = fold_roles(folds, args.fold, features)
     clips = {c: clip for c, clip in load_clips(features, [-0.15, 0.15]).items() if c in roles}
     train_ids = [c for c in clips if roles[c] == "train"]
-    train = [standardise(clips, train_ids)[c] for c in train_ids]
+    scaled = standardise(clips, *feature_stats(clips, train_ids))
+    train = [scaled[c] for c in train_ids]
     default = config["training"]["batch_size"]
     one = epoch_seconds(train, config["mstcn"], 1, args.epochs)
     many = epoch_seconds(train, config["mstcn"], default, args.epochs)

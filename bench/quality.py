@@ -60,7 +60,7 @@ def run_one(job: dict) -> dict:
     features = pd.read_parquet(job["features"])
     folds = pd.read_parquet(job["folds"])
     with tempfile.TemporaryDirectory() as out_dir:
-        _, metrics = train_and_predict(features, folds, job["fold"], job["labels"], job["edges"],
+        _, metrics, _ = train_and_predict(features, folds, job["fold"], job["labels"], job["edges"],
                                        job["cfg"], job["seed"], out_dir)
     return {**job["row"], "fold": job["fold"], "select": metrics["select_score"], "test": metrics["ccc"],
             "test_acc": metrics["accuracy"], "epochs": metrics["best_epoch"]}

@@ -11,8 +11,9 @@ rule classifier:
         predictions="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/predictions.parquet",
         metrics="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/metrics.json",
         history="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/history.csv",
+        model="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/model.pt",
     wildcard_constraints:
-        extractor="resattn|resnet",
+        extractor="|".join(EXTRACTORS),
         classifier="|".join(CLASSIFIERS),
         fold=r"\d+",
     params:

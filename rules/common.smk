@@ -8,7 +8,7 @@ from snakemake.utils import validate
 from sendflow.config import check, classifier_settings, load_schema, prepare
 from sendflow.folds import fold_ids
 from sendflow.labels import check_scheme
-from sendflow.names import CLASSIFIERS, TORCH_CLASSIFIERS
+from sendflow.names import CLASSIFIERS, EXTRACTORS, FRAME_KEYS, TORCH_CLASSIFIERS
 
 _SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 _prepared = prepare(config, load_schema(_SCHEMA))
@@ -102,8 +102,8 @@ _CLASSIFIER_MODULES = {
 
 
 def classifier_code(wildcards):
-    modules = ["classifier/train.py", "classifier/data.py", "metrics.py", "labels.py", "seeding.py",
-               "names.py"]
+    modules = ["classifier/train.py", "classifier/trained.py", "classifier/data.py", "metrics.py",
+               "labels.py", "seeding.py", "names.py"]
     return package_code(*modules, *_CLASSIFIER_MODULES[wildcards.classifier])
 
 
@@ -111,6 +111,12 @@ def classifier_code(wildcards):
 MODEL_AXES = {"extractor": config["extractor"]["kinds"], "classifier": config["classifier"]["names"],
               "labels": config["classifier"]["labels"]}
 MODEL_RESULT = "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/{name}"
+
+
+def model_results(name, wildcards):
+    """A classifier output file of every fold of the model named by `wildcards`."""
+    return classifier_results(name, extractor=wildcards.extractor, classifier=wildcards.classifier,
+                              labels=wildcards.labels)
 
 
 def classifier_results(name, **fixed):
@@ -124,6 +130,7 @@ def final_outputs():
         "results/index/folds.parquet",
         "results/frames/face_detection.tsv",
         *classifier_results("metrics.json"),
+        *expand("results/model_zoo/{extractor}-{classifier}-{labels}", **MODEL_AXES),
         *report_outputs(),
     ]
 

@@ -19,7 +19,7 @@ rule train_extractor:
         summary="results/extractor/{extractor}/{scope}/summary.json",
         history="results/extractor/{extractor}/{scope}/history.csv",
     wildcard_constraints:
-        extractor="resattn|resnet",
+        extractor="|".join(EXTRACTORS),
         scope=r"fold\d+|shared",
     params:
         extractor=settings("extractor"),
@@ -49,7 +49,7 @@ rule features:
     output:
         features="results/features/{extractor}/fold{fold}.parquet",
     wildcard_constraints:
-        extractor="resattn|resnet",
+        extractor="|".join(EXTRACTORS),
         fold=r"\d+",
     params:
         extractor=settings("extractor", "feature_batch_size", "device"),

@@ -241,7 +241,7 @@ rule figure_attention:
             caption="../report/attention.rst",
         ),
     wildcard_constraints:
-        extractor="resattn|resnet",
+        extractor="|".join(EXTRACTORS),
     params:
         fold=ATTENTION_FOLD,
         n_frames=config["report"]["attention"]["frames"],

@@ -4,6 +4,7 @@ A run killed mid-write then leaves no partial file that Snakemake could mistake 
 """
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -12,6 +13,15 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+
+def file_sha256(path) -> str:
+    """sha256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @contextlib.contextmanager

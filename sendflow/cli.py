@@ -1,7 +1,9 @@
-"""`sendflow`: run the workflow with Snakemake, accepting dotted `--config a.b=value` keys.
+"""`sendflow`: run the workflow with Snakemake, accepting dotted `--config a.b=value` keys;
+`sendflow predict ...` applies a trained model to new videos (see `sendflow predict --help`).
 
-Every argument is passed to Snakemake unchanged except dotted config keys, which Snakemake's
-own parser rejects; they become nested mappings that the Snakefile merges into the config.
+Every other argument is passed to Snakemake unchanged except dotted config keys, which
+Snakemake's own parser rejects; they become nested mappings that the Snakefile merges into the
+config.
 """
 
 import os
@@ -31,6 +33,10 @@ def snakemake_argv(args: list[str]) -> list[str]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["predict"]:
+        from .predict import main as predict
+
+        sys.exit(predict(sys.argv[2:]))
     argv = snakemake_argv(sys.argv[1:])
     os.execv(argv[0], argv)
 

@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from .atomic import atomic_path
+from .atomic import atomic_path, file_sha256
 from .extractor.data import preprocess
 from .device import resolve_device
-from .extractor.train import checkpoint_hash, load_extractor
+from .extractor.train import load_extractor
 from .frames.extract import load_clip
 from .ratings import RATING_STEP_S
 
@@ -66,7 +66,7 @@ def cache_features(model_path, clips: list[tuple[str, int, Path]], out_path, bat
     """Embed `clips` ((clip_id, speaker, frames .npz) each) and write `out_path` atomically."""
     device = resolve_device(device)
     model = load_extractor(model_path, device)
-    metadata = {"sendflow.extractor_sha256": checkpoint_hash(model_path),
+    metadata = {"sendflow.extractor_sha256": file_sha256(model_path),
                 "sendflow.feature_dim": model.feature_dim,
                 "sendflow.extractor": model.config.get("kind", ""), **(extra_metadata or {})}
     schema = feature_schema(model.feature_dim, metadata)

@@ -5,8 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import torch
+
 import sendflow.classifier.train as train_mod
-from sendflow.classifier import train_and_predict
+from sendflow.classifier import load_classifier, train_and_predict
 
 EDGES = [-0.2, 0.2]
 D = 8
@@ -41,7 +43,7 @@ def data():
 def run(data, tmp_path, **cfg):
     features, folds = data
     return train_and_predict(features, folds, 0, "three", EDGES,
-                             {**TINY, **cfg}, seed=3, out_dir=tmp_path)
+                             {**TINY, **cfg}, seed=3, out_dir=tmp_path)[:2]
 
 
 @pytest.mark.parametrize("name", ["mstcn", "sstcn", "bigru", "framewise", "mean"])
@@ -63,6 +65,26 @@ def test_every_classifier_runs_end_to_end(data, tmp_path, name, task):
     assert (tmp_path / "history.csv").exists()
     if name in ("mstcn", "sstcn", "bigru"):
         assert len(pd.read_csv(tmp_path / "history.csv")) == 1 and (tmp_path / "last.pt").exists()
+
+
+@pytest.mark.parametrize("name,task", [("mstcn", "multitask"), ("bigru", "classification"),
+                                       ("framewise", "multitask"), ("mean", "regression")])
+def test_a_saved_model_reproduces_its_predictions_from_raw_features(data, tmp_path, name, task):
+    features, folds = data
+    preds, _, trained = train_and_predict(features, folds, 0, "three", EDGES,
+                                          {**TINY, "name": name, "task": task, "epochs": 1}, 3, tmp_path)
+    trained.save(tmp_path / "model.pt", fold=0)
+    assert torch.load(tmp_path / "model.pt", weights_only=True)["about"] == {"fold": 0}
+    loaded, about = load_classifier(tmp_path / "model.pt")
+    assert about == {"fold": 0} and loaded.settings == trained.settings
+    for speaker, rows in features[features["speaker"].isin([106, 107])].groupby("speaker"):
+        clips = [part for _, part in rows.groupby("clip_id")]  # one person's clips: centred together
+        outputs = loaded.predict([np.stack(part["feature"]) for part in clips])
+        for part, (probs, values) in zip(clips, outputs):
+            expected = preds[preds["clip_id"] == part["clip_id"].iloc[0]]
+            np.testing.assert_allclose(values, expected["valence_pred"], atol=1e-5)
+            if task != "regression":
+                np.testing.assert_allclose(probs, expected[[f"prob_{k}" for k in range(3)]], atol=1e-5)
 
 
 def test_framewise_learns_the_signal(data, tmp_path):
@@ -101,7 +123,7 @@ def test_selection_reads_the_select_clips_only(data, tmp_path):
         return out
 
     def selection(feats, name):
-        _, metrics = train_and_predict(feats, folds, 0, "three", EDGES, cfg, 3, tmp_path / name)
+        _, metrics, _ = train_and_predict(feats, folds, 0, "three", EDGES, cfg, 3, tmp_path / name)
         history = pd.read_csv(tmp_path / name / "history.csv")
         return metrics["best_epoch"], metrics["select_score"], history["select_ccc"].tolist()
 

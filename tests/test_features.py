@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from sendflow.extractor.data import preprocess
-from sendflow.extractor.train import checkpoint_hash, load_extractor
+from sendflow.atomic import file_sha256
+from sendflow.extractor.train import load_extractor
 from sendflow.features import cache_features, pool_steps
 from sendflow.frames.extract import skipped_clip, write_clip
 from sendflow.models import build_extractor
@@ -57,7 +58,7 @@ def test_cache_round_trips_with_metadata(tmp_path, model_path):
 
     schema = pq.read_schema(out)
     meta = {k.decode(): v.decode() for k, v in schema.metadata.items()}
-    assert meta["sendflow.extractor_sha256"] == checkpoint_hash(model_path)
+    assert meta["sendflow.extractor_sha256"] == file_sha256(model_path)
     assert meta["sendflow.feature_dim"] == "512" and meta["sendflow.fold"] == "0"
     feature_type = schema.field("feature").type
     assert feature_type.list_size == 512 and str(feature_type.value_type) == "float"

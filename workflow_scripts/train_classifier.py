@@ -1,9 +1,10 @@
 """Rule `classifier`: one temporal model (or baseline) per (extractor, classifier, labels, fold)
--> predictions.parquet (test clips) and metrics.json."""
+-> predictions.parquet (test clips), metrics.json, and the trained model (model.pt)."""
 
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import torch
 
 from sendflow.atomic import write_json, write_parquet
@@ -13,17 +14,23 @@ from sendflow.logs import setup
 log = setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 fold = int(snakemake.wildcards.fold)
-edges = snakemake.params.scheme["edges"]
+scheme = snakemake.params.scheme
 features = pd.read_parquet(snakemake.input.features)
 folds = pd.read_parquet(snakemake.input.folds)
 out_dir = Path(snakemake.output.predictions).parent
 log.info("%s on %s features, labels %s, fold %d", snakemake.wildcards.classifier,
          snakemake.wildcards.extractor, snakemake.wildcards.labels, fold)
-predictions, metrics = train_and_predict(
-    features, folds, fold, snakemake.wildcards.labels, edges,
+predictions, metrics, trained = train_and_predict(
+    features, folds, fold, snakemake.wildcards.labels, scheme["edges"],
     snakemake.params.classifier, snakemake.params.seed, out_dir, log,
 )
 metrics["extractor"] = snakemake.wildcards.extractor
+feature_meta = pq.read_schema(snakemake.input.features).metadata
+roles = folds[folds["fold"] == fold].groupby("role")["clip_id"].apply(sorted).to_dict()
+trained.save(snakemake.output.model, fold=fold, extractor=snakemake.wildcards.extractor,
+             extractor_sha256=feature_meta[b"sendflow.extractor_sha256"].decode(),
+             labels=snakemake.wildcards.labels, class_names=list(scheme["names"]),
+             clips=roles, seed=snakemake.params.seed)
 write_parquet(predictions, snakemake.output.predictions)
 write_json(metrics, snakemake.output.metrics)
 (out_dir / "last.pt").unlink(missing_ok=True)  # finished: the resume checkpoint has done its job

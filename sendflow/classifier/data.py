@@ -60,11 +60,15 @@ def load_clips(features: pd.DataFrame, edges) -> dict[str, Clip]:
     return clips
 
 
-def standardise(clips: dict[str, Clip], train_ids) -> dict[str, Clip]:
-    """Scale every clip's features by the training clips' mean and standard deviation."""
+def feature_stats(clips: dict[str, Clip], train_ids) -> tuple[np.ndarray, np.ndarray]:
+    """The training clips' feature mean and standard deviation (1 where a feature is constant)."""
     x = np.concatenate([clips[c].x for c in train_ids])
     mean, std = x.mean(0), x.std(0)
     std[std < 1e-8] = 1.0
+    return mean, std
+
+
+def standardise(clips: dict[str, Clip], mean: np.ndarray, std: np.ndarray) -> dict[str, Clip]:
     return {c: replace(clip, x=(clip.x - mean) / std) for c, clip in clips.items()}
 
 
@@ -84,15 +88,23 @@ def centre_per_speaker(clips: dict[str, Clip]) -> dict[str, Clip]:
     return out
 
 
+def pad(features: list[np.ndarray], device="cpu"):
+    """Sequences [T_i, D] as padded tensors: x [B, D, T] and mask [B, 1, T] (1 = real step)."""
+    T, D = max(len(f) for f in features), features[0].shape[1]
+    x = np.zeros((len(features), D, T), np.float32)
+    mask = np.zeros((len(features), 1, T), np.float32)
+    for i, f in enumerate(features):
+        x[i, :, :len(f)], mask[i, :, :len(f)] = f.T, 1
+    return torch.from_numpy(x).to(device), torch.from_numpy(mask).to(device)
+
+
 def batch(clips: list[Clip], device="cpu"):
     """Padded tensors: x [B, D, T], mask [B, 1, T], classes long [B, T] (-1 = unrated or
     padding) and valence float [B, T] (NaN = unrated or padding)."""
-    T, D = max(len(c.x) for c in clips), clips[0].x.shape[1]
-    x = np.zeros((len(clips), D, T), np.float32)
-    mask = np.zeros((len(clips), 1, T), np.float32)
+    x, mask = pad([c.x for c in clips], device)
+    T = x.shape[2]
     classes = np.full((len(clips), T), -1, np.int64)
     valence = np.full((len(clips), T), np.nan, np.float32)
     for i, c in enumerate(clips):
-        n = len(c.x)
-        x[i, :, :n], mask[i, :, :n], classes[i, :n], valence[i, :n] = c.x.T, 1, c.label, c.valence
-    return tuple(torch.from_numpy(a).to(device) for a in (x, mask, classes, valence))
+        classes[i, :len(c.x)], valence[i, :len(c.x)] = c.label, c.valence
+    return x, mask, torch.from_numpy(classes).to(device), torch.from_numpy(valence).to(device)

@@ -25,13 +25,13 @@ import torch
 
 from ..atomic import save_torch, write_csv
 from ..device import resolve_device
-from ..labels import class_centres, classify
+from ..labels import classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
-from ..models.mstcn import MSTCN, mstcn_loss, split_outputs
-from ..models.sequence_baselines import BiGRU, Framewise, Mean, SingleStageTCN
-from ..names import CLASSIFIERS, SELECT_METRICS, TORCH_CLASSIFIERS
+from ..models.mstcn import mstcn_loss
+from ..names import SELECT_METRICS, TORCH_CLASSIFIERS
 from ..seeding import seed_everything
-from .data import batch, centre_per_speaker, fold_roles, load_clips, standardise
+from .data import batch, centre_per_speaker, feature_stats, fold_roles, load_clips, standardise
+from .trained import TrainedClassifier, build_model
 
 DEFAULTS = {
     "name": "mstcn", "task": "multitask",
@@ -44,46 +44,6 @@ DEFAULTS = {
 }
 # Keys that may change between a checkpoint and its resumption.
 RESUMABLE = ("epochs", "device")
-
-
-def build_model(cfg: dict, in_dim: int, num_classes: int):
-    name, task = cfg["name"], cfg["task"]
-    if name == "mstcn":
-        return MSTCN(in_dim, num_classes, cfg["stages"], cfg["layers"], cfg["channels"], cfg["dropout"], task)
-    if name == "sstcn":
-        return SingleStageTCN(in_dim, num_classes, cfg["layers"], cfg["channels"], cfg["dropout"], task)
-    if name == "bigru":
-        return BiGRU(in_dim, num_classes, cfg["hidden"], cfg["rnn_layers"], cfg["dropout"], task)
-    if name == "framewise":
-        return Framewise(num_classes, task, C=cfg["C"], alpha=cfg["alpha"])
-    if name == "mean":
-        return Mean(num_classes, task)
-    raise ValueError(f"unknown classifier {name!r}; choose from {', '.join(CLASSIFIERS)}")
-
-
-def _outputs(model, clips, cfg, centres, device):
-    """Per clip: (class probabilities [T, C] or None, valence [T]); a model without a valence
-    head (task `classification`) gives the expected valence of its class probabilities."""
-    if isinstance(model, torch.nn.Module):
-        raw = _torch_outputs(model, clips, cfg, device)
-    else:
-        raw = [model.predict(c.x) for c in clips]
-    return [(probs, probs @ centres if values is None else values) for probs, values in raw]
-
-
-def _torch_outputs(model, clips, cfg, device):
-    model.eval()
-    results = []
-    with torch.no_grad():
-        for i in range(0, len(clips), cfg["batch_size"]):
-            part = clips[i:i + cfg["batch_size"]]
-            x, mask, _, _ = batch(part, device)
-            logits, values = split_outputs(model(x, mask)[-1].cpu(), cfg["task"])  # last stage
-            for j, c in enumerate(part):
-                n = len(c.x)
-                probs = None if logits is None else torch.softmax(logits[j, :, :n].T, dim=1).numpy()
-                results.append((probs, None if values is None else values[j, :n].numpy()))
-    return results
 
 
 def _frame(clips, outputs, edges, num_classes) -> pd.DataFrame:
@@ -124,7 +84,14 @@ def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _train_torch(model, train, select, cfg, seed, centres, edges, num_classes, out_dir, fingerprint, log):
+def _predict_frame(trained: TrainedClassifier, clips, device) -> pd.DataFrame:
+    """Predictions for standardised clips, one row per step."""
+    outputs = trained.outputs([c.x for c in clips], device)
+    return _frame(clips, outputs, trained.edges, trained.num_classes)
+
+
+def _train_torch(trained, train, select, cfg, seed, out_dir, fingerprint, log):
+    model, num_classes = trained.model, trained.num_classes
     device = resolve_device(cfg["device"])
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
@@ -155,7 +122,7 @@ def _train_torch(model, train, select, cfg, seed, centres, edges, num_classes, o
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
-        frame = _frame(select, _outputs(model, select, cfg, centres, device), edges, num_classes)
+        frame = _predict_frame(trained, select, device)
         score = _select_score(frame, cfg["select_metric"], num_classes)
         if state["best_state"] is None or score > state["best_score"]:
             state.update(best_score=score, best_epoch=epoch + 1, bad_epochs=0,
@@ -181,7 +148,8 @@ def _train_torch(model, train, select, cfg, seed, centres, edges, num_classes, o
 
 def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None):
     """Train `cfg["name"]` on the fold's train clips, select on its select clips, and return
-    (predictions for the test clips, metrics dict). See DEFAULTS for the cfg keys."""
+    (predictions for the test clips, metrics dict, the TrainedClassifier). See DEFAULTS for
+    the cfg keys."""
     log = log or logging.getLogger("sendflow.classifier")
     unknown = set(cfg) - set(DEFAULTS)
     if unknown:
@@ -190,8 +158,6 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     edges = sorted(float(e) for e in edges)
-    num_classes = len(edges) + 1
-    centres = class_centres(edges).astype(np.float32)
 
     roles = fold_roles(folds_df, fold, features_df)
     clips = {c: clip for c, clip in load_clips(features_df, edges).items() if c in roles}
@@ -204,28 +170,29 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
         log.warning("fold %d: %d clips have no features (e.g. %s)", fold, len(missing), missing[0])
     if cfg["speaker_norm"]:
         clips = centre_per_speaker(clips)
-    clips = standardise(clips, by_role["train"])
+    mean, std = feature_stats(clips, by_role["train"])
+    clips = standardise(clips, mean, std)
     train, select, test = ([clips[c] for c in by_role[r]] for r in ("train", "select", "test"))
 
     seed_everything(seed)
-    model = build_model(cfg, train[0].x.shape[1], num_classes)
+    model = build_model(cfg, len(mean), len(edges) + 1)
+    trained = TrainedClassifier(model, cfg, edges, mean, std)
     device, info = "cpu", {"best_epoch": 0, "epoch": 0}
     if cfg["name"] in TORCH_CLASSIFIERS:
         fingerprint = _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles)
-        device, info = _train_torch(model, train, select, cfg, seed, centres, edges, num_classes,
-                                    out_dir, fingerprint, log)
+        device, info = _train_torch(trained, train, select, cfg, seed, out_dir, fingerprint, log)
     else:
         model.fit([(c.x, c.label, c.valence) for c in train])
-    select_frame = _frame(select, _outputs(model, select, cfg, centres, device), edges, num_classes)
-    select_score = _select_score(select_frame, cfg["select_metric"], num_classes)
+    select_score = _select_score(_predict_frame(trained, select, device), cfg["select_metric"],
+                                 trained.num_classes)
     if cfg["name"] not in TORCH_CLASSIFIERS:
         write_csv(pd.DataFrame([{"epoch": 0, f"select_{cfg['select_metric']}": select_score}]),
                   out_dir / "history.csv")
 
-    predictions = _frame(test, _outputs(model, test, cfg, centres, device), edges, num_classes)
-    metrics = evaluate(predictions, num_classes)
+    predictions = _predict_frame(trained, test, device)
+    metrics = evaluate(predictions, trained.num_classes)
     metrics.update({"fold": fold, "scheme": scheme_name, "classifier": cfg["name"], "task": cfg["task"],
                     "seed": seed, "select_metric": cfg["select_metric"], "select_score": select_score,
                     "best_epoch": info["best_epoch"], "epochs_run": info["epoch"],
                     "n_train_clips": len(train), "n_select_clips": len(select)})
-    return predictions, metrics
+    return predictions, metrics, trained

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from sendflow.atomic import save_torch, write_csv, write_json
+from sendflow.atomic import file_sha256, save_torch, write_csv, write_json
 from sendflow.device import resolve_device
 from sendflow.metrics import ccc_per_clip_mean, class_metrics
 from sendflow.models import build_extractor
@@ -36,15 +36,6 @@ DEFAULTS = dict(
 RUNTIME_KEYS = ("device", "num_workers", "stop_after_epoch")
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "select_loss", "select_acc", "select_f1",
                    "select_ccc", "seconds", "images_per_s"]
-
-
-def checkpoint_hash(path: Path) -> str:
-    """sha256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def make_loaders(frame_files_by_role: dict, cfg: dict, edges: list[float],
@@ -264,7 +255,7 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
         train_class_counts=train_counts.tolist(),
         select_class_counts=select_ds.class_counts(num_classes).tolist(),
         train_clips=train_ds.clip_ids, select_clips=select_ds.clip_ids,
-        device=str(device), model=model.config, model_sha256=checkpoint_hash(out_dir / "model.pt"))
+        device=str(device), model=model.config, model_sha256=file_sha256(out_dir / "model.pt"))
     write_json(summary, out_dir / "summary.json")
     log.info("best epoch %d: select acc %.3f F1 %.3f CCC %.3f (majority class: acc %.3f F1 %.3f)",
              summary["best_epoch"], row["select_acc"], row["select_f1"], row["select_ccc"],

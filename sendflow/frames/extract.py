@@ -18,17 +18,16 @@ def rating_steps(times: np.ndarray) -> np.ndarray:
     return np.floor(np.asarray(times) / RATING_STEP_S + 1e-3).astype(np.int32)
 
 
-def extract_clip(video, observer, cfg: dict) -> dict:
-    """Decode, detect, crop and label one clip; raise SendDataError naming the video if bad."""
+def crop_faces(video, cfg: dict, on_frame=None) -> dict:
+    """Decode `video` at `cfg["fps"]`, find the face in each frame and crop it: frames, times,
+    steps, boxes and detection flags. Raises SendDataError naming the video if it is bad.
+    `on_frame(n)` is called after each decoded frame (progress)."""
     video = Path(video)
     if not video.exists():
         raise SendDataError(video, "video file not found")
     if video.stat().st_size == 0:
         raise SendDataError(video, "video file is empty (0 bytes)")
-    ratings = read_observer(observer)
-    detect = None
-    if cfg["face_crop"]:
-        detect = face_detector(cfg["detector"], cfg["detect_width"])
+    detect = face_detector(cfg["detector"], cfg["detect_width"]) if cfg["face_crop"] else None
     frames_iter, times, info = decode_frames(video, cfg["fps"], cfg["decode_width"])
     # Detect while ffmpeg keeps decoding in its own process: the two overlap.
     frames, detections = [], []
@@ -36,26 +35,21 @@ def extract_clip(video, observer, cfg: dict) -> dict:
         frames.append(frame)
         if detect:
             detections.append(detect(frame))
+        if on_frame:
+            on_frame(len(frames))
     if info["returncode"] != 0 or not frames:
         problem = info["stderr"].strip().splitlines()[-1:] or ["no frames decoded"]
         raise SendDataError(video, f"ffmpeg could not decode the video: {problem[0]}")
     times = np.asarray(times[: len(frames)], dtype=np.float64)
     if len(times) != len(frames):
         raise SendDataError(video, "ffmpeg reported fewer frame times than frames")
-    covered = times[-1] + 1.0 / cfg["fps"]
-    rated = float(ratings["time"].iloc[-1])
-    if rated - covered > cfg["max_rating_overhang_s"]:
-        raise SendDataError(
-            video, f"video is much shorter than its ratings: frames cover {covered:.1f} s but "
-            f"{observer} runs to {rated:.1f} s (truncated file?)",
-        )
 
     height, width = frames[0].shape[:2]
     if cfg["face_crop"]:
         detected = np.array([d is not None for d in detections])
         boxes = fill_and_smooth(detections, cfg["smooth_window"])
         if boxes is None:
-            log.warning("%s: no face found in any frame; using a centre crop", video.name)
+            log.warning("%s: no face found in any frame; using a centre crop", video)
             boxes = np.tile(centre_box(width, height), (len(frames), 1))
         margin = cfg["margin"]
     else:
@@ -73,10 +67,23 @@ def extract_clip(video, observer, cfg: dict) -> dict:
         "detected": detected,
         "face_rate": np.float32(detected.mean() if cfg["face_crop"] else np.nan),
         "detector": np.str_(detect.name if detect else "none"),  # what ran, after any fallback
-        "valence": valence_at(ratings, times).astype(np.float32),
-        "skipped": np.bool_(False),
-        "reason": np.str_(""),
     }
+
+
+def extract_clip(video, observer, cfg: dict) -> dict:
+    """Face crops of one clip (`crop_faces`) with its observer valence at each frame time;
+    raises SendDataError naming the file if the video or its ratings are bad."""
+    ratings = read_observer(observer)
+    arrays = crop_faces(video, cfg)
+    covered = arrays["times"][-1] + 1.0 / cfg["fps"]
+    rated = float(ratings["time"].iloc[-1])
+    if rated - covered > cfg["max_rating_overhang_s"]:
+        raise SendDataError(
+            video, f"video is much shorter than its ratings: frames cover {covered:.1f} s but "
+            f"{observer} runs to {rated:.1f} s (truncated file?)",
+        )
+    return {**arrays, "valence": valence_at(ratings, arrays["times"]).astype(np.float32),
+            "skipped": np.bool_(False), "reason": np.str_("")}
 
 
 def skipped_clip(reason: str, size: int) -> dict:

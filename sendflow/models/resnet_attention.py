@@ -21,10 +21,11 @@ from torch import Tensor, nn
 from torchvision.models import WeightsEnum, get_model_weights, resnet18, resnet34, resnet50
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
+from ..names import EXTRACTORS
+
 log = logging.getLogger(__name__)
 
 BACKBONES = {18: resnet18, 34: resnet34, 50: resnet50}
-KINDS = ("resattn", "resnet")
 # Per blocking socket call, so an unreachable host fails in seconds while a slow download still runs.
 DOWNLOAD_TIMEOUT_S = 10
 
@@ -172,8 +173,8 @@ def _load_weights(backbone: nn.Module, depth: int, weights: str) -> None:
 def build_extractor(kind: str, depth: int = 18, num_classes: int = 3, regression: bool = False,
                     reduction: int = 16, weights: str | None = None) -> Extractor:
     """Frame encoder with `.embed(x) -> [B, D]` and `.forward(x) -> {"logits", ["valence"]}`."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown extractor kind {kind!r}; expected one of {KINDS}")
+    if kind not in EXTRACTORS:
+        raise ValueError(f"unknown extractor kind {kind!r}; expected one of {EXTRACTORS}")
     if depth not in BACKBONES:
         raise ValueError(f"unsupported ResNet depth {depth}; expected one of {sorted(BACKBONES)}")
     backbone = BACKBONES[depth](weights=None)

@@ -1,0 +1,98 @@
+"""A trained classifier and everything needed to apply it to new features: the model, the
+feature normalisation it was trained with, and its label scheme. One file (`model.pt`) that
+loads with `torch.load(..., weights_only=True)`, so reading it never runs pickled code."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..atomic import save_torch
+from ..labels import class_centres
+from ..models.mstcn import MSTCN, split_outputs
+from ..models.sequence_baselines import BiGRU, Framewise, Mean, SingleStageTCN
+from ..names import CLASSIFIERS
+from .data import pad
+
+FORMAT = "sendflow-classifier/1"
+
+
+def build_model(cfg: dict, in_dim: int, num_classes: int):
+    name, task = cfg["name"], cfg["task"]
+    if name == "mstcn":
+        return MSTCN(in_dim, num_classes, cfg["stages"], cfg["layers"], cfg["channels"], cfg["dropout"], task)
+    if name == "sstcn":
+        return SingleStageTCN(in_dim, num_classes, cfg["layers"], cfg["channels"], cfg["dropout"], task)
+    if name == "bigru":
+        return BiGRU(in_dim, num_classes, cfg["hidden"], cfg["rnn_layers"], cfg["dropout"], task)
+    if name == "framewise":
+        return Framewise(num_classes, task, C=cfg["C"], alpha=cfg["alpha"])
+    if name == "mean":
+        return Mean(num_classes, task)
+    raise ValueError(f"unknown classifier {name!r}; choose from {', '.join(CLASSIFIERS)}")
+
+
+@dataclass
+class TrainedClassifier:
+    model: object        # a torch module (mstcn, sstcn, bigru) or a per-step baseline
+    settings: dict       # the classifier settings it was built and trained with
+    edges: list[float]   # label scheme: inner class boundaries of valence
+    mean: np.ndarray     # feature standardisation of the training clips (after any centring)
+    std: np.ndarray
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.edges) + 1
+
+    def outputs(self, xs: list[np.ndarray], device="cpu") -> list[tuple[np.ndarray | None, np.ndarray]]:
+        """Per sequence of standardised features [T, D]: (class probabilities [T, C] or None,
+        valence [T]); a model without a valence head gives its classes' expected valence."""
+        if isinstance(self.model, torch.nn.Module):
+            raw = self._torch_outputs(xs, device)
+        else:
+            raw = [self.model.predict(x) for x in xs]
+        centres = class_centres(self.edges).astype(np.float32)
+        return [(probs, probs @ centres if values is None else values) for probs, values in raw]
+
+    def _torch_outputs(self, xs, device):
+        self.model.eval()
+        size, results = self.settings["batch_size"], []
+        with torch.inference_mode():
+            for i in range(0, len(xs), size):
+                part = xs[i:i + size]
+                x, mask = pad(part, device)
+                logits, values = split_outputs(self.model(x, mask)[-1].cpu(), self.settings["task"])
+                for j, seq in enumerate(part):  # last stage, real steps only
+                    n = len(seq)
+                    probs = None if logits is None else torch.softmax(logits[j, :, :n].T, dim=1).numpy()
+                    results.append((probs, None if values is None else values[j, :n].numpy()))
+        return results
+
+    def predict(self, xs: list[np.ndarray], device="cpu"):
+        """`outputs` for raw features of one person's clips: centred together when the model was
+        trained on centred features (`speaker_norm`), then standardised as in training."""
+        if self.settings["speaker_norm"]:
+            centre = np.concatenate(xs).mean(0)
+            xs = [x - centre for x in xs]
+        return self.outputs([(x - self.mean) / self.std for x in xs], device)
+
+    def save(self, path, **about) -> None:
+        """Write the model file; `about` (plain values) records what it was trained on."""
+        save_torch({"format": FORMAT, "settings": self.settings, "edges": list(self.edges),
+                    "mean": torch.from_numpy(self.mean), "std": torch.from_numpy(self.std),
+                    "state_dict": self.model.state_dict(), "about": about}, path)
+
+
+def load_classifier(path, device="cpu") -> tuple[TrainedClassifier, dict]:
+    """A saved classifier, ready to predict (torch models in eval mode on `device`), and its `about`."""
+    saved = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if saved.get("format") != FORMAT:
+        raise ValueError(f"{path}: classifier file format {saved.get('format')!r}, but this sendflow "
+                         f"reads {FORMAT!r}; retrain or use the sendflow version that wrote it")
+    mean, std = saved["mean"].numpy(), saved["std"].numpy()
+    model = build_model(saved["settings"], len(mean), len(saved["edges"]) + 1)
+    model.load_state_dict(saved["state_dict"])
+    if isinstance(model, torch.nn.Module):
+        model.to(device).eval()
+    return TrainedClassifier(model, saved["settings"], saved["edges"], mean, std), saved["about"]

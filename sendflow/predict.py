@@ -1,0 +1,156 @@
+"""`sendflow predict`: valence over time for new videos, with a trained model bundle.
+
+Each video is cut exactly as in training (the bundle's frame settings: sampling rate, face
+detector, crop), embedded by every fold's extractor, pooled per 0.5 s step and read by that
+fold's temporal model; the folds' class probabilities and valence are averaged (kfold
+bundles are ensembles). Per video it writes `NAME.csv` (t, valence, class, one probability
+per class, face_found) and `NAME.png`.
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import SendDataError
+from .ffmpeg_bin import probe_duration
+from .labels import classify
+from .progress import ProgressBar
+
+log = logging.getLogger("sendflow.predict")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="sendflow predict",
+        description="Predict valence over time for videos with a trained model bundle "
+                    "(a folder under results/model_zoo/). Writes NAME.csv and NAME.png per video.",
+        epilog="Exit status: 0 when every video was predicted, 1 when any failed (the others "
+               "still run), 2 for a bad command line or an unusable bundle.")
+    parser.add_argument("videos", nargs="+", metavar="VIDEO", type=Path,
+                        help="video files (any length, size and frame rate ffmpeg reads)")
+    parser.add_argument("--model", required=True, type=Path, metavar="BUNDLE",
+                        help="model bundle folder, e.g. results/model_zoo/resattn-mstcn-three")
+    parser.add_argument("--out", type=Path, default=Path("predictions"), metavar="DIR",
+                        help="folder for the CSV and PNG files (default: ./predictions)")
+    parser.add_argument("--device", default="auto",
+                        help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N (default: auto)")
+    parser.add_argument("--fold", type=int, default=None, metavar="K",
+                        help="use fold K's models only instead of the ensemble of all folds")
+    parser.add_argument("--one-person", action="store_true",
+                        help="the videos show one person: with a model trained on per-speaker "
+                             "centred features, centre them over all these videos together (as "
+                             "training does per speaker) instead of each video on its own")
+    parser.add_argument("--batch-size", type=int, default=128, metavar="N",
+                        help="frames per extractor forward pass (default: 128)")
+    return parser.parse_args(argv)
+
+
+def _video_steps(video: Path, bundle, batch_size: int, device) -> dict:
+    """Face crops of one video, embedded by each fold's extractor and pooled per rating step."""
+    from .features import embed_frames, pool_steps
+    from .frames.extract import crop_faces
+
+    frames_cfg = bundle.frames
+    duration = probe_duration(video) if video.is_file() else None
+    bar = ProgressBar(video.name, round(duration * frames_cfg["fps"]) if duration else None)
+    arrays = crop_faces(video, frames_cfg, on_frame=bar.update)
+    bar.close(f"face found in {100 * np.nan_to_num(arrays['face_rate']):.0f}% of frames")
+    unrated = np.full(len(arrays["frames"]), np.nan)
+    features = [pool_steps(embed_frames(m["extractor"], arrays["frames"], batch_size, device),
+                           arrays["steps"], unrated) for m in bundle.members]
+    steps = features[0]["step"]
+    face_found = np.zeros(len(steps), bool)
+    face_found[np.searchsorted(steps, arrays["steps"][arrays["detected"]])] = True
+    return {"step": steps, "face_found": face_found, "features": [f["feature"] for f in features]}
+
+
+def _predict_group(per_video: dict[Path, dict], bundle, device) -> dict[Path, pd.DataFrame]:
+    """Tables for videos whose features are centred together (one person, or one video)."""
+    from .ratings import RATING_STEP_S
+
+    videos = list(per_video)
+    probs, values = [], []
+    for i, member in enumerate(bundle.members):
+        outputs = member["classifier"].predict([per_video[v]["features"][i] for v in videos], device)
+        probs.append([p for p, _ in outputs])
+        values.append([v for _, v in outputs])
+    names, edges = bundle.labels["names"], bundle.labels["edges"]
+    tables = {}
+    for j, video in enumerate(videos):
+        valence = np.mean([member[j] for member in values], axis=0)
+        table = pd.DataFrame({"t": per_video[video]["step"] * RATING_STEP_S, "valence": valence})
+        if probs[0][j] is not None:
+            mean_probs = np.mean([member[j] for member in probs], axis=0)
+            classes = mean_probs.argmax(1)
+        else:
+            mean_probs, classes = None, classify(valence, edges)
+        table["class"] = np.asarray(names, dtype=object)[classes]
+        if mean_probs is not None:
+            for k, name in enumerate(names):
+                table[f"prob_{name.replace(' ', '_')}"] = mean_probs[:, k]
+        table["face_found"] = per_video[video]["face_found"]
+        tables[video] = table
+    return tables
+
+
+def _write(video: Path, table: pd.DataFrame, bundle, out_dir: Path) -> None:
+    from .atomic import write_csv
+    from .figures.prediction import plot_prediction
+
+    write_csv(table, out_dir / f"{video.stem}.csv", float_format="%.6g")
+    plot_prediction(table, bundle.labels, out_dir / f"{video.stem}.png",
+                    f"{video.name} · {bundle.manifest['name']}")
+    print(f"{video}: {len(table)} steps -> {out_dir / video.stem}.csv, .png", file=sys.stderr)
+
+
+def run(args) -> int:
+    from .device import resolve_device
+    from .zoo import BundleError, load_bundle
+
+    stems = [v.stem for v in args.videos]
+    clashes = sorted({s for s in stems if stems.count(s) > 1})
+    if clashes:
+        print(f"error: several videos are named {', '.join(clashes)}; their outputs would "
+              "overwrite each other (predict them into different --out folders)", file=sys.stderr)
+        return 2
+    device = resolve_device(args.device)
+    try:
+        bundle = load_bundle(args.model, device)
+    except BundleError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.fold is not None:
+        folds = [m["fold"] for m in bundle.members]
+        if args.fold not in folds:
+            print(f"error: --fold {args.fold}: the bundle has folds {folds}", file=sys.stderr)
+            return 2
+        bundle.members = [m for m in bundle.members if m["fold"] == args.fold]
+
+    failed, per_video = [], {}
+    for video in args.videos:
+        try:
+            per_video[video] = _video_steps(video, bundle, args.batch_size, device)
+        except SendDataError as err:
+            print(f"error: {err}", file=sys.stderr)
+            failed.append(video)
+    args.out.mkdir(parents=True, exist_ok=True)
+    groups = [per_video] if args.one_person else [{v: steps} for v, steps in per_video.items()]
+    for group in filter(None, groups):
+        for video, table in _predict_group(group, bundle, device).items():
+            _write(video, table, bundle, args.out)
+    if failed:
+        print(f"{len(failed)} of {len(args.videos)} videos failed: {', '.join(map(str, failed))}",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv=None) -> int:
+    from .logs import setup
+
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    setup(level=logging.WARNING)  # warnings (e.g. no face found) reach stderr
+    return run(args)

@@ -1,0 +1,129 @@
+"""One bundle per (extractor, classifier, label scheme): every fold's extractor and classifier,
+and `bundle.json`, which says how frames were cut, which labels the classes mean, what the
+models scored, and what produced them, with a sha256 per file.
+
+A bundle loads with nothing but itself: `load_bundle` checks the format version and every
+file's checksum before any weights are read (all with `weights_only=True`), so a bundle from an
+incompatible sendflow or with an edited file fails with a message that says which.
+"""
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import __version__
+from ..atomic import atomic_dir, file_sha256, write_json, write_text
+from ..names import FRAME_KEYS
+from .card import model_card
+
+FORMAT = "sendflow-model-bundle"
+FORMAT_VERSION = 1
+MANIFEST = "bundle.json"
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be used; the message names the bundle and the problem."""
+
+
+def _place(src, dst: Path) -> None:
+    """A hard link where the file system allows (bundles then cost no disk), else a copy."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def write_bundle(out_dir, name: str, members: list[dict], description: dict) -> dict:
+    """Write the bundle folder atomically. `members`: one dict per fold with `fold`,
+    `extractor` and `classifier` (model file paths); `description`: what bundle.json says about
+    the model (extractor, classifier, labels, frames, cv, metrics, config, commit); the task and
+    feature dimension are read from the classifiers. Returns the manifest."""
+    import torch
+
+    out_dir = Path(out_dir)
+    first = torch.load(members[0]["classifier"], map_location="cpu", weights_only=True)
+    with atomic_dir(out_dir) as tmp:
+        entries, files = [], {}
+        for member in members:
+            entry = {"fold": member["fold"]}
+            for role in ("extractor", "classifier"):
+                rel = f"fold{member['fold']}/{role}.pt"
+                _place(member[role], tmp / rel)
+                entry[role], files[rel] = rel, file_sha256(tmp / rel)
+            entries.append(entry)
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
+                    "sendflow_version": __version__,
+                    "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "task": first["settings"]["task"], "feature_dim": len(first["mean"]),
+                    **description, "members": entries, "files": files}
+        write_json(manifest, tmp / MANIFEST)
+        write_text(model_card(manifest), tmp / "README.md")
+    return manifest
+
+
+@dataclass
+class LoadedBundle:
+    path: Path
+    manifest: dict
+    members: list[dict]   # per fold: fold, extractor (nn.Module), classifier (TrainedClassifier)
+
+    @property
+    def frames(self) -> dict:
+        return self.manifest["frames"]
+
+    @property
+    def labels(self) -> dict:
+        return self.manifest["labels"]
+
+
+def read_manifest(path) -> dict:
+    """bundle.json of the bundle at `path`, after checking format, version and every checksum."""
+    path = Path(path)
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise BundleError(f"{path}: not a sendflow model bundle (no {MANIFEST}); bundles are the "
+                          "folders under results/model_zoo/")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as err:
+        raise BundleError(f"{manifest_path}: not valid JSON ({err}); the bundle is damaged") from err
+    if manifest.get("format") != FORMAT:
+        raise BundleError(f"{manifest_path}: format {manifest.get('format')!r} is not {FORMAT!r}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BundleError(
+            f"{path}: bundle format version {manifest.get('format_version')} (written by sendflow "
+            f"{manifest.get('sendflow_version')}), but this sendflow {__version__} reads version "
+            f"{FORMAT_VERSION}; run it with the sendflow version that wrote it, or retrain")
+    for rel, expected in manifest["files"].items():
+        file = path / rel
+        if not file.is_file():
+            raise BundleError(f"{file}: missing from the bundle")
+        if file_sha256(file) != expected:
+            raise BundleError(f"{file}: its sha256 does not match {MANIFEST} (the file was "
+                              "modified or is corrupt); refusing to load it")
+    return manifest
+
+
+def load_bundle(path, device="cpu") -> LoadedBundle:
+    """A verified bundle with every fold's extractor and classifier loaded on `device`."""
+    from ..classifier.trained import load_classifier  # torch: imported only when loading models
+    from ..extractor.train import load_extractor
+
+    path = Path(path)
+    manifest = read_manifest(path)
+    members = []
+    for entry in manifest["members"]:
+        extractor = load_extractor(path / entry["extractor"], device)
+        classifier, about = load_classifier(path / entry["classifier"], device)
+        if about.get("extractor_sha256") != manifest["files"][entry["extractor"]]:
+            raise BundleError(f"{path / entry['classifier']}: trained on features of another "
+                              f"extractor than {entry['extractor']}")
+        if extractor.feature_dim != len(classifier.mean):
+            raise BundleError(f"{path}: fold {entry['fold']} extractor gives {extractor.feature_dim} "
+                              f"features, its classifier expects {len(classifier.mean)}")
+        members.append({"fold": entry["fold"], "extractor": extractor, "classifier": classifier})
+    return LoadedBundle(path, manifest, members)

@@ -1,0 +1,66 @@
+"""The model card: a bundle's README.md, written from its bundle.json."""
+
+import math
+
+HEADLINE = ("ccc", "pearson_r", "rmse", "accuracy", "macro_f1")
+
+
+def _score(summary: dict) -> str:
+    mean, sd = summary["mean"], summary["sd"]
+    if mean is None or math.isnan(mean):
+        return "n/a"
+    return f"{mean:.3f}" if sd is None or math.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
+
+
+def model_card(manifest: dict) -> str:
+    m, labels, frames, cv = manifest, manifest["labels"], manifest["frames"], manifest["cv"]
+    folds = [e["fold"] for e in m["members"]]
+    combine = ("the folds' models form an ensemble: their class probabilities and valence are "
+               "averaged" if len(folds) > 1 else "one model")
+    scores = "\n".join(f"| {k} | {_score(m['metrics'][k])} | "
+                       f"{', '.join('n/a' if v is None else f'{v:.3f}' for v in m['metrics'][k]['per_fold'])} |"
+                       for k in HEADLINE if k in m["metrics"])
+    commit = m["commit"]["commit"] or "unknown"
+    dirty = " (with uncommitted changes)" if m["commit"].get("dirty") else ""
+    return f"""# {m['name']}: valence over time from facial video
+
+A sendflow model bundle: a `{m['extractor']}` frame extractor and a `{m['classifier']}` temporal
+model, trained with label scheme `{labels['name']}` ({', '.join(labels['names'])}) and task
+`{m['task']}`.
+
+## Use
+
+    sendflow predict VIDEO... --model results/model_zoo/{m['name']}
+
+Each video is cut as in training: {frames['fps']:g} frames per second, the face found by
+`{frames['detector']}` and cropped square with margin {frames['margin']} to {frames['size']} px
+(face crop {'on' if frames['face_crop'] else 'off'}). Output per video: a CSV with valence, class
+and class probabilities per 0.5 s step, and a PNG of valence over time.
+
+## Data and training
+
+- Data: `{m['data_root']}` (`{'the synthetic demo dataset' if m['data_root'] == 'demo' else 'a SENDv1-layout dataset'}`).
+- Cross-validation: `{cv['mode']}`{f", k = {cv['k']}" if cv['mode'] == 'kfold' else ''}; folds {', '.join(map(str, folds))}: {combine}.
+- Seed {m['seed']}; features per step: {m['feature_dim']}.
+- Made by sendflow {m['sendflow_version']}, commit {commit}{dirty}, on {m['created']}.
+
+## Scores on the held-out test speakers of each fold
+
+Mean ± sd over folds (CCC per clip, then averaged, as SEND is scored).
+
+| score | over folds | per fold |
+|---|---|---|
+{scores}
+
+## Intended use and limits
+
+For research on affect over time in recordings like the training data: one speaker facing
+the camera. Valence is the observers' rating scale, not what the person feels. Scores on the
+synthetic demo say nothing about real faces. Per-speaker centring (`speaker_norm`) means a
+prediction is relative to the person's average over the videos given together.
+
+## Licence
+
+Weights trained on SENDv1 are derived from a licence-restricted dataset and fall under its
+licence: do not share them beyond what that licence allows.
+"""

@@ -1,0 +1,30 @@
+"""Rule `model_zoo`: every fold's extractor and classifier of one model, with what they need
+and scored -> results/model_zoo/{extractor}-{classifier}-{labels}/."""
+
+from pathlib import Path
+
+from sendflow.logs import setup
+from sendflow.report.aggregate import METRICS, fold_table
+from sendflow.report.manifest import git_commit
+from sendflow.zoo import write_bundle
+
+
+def plain(value: float) -> float | None:
+    return None if value != value else float(value)  # NaN -> null: bundle.json stays JSON
+
+
+log = setup(snakemake.log[0])
+params, wildcards = snakemake.params, snakemake.wildcards
+folds = fold_table(snakemake.input.metrics).set_index("fold").loc[params.folds]
+metrics = {name: {"mean": plain(folds[name].mean()), "sd": plain(folds[name].std(ddof=1)),
+                  "per_fold": [plain(v) for v in folds[name]]} for name in METRICS}
+members = [{"fold": fold, "extractor": extractor, "classifier": classifier}
+           for fold, extractor, classifier in zip(params.folds, snakemake.input.extractors,
+                                                  snakemake.input.classifiers)]
+description = {
+    "extractor": wildcards.extractor, "classifier": wildcards.classifier, "labels": params.labels,
+    "frames": params.frames, "cv": params.cv, "seed": params.seed, "data_root": params.data_root,
+    "metrics": metrics, "config": params.config, "commit": git_commit(Path(snakemake.scriptdir).parent),
+}
+manifest = write_bundle(snakemake.output.bundle, Path(snakemake.output.bundle).name, members, description)
+log.info("%s: %d fold(s), CCC %s over folds", manifest["name"], len(members), metrics["ccc"]["mean"])

@@ -23,7 +23,7 @@ from .progress import ProgressBar
 log = logging.getLogger("sendflow.predict")
 
 
-def parse_args(argv):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sendflow predict",
         description="Predict valence over time for videos with a trained model bundle "
@@ -46,7 +46,7 @@ def parse_args(argv):
                              "training does per speaker) instead of each video on its own")
     parser.add_argument("--batch-size", type=int, default=128, metavar="N",
                         help="frames per extractor forward pass (default: 128)")
-    return parser.parse_args(argv)
+    return parser
 
 
 def _video_steps(video: Path, bundle, batch_size: int, device) -> dict:
@@ -151,6 +151,6 @@ def run(args) -> int:
 def main(argv=None) -> int:
     from .logs import setup
 
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     setup(level=logging.WARNING)  # warnings (e.g. no face found) reach stderr
     return run(args)

@@ -1,0 +1,145 @@
+"""Trained models kept and applied to new videos: model files, model zoo bundles and
+`sendflow predict`, on the tiny run's real outputs and real videos."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import make_mp4
+from sendflow.ffmpeg_bin import probe_duration
+
+BUNDLE = "results/model_zoo/resattn-mstcn-three"
+# Debian's opencv-doc ships this face video; .ci/run installs it.
+MEGAMIND = Path("/usr/share/doc/opencv-doc/examples/data/Megamind.avi")
+
+
+def predict(*args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sendflow.cli", "predict", *map(str, args)],
+                          cwd=cwd, capture_output=True, text=True)
+
+
+def test_every_classifier_job_keeps_a_safely_loadable_model(tiny_run):
+    for name in ("mstcn", "framewise", "mean"):
+        for fold in (0, 1):
+            saved = torch.load(tiny_run / f"results/classifier/resattn/{name}/three/fold{fold}/model.pt",
+                               weights_only=True)
+            assert saved["settings"]["name"] == name and saved["about"]["fold"] == fold
+            assert saved["mean"].shape == saved["std"].shape == (512,)
+            assert set(saved["about"]["clips"]) == {"train", "select", "test"}
+
+
+def test_a_bundle_describes_itself(tiny_run):
+    bundle = tiny_run / BUNDLE
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    assert [m["fold"] for m in manifest["members"]] == [0, 1]
+    assert manifest["frames"]["fps"] == 2 and manifest["frames"]["size"] == 32
+    assert manifest["labels"]["names"] == ["negative", "neutral", "positive"]
+    folds = [json.loads((tiny_run / f"results/classifier/resattn/mstcn/three/fold{k}/metrics.json")
+                        .read_text())["ccc"] for k in (0, 1)]
+    assert manifest["metrics"]["ccc"]["per_fold"] == pytest.approx(folds)
+    card = (bundle / "README.md").read_text()
+    assert f"{np.mean(folds):.3f}" in card and "licence" in card.lower()
+
+
+def test_predict_reproduces_the_workflow_test_predictions(tiny_run, tmp_path):
+    folds = pd.read_parquet(tiny_run / "results/index/folds.parquet")
+    clips = pd.read_parquet(tiny_run / "results/index/clips.parquet").set_index("clip_id")
+    test = folds[(folds["fold"] == 0) & (folds["role"] == "test")]
+    speaker = test["speaker"].iloc[0]
+    own = clips[(clips["speaker"] == speaker) & clips["has_video"]]
+    # The workflow centres features over each test speaker's clips: give predict all of them.
+    proc = predict(*own["video_path"], "--model", BUNDLE, "--fold", 0, "--one-person",
+                   "--out", tmp_path, "--device", "cpu", cwd=tiny_run)
+    assert proc.returncode == 0, proc.stderr
+    workflow = pd.read_parquet(tiny_run / "results/classifier/resattn/mstcn/three/fold0/predictions.parquet")
+    for clip_id, row in own.iterrows():
+        ours = pd.read_csv(tmp_path / f"{Path(row['video_path']).stem}.csv")
+        theirs = workflow[workflow["clip_id"] == clip_id].sort_values("step")
+        np.testing.assert_allclose(ours["t"], theirs["t"])
+        np.testing.assert_allclose(ours["valence"], theirs["valence_pred"], atol=1e-4)
+        probs = ours[["prob_negative", "prob_neutral", "prob_positive"]].to_numpy()
+        np.testing.assert_allclose(probs, theirs[["prob_0", "prob_1", "prob_2"]], atol=1e-4)
+        assert (ours["class"] == np.array(["negative", "neutral", "positive"])[theirs["class_pred"]]).all()
+
+
+def _assert_png(path: Path):
+    assert matplotlib.image.imread(path).shape[0] > 100  # decodes as an image
+
+
+def test_predict_on_a_real_video_this_project_did_not_make(tiny_run, tmp_path):
+    if not MEGAMIND.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{MEGAMIND} is missing: .ci/run installs Debian's opencv-doc")
+        pytest.skip(f"{MEGAMIND} not installed (apt-get install opencv-doc)")
+    proc = predict(MEGAMIND, "--model", BUNDLE, "--out", tmp_path, cwd=tiny_run)  # both folds
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(tmp_path / "Megamind.csv")
+    assert len(table) == int(np.ceil(probe_duration(MEGAMIND) * 2))  # a row per 0.5 s step
+    np.testing.assert_allclose(np.diff(table["t"]), 0.5)
+    assert table["valence"].between(-1.5, 1.5).all() and table["face_found"].mean() > 0.5
+    np.testing.assert_allclose(table.filter(like="prob_").sum(axis=1), 1, atol=1e-5)
+    _assert_png(tmp_path / "Megamind.png")
+
+
+def test_a_bad_file_fails_alone_and_a_faceless_video_warns(tiny_run, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(os.urandom(4096))
+    faceless = make_mp4(tmp_path / "pattern.mp4", 3, size="160x120")  # a test pattern: no face
+    out = tmp_path / "out"
+    proc = predict(broken, faceless, "--model", BUNDLE, "--out", out, cwd=tiny_run)
+    assert proc.returncode == 1
+    assert f"{broken}:" in proc.stderr and "1 of 2 videos failed" in proc.stderr
+    assert "no face found" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["pattern.csv", "pattern.png"]
+    table = pd.read_csv(out / "pattern.csv")
+    assert len(table) == 6 and not table["face_found"].any()
+
+
+def test_a_tampered_or_foreign_bundle_is_refused(tiny_run, tmp_path):
+    video = tmp_path / "v.mp4"
+    make_mp4(video, 1)
+
+    def refused(bundle, *needles):
+        proc = predict(video, "--model", bundle, "--out", tmp_path / "out", cwd=tiny_run)
+        assert proc.returncode == 2 and not (tmp_path / "out").exists()
+        for needle in needles:
+            assert needle in proc.stderr, proc.stderr
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(tiny_run / BUNDLE, tampered)
+    weights = tampered / "fold1/classifier.pt"
+    data = bytearray(weights.read_bytes())
+    data[-100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    refused(tampered, str(weights), "sha256")
+
+    newer = tmp_path / "newer"
+    shutil.copytree(tiny_run / BUNDLE, newer)
+    manifest = json.loads((newer / "bundle.json").read_text())
+    (newer / "bundle.json").write_text(json.dumps({**manifest, "format_version": 99}))
+    refused(newer, "format version 99", "reads version 1")
+
+    refused(tiny_run / "results/classifier", "not a sendflow model bundle")
+
+
+def test_predict_help_documents_every_option():
+    from sendflow.predict import build_parser
+
+    proc = subprocess.run([sys.executable, "-m", "sendflow.cli", "predict", "--help"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0
+    actions = [a for a in build_parser()._actions if a.option_strings and a.dest != "help"]
+    assert {"--model", "--out", "--device", "--fold", "--one-person", "--batch-size"} <= \
+        {a.option_strings[0] for a in actions}
+    for action in actions:
+        assert action.option_strings[0] in proc.stdout and action.help
+    assert "VIDEO" in proc.stdout and "Exit status" in proc.stdout

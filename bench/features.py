@@ -21,7 +21,7 @@ from sendflow.device import resolve_device
 from sendflow.extractor.train import load_extractor, train_extractor
 from sendflow.features import cache_features
 from sendflow.frames.extract import write_clip
-from sendflow.models import build_extractor
+from sendflow.models.resnet_attention import build_extractor
 
 
 def write_fake_clips(folder: Path, clips: int, frames: int, size: int) -> list[Path]:

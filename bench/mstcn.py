@@ -16,7 +16,8 @@ import yaml
 
 from sendflow.classifier.data import batch, feature_stats, fold_roles, load_clips, standardise
 from sendflow.config import SCHEMA_PATH
-from sendflow.models.mstcn import MSTCN, mstcn_loss
+from sendflow.models.losses import mstcn_loss
+from sendflow.models.mstcn import MSTCN
 
 
 def epoch_seconds(clips, cfg, batch_size, epochs) -> float:

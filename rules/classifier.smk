@@ -12,24 +12,20 @@ rule classifier:
         metrics="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/metrics.json",
         history="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/history.csv",
         model="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/model.pt",
-    wildcard_constraints:
-        extractor="|".join(EXTRACTORS),
-        classifier="|".join(CLASSIFIERS),
-        fold=r"\d+",
-    params:
-        classifier=lambda wildcards: classifier_settings(config["classifier"], wildcards.classifier),
-        scheme=lambda wildcards: config["labels"]["schemes"][wildcards.labels],
-        seed=SEED,
+    log:
+        "results/logs/classifier/{extractor}/{classifier}/{labels}/fold{fold}.log",
+    benchmark:
+        "results/benchmarks/classifier/{extractor}/{classifier}/{labels}/fold{fold}.tsv"
+    conda:
+        "../envs/torch.yaml"
     threads: config["classifier"]["threads"]
     resources:
         mem_mb=config["classifier"]["mem_mb"],
         runtime=config["classifier"]["runtime"],
         gpu=lambda wildcards: 1 if wildcards.classifier in TORCH_CLASSIFIERS else 0,
-    conda:
-        "../envs/torch.yaml"
-    log:
-        "results/logs/classifier/{extractor}/{classifier}/{labels}/fold{fold}.log",
-    benchmark:
-        "results/benchmarks/classifier/{extractor}/{classifier}/{labels}/fold{fold}.tsv"
+    params:
+        classifier=lambda wildcards: classifier_settings(config["classifier"], wildcards.classifier),
+        scheme=lambda wildcards: config["labels"]["schemes"][wildcards.labels],
+        seed=SEED,
     script:
         "../workflow_scripts/train_classifier.py"

@@ -1,14 +1,17 @@
 # Helpers for the rules/*.smk files. Config validation, dataset paths, target lists.
 
 import os
+import re
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from sendflow.code_inputs import code_files
 from sendflow.config import check, classifier_settings, load_schema, prepare
 from sendflow.folds import fold_ids
 from sendflow.labels import check_scheme
-from sendflow.names import CLASSIFIERS, EXTRACTORS, FRAME_KEYS, TORCH_CLASSIFIERS
+from sendflow.names import CLASSIFIERS, EXTRACTOR_SETTINGS, EXTRACTORS, FRAME_KEYS, TORCH_CLASSIFIERS
 
 _SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 _prepared = prepare(config, load_schema(_SCHEMA))
@@ -30,6 +33,17 @@ _unknown_schemes = set(config["classifier"]["labels"]) - set(config["labels"]["s
 if _unknown_schemes:
     raise WorkflowError(f"classifier.labels names unknown label schemes: {sorted(_unknown_schemes)}")
 
+
+# One set of wildcard patterns for every rule, from the one list of each kind of name.
+wildcard_constraints:
+    extractor="|".join(EXTRACTORS),
+    classifier="|".join(CLASSIFIERS),
+    labels="|".join(re.escape(name) for name in config["labels"]["schemes"]),
+    fold=r"\d+",
+    scope=r"fold\d+|shared",
+    clip=r"[^/]+",
+
+
 SEED = config["seed"]
 USE_DEMO = config["data"]["root"] == "demo"
 DATA_ROOT = config["data"]["demo"]["dir"] if USE_DEMO else config["data"]["root"]
@@ -38,10 +52,13 @@ if not USE_DEMO and not os.path.isdir(DATA_ROOT):
 FOLDS = fold_ids(config["cv"]["mode"], config["cv"]["k"])
 
 
-def package_code(*modules):
-    """Source files of sendflow modules a rule's result depends on (Snakemake does not track
-    imported code, so rules list them as inputs and rerun when they change)."""
-    return [os.path.join(workflow.basedir, "sendflow", m) for m in modules]
+def script_code(script):
+    """The sendflow source files that workflow_scripts/`script` runs, found from its imports
+    (sendflow/code_inputs.py): inputs, because Snakemake tracks a rule's script but not the
+    modules it imports. Relative paths, so a project moved or copied with its results (keeping
+    modification times) plans no job."""
+    files = code_files(Path(workflow.basedir, "workflow_scripts", script), Path(workflow.basedir))
+    return [os.path.relpath(f) for f in files]
 
 
 RESOURCE_KEYS = ("threads", "mem_mb", "runtime")
@@ -91,32 +108,44 @@ def extractor_file(extractor, fold, name="model.pt"):
     return f"results/extractor/{extractor}/{scope}/{name}"
 
 
-# The modules each classifier's result depends on, so editing one model reruns only its jobs.
-_CLASSIFIER_MODULES = {
-    "mstcn": ["models/mstcn.py"],
-    "sstcn": ["models/mstcn.py", "models/sequence_baselines.py"],
-    "bigru": ["models/mstcn.py", "models/sequence_baselines.py"],
-    "framewise": ["models/sequence_baselines.py"],
-    "mean": ["models/sequence_baselines.py"],
+# The model module of each classifier: its jobs depend on that module (and what it imports)
+# and on none of the other classifiers' modules, so editing one model reruns only its jobs.
+CLASSIFIER_MODULES = {
+    "mstcn": "mstcn",
+    "sstcn": "sequence_baselines",
+    "bigru": "sequence_baselines",
+    "framewise": "per_step",
+    "mean": "per_step",
 }
 
 
 def classifier_code(wildcards):
-    modules = ["classifier/train.py", "classifier/trained.py", "classifier/data.py", "metrics.py",
-               "labels.py", "seeding.py", "names.py"]
-    return package_code(*modules, *_CLASSIFIER_MODULES[wildcards.classifier])
+    """train_classifier.py's code less the model modules that only other classifiers use."""
+    root = Path(workflow.basedir)
+
+    def model_code(module):
+        path = root / "sendflow" / "models" / f"{module}.py"
+        return {path, *code_files(path, root)}
+
+    others = set().union(*(model_code(m) for m in set(CLASSIFIER_MODULES.values())))
+    unused = {os.path.relpath(f) for f in others - model_code(CLASSIFIER_MODULES[wildcards.classifier])}
+    return [f for f in script_code("train_classifier.py") if f not in unused]
 
 
 # What the run trains and scores: one model per (extractor, classifier, label scheme).
-MODEL_AXES = {"extractor": config["extractor"]["kinds"], "classifier": config["classifier"]["names"],
-              "labels": config["classifier"]["labels"]}
+MODEL_AXES = {
+    "extractor": config["extractor"]["kinds"],
+    "classifier": config["classifier"]["names"],
+    "labels": config["classifier"]["labels"],
+}
 MODEL_RESULT = "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/{name}"
 
 
 def model_results(name, wildcards):
     """A classifier output file of every fold of the model named by `wildcards`."""
-    return classifier_results(name, extractor=wildcards.extractor, classifier=wildcards.classifier,
-                              labels=wildcards.labels)
+    return classifier_results(
+        name, extractor=wildcards.extractor, classifier=wildcards.classifier, labels=wildcards.labels
+    )
 
 
 def classifier_results(name, **fixed):
@@ -145,8 +174,9 @@ def timeline_model():
     model = {key: chosen[key] or values[0] for key, values in MODEL_AXES.items()}
     for key, value in model.items():
         if value not in MODEL_AXES[key]:
-            raise WorkflowError(f"report.timelines.{key} {value!r} is not run "
-                                f"(the run has {', '.join(MODEL_AXES[key])})")
+            raise WorkflowError(
+                f"report.timelines.{key} {value!r} is not run " f"(the run has {', '.join(MODEL_AXES[key])})"
+            )
     return model
 
 
@@ -158,8 +188,9 @@ def include_faces():
 
 ATTENTION_FOLD = config["report"]["attention"]["fold"]
 if ATTENTION_FOLD not in FOLDS:
-    raise WorkflowError(f"report.attention.fold {ATTENTION_FOLD} is not a fold of this run "
-                        f"(folds {FOLDS[0]}..{FOLDS[-1]})")
+    raise WorkflowError(
+        f"report.attention.fold {ATTENTION_FOLD} is not a fold of this run " f"(folds {FOLDS[0]}..{FOLDS[-1]})"
+    )
 
 
 def report_outputs():

@@ -7,12 +7,19 @@ rule model_zoo:
         extractors=lambda wildcards: [extractor_file(wildcards.extractor, fold) for fold in FOLDS],
         classifiers=lambda wildcards: model_results("model.pt", wildcards),
         metrics=lambda wildcards: model_results("metrics.json", wildcards),
-        code=package_code("zoo/bundle.py", "zoo/card.py", "report/aggregate.py", "report/manifest.py"),
+        code=script_code("model_zoo.py"),
     output:
         bundle=directory("results/model_zoo/{extractor}-{classifier}-{labels}"),
-    wildcard_constraints:
-        extractor="|".join(EXTRACTORS),
-        classifier="|".join(CLASSIFIERS),
+    log:
+        "results/logs/model_zoo/{extractor}-{classifier}-{labels}.log",
+    benchmark:
+        "results/benchmarks/model_zoo/{extractor}-{classifier}-{labels}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         folds=FOLDS,
         frames=settings("frames", *FRAME_KEYS),
@@ -26,15 +33,5 @@ rule model_zoo:
             "classifier": classifier_settings(config["classifier"], wildcards.classifier),
             "cv": config["cv"],
         },
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    conda:
-        "../envs/torch.yaml"
-    log:
-        "results/logs/model_zoo/{extractor}-{classifier}-{labels}.log",
-    benchmark:
-        "results/benchmarks/model_zoo/{extractor}-{classifier}-{labels}.tsv"
     script:
         "../workflow_scripts/model_zoo.py"

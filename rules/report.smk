@@ -7,7 +7,7 @@ rule aggregate:
     input:
         metrics=classifier_results("metrics.json"),
         predictions=classifier_results("predictions.parquet"),
-        code=package_code("report/aggregate.py", "report/paths.py", "metrics.py"),
+        code=script_code("aggregate.py"),
     output:
         summary=report(
             "results/metrics/summary.csv",
@@ -19,16 +19,16 @@ rule aggregate:
         folds="results/metrics/folds.csv",
         per_speaker="results/metrics/per_speaker.csv",
         per_clip="results/metrics/per_clip.csv",
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../envs/report.yaml"
     log:
         "results/logs/report/aggregate.log",
     benchmark:
         "results/benchmarks/report/aggregate.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     script:
         "../workflow_scripts/aggregate.py"
 
@@ -37,7 +37,7 @@ rule compare:
     input:
         folds=rules.aggregate.output.folds,
         per_clip=rules.aggregate.output.per_clip,
-        code=package_code("report/compare.py", "report/aggregate.py"),
+        code=script_code("compare.py"),
     output:
         markdown=report(
             "results/metrics/comparisons.md",
@@ -51,18 +51,18 @@ rule compare:
             labels={"table": "paired comparisons (csv)"},
             caption="../report/comparisons.rst",
         ),
-    params:
-        metric=config["report"]["metric"],
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    conda:
-        "../envs/report.yaml"
     log:
         "results/logs/report/compare.log",
     benchmark:
         "results/benchmarks/report/compare.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        metric=config["report"]["metric"],
     script:
         "../workflow_scripts/compare.py"
 
@@ -71,7 +71,7 @@ rule manifest:
     input:
         summary=rules.aggregate.output.summary,
         comparisons=rules.compare.output.table,
-        code=package_code("report/manifest.py"),
+        code=script_code("write_manifest.py"),
     output:
         manifest=report(
             "results/metrics/manifest.json",
@@ -79,16 +79,16 @@ rule manifest:
             labels={"file": "manifest"},
             caption="../report/manifest.rst",
         ),
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        "../envs/report.yaml"
     log:
         "results/logs/report/manifest.log",
     benchmark:
         "results/benchmarks/report/manifest.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     script:
         "../workflow_scripts/write_manifest.py"
 
@@ -99,7 +99,7 @@ rule manifest:
 rule figure_comparison:
     input:
         summary=rules.aggregate.output.summary,
-        code=package_code("figures/comparison.py", "figures/output.py"),
+        code=script_code("figure_comparison.py"),
     output:
         png=report(
             "results/figures/comparison.png",
@@ -107,19 +107,19 @@ rule figure_comparison:
             labels={"figure": "comparison bar chart"},
             caption="../report/comparison.rst",
         ),
-    params:
-        metric=config["report"]["metric"],
-        dpi=config["report"]["dpi"],
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    conda:
-        "../envs/report.yaml"
     log:
         "results/logs/report/figure_comparison.log",
     benchmark:
         "results/benchmarks/report/figure_comparison.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        metric=config["report"]["metric"],
+        dpi=config["report"]["dpi"],
     script:
         "../workflow_scripts/figure_comparison.py"
 
@@ -127,7 +127,7 @@ rule figure_comparison:
 rule figure_confusion:
     input:
         metrics=lambda wildcards: classifier_results("metrics.json", labels=wildcards.labels),
-        code=package_code("figures/confusion.py", "figures/output.py", "report/paths.py"),
+        code=script_code("figure_confusion.py"),
     output:
         png=report(
             "results/figures/confusion_{labels}.png",
@@ -136,19 +136,19 @@ rule figure_confusion:
             labels={"labels": "{labels}"},
             caption="../report/confusion.rst",
         ),
-    params:
-        labels=lambda wildcards: wildcards.labels,
-        dpi=config["report"]["dpi"],
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    conda:
-        "../envs/report.yaml"
     log:
         "results/logs/report/figure_confusion_{labels}.log",
     benchmark:
         "results/benchmarks/report/figure_confusion_{labels}.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        labels=lambda wildcards: wildcards.labels,
+        dpi=config["report"]["dpi"],
     script:
         "../workflow_scripts/figure_confusion.py"
 
@@ -156,8 +156,9 @@ rule figure_confusion:
 rule figure_timelines:
     input:
         predictions=lambda wildcards: MODEL_RESULT.format(
-            **timeline_model(), fold=wildcards.fold, name="predictions.parquet"),
-        code=package_code("figures/timelines.py", "figures/output.py", "labels.py"),
+            **timeline_model(), fold=wildcards.fold, name="predictions.parquet"
+        ),
+        code=script_code("figure_timelines.py"),
     output:
         folder=report(
             directory("results/figures/timelines/fold{fold}"),
@@ -167,21 +168,19 @@ rule figure_timelines:
             labels={"clip": "{clip}"},
             caption="../report/timelines.rst",
         ),
-    wildcard_constraints:
-        fold=r"\d+",
-    params:
-        scheme=config["labels"]["schemes"][timeline_model()["labels"]],
-        dpi=config["report"]["dpi"],
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    conda:
-        "../envs/report.yaml"
     log:
         "results/logs/report/figure_timelines_fold{fold}.log",
     benchmark:
         "results/benchmarks/report/figure_timelines_fold{fold}.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        scheme=config["labels"]["schemes"][timeline_model()["labels"]],
+        dpi=config["report"]["dpi"],
     script:
         "../workflow_scripts/figure_timelines.py"
 
@@ -192,7 +191,7 @@ rule figure_curves:
             {extractor_file(e, k, "history.csv") for e in config["extractor"]["kinds"] for k in FOLDS}
         ),
         classifier_histories=classifier_results("history.csv"),
-        code=package_code("figures/curves.py", "figures/output.py", "report/paths.py"),
+        code=script_code("figure_curves.py"),
     output:
         extractor=report(
             "results/figures/training_extractor.png",
@@ -208,18 +207,18 @@ rule figure_curves:
             labels={"stage": "classifier"},
             caption="../report/curves.rst",
         ),
-    params:
-        dpi=config["report"]["dpi"],
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    conda:
-        "../envs/report.yaml"
     log:
         "results/logs/report/figure_curves.log",
     benchmark:
         "results/benchmarks/report/figure_curves.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        dpi=config["report"]["dpi"],
     script:
         "../workflow_scripts/figure_curves.py"
 
@@ -229,9 +228,7 @@ rule figure_attention:
         model=lambda wildcards: extractor_file(wildcards.extractor, ATTENTION_FOLD),
         folds="results/index/folds.parquet",
         frames=lambda wildcards: frame_files(),
-        code=package_code(
-            "figures/attention.py", "figures/gradcam.py", "figures/output.py", "extractor/train.py"
-        ),
+        code=script_code("figure_attention.py"),
     output:
         png=report(
             "results/figures/attention_{extractor}.png",
@@ -240,23 +237,21 @@ rule figure_attention:
             labels={"extractor": "{extractor}"},
             caption="../report/attention.rst",
         ),
-    wildcard_constraints:
-        extractor="|".join(EXTRACTORS),
+    log:
+        "results/logs/report/figure_attention_{extractor}.log",
+    benchmark:
+        "results/benchmarks/report/figure_attention_{extractor}.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         fold=ATTENTION_FOLD,
         n_frames=config["report"]["attention"]["frames"],
         include_faces=include_faces(),
         seed=SEED,
         dpi=config["report"]["dpi"],
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../envs/report.yaml"
-    log:
-        "results/logs/report/figure_attention_{extractor}.log",
-    benchmark:
-        "results/benchmarks/report/figure_attention_{extractor}.tsv"
     script:
         "../workflow_scripts/figure_attention.py"

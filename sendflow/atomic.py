@@ -80,10 +80,3 @@ def write_json(obj, path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, default=float))
 
-
-def save_torch(obj, path) -> None:
-    """torch.save atomically: a checkpoint is either the old one or the whole new one."""
-    import torch  # imported here: most stages never need torch
-
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)

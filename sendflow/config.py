@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from .names import PER_STEP_TRAINING, TEMPORAL_TRAINING, TORCH_CLASSIFIERS
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
 
 
@@ -117,8 +119,20 @@ def check(config: dict, schema: dict | None = None) -> None:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
 
 
+def schema_defaults(path=SCHEMA_PATH) -> dict:
+    """The whole config as the schema's defaults give it (filled in as the Snakefile fills
+    them): the one source of every default."""
+    from snakemake.utils import validate
+
+    config: dict = {}
+    validate(config, str(path), set_default=True)
+    return config
+
+
 def classifier_settings(section: dict, name: str) -> dict:
-    """One classifier's settings from the config's `classifier` section: the shared `training`
-    keys, overridden by that classifier's own section (e.g. framewise.speaker_norm). Only these
-    reach its jobs, so changing another classifier's setting does not rerun them."""
-    return {**section["training"], **section.get(name, {}), "name": name}
+    """One classifier's settings from the config's `classifier` section: the `training` keys it
+    reads, overridden by its own section (e.g. framewise.speaker_norm). Only these reach its
+    jobs, so changing a setting another classifier reads does not rerun them."""
+    shared = TEMPORAL_TRAINING if name in TORCH_CLASSIFIERS else PER_STEP_TRAINING
+    training = {key: section["training"][key] for key in shared}
+    return {**training, **section.get(name, {}), "name": name}

@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import torch
 
 from .atomic import atomic_path, file_sha256
-from .extractor.data import preprocess
 from .device import resolve_device
+from .extractor.data import preprocess
 from .extractor.train import load_extractor
 from .frames.extract import load_clip
 from .ratings import RATING_STEP_S

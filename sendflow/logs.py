@@ -1,7 +1,11 @@
 """Logging for the scripts that Snakemake rules run: to the rule's log file and to stderr."""
 
+import atexit
 import logging
 import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def setup(log_path=None, level=logging.INFO) -> logging.Logger:
@@ -20,4 +24,14 @@ def setup(log_path=None, level=logging.INFO) -> logging.Logger:
         logger.critical("job failed: %s: %s", kind.__name__, error, exc_info=(kind, error, trace))
 
     sys.excepthook = log_uncaught
+    atexit.register(_log_code_used, logger)
     return logger
+
+
+def _log_code_used(logger: logging.Logger) -> None:
+    """Name every sendflow file the job ran, at its end, so a test can check that the rule
+    declares each of them as a code input (see sendflow/code_inputs.py)."""
+    used = sorted(str(Path(m.__file__).resolve().relative_to(PROJECT))
+                  for name, m in list(sys.modules.items())
+                  if (name == "sendflow" or name.startswith("sendflow.")) and getattr(m, "__file__", None))
+    logger.info("sendflow code used: %s", " ".join(used))

@@ -129,8 +129,8 @@ def segment_counts(y_true, y_pred, overlap: float) -> tuple[int, int, int]:
     hit = np.zeros(len(gt), bool)
     tp = fp = 0
     for label, start, end in pr:
-        iou = [(min(end, e) - max(start, s)) / (max(end, e) - min(start, s)) if l == label else 0.0
-               for l, s, e in gt]
+        iou = [(min(end, e) - max(start, s)) / (max(end, e) - min(start, s)) if g == label else 0.0
+               for g, s, e in gt]
         best = int(np.argmax(iou)) if iou else -1
         if best >= 0 and iou[best] >= overlap and not hit[best]:
             tp, hit[best] = tp + 1, True

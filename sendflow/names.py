@@ -8,6 +8,19 @@ TORCH_CLASSIFIERS = ("mstcn", "sstcn", "bigru")  # trained by gradient descent; 
 TASKS = ("multitask", "classification", "regression")
 REGRESSION_LOSSES = ("ccc", "mse")
 SELECT_METRICS = ("ccc", "f1")
+# The settings each training job reads: its rule passes exactly these, and its resume
+# checkpoint is keyed on them (less the runtime ones, which may change between a killed run
+# and its resumption).
+EXTRACTOR_SETTINGS = ("depth", "reduction", "weights", "regression", "regression_weight", "epochs",
+                      "batch_size", "lr", "weight_decay", "warmup_epochs", "patience", "select_metric",
+                      "label_smoothing", "balance", "device", "num_workers")
+EXTRACTOR_RUNTIME = ("device", "num_workers")
+# From classifier.training: what the torch models read, and what the per-step baselines (fitted
+# in closed form: no epochs, batches or losses) read. Each classifier adds its own section.
+TEMPORAL_TRAINING = ("task", "epochs", "batch_size", "lr", "weight_decay", "patience", "select_metric",
+                     "regression_loss", "regression_weight", "speaker_norm", "device")
+PER_STEP_TRAINING = ("task", "select_metric", "speaker_norm")
+CLASSIFIER_RUNTIME = ("epochs", "device")
 # The frame settings that decide what a model sees: a model bundle keeps them, and
 # `sendflow predict` cuts new videos with them.
 FRAME_KEYS = ("fps", "size", "decode_width", "detect_width", "detector", "face_crop", "margin",

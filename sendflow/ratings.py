@@ -57,7 +57,10 @@ def valence_at(ratings: pd.DataFrame, times, max_gap: float = 0.75) -> np.ndarra
     rated_t = ratings["time"].to_numpy(float)
     rated_v = ratings["valence"].to_numpy(float)
     times = np.asarray(times, dtype=float)
-    right = np.clip(np.searchsorted(rated_t, times), 1, len(rated_t) - 1) if len(rated_t) > 1 else np.zeros(len(times), int)
+    if len(rated_t) > 1:
+        right = np.clip(np.searchsorted(rated_t, times), 1, len(rated_t) - 1)
+    else:
+        right = np.zeros(len(times), int)
     left = np.maximum(right - 1, 0)
     nearest = np.where(np.abs(rated_t[left] - times) <= np.abs(rated_t[right] - times), left, right)
     values = rated_v[nearest]

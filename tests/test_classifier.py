@@ -4,16 +4,24 @@ resumption from last.pt."""
 import numpy as np
 import pandas as pd
 import pytest
-
 import torch
 
 import sendflow.classifier.train as train_mod
 from sendflow.classifier import load_classifier, train_and_predict
+from sendflow.config import classifier_settings, schema_defaults
+from sendflow.names import CLASSIFIERS
 
 EDGES = [-0.2, 0.2]
 D = 8
 TINY = {"stages": 2, "layers": 3, "channels": 8, "hidden": 8, "epochs": 2, "batch_size": 2,
         "lr": 1e-3, "patience": 5, "device": "cpu"}
+SECTION = schema_defaults()["classifier"]
+
+
+def settings(name, **overrides):
+    """A classifier's settings as its rule passes them (the schema's defaults), made tiny."""
+    base = classifier_settings(SECTION, name)
+    return {**base, **{k: v for k, v in TINY.items() if k in base}, **overrides}
 
 
 def synthetic(seed=0):
@@ -40,10 +48,10 @@ def data():
     return synthetic()
 
 
-def run(data, tmp_path, **cfg):
+def run(data, tmp_path, name, **cfg):
     features, folds = data
     return train_and_predict(features, folds, 0, "three", EDGES,
-                             {**TINY, **cfg}, seed=3, out_dir=tmp_path)[:2]
+                             settings(name, **cfg), seed=3, out_dir=tmp_path)[:2]
 
 
 @pytest.mark.parametrize("name", ["mstcn", "sstcn", "bigru", "framewise", "mean"])
@@ -72,7 +80,7 @@ def test_every_classifier_runs_end_to_end(data, tmp_path, name, task):
 def test_a_saved_model_reproduces_its_predictions_from_raw_features(data, tmp_path, name, task):
     features, folds = data
     preds, _, trained = train_and_predict(features, folds, 0, "three", EDGES,
-                                          {**TINY, "name": name, "task": task, "epochs": 1}, 3, tmp_path)
+                                          settings(name, task=task, epochs=1), 3, tmp_path)
     trained.save(tmp_path / "model.pt", fold=0)
     assert torch.load(tmp_path / "model.pt", weights_only=True)["about"] == {"fold": 0}
     loaded, about = load_classifier(tmp_path / "model.pt")
@@ -85,6 +93,26 @@ def test_a_saved_model_reproduces_its_predictions_from_raw_features(data, tmp_pa
             np.testing.assert_allclose(values, expected["valence_pred"], atol=1e-5)
             if task != "regression":
                 np.testing.assert_allclose(probs, expected[[f"prob_{k}" for k in range(3)]], atol=1e-5)
+
+
+class Reads(dict):
+    """Settings that remember which keys were read."""
+
+    def __init__(self, values):
+        super().__init__(values)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_a_classifier_reads_exactly_the_settings_its_rule_passes(data, tmp_path, name):
+    features, folds = data
+    cfg = Reads(settings(name))
+    train_and_predict(features, folds, 0, "three", EDGES, cfg, 3, tmp_path)
+    assert cfg.read == set(cfg)
 
 
 def test_framewise_learns_the_signal(data, tmp_path):
@@ -109,7 +137,7 @@ def test_selection_reads_the_select_clips_only(data, tmp_path):
     """The chosen epoch and its select score are the same whatever the test clips hold, and
     change when the select clips change."""
     features, folds = data
-    cfg = {**TINY, "name": "mstcn", "epochs": 4, "patience": 0}
+    cfg = settings("mstcn", epochs=4, patience=0)
     test_clips = folds.loc[folds["role"] == "test", "clip_id"]
     select_clips = folds.loc[folds["role"] == "select", "clip_id"]
 
@@ -137,7 +165,7 @@ def test_a_clip_in_two_roles_raises(data, tmp_path):
     leaked = pd.concat([folds, folds[folds["clip_id"] == "106_1"].assign(role="train")])
     with pytest.raises(AssertionError, match="106_1"):
         train_and_predict(features, leaked, 0, "three", EDGES,
-                          {**TINY, "name": "mean"}, 3, tmp_path)
+                          settings("mean"), 3, tmp_path)
 
 
 def test_a_speaker_in_two_roles_raises(data, tmp_path):
@@ -146,7 +174,7 @@ def test_a_speaker_in_two_roles_raises(data, tmp_path):
     moved.loc[moved["clip_id"] == "107_2", "role"] = "select"  # speaker 107 is also in test
     with pytest.raises(AssertionError, match="107"):
         train_and_predict(features, moved, 0, "three", EDGES,
-                          {**TINY, "name": "mean"}, 3, tmp_path)
+                          settings("mean"), 3, tmp_path)
 
 
 def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, monkeypatch):
@@ -176,7 +204,7 @@ def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, mo
 
 
 def test_framewise_survives_a_one_class_training_set():
-    from sendflow.models.sequence_baselines import Framewise
+    from sendflow.models.per_step import Framewise
 
     x = np.random.default_rng(0).normal(size=(10, 4)).astype(np.float32)
     model = Framewise(3).fit([(x, np.full(10, 2), np.linspace(-1, 1, 10))])

@@ -2,9 +2,9 @@
 
 import pytest
 import yaml
+from conftest import PROJECT
 
 from sendflow.config import ConfigError, check, load_schema, prepare, rewrite_cli_config
-from conftest import PROJECT
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,14 @@ import torch
 import torchvision
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
-from sendflow.models import AttentionBlock, ChannelAttention, attention_weights, build_extractor
-from sendflow.models.resnet_attention import MissingWeightsError, imagenet_weights
+from sendflow.models.resnet_attention import (
+    AttentionBlock,
+    ChannelAttention,
+    MissingWeightsError,
+    attention_weights,
+    build_extractor,
+    imagenet_weights,
+)
 
 
 def _set_gate(block: AttentionBlock, value: float) -> None:
@@ -22,7 +28,8 @@ def _set_gate(block: AttentionBlock, value: float) -> None:
 
 def _blocks():
     torch.manual_seed(0)
-    down = lambda i, o: torch.nn.Sequential(conv1x1(i, o, 2), torch.nn.BatchNorm2d(o))
+    def down(i, o):
+        return torch.nn.Sequential(conv1x1(i, o, 2), torch.nn.BatchNorm2d(o))
     return [BasicBlock(16, 16), BasicBlock(16, 32, stride=2, downsample=down(16, 32)),
             Bottleneck(32, 8), Bottleneck(16, 8, stride=2, downsample=down(16, 32))]
 

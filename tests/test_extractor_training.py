@@ -7,14 +7,17 @@ import pandas as pd
 import pytest
 import torch
 
+import sendflow.extractor.train as train_mod
+from sendflow.config import schema_defaults
 from sendflow.extractor import clips_for_role, load_extractor, make_loaders, train_extractor
 from sendflow.extractor.data import frame_files_for_fold
+from sendflow.names import EXTRACTOR_SETTINGS
 
 EDGES = [-0.3, 0.3]
 ROLES = {"train": ["tr0", "tr1", "tr2"], "select": ["se0", "se1"], "test": ["te0", "te1"]}
-CFG = dict(kind="resattn", depth=18, reduction=8, regression=True, regression_weight=0.5, epochs=3,
-           batch_size=16, lr=2e-3, weight_decay=1e-4, patience=None, balance="sampler", device="cpu",
-           num_workers=0, weights=None)
+# The settings the rule passes (the schema's defaults), made small and quick.
+CFG = {**{key: schema_defaults()["extractor"][key] for key in EXTRACTOR_SETTINGS}, "kind": "resattn",
+       "reduction": 8, "epochs": 3, "lr": 2e-3, "patience": 0, "device": "cpu"}
 
 
 def _write_clip(path, rng, n=20, size=32):
@@ -60,14 +63,39 @@ def test_training_loader_never_yields_select_or_test_frames(toy):
     assert (train.dataset.classes >= 0).all()
 
 
-def test_resume_is_bit_identical_and_learns(toy, tmp_path):
-    _, files = toy
-    full = train_extractor(files, tmp_path / "full", CFG, EDGES, seed=7)
+class Reads(dict):
+    """Settings that remember which keys were read."""
 
-    killed = train_extractor(files, tmp_path / "resumed", {**CFG, "stop_after_epoch": 1}, EDGES, seed=7)
-    assert killed["interrupted"] and not (tmp_path / "resumed" / "model.pt").exists()
+    def __init__(self, values):
+        super().__init__(values)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def test_resume_is_bit_identical_and_learns(toy, tmp_path, monkeypatch):
+    _, files = toy
+    cfg = Reads(CFG)
+    full = train_extractor(files, tmp_path / "full", cfg, EDGES, seed=7)
+    assert cfg.read == set(CFG)  # the rule passes exactly what training reads
+
+    real_write, epochs = train_mod.write_csv, []
+
+    def write_then_die(frame, path, **kwargs):  # the last write of an epoch
+        real_write(frame, path, **kwargs)
+        epochs.append(1)
+        if len(epochs) == 1:
+            raise KeyboardInterrupt  # killed after epoch 1
+
+    monkeypatch.setattr(train_mod, "write_csv", write_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train_extractor(files, tmp_path / "resumed", CFG, EDGES, seed=7)
+    assert not (tmp_path / "resumed" / "model.pt").exists()
     assert len(pd.read_csv(tmp_path / "resumed" / "history.csv")) == 1
     resumed = train_extractor(files, tmp_path / "resumed", CFG, EDGES, seed=7)
+    assert len(epochs) == 3  # only epochs 2 and 3 were trained again
 
     a = torch.load(tmp_path / "full" / "model.pt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "resumed" / "model.pt", weights_only=True)["state_dict"]

@@ -6,12 +6,12 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from sendflow.extractor.data import preprocess
 from sendflow.atomic import file_sha256
+from sendflow.extractor.data import preprocess
 from sendflow.extractor.train import load_extractor
 from sendflow.features import cache_features, pool_steps
 from sendflow.frames.extract import skipped_clip, write_clip
-from sendflow.models import build_extractor
+from sendflow.models.resnet_attention import build_extractor
 
 
 @pytest.fixture(scope="module")

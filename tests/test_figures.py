@@ -9,19 +9,24 @@ import pandas as pd
 import pytest
 import torch
 
-from sendflow.atomic import save_torch, write_json
+from sendflow.atomic import write_json
+from sendflow.checkpoints import save_torch
 from sendflow.extractor.data import MEAN, STD, preprocess
 from sendflow.extractor.train import HISTORY_COLUMNS, load_extractor
 from sendflow.figures.attention import attention_figure, channel_gates, plot_attention, sample_frames
 from sendflow.figures.comparison import plot_comparison
 from sendflow.figures.confusion import normalise_rows, plot_confusion, pooled_confusions
-from sendflow.figures.curves import (load_classifier_histories, load_extractor_histories,
-                                     plot_classifier_curves, plot_extractor_curves)
+from sendflow.figures.curves import (
+    load_classifier_histories,
+    load_extractor_histories,
+    plot_classifier_curves,
+    plot_extractor_curves,
+)
 from sendflow.figures.gradcam import cam_stage, grad_cam
 from sendflow.figures.timelines import plot_timelines
 from sendflow.frames.extract import skipped_clip, write_clip
 from sendflow.labels import classify
-from sendflow.models import build_extractor
+from sendflow.models.resnet_attention import build_extractor
 
 SCHEME = {"edges": [-0.15, 0.15], "names": ["negative", "neutral", "positive"]}
 SIZE = 32  # crop side: layer4 maps are 1x1 here, so Grad-CAM must fall back to layer3

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import PROJECT, make_mp4, write_observer
 
 from sendflow.errors import SendDataError
 from sendflow.frames import extract
@@ -15,8 +16,6 @@ from sendflow.labels import class_centres, classify
 from sendflow.synth import generate_dataset
 from sendflow.synth.face import FrameRenderer
 from sendflow.synth.identity import make_identity
-
-from conftest import PROJECT, make_mp4, write_observer
 
 CFG = dict(fps=2, size=32, decode_width=160, detect_width=160, detector="haar", face_crop=True, margin=0.2,
            smooth_window=3, max_rating_overhang_s=2.0, on_bad_video="error")

@@ -4,12 +4,11 @@ import shutil
 
 import pandas as pd
 import pytest
+from conftest import make_mp4, write_observer
 
 from sendflow.errors import SendDataError
 from sendflow.index import build_index
 from sendflow.ratings import read_observer, read_self
-
-from conftest import make_mp4, write_observer
 
 
 def test_foreign_layout_indexes_correctly(foreign_root):

@@ -4,8 +4,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sendflow.metrics import (ccc, ccc_per_clip_mean, class_metrics, edit_score, evaluate, pearson,
-                              rmse, segment_counts, segmental_metrics, segments)
+from sendflow.metrics import (
+    ccc,
+    ccc_per_clip_mean,
+    class_metrics,
+    edit_score,
+    evaluate,
+    pearson,
+    rmse,
+    segment_counts,
+    segmental_metrics,
+    segments,
+)
 
 
 def test_ccc_hand_values():

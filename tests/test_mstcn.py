@@ -4,7 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sendflow.models.mstcn import MSTCN, ccc_loss, mstcn_loss, split_outputs
+from sendflow.models.heads import split_outputs
+from sendflow.models.losses import ccc_loss, mstcn_loss
+from sendflow.models.mstcn import MSTCN
 from sendflow.models.sequence_baselines import BiGRU, SingleStageTCN
 
 D, C = 6, 3
@@ -63,7 +65,8 @@ def test_padding_changes_no_real_output(clips, make):
 def test_loss_of_a_batch_is_the_valid_step_weighted_mix(clips):
     torch.manual_seed(0)
     model = MSTCN(D, C, stages=2, layers=6, channels=8, task="classification").eval()
-    loss = lambda out, y, m, **kw: mstcn_loss(out, m, classes=y, task="classification", **kw)
+    def loss(out, y, m, **kw):
+        return mstcn_loss(out, m, classes=y, task="classification", **kw)
     xs, ys = clips
     x, mask, y = pad_batch(xs, ys, -1)
     with torch.no_grad():
@@ -84,7 +87,8 @@ def test_loss_of_a_batch_is_the_valid_step_weighted_mix(clips):
 def test_padding_does_not_dilute_the_loss(clips):
     torch.manual_seed(0)
     model = MSTCN(D, C, stages=2, layers=6, channels=8, task="classification").eval()
-    loss = lambda out, y, m: mstcn_loss(out, m, classes=y, task="classification")
+    def loss(out, y, m):
+        return mstcn_loss(out, m, classes=y, task="classification")
     xs, ys = clips
     x, y = xs[0][None], ys[0][None]
     padded_x = F.pad(x, (0, 40))

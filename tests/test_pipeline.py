@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import run_tiny
+
 from sendflow.report.browser_check import check_report, failures, find_chromium
 
 

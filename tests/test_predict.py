@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from conftest import make_mp4
+
 from sendflow.ffmpeg_bin import probe_duration
 
 BUNDLE = "results/model_zoo/resattn-mstcn-three"

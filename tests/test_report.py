@@ -8,8 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sendflow.report.aggregate import (clip_scores, fold_table, markdown_table, speaker_table,
-                                       summarise, summary_markdown)
+from sendflow.report.aggregate import (
+    clip_scores,
+    fold_table,
+    markdown_table,
+    speaker_table,
+    summarise,
+    summary_markdown,
+)
 from sendflow.report.compare import all_comparisons, compare, signed_rank_p
 from sendflow.report.manifest import stage_times
 from sendflow.report.paths import classifier_result, extractor_result

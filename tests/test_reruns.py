@@ -2,17 +2,20 @@
 per rule) after a real finished run of the tiny configuration, from a copy of the project whose
 files the tests really edit (Snakemake reruns on new content, not on a touched mtime alone)."""
 
+import json
 import os
+import re
+import shutil
 from contextlib import contextmanager
 
 import pytest
-
 from conftest import planned_jobs, run_tiny
 
 REPORT = {"aggregate", "compare", "manifest", "figure_comparison", "figure_confusion",
           "figure_curves", "figure_timelines"}
-AFTER_CLASSIFIER = {"classifier", *REPORT, "all"}
-AFTER_EXTRACTOR = {"train_extractor", "features", "figure_attention", *AFTER_CLASSIFIER}
+AFTER_CLASSIFIER = {"classifier", "model_zoo", *REPORT, "all"}
+AFTER_FEATURES = {"features", *AFTER_CLASSIFIER}
+AFTER_EXTRACTOR = {"train_extractor", "figure_attention", *AFTER_FEATURES}
 AFTER_FRAMES = {"frames", "face_report", *AFTER_EXTRACTOR}
 FIGURES = {"figure_comparison", "figure_confusion", "figure_curves", "figure_timelines",
            "figure_attention", "all"}
@@ -57,6 +60,9 @@ def test_nothing_is_planned_after_a_finished_run(plan):
     ("report.dpi=60", FIGURES),  # a figure setting
     ("report.include_faces=false", {"figure_attention", "all"}),
     ("extractor.mem_mb=5000", set()),  # resources are not results
+    ("extractor.feature_batch_size=64", AFTER_FEATURES),  # read by the feature cache only
+    ("extractor.scope=per_fold", set()),  # the default, spelled out
+    ("classifier.training.epochs=3", AFTER_CLASSIFIER),  # only the torch models read it
 ])
 def test_a_setting_reruns_only_what_it_invalidates(plan, setting, expected):
     assert set(plan([setting])) == expected
@@ -82,3 +88,57 @@ def test_editing_the_mstcn_module_reruns_only_classifier_jobs(plan, edited):
 def test_editing_docs_or_tests_reruns_nothing(plan, edited):
     with edited("README.md", "tests/test_pipeline.py", "tests/conftest.py"):
         assert plan() == {}
+
+
+def test_a_training_setting_of_the_torch_models_leaves_the_baselines(plan):
+    jobs = plan(["classifier.training.epochs=3"])
+    assert jobs["classifier"] == 2 and jobs["model_zoo"] == 1  # mstcn; framewise and mean stay
+
+
+def test_adding_an_extractor_kind_trains_only_the_new_one(plan):
+    jobs = plan(["extractor.kinds=[resattn,resnet]"])
+    assert jobs["train_extractor"] == 2 and jobs["features"] == 2  # resnet, per fold
+    assert jobs["classifier"] == 6 and jobs["model_zoo"] == 3  # its 3 classifiers x 2 folds
+
+
+@pytest.mark.parametrize("module, first", [
+    ("sendflow/metrics.py", "train_extractor"),  # picks the extractor's best epoch
+    ("sendflow/folds.py", "train_extractor"),  # the shared scope makes its own folds
+    ("sendflow/ffmpeg_bin.py", "index"),  # durations of the videos
+    ("sendflow/synth/face.py", "demo_dataset"),  # draws the demo's faces
+])
+def test_editing_a_module_reruns_the_rules_whose_scripts_import_it(plan, edited, module, first):
+    with edited(module):
+        assert first in plan()
+
+
+def test_a_moved_project_plans_nothing(tiny_run, tiny_project, tmp_path):
+    """Project and results copied elsewhere (keeping modification times, as cp -a does)."""
+    moved_project = tmp_path / tiny_project.parent.name / tiny_project.name
+    moved_run = tmp_path / tiny_run.name
+    assert os.path.relpath(tiny_project, tiny_run) == os.path.relpath(moved_project, moved_run)
+    shutil.copytree(tiny_project, moved_project, symlinks=True)
+    shutil.copytree(tiny_run, moved_run, symlinks=True)
+    proc = run_tiny(moved_run, "--cores", "2", "--dry-run", project=moved_project)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert planned_jobs(proc.stdout) == {}, proc.stdout[-3000:]
+
+
+def test_every_rule_declares_the_code_its_jobs_ran(tiny_run, tiny_project):
+    """Each job logs the sendflow files it imported (sendflow.logs); each must be an input
+    of its rule, or editing it would not rerun the job."""
+    checked = set()
+    for record in (tiny_run / ".snakemake/metadata").iterdir():
+        meta = json.loads(record.read_text())
+        if not meta.get("log"):
+            continue
+        text = (tiny_run / meta["log"][0]).read_text()
+        used = re.search(r"sendflow code used: (.*)", text)
+        assert used, f"{meta['log'][0]} does not say which code ran"
+        declared = {str((tiny_run / p).resolve().relative_to(tiny_project)) for p in meta["input"]
+                    if (tiny_run / p).resolve().is_relative_to(tiny_project / "sendflow")}
+        missing = set(used.group(1).split()) - declared
+        assert not missing, f"rule {meta['rule']} runs {sorted(missing)} without declaring them"
+        checked.add(meta["rule"])
+    assert {"demo_dataset", "index", "frames", "train_extractor", "features", "classifier",
+            "model_zoo", "aggregate", "figure_attention"} <= checked

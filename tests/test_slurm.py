@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import PROJECT, run_tiny
 
 GPU_RULES = {"train_extractor", "features"}

@@ -14,8 +14,7 @@ from sendflow.synth import TRUTH_FILE, generate_dataset
 from sendflow.synth.dataset import assign_splits, plan
 from sendflow.synth.identity import make_identity
 from sendflow.synth.ratings import AUS, EVIDENCE, observer_ratings
-from sendflow.synth.signals import (STREAM_RATINGS, clip_rng, frame_times, make_clip_signals,
-                                    rating_times)
+from sendflow.synth.signals import STREAM_RATINGS, clip_rng, frame_times, make_clip_signals, rating_times
 
 W, H, SECONDS, SEED = 160, 120, 6, 3
 KW = dict(speakers=5, clips_per_speaker=2, seconds=SECONDS, width=W, height=H)

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pandas as pd
-
 from conftest import PROJECT
 
 
@@ -51,3 +50,42 @@ def test_index_and_folds_run_on_a_foreign_root_via_dotted_config(tmp_path, forei
     log = (tmp_path / "results/logs/index.log").read_text()
     assert "limited-use clips without video" in log and "114_3" in log
     assert (tmp_path / "results/benchmarks/index.tsv").exists()
+
+
+# Import names whose pip package is named otherwise.
+PIP_NAMES = {"cv2": "opencv-python-headless", "sklearn": "scikit-learn", "yaml": "pyyaml",
+             "ffmpeg": "ffmpeg-python", "imageio_ffmpeg": "imageio-ffmpeg", "PIL": "pillow"}
+
+
+def _third_party_imports(path) -> set[str]:
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.add(node.module.split(".")[0])
+    # snakemake comes from the host installation (Snakemake puts it on every script's path)
+    return names - set(sys.stdlib_module_names) - {"sendflow", "_workflow", "snakemake"}
+
+
+def test_each_conda_environment_has_what_its_rules_code_imports():
+    import yaml
+
+    from sendflow.code_inputs import code_files
+
+    checked = 0
+    for smk in (PROJECT / "rules").glob("*.smk"):
+        for block in re.split(r"(?m)^(?=(?:rule|checkpoint) )", smk.read_text()):
+            env = re.search(r'conda:\s*\n\s*"\.\./(envs/[\w.]+)"', block)
+            script = re.search(r'script:\s*\n\s*"\.\./(workflow_scripts/[\w.]+)"', block)
+            if not (env and script):
+                continue
+            pip = yaml.safe_load((PROJECT / env[1]).read_text())["dependencies"][-1]["pip"]
+            provided = {re.split(r"[=<>;\s]", p)[0].lower() for p in pip}
+            files = [PROJECT / script[1], *code_files(PROJECT / script[1], PROJECT)]
+            needed = {PIP_NAMES.get(n, n).lower() for f in files for n in _third_party_imports(f)}
+            assert needed <= provided, f"{env[1]} lacks {sorted(needed - provided)} for {script[1]}"
+            checked += 1
+    assert checked >= 15

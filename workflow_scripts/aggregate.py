@@ -1,5 +1,7 @@
 """Rule `aggregate`: every fold's metrics -> summary over folds, per speaker and per clip."""
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
+
 from sendflow.atomic import write_csv, write_text
 from sendflow.logs import setup
 from sendflow.report.aggregate import clip_table, fold_table, speaker_table, summarise, summary_markdown

@@ -1,5 +1,7 @@
 """Rule `index`: one row per clip of the dataset root -> results/index/clips.parquet."""
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
+
 from sendflow.atomic import write_parquet
 from sendflow.index import build_index, describe
 from sendflow.logs import setup

@@ -1,6 +1,7 @@
 """Rule `compare`: paired comparisons (attention, temporal model, label scheme) with Wilcoxon
 signed-rank tests across folds and test clips."""
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 
 from sendflow.atomic import write_csv, write_text

@@ -1,5 +1,7 @@
 """Rule `frames`: one clip's face crops on the rating grid -> results/frames/{clip}.npz."""
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
+
 from sendflow.errors import SendDataError
 from sendflow.frames.extract import extract_clip, skipped_clip, write_clip
 from sendflow.logs import setup

@@ -1,5 +1,6 @@
 """Rule `face_report`: per-clip face-detection rates -> results/frames/face_detection.tsv."""
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 
 from sendflow.atomic import write_csv

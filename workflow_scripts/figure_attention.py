@@ -1,6 +1,7 @@
 """Rule `figure_attention`: Grad-CAM on sample test frames and the channel-attention gates of one
 fold's extractor. Face crops appear only if `include_faces` (SEND's licence: never share them)."""
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 import torch
 

@@ -1,5 +1,6 @@
 """Rule `figure_comparison`: one metric's mean ± sd over folds per extractor, classifier and label scheme."""
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 
 from sendflow.figures.comparison import plot_comparison

@@ -1,6 +1,8 @@
 """Rule `figure_confusion`: one label scheme's confusion matrices, folds pooled, per extractor and
 classifier."""
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
+
 from sendflow.figures.confusion import plot_confusion, pooled_confusions
 from sendflow.logs import setup
 

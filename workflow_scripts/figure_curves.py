@@ -1,7 +1,13 @@
 """Rule `figure_curves`: training curves of the extractors and of the torch classifiers."""
 
-from sendflow.figures.curves import (load_classifier_histories, load_extractor_histories,
-                                     plot_classifier_curves, plot_extractor_curves)
+import _workflow  # noqa: F401  (this workflow's sendflow first)
+
+from sendflow.figures.curves import (
+    load_classifier_histories,
+    load_extractor_histories,
+    plot_classifier_curves,
+    plot_extractor_curves,
+)
 from sendflow.logs import setup
 
 log = setup(snakemake.log[0])

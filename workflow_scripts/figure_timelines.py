@@ -1,5 +1,6 @@
 """Rule `figure_timelines`: one PNG per test clip of one model and fold (rated vs predicted valence)."""
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 
 from sendflow.figures.timelines import plot_timelines

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
+
 from sendflow.logs import setup
 from sendflow.synth import generate_dataset
 

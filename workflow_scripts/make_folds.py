@@ -1,5 +1,6 @@
 """Rule `folds`: speaker-wise folds with train/select/test roles -> results/index/folds.parquet."""
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 
 from sendflow.atomic import write_parquet

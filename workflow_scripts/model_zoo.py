@@ -3,6 +3,8 @@ and scored -> results/model_zoo/{extractor}-{classifier}-{labels}/."""
 
 from pathlib import Path
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
+
 from sendflow.logs import setup
 from sendflow.report.aggregate import METRICS, fold_table
 from sendflow.report.manifest import git_commit

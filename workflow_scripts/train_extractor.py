@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 import torch
 

@@ -3,6 +3,8 @@ stage -> results/metrics/manifest.json."""
 
 from pathlib import Path
 
+import _workflow  # noqa: F401  (this workflow's sendflow first)
+
 from sendflow.atomic import write_json
 from sendflow.logs import setup
 from sendflow.report.manifest import build_manifest

@@ -1,6 +1,6 @@
 """Valence models trained and evaluated on cached per-step features, one fold at a time."""
 
-from .train import DEFAULTS, train_and_predict
+from .train import train_and_predict
 from .trained import TrainedClassifier, build_model, load_classifier
 
-__all__ = ["DEFAULTS", "TrainedClassifier", "build_model", "load_classifier", "train_and_predict"]
+__all__ = ["TrainedClassifier", "build_model", "load_classifier", "train_and_predict"]

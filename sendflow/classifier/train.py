@@ -23,27 +23,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..atomic import save_torch, write_csv
+from ..atomic import write_csv
+from ..checkpoints import save_torch
 from ..device import resolve_device
 from ..labels import classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
-from ..models.mstcn import mstcn_loss
-from ..names import SELECT_METRICS, TORCH_CLASSIFIERS
+from ..models.losses import mstcn_loss
+from ..names import CLASSIFIER_RUNTIME, SELECT_METRICS, TORCH_CLASSIFIERS
 from ..seeding import seed_everything
 from .data import batch, centre_per_speaker, feature_stats, fold_roles, load_clips, standardise
 from .trained import TrainedClassifier, build_model
-
-DEFAULTS = {
-    "name": "mstcn", "task": "multitask",
-    "stages": 4, "layers": 10, "channels": 64, "dropout": 0.5,   # mstcn / sstcn
-    "hidden": 64, "rnn_layers": 1,                                # bigru
-    "C": 1.0, "alpha": 1.0,                                       # framewise
-    "epochs": 30, "batch_size": 4, "lr": 5e-4, "weight_decay": 0.0, "patience": 8,
-    "smooth_weight": 0.15, "tau": 4.0, "regression_loss": "ccc", "regression_weight": 4.0,
-    "select_metric": "ccc", "device": "auto", "speaker_norm": True,
-}
-# Keys that may change between a checkpoint and its resumption.
-RESUMABLE = ("epochs", "device")
 
 
 def _frame(clips, outputs, edges, num_classes) -> pd.DataFrame:
@@ -73,13 +62,13 @@ def _select_score(frame: pd.DataFrame, metric: str, num_classes: int) -> float:
 
 
 def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
-    """What a checkpoint was trained on: config (less RESUMABLE keys), fold, seed, labels, data."""
+    """What a checkpoint was trained on: settings (less the runtime ones), fold, seed, labels, data."""
     digest = hashlib.sha256()
     for c in sorted(clips):
         digest.update(f"{c}:{roles[c]}".encode())
         digest.update(clips[c].x.tobytes())
         digest.update(clips[c].valence.tobytes())
-    key = {"cfg": {k: v for k, v in cfg.items() if k not in RESUMABLE}, "fold": fold, "seed": seed,
+    key = {"cfg": {k: v for k, v in cfg.items() if k not in CLASSIFIER_RUNTIME}, "fold": fold, "seed": seed,
            "scheme": scheme_name, "edges": list(map(float, edges)), "data": digest.hexdigest()}
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -148,13 +137,9 @@ def _train_torch(trained, train, select, cfg, seed, out_dir, fingerprint, log):
 
 def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None):
     """Train `cfg["name"]` on the fold's train clips, select on its select clips, and return
-    (predictions for the test clips, metrics dict, the TrainedClassifier). See DEFAULTS for
-    the cfg keys."""
+    (predictions for the test clips, metrics dict, the TrainedClassifier). `cfg`: the
+    classifier's settings as `sendflow.config.classifier_settings` gives them."""
     log = log or logging.getLogger("sendflow.classifier")
-    unknown = set(cfg) - set(DEFAULTS)
-    if unknown:
-        log.warning("ignoring unknown classifier settings %s", sorted(unknown))
-    cfg = {**DEFAULTS, **cfg}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     edges = sorted(float(e) for e in edges)

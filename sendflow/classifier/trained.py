@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..atomic import save_torch
+from ..checkpoints import save_torch
 from ..labels import class_centres
-from ..models.mstcn import MSTCN, split_outputs
-from ..models.sequence_baselines import BiGRU, Framewise, Mean, SingleStageTCN
+from ..models.heads import split_outputs
 from ..names import CLASSIFIERS
 from .data import pad
 
@@ -19,16 +18,23 @@ FORMAT = "sendflow-classifier/1"
 
 
 def build_model(cfg: dict, in_dim: int, num_classes: int):
+    """The untrained model `cfg["name"]`. Each model's module is imported only here, so a job
+    runs (and its rule depends on) its own model's code alone."""
     name, task = cfg["name"], cfg["task"]
     if name == "mstcn":
+        from ..models.mstcn import MSTCN
         return MSTCN(in_dim, num_classes, cfg["stages"], cfg["layers"], cfg["channels"], cfg["dropout"], task)
     if name == "sstcn":
+        from ..models.sequence_baselines import SingleStageTCN
         return SingleStageTCN(in_dim, num_classes, cfg["layers"], cfg["channels"], cfg["dropout"], task)
     if name == "bigru":
+        from ..models.sequence_baselines import BiGRU
         return BiGRU(in_dim, num_classes, cfg["hidden"], cfg["rnn_layers"], cfg["dropout"], task)
     if name == "framewise":
+        from ..models.per_step import Framewise
         return Framewise(num_classes, task, C=cfg["C"], alpha=cfg["alpha"])
     if name == "mean":
+        from ..models.per_step import Mean
         return Mean(num_classes, task)
     raise ValueError(f"unknown classifier {name!r}; choose from {', '.join(CLASSIFIERS)}")
 

@@ -92,7 +92,8 @@ class FrameDataset(Dataset):
             frame_idx.append(keep)
             classes.append(cls[keep])
             valence.append(val[keep])
-        cat = lambda parts, dtype: np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+        def cat(parts, dtype):
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
         self.clip_index = cat(clip_idx, np.int64)
         self.frame_index = cat(frame_idx, np.int64)
         self.classes = cat(classes, np.int64)

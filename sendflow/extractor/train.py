@@ -5,7 +5,6 @@ The `test` role is never read here. Every finished epoch leaves a resumable `las
 stopped and, on CPU with the same seed, ends with bit-identical weights.
 """
 
-import hashlib
 import json
 import logging
 import random
@@ -18,22 +17,16 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from sendflow.atomic import file_sha256, save_torch, write_csv, write_json
+from sendflow.atomic import file_sha256, write_csv, write_json
+from sendflow.checkpoints import save_torch
 from sendflow.device import resolve_device
 from sendflow.metrics import ccc_per_clip_mean, class_metrics
-from sendflow.models import build_extractor
+from sendflow.models.resnet_attention import build_extractor
+from sendflow.names import EXTRACTOR_RUNTIME
 from sendflow.seeding import seed_everything
 
 from . import data
 
-DEFAULTS = dict(
-    kind="resattn", depth=18, reduction=16, regression=True, regression_weight=0.5,
-    epochs=10, batch_size=16, lr=1e-3, weight_decay=1e-4, patience=4, balance="sampler",
-    select_metric="ccc", device="auto", num_workers=0, weights=None, label_smoothing=0.1, warmup_epochs=1,
-    stop_after_epoch=None,  # testing only: return after this epoch as if the process were killed
-)
-# Keys that may change between a killed run and its resumption without invalidating last.pt.
-RUNTIME_KEYS = ("device", "num_workers", "stop_after_epoch")
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "select_loss", "select_acc", "select_f1",
                    "select_ccc", "seconds", "images_per_s"]
 
@@ -41,7 +34,6 @@ HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "select_loss", "select_ac
 def make_loaders(frame_files_by_role: dict, cfg: dict, edges: list[float],
                  generator: torch.Generator) -> tuple[DataLoader, DataLoader]:
     """Loaders over the `train` (augmented, sampled from `generator`) and `select` clips only."""
-    cfg = {**DEFAULTS, **cfg}
     train_files, select_files = list(frame_files_by_role["train"]), list(frame_files_by_role["select"])
     if set(map(str, train_files)) & set(map(str, select_files)):
         raise ValueError("a clip is listed as both train and select")
@@ -138,20 +130,16 @@ def _set_rng_state(state: dict, generator: torch.Generator) -> None:
 
 def _fingerprint(cfg: dict, edges, seed: int, files_by_role: dict) -> str:
     """What must match for last.pt to be resumed rather than discarded."""
-    key = dict(cfg={k: v for k, v in cfg.items() if k not in RUNTIME_KEYS}, edges=list(map(float, edges)),
+    key = dict(cfg={k: v for k, v in cfg.items() if k not in EXTRACTOR_RUNTIME}, edges=list(map(float, edges)),
                seed=seed, files={r: [Path(f).name for f in files_by_role[r]] for r in ("train", "select")})
     return json.dumps(key, sort_keys=True, default=str)
 
 
 def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, cfg: dict,
                     edges: list[float], seed: int, log=None) -> dict:
-    """Train on `train`, pick the best epoch on `select`; write model.pt and summary.json.
-
-    Returns the summary dict, or `{"interrupted": True, ...}` when `cfg["stop_after_epoch"]`
-    (testing only) ended the run early as if it had been killed.
-    """
+    """Train on `train`, pick the best epoch on `select`; write model.pt and summary.json, and
+    return the summary. `cfg`: `kind` and the EXTRACTOR_SETTINGS (sendflow/names.py)."""
     log = log or logging.getLogger(__name__)
-    cfg = {**DEFAULTS, **cfg}
     if cfg["select_metric"] == "ccc" and not cfg["regression"]:
         raise ValueError("extractor.select_metric ccc scores the valence head: set extractor.regression "
                          "true, or select on f1 or acc")
@@ -234,10 +222,6 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
                  sel["f1"], sel["ccc"], seconds, n / train_seconds, " *best*" if improved else "")
         if patience_over:
             log.info("early stop: no select %s gain for %d epochs", cfg["select_metric"], cfg["patience"])
-        stop_after = cfg["stop_after_epoch"]
-        if stop_after is not None and epoch >= stop_after and not state["finished"]:
-            log.warning("stop_after_epoch=%d: returning as if killed (testing only)", stop_after)
-            return dict(interrupted=True, epoch=epoch)
 
     best = torch.load(best_path, map_location="cpu", weights_only=True)
     save_torch(best, out_dir / "model.pt")

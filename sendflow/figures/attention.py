@@ -17,7 +17,7 @@ from torch import nn
 from sendflow.extractor.data import clips_for_role, preprocess
 from sendflow.frames.extract import load_clip
 from sendflow.labels import classify
-from sendflow.models import ChannelAttention
+from sendflow.models.resnet_attention import ChannelAttention
 
 from .gradcam import cam_stage, grad_cam
 from .output import save_figure

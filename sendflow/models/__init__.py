@@ -1,6 +1,3 @@
-"""Frame-level models."""
-
-from .resnet_attention import (AttentionBlock, ChannelAttention, Extractor, attention_weights,
-                               build_extractor)
-
-__all__ = ["AttentionBlock", "ChannelAttention", "Extractor", "attention_weights", "build_extractor"]
+"""Models: frame extractors (resnet_attention), temporal models (mstcn, sequence_baselines),
+per-step baselines (per_step), their output heads and losses. Import from the modules, so
+that code using one model does not load (or depend on) the others."""

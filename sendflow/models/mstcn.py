@@ -4,7 +4,7 @@ batches and given a valence head beside the class head.
 Shapes: features x [B, D, T]; mask [B, 1, T] with 1 on real steps and 0 on padding, which must
 sit at the end of each sequence; outputs [S, B, K, T], one slice per stage, where the K output
 channels depend on the task (`output_channels`): class logits, valence, or both (multitask:
-the C logits first, valence last). `split_outputs` separates them.
+the C logits first, valence last; see heads.py). The losses are in losses.py.
 
 Padding: the reference masks only stage outputs. Here x, the input projection and every
 residual layer are multiplied by the mask too, so padded positions hold zeros everywhere, which
@@ -16,23 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..names import REGRESSION_LOSSES, TASKS
-
-
-def output_channels(task: str, num_classes: int) -> int:
-    """Class logits for `classification`, one valence channel for `regression`, both for `multitask`."""
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, not {task!r}")
-    return {"classification": num_classes, "regression": 1, "multitask": num_classes + 1}[task]
-
-
-def split_outputs(outputs: torch.Tensor, task: str):
-    """(class logits [..., C, T] or None, valence [..., T] or None) of model outputs [..., K, T]."""
-    if task == "classification":
-        return outputs, None
-    if task == "regression":
-        return None, outputs[..., 0, :]
-    return outputs[..., :-1, :], outputs[..., -1, :]
+from .heads import output_channels, split_outputs
 
 
 def stage_input(out: torch.Tensor, mask: torch.Tensor, task: str) -> torch.Tensor:
@@ -89,66 +73,3 @@ class MSTCN(nn.Module):
             out = stage(stage_input(out, mask, self.task), mask)
             outputs.append(out)
         return torch.stack(outputs)
-
-
-# --- losses -----------------------------------------------------------------------------------
-
-def class_loss(logits, classes, mask, smooth_weight=0.15, tau=4.0):
-    """Cross-entropy averaged over rated real steps + smooth_weight * truncated MSE between
-    neighbouring log-probabilities (previous step detached, squared difference clamped at
-    tau**2), averaged over the classes of the step pairs whose two steps are both real.
-    logits [B, C, T]; classes long [B, T] with -1 = unrated; mask bool [B, T]."""
-    valid = mask & (classes >= 0)
-    ce = F.cross_entropy(logits, classes.masked_fill(~valid, -100), ignore_index=-100, reduction="sum")
-    loss = ce / valid.sum().clamp(min=1)
-    if smooth_weight:
-        logp = F.log_softmax(logits, dim=1)
-        sq = torch.clamp((logp[:, :, 1:] - logp.detach()[:, :, :-1]) ** 2, min=0, max=tau ** 2)
-        pairs = (mask[:, 1:] & mask[:, :-1]).unsqueeze(1)
-        n = pairs.sum() * logits.shape[1]
-        loss = loss + smooth_weight * (sq * pairs).sum() / n.clamp(min=1)
-    return loss
-
-
-def ccc_loss(pred, target, valid):
-    """Mean over sequences (with >= 2 valid steps) of 1 - CCC, population variances: SEND's
-    score (per clip, then the mean over clips) as a loss."""
-    losses = []
-    for p, t, v in zip(pred, target, valid):
-        p, t = p[v], t[v]
-        if p.numel() < 2:
-            continue
-        mp, mt = p.mean(), t.mean()
-        cov = ((p - mp) * (t - mt)).mean()
-        ccc = 2 * cov / (p.var(unbiased=False) + t.var(unbiased=False) + (mp - mt) ** 2 + 1e-8)
-        losses.append(1 - ccc)
-    return torch.stack(losses).mean() if losses else pred.sum() * 0
-
-
-def valence_loss(pred, valence, mask, kind="ccc"):
-    """MSE over rated real steps, or 1 - CCC per sequence. pred [B, T]; valence float [B, T]
-    with NaN = unrated; mask bool [B, T]."""
-    valid = mask & ~torch.isnan(valence)
-    target = torch.nan_to_num(valence)
-    if kind == "mse":
-        return ((pred - target) ** 2 * valid).sum() / valid.sum().clamp(min=1)
-    if kind == "ccc":
-        return ccc_loss(pred, target, valid)
-    raise ValueError(f"regression_loss must be one of {REGRESSION_LOSSES}, not {kind!r}")
-
-
-def mstcn_loss(outputs, mask, classes=None, valence=None, task="multitask", smooth_weight=0.15,
-               tau=4.0, regression_loss="ccc", regression_weight=1.0):
-    """Sum over stages of the class loss (class head) + regression_weight * the valence loss
-    (valence head), each over real, rated steps only, so padding never counts.
-    outputs [S, B, K, T]; mask [B, 1, T]; classes long [B, T] (-1 = unrated); valence [B, T]
-    (NaN = unrated)."""
-    mask = mask[:, 0].bool()
-    logits, values = split_outputs(outputs, task)
-    total = outputs.new_zeros(())
-    for s in range(outputs.shape[0]):
-        if logits is not None:
-            total = total + class_loss(logits[s], classes, mask, smooth_weight, tau)
-        if values is not None:
-            total = total + regression_weight * valence_loss(values[s], valence, mask, regression_loss)
-    return total

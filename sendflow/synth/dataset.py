@@ -17,8 +17,15 @@ from . import ratings as R
 from .encode import Mp4Writer
 from .face import FrameRenderer
 from .identity import make_identity
-from .signals import (STREAM_FEATURES, STREAM_RAGGED, STREAM_RATINGS, STREAM_VIDEO, clip_rng,
-                      make_clip_signals, rating_times)
+from .signals import (
+    STREAM_FEATURES,
+    STREAM_RAGGED,
+    STREAM_RATINGS,
+    STREAM_VIDEO,
+    clip_rng,
+    make_clip_signals,
+    rating_times,
+)
 
 FIRST_SPEAKER = 111
 SPLITS = ("Train", "Valid", "Test")

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from .. import __version__
 from ..atomic import atomic_dir, file_sha256, write_json, write_text
-from ..names import FRAME_KEYS
 from .card import model_card
 
 FORMAT = "sendflow-model-bundle"

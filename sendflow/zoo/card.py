@@ -21,6 +21,8 @@ def model_card(manifest: dict) -> str:
                        f"{', '.join('n/a' if v is None else f'{v:.3f}' for v in m['metrics'][k]['per_fold'])} |"
                        for k in HEADLINE if k in m["metrics"])
     commit = m["commit"]["commit"] or "unknown"
+    data = "the synthetic demo dataset" if m["data_root"] == "demo" else "a SENDv1-layout dataset"
+    k = f", k = {cv['k']}" if cv["mode"] == "kfold" else ""
     dirty = " (with uncommitted changes)" if m["commit"].get("dirty") else ""
     return f"""# {m['name']}: valence over time from facial video
 
@@ -39,8 +41,8 @@ and class probabilities per 0.5 s step, and a PNG of valence over time.
 
 ## Data and training
 
-- Data: `{m['data_root']}` (`{'the synthetic demo dataset' if m['data_root'] == 'demo' else 'a SENDv1-layout dataset'}`).
-- Cross-validation: `{cv['mode']}`{f", k = {cv['k']}" if cv['mode'] == 'kfold' else ''}; folds {', '.join(map(str, folds))}: {combine}.
+- Data: `{m['data_root']}` ({data}).
+- Cross-validation: `{cv['mode']}`{k}; folds {', '.join(map(str, folds))}: {combine}.
 - Seed {m['seed']}; features per step: {m['feature_dim']}.
 - Made by sendflow {m['sendflow_version']}, commit {commit}{dirty}, on {m['created']}.
 

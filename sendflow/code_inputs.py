@@ -1,0 +1,65 @@
+"""Which sendflow source files a workflow script runs: the code inputs of its rule.
+
+Snakemake reruns a job when its script changes, but not when a module the script imports does,
+so each rule lists the package files its script reaches as inputs. They are found by reading
+import statements (at any depth, so imports made inside functions count too), following them
+through the package, never by importing anything, so the Snakefile stays quick to parse.
+"""
+
+import ast
+import functools
+from pathlib import Path
+
+PACKAGE = "sendflow"
+
+
+def _module_file(root: Path, dotted: str) -> Path | None:
+    """The file of a module `sendflow.a.b` under `root` (the folder holding the package)."""
+    base = root.joinpath(*dotted.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _with_parents(root: Path, dotted: str) -> list[Path]:
+    """A module and the packages above it: importing `a.b.c` runs `a/__init__` and `a/b/__init__`."""
+    parts = dotted.split(".")
+    files = [_module_file(root, ".".join(parts[:i])) for i in range(1, len(parts) + 1)]
+    return [f for f in files if f is not None]
+
+
+def _imports(path: Path, root: Path) -> set[str]:
+    """Dotted names of the sendflow modules that `path` imports (absolute or relative)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    here = path.relative_to(root).with_suffix("").parts if path.is_relative_to(root) else ()
+    if here and here[-1] == "__init__":
+        here = here[:-1] + ("",)  # a package's own relative imports start at the package
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(here[:len(here) - node.level])
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module
+            found.add(module)
+            # `from package import module` imports a module, not only a name
+            found.update(f"{module}.{a.name}" for a in node.names)
+    return {name for name in found if name == PACKAGE or name.startswith(PACKAGE + ".")}
+
+
+@functools.lru_cache(maxsize=None)
+def code_files(script: Path, root: Path) -> tuple[Path, ...]:
+    """Every sendflow file `script` reaches through imports, sorted; `root` holds `sendflow/`."""
+    seen: set[Path] = set()
+    todo = [Path(script)]
+    while todo:
+        for name in _imports(todo.pop(), root):
+            for file in _with_parents(root, name):
+                if file not in seen:
+                    seen.add(file)
+                    todo.append(file)
+    return tuple(sorted(seen))

@@ -1,6 +1,5 @@
 """The ResNet extractors: shapes, and that attention gates only the residual branch."""
 
-import copy
 import os
 import time
 
@@ -10,47 +9,61 @@ import torchvision
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
 from sendflow.models.resnet_attention import (
-    AttentionBlock,
+    WITH_ATTENTION,
     ChannelAttention,
     MissingWeightsError,
-    attention_weights,
+    attention_gates,
     build_extractor,
     imagenet_weights,
 )
 
 
-def _set_gate(block: AttentionBlock, value: float) -> None:
+def _set_gate(block, value: float) -> None:
     """Zero the last attention conv and saturate its bias, so sigmoid gives exactly `value`."""
     with torch.no_grad():
-        block.attn.conv2.weight.zero_()
-        block.attn.conv2.bias.fill_(1e4 if value == 1 else -1e4)
+        block.attention.gate[3].weight.zero_()
+        block.attention.gate[3].bias.fill_(1e4 if value == 1 else -1e4)
 
 
-def _blocks():
-    torch.manual_seed(0)
-    def down(i, o):
-        return torch.nn.Sequential(conv1x1(i, o, 2), torch.nn.BatchNorm2d(o))
-    return [BasicBlock(16, 16), BasicBlock(16, 32, stride=2, downsample=down(16, 32)),
-            Bottleneck(32, 8), Bottleneck(16, 8, stride=2, downsample=down(16, 32))]
+def _down(i, o):
+    return torch.nn.Sequential(conv1x1(i, o, 2), torch.nn.BatchNorm2d(o))
 
 
-def _randomise_bn(block):
-    # Non-trivial BN statistics, so eval-mode outputs differ from a plain identity of conv outputs.
-    for m in block.modules():
+# torchvision blocks: (class, constructor arguments), with and without downsampling.
+BLOCKS = [(BasicBlock, (16, 16)), (BasicBlock, (16, 32, 2, "down")), (Bottleneck, (32, 8)),
+          (Bottleneck, (16, 8, 2, "down"))]
+
+
+def _pair(index):
+    """A plain torchvision block with non-trivial BatchNorm statistics (so eval-mode outputs
+    differ from a plain identity of conv outputs), and its attention twin with the same weights."""
+    torch.manual_seed(index)
+    cls, args = BLOCKS[index]
+    out = args[1] * cls.expansion
+
+    def build(block_cls):
+        torch.manual_seed(index)
+        return block_cls(*args[:3], downsample=_down(args[0], out)) if len(args) > 2 else block_cls(*args)
+
+    plain, gated = build(cls), build(WITH_ATTENTION[cls])
+    for m in plain.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)
             m.running_var.uniform_(0.5, 2.0)
             m.weight.data.uniform_(0.5, 1.5)
             m.bias.data.uniform_(-0.5, 0.5)
-    return block.eval()
+    result = gated.load_state_dict(plain.state_dict(), strict=False)  # same names: torchvision's
+    assert result.unexpected_keys == [] and all(".gate." in k for k in result.missing_keys)
+    return plain.eval(), gated.eval()
 
 
 def test_channel_attention_shapes_and_range():
     attn = ChannelAttention(32, reduction=8)
     x = torch.randn(3, 32, 5, 5)
-    y = attn(x)
+    with attention_gates(attn) as gates:
+        y = attn(x)
     assert y.shape == x.shape
-    gate = attn.last_weights
+    [(_, gate)] = gates
     assert gate.shape == (3, 32) and not gate.requires_grad
     assert (gate > 0).all() and (gate < 1).all()
     torch.testing.assert_close(y, x * gate[:, :, None, None])
@@ -58,8 +71,7 @@ def test_channel_attention_shapes_and_range():
 
 @pytest.mark.parametrize("index", range(4))
 def test_open_gate_equals_plain_block(index):
-    plain = _randomise_bn(_blocks()[index])
-    gated = AttentionBlock(copy.deepcopy(plain), reduction=4).eval()
+    plain, gated = _pair(index)
     _set_gate(gated, 1.0)
     x = torch.randn(2, plain.conv1.in_channels, 8, 8)
     with torch.no_grad():
@@ -68,8 +80,7 @@ def test_open_gate_equals_plain_block(index):
 
 @pytest.mark.parametrize("index", range(4))
 def test_closed_gate_leaves_relu_of_identity(index):
-    plain = _randomise_bn(_blocks()[index])
-    gated = AttentionBlock(plain, reduction=4).eval()
+    plain, gated = _pair(index)
     _set_gate(gated, 0.0)
     x = torch.randn(2, plain.conv1.in_channels, 8, 8)
     with torch.no_grad():
@@ -88,9 +99,13 @@ def test_shapes_and_attention_weights(depth, dim, blocks):
     assert model.feature_dim == dim
     assert out["logits"].shape == (2, 3) and out["valence"].shape == (2,)
     assert out["valence"].abs().max() <= 1
-    gates = attention_weights(model)
-    assert len(gates) == blocks
-    assert all(g.shape[0] == 2 for g in gates) and gates[-1].shape[1] == dim
+    with attention_gates(model) as gates, torch.no_grad():
+        model(x)
+    assert len(gates) == blocks and gates[0][0] == "backbone.layer1.0.attention"
+    assert all(g.shape[0] == 2 for _, g in gates) and gates[-1][1].shape[1] == dim
+    # torchvision's parameter names, plus the gates
+    names = set(model.backbone.state_dict())
+    assert "layer4.1.conv2.weight" in names and "layer1.0.attention.gate.1.weight" in names
 
 
 def test_plain_resnet_has_no_attention_and_no_valence_head():
@@ -98,7 +113,9 @@ def test_plain_resnet_has_no_attention_and_no_valence_head():
     with torch.no_grad():
         out = model(torch.randn(1, 3, 32, 32))
     assert set(out) == {"logits"} and out["logits"].shape == (1, 5)
-    assert attention_weights(model) == []
+    with attention_gates(model) as gates, torch.no_grad():
+        model(torch.randn(1, 3, 32, 32))
+    assert gates == []
 
 
 def test_local_weights_load_into_backbone(tmp_path):
@@ -107,7 +124,7 @@ def test_local_weights_load_into_backbone(tmp_path):
     torch.save(source.backbone.state_dict(), path)
     model = build_extractor("resattn", 18, weights=str(path))
     torch.testing.assert_close(model.backbone.conv1.weight, source.backbone.conv1.weight)
-    torch.testing.assert_close(model.backbone.layer4[1].block.conv2.weight, source.backbone.layer4[1].conv2.weight)
+    torch.testing.assert_close(model.backbone.layer4[1].conv2.weight, source.backbone.layer4[1].conv2.weight)
 
 
 def test_missing_local_weights_name_the_path(tmp_path):
@@ -133,10 +150,9 @@ def test_imagenet_weights_load_from_the_torch_cache(kind, tmp_path, monkeypatch)
     path.parent.mkdir(parents=True)
     torch.save(state, path)
     backbone = build_extractor(kind, 18, weights="imagenet").backbone
-    plain = (lambda b: b.block) if kind == "resattn" else (lambda b: b)  # torchvision's block inside the wrapper
     torch.testing.assert_close(backbone.conv1.weight, state["conv1.weight"])
-    torch.testing.assert_close(plain(backbone.layer4[1]).conv2.weight, state["layer4.1.conv2.weight"])
-    torch.testing.assert_close(plain(backbone.layer2[0]).downsample[1].running_var,
+    torch.testing.assert_close(backbone.layer4[1].conv2.weight, state["layer4.1.conv2.weight"])
+    torch.testing.assert_close(backbone.layer2[0].downsample[1].running_var,
                                state["layer2.0.downsample.1.running_var"])
 
 

@@ -13,7 +13,7 @@ from sendflow.atomic import write_json
 from sendflow.checkpoints import save_torch
 from sendflow.extractor.data import MEAN, STD, preprocess
 from sendflow.extractor.train import HISTORY_COLUMNS, load_extractor
-from sendflow.figures.attention import attention_figure, channel_gates, plot_attention, sample_frames
+from sendflow.figures.attention import attention_figure, plot_attention, sample_frames
 from sendflow.figures.comparison import plot_comparison
 from sendflow.figures.confusion import normalise_rows, plot_confusion, pooled_confusions
 from sendflow.figures.curves import (
@@ -26,7 +26,7 @@ from sendflow.figures.gradcam import cam_stage, grad_cam
 from sendflow.figures.timelines import plot_timelines
 from sendflow.frames.extract import skipped_clip, write_clip
 from sendflow.labels import classify
-from sendflow.models.resnet_attention import build_extractor
+from sendflow.models.resnet_attention import attention_gates, build_extractor
 
 SCHEME = {"edges": [-0.15, 0.15], "names": ["negative", "neutral", "positive"]}
 SIZE = 32  # crop side: layer4 maps are 1x1 here, so Grad-CAM must fall back to layer3
@@ -220,7 +220,8 @@ def test_grad_cam_range_shape_and_no_side_effects(fold_files):
     images = preprocess(np.random.default_rng(0).integers(0, 256, (4, SIZE, SIZE, 3), dtype=np.uint8))
     model.train()  # Grad-CAM must run in eval mode, leave BatchNorm alone and restore the mode
     running = [m.running_mean.clone() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    cams, predicted = grad_cam(model, images, "layer3")
+    with attention_gates(model) as gates:
+        cams, predicted = grad_cam(model, images, "layer3")
     assert model.training
     model.eval()
     after = [m.running_mean for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
@@ -230,8 +231,7 @@ def test_grad_cam_range_shape_and_no_side_effects(fold_files):
     assert all(cam.max() == pytest.approx(1.0) or not cam.any() for cam in cams)
     with torch.no_grad():
         np.testing.assert_array_equal(predicted, model(images)["logits"].argmax(1).numpy())
-    gates = channel_gates(model)
-    assert len(gates) == 8 and gates[0][0] == "layer1.0" and gates[-1][1].shape == (4, 512)
+    assert len(gates) == 8 and gates[0][0] == "backbone.layer1.0.attention" and gates[-1][1].shape == (4, 512)
 
 
 def _drawn_images(fig):
@@ -260,4 +260,3 @@ def test_attention_figure_for_plain_resnet_says_it_has_no_gates(fold_files):
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     plt.close(fig)
     assert "plain ResNet: no channel-attention gates" in texts
-    assert channel_gates(fold_files["resnet"]) == []

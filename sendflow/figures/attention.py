@@ -17,7 +17,7 @@ from torch import nn
 from sendflow.extractor.data import clips_for_role, preprocess
 from sendflow.frames.extract import load_clip
 from sendflow.labels import classify
-from sendflow.models.resnet_attention import ChannelAttention
+from sendflow.models.resnet_attention import attention_gates
 
 from .gradcam import cam_stage, grad_cam
 from .output import save_figure
@@ -58,20 +58,15 @@ def sample_frames(folds: pd.DataFrame, frame_paths, fold: int, n: int, seed: int
             for r in chosen.itertuples()]
 
 
-def channel_gates(model: nn.Module) -> list[tuple[str, np.ndarray]]:
-    """(block name, gate [B, C]) of every channel-attention block from the model's latest forward."""
-    return [(name.removeprefix("backbone.").removesuffix(".attn"), module.last_weights.numpy())
-            for name, module in model.named_modules() if isinstance(module, ChannelAttention)]
-
-
 def attention_figure(model: nn.Module, samples: list[Sample], include_faces: bool, title: str = ""):
     """Grad-CAM per sample (with the crop and an overlay only if `include_faces`) above a panel of
     the channel gates per block. Returns the open figure."""
     images = preprocess(np.stack([s.image for s in samples]))
     size = images.shape[-1]
     stage, side = cam_stage(model, size)
-    cams, predicted = grad_cam(model, images, stage)
-    gates = channel_gates(model)  # set by grad_cam's forward over exactly these samples
+    with attention_gates(model) as recorded:  # from grad_cam's forward over exactly these samples
+        cams, predicted = grad_cam(model, images, stage)
+    gates = [(name.removeprefix("backbone.").removesuffix(".attention"), gate.numpy()) for name, gate in recorded]
     rows = ["face", "Grad-CAM", "overlay"] if include_faces else ["Grad-CAM"]
     gate_height = 1.8 if gates else 0.3  # a plain ResNet's panel only holds one line of text
     fig = plt.figure(layout="constrained", figsize=(max(7.0, 1.5 * len(samples) + 1),

@@ -18,60 +18,83 @@ from urllib.parse import urlparse
 
 import torch
 from torch import Tensor, nn
-from torchvision.models import WeightsEnum, get_model_weights, resnet18, resnet34, resnet50
-from torchvision.models.resnet import BasicBlock, Bottleneck
+from torchvision.models import WeightsEnum, get_model_weights
+from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from ..names import EXTRACTORS
 
 log = logging.getLogger(__name__)
 
-BACKBONES = {18: resnet18, 34: resnet34, 50: resnet50}
 # Per blocking socket call, so an unreachable host fails in seconds while a slow download still runs.
 DOWNLOAD_TIMEOUT_S = 10
 
 
 class ChannelAttention(nn.Module):
-    """Squeeze (global average pool) and excite (1x1 conv bottleneck, sigmoid) one gate per channel."""
+    """Squeeze (global average pool) and excite (1x1 conv bottleneck, sigmoid): one gate per
+    channel, which scales that channel. `attention_gates` reads the gates."""
 
     def __init__(self, channels: int, reduction: int = 16) -> None:
         super().__init__()
         hidden = max(1, channels // reduction)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.conv1 = nn.Conv2d(channels, hidden, kernel_size=1)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(hidden, channels, kernel_size=1)
-        self.last_weights: Tensor | None = None  # [B, C] gate of the latest forward, for inspection
+        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, hidden, kernel_size=1),
+                                  nn.ReLU(inplace=True), nn.Conv2d(hidden, channels, kernel_size=1), nn.Sigmoid())
 
     def forward(self, x: Tensor) -> Tensor:
-        gate = torch.sigmoid(self.conv2(self.relu(self.conv1(self.pool(x)))))
-        self.last_weights = gate.detach().flatten(1)
-        return x * gate
+        return x * self.gate(x)
 
 
-class AttentionBlock(nn.Module):
-    """A torchvision residual block whose residual branch is gated before the identity is added.
+class AttentionBasicBlock(BasicBlock):
+    """torchvision's BasicBlock with its residual branch gated per channel before the identity
+    is added (RCAN's residual channel attention block)."""
 
-    The block's own layers are reused (same parameters, same order); only its forward is
-    recomputed so the gate can sit between the branch's last BatchNorm and the addition.
-    """
+    reduction = 16
 
-    def __init__(self, block: BasicBlock | Bottleneck, reduction: int = 16) -> None:
-        super().__init__()
-        self.block = block
-        last_bn = block.bn3 if isinstance(block, Bottleneck) else block.bn2
-        self.attn = ChannelAttention(last_bn.num_features, reduction)
-
-    def residual(self, x: Tensor) -> Tensor:
-        b = self.block
-        out = b.relu(b.bn1(b.conv1(x)))
-        if isinstance(b, Bottleneck):
-            out = b.relu(b.bn2(b.conv2(out)))
-            return b.bn3(b.conv3(out))
-        return b.bn2(b.conv2(out))
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.attention = ChannelAttention(self.bn2.num_features, self.reduction)
 
     def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.block.downsample is None else self.block.downsample(x)
-        return self.block.relu(self.attn(self.residual(x)) + identity)
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.attention(self.bn2(self.conv2(out)))
+        return self.relu(out + identity)
+
+
+class AttentionBottleneck(Bottleneck):
+    """torchvision's Bottleneck with its residual branch gated per channel."""
+
+    reduction = 16
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.attention = ChannelAttention(self.bn3.num_features, self.reduction)
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.attention(self.bn3(self.conv3(out)))
+        return self.relu(out + identity)
+
+
+# torchvision's ResNet layouts: block type and blocks per stage.
+ARCHITECTURES = {18: (BasicBlock, [2, 2, 2, 2]), 34: (BasicBlock, [3, 4, 6, 3]), 50: (Bottleneck, [3, 4, 6, 3])}
+WITH_ATTENTION = {BasicBlock: AttentionBasicBlock, Bottleneck: AttentionBottleneck}
+
+
+def resnet(kind: str, depth: int, reduction: int = 16) -> ResNet:
+    """torchvision's ResNet built from plain or attention blocks; parameter names stay
+    torchvision's, so its weight files load as they are (the gates are new)."""
+    block, layers = ARCHITECTURES[depth]
+    if kind == "resattn":
+        block = type(WITH_ATTENTION[block].__name__, (WITH_ATTENTION[block],), {"reduction": reduction})
+    model = ResNet(block, layers)
+    for module in model.modules():  # ResNet's init is for its own convolutions: gates start
+        if isinstance(module, ChannelAttention):  # from PyTorch's default init, as in RCAN
+            for layer in module.gate:
+                if isinstance(layer, nn.Conv2d):
+                    layer.reset_parameters()
+    return model
 
 
 class Extractor(nn.Module):
@@ -151,7 +174,8 @@ def _load_state(backbone: nn.Module, state: dict, source: str | Path) -> None:
     mismatched = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     result = backbone.load_state_dict({k: v for k, v in state.items() if k not in mismatched}, strict=False)
     log.info("loaded backbone weights from %s", source)
-    for name, keys in (("missing", result.missing_keys), ("unexpected", result.unexpected_keys),
+    missing = [k for k in result.missing_keys if ".attention." not in k]  # the gates are new
+    for name, keys in (("missing", missing), ("unexpected", result.unexpected_keys),
                        ("shape-mismatched (skipped)", mismatched)):
         if keys:
             log.warning("%d %s keys in %s: %s", len(keys), name, source, ", ".join(keys[:8]))
@@ -175,24 +199,32 @@ def build_extractor(kind: str, depth: int = 18, num_classes: int = 3, regression
     """Frame encoder with `.embed(x) -> [B, D]` and `.forward(x) -> {"logits", ["valence"]}`."""
     if kind not in EXTRACTORS:
         raise ValueError(f"unknown extractor kind {kind!r}; expected one of {EXTRACTORS}")
-    if depth not in BACKBONES:
-        raise ValueError(f"unsupported ResNet depth {depth}; expected one of {sorted(BACKBONES)}")
-    backbone = BACKBONES[depth](weights=None)
+    if depth not in ARCHITECTURES:
+        raise ValueError(f"unsupported ResNet depth {depth}; expected one of {sorted(ARCHITECTURES)}")
+    backbone = resnet(kind, depth, reduction)
     if weights:
-        # Before any wrapping, so torchvision's own key names match the file.
         _load_weights(backbone, depth, weights)
     feature_dim = backbone.fc.in_features
     backbone.fc = nn.Identity()
-    if kind == "resattn":
-        for layer in (backbone.layer1, backbone.layer2, backbone.layer3, backbone.layer4):
-            for i, block in enumerate(layer):
-                layer[i] = AttentionBlock(block, reduction)
     model = Extractor(backbone, feature_dim, num_classes, regression)
     model.config = dict(kind=kind, depth=depth, num_classes=num_classes, regression=regression,
                         reduction=reduction)
     return model
 
 
-def attention_weights(model: nn.Module) -> list[Tensor]:
-    """The last gate [B, C] of every attention layer, in block order (empty for `resnet`)."""
-    return [m.last_weights for m in model.modules() if isinstance(m, ChannelAttention)]
+@contextlib.contextmanager
+def attention_gates(model: nn.Module):
+    """Inside the block, every forward pass appends (block name, gate [B, C]) per attention
+    block to the yielded list, in block order (nothing for `resnet`): forward hooks, so the
+    model itself keeps no state."""
+    gates: list[tuple[str, Tensor]] = []
+    handles = [
+        module.gate.register_forward_hook(
+            lambda _module, _input, out, name=name: gates.append((name, out.detach().flatten(1))))
+        for name, module in model.named_modules() if isinstance(module, ChannelAttention)
+    ]
+    try:
+        yield gates
+    finally:
+        for handle in handles:
+            handle.remove()

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-import sendflow.classifier.train as train_mod
+import sendflow.training as training
 from sendflow.classifier import load_classifier, train_and_predict
 from sendflow.config import classifier_settings, schema_defaults
 from sendflow.names import CLASSIFIERS
@@ -181,7 +181,7 @@ def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, mo
     cfg = {"name": "mstcn", "epochs": 3, "dropout": 0.5}
     straight, _ = run(data, tmp_path / "straight", **cfg)
 
-    real_save, calls = train_mod.save_torch, []
+    real_save, calls = training.save_torch, []
 
     def save_then_die(state, path):
         real_save(state, path)
@@ -189,12 +189,12 @@ def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, mo
         if len(calls) == 2:
             raise KeyboardInterrupt  # killed after epoch 2's checkpoint
 
-    monkeypatch.setattr(train_mod, "save_torch", save_then_die)
+    monkeypatch.setattr(training, "save_torch", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         run(data, tmp_path / "resumed", **cfg)
     saved_epochs = []
-    monkeypatch.setattr(train_mod, "save_torch",
-                        lambda state, path: (saved_epochs.append(state["state"]["epoch"]), real_save(state, path)))
+    monkeypatch.setattr(training, "save_torch",
+                        lambda state, path: (saved_epochs.append(state["progress"]["epoch"]), real_save(state, path)))
     resumed, metrics = run(data, tmp_path / "resumed", **cfg)
 
     assert saved_epochs == [3]  # only the missing epoch was trained

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-import sendflow.extractor.train as train_mod
+import sendflow.training as training
 from sendflow.config import schema_defaults
 from sendflow.extractor import clips_for_role, load_extractor, make_loaders, train_extractor
 from sendflow.extractor.data import frame_files_for_fold
+from sendflow.extractor.train import HISTORY_COLUMNS
 from sendflow.names import EXTRACTOR_SETTINGS
 
 EDGES = [-0.3, 0.3]
@@ -81,7 +82,7 @@ def test_resume_is_bit_identical_and_learns(toy, tmp_path, monkeypatch):
     full = train_extractor(files, tmp_path / "full", cfg, EDGES, seed=7)
     assert cfg.read == set(CFG)  # the rule passes exactly what training reads
 
-    real_write, epochs = train_mod.write_csv, []
+    real_write, epochs = training.write_csv, []
 
     def write_then_die(frame, path, **kwargs):  # the last write of an epoch
         real_write(frame, path, **kwargs)
@@ -89,7 +90,7 @@ def test_resume_is_bit_identical_and_learns(toy, tmp_path, monkeypatch):
         if len(epochs) == 1:
             raise KeyboardInterrupt  # killed after epoch 1
 
-    monkeypatch.setattr(train_mod, "write_csv", write_then_die)
+    monkeypatch.setattr(training, "write_csv", write_then_die)
     with pytest.raises(KeyboardInterrupt):
         train_extractor(files, tmp_path / "resumed", CFG, EDGES, seed=7)
     assert not (tmp_path / "resumed" / "model.pt").exists()
@@ -103,7 +104,8 @@ def test_resume_is_bit_identical_and_learns(toy, tmp_path, monkeypatch):
     assert resumed["best_epoch"] == full["best_epoch"]
 
     history = pd.read_csv(tmp_path / "full" / "history.csv")
-    assert list(history["epoch"]) == [1, 2, 3]
+    assert list(history["epoch"]) == [1, 2, 3] and list(history.columns) == HISTORY_COLUMNS
+    assert torch.load(tmp_path / "resumed" / "last.pt", weights_only=True)["progress"]["epoch"] == 3
     pd.testing.assert_frame_equal(history.drop(columns=["seconds", "images_per_s"]),
                                   pd.read_csv(tmp_path / "resumed" / "history.csv")
                                   .drop(columns=["seconds", "images_per_s"]))

@@ -24,8 +24,6 @@ files = frame_files_for_fold(folds, fold, frames_dir, roles=("train", "select"))
 out_dir = Path(snakemake.output.model).parent
 cfg = {**snakemake.params.extractor, "kind": snakemake.wildcards.extractor}
 summary = train_extractor(files, out_dir, cfg, snakemake.params.edges, snakemake.params.seed, log)
-# Finished: the per-epoch resume checkpoints are no longer needed (model.pt holds the best).
-for leftover in ("last.pt", "best.pt"):
-    (out_dir / leftover).unlink(missing_ok=True)
+(out_dir / "last.pt").unlink(missing_ok=True)  # finished: model.pt holds the best epoch
 log.info("select speakers: accuracy %+.3f and macro-F1 %+.3f over always predicting the majority class",
          summary["over_majority"]["acc"], summary["over_majority"]["f1"])

@@ -5,18 +5,16 @@ Features are centred per speaker (optional, `speaker_norm`) and standardised wit
 clips' statistics. Every model predicts per step what its task asks: class probabilities,
 valence, or both (`multitask`, the default).
 
-Torch models (mstcn, sstcn, bigru) train with Adam on padded batches, score the select clips
-after every epoch, keep the best epoch's weights (early stopping after `patience` epochs
-without improvement), and write `history.csv` and an atomic `last.pt` checkpoint every epoch.
-A rerun with the same data, fold, seed and config resumes from `last.pt`; each epoch reseeds
-its own random streams, so a resumed run ends with the same weights as an uninterrupted one.
-Raising `epochs` later continues training from the checkpoint.
+Torch models (mstcn, sstcn, bigru) train with Adam on padded batches in sendflow.training's
+epoch loop: the select clips are scored after every epoch, the best epoch's weights kept
+(early stopping after `patience` epochs without improvement), `history.csv` and a resumable
+`last.pt` written every epoch. A rerun with the same data, fold, seed and settings resumes from
+`last.pt` with the same result as an uninterrupted run; raising `epochs` later continues
+training from the checkpoint.
 """
 
 import hashlib
-import json
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +22,13 @@ import pandas as pd
 import torch
 
 from ..atomic import write_csv
-from ..checkpoints import save_torch
 from ..device import resolve_device
 from ..labels import classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
 from ..models.losses import mstcn_loss
 from ..names import CLASSIFIER_RUNTIME, SELECT_METRICS, TORCH_CLASSIFIERS
 from ..seeding import seed_everything
+from ..training import Progress, fingerprint, train_epochs
 from .data import batch, centre_per_speaker, feature_stats, fold_roles, load_clips, standardise
 from .trained import TrainedClassifier, build_model
 
@@ -68,9 +66,8 @@ def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
         digest.update(f"{c}:{roles[c]}".encode())
         digest.update(clips[c].x.tobytes())
         digest.update(clips[c].valence.tobytes())
-    key = {"cfg": {k: v for k, v in cfg.items() if k not in CLASSIFIER_RUNTIME}, "fold": fold, "seed": seed,
-           "scheme": scheme_name, "edges": list(map(float, edges)), "data": digest.hexdigest()}
-    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    return fingerprint(settings={k: v for k, v in cfg.items() if k not in CLASSIFIER_RUNTIME}, fold=fold,
+                       seed=seed, scheme=scheme_name, edges=list(map(float, edges)), data=digest.hexdigest())
 
 
 def _predict_frame(trained: TrainedClassifier, clips, device) -> pd.DataFrame:
@@ -79,27 +76,15 @@ def _predict_frame(trained: TrainedClassifier, clips, device) -> pd.DataFrame:
     return _frame(clips, outputs, trained.edges, trained.num_classes)
 
 
-def _train_torch(trained, train, select, cfg, seed, out_dir, fingerprint, log):
-    model, num_classes = trained.model, trained.num_classes
-    device = resolve_device(cfg["device"])
+def _train_torch(trained, train, select, cfg, seed, out_dir, key, log):
+    """Adam on padded batches; each epoch reseeds its own random streams from (seed, epoch), so
+    a resumed run draws what an uninterrupted one would."""
+    model, device = trained.model, resolve_device(cfg["device"])
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-    state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0, "best_state": None,
-             "bad_epochs": 0, "stopped": False, "history": []}
-    ckpt = out_dir / "last.pt"
-    if ckpt.exists():
-        saved = torch.load(ckpt, map_location="cpu", weights_only=True)
-        if saved.get("fingerprint") == fingerprint:
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            state = saved["state"]
-            log.info("resuming from %s after epoch %d", ckpt, state["epoch"])
-        else:
-            log.warning("ignoring %s: it was written for other data or another config", ckpt)
 
-    while state["epoch"] < cfg["epochs"] and not state["stopped"]:
-        epoch, started = state["epoch"], time.time()
-        torch.manual_seed(seed * 100_003 + epoch)  # dropout etc.: fixed per epoch, so resumable
+    def run_epoch(epoch: int) -> tuple[float, dict]:
+        torch.manual_seed(seed * 100_003 + epoch)  # dropout
         order = np.random.default_rng([seed, epoch]).permutation(len(train))
         model.train()
         losses = []
@@ -111,28 +96,13 @@ def _train_torch(trained, train, select, cfg, seed, out_dir, fingerprint, log):
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
-        frame = _predict_frame(trained, select, device)
-        score = _select_score(frame, cfg["select_metric"], num_classes)
-        if state["best_state"] is None or score > state["best_score"]:
-            state.update(best_score=score, best_epoch=epoch + 1, bad_epochs=0,
-                         best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
-        else:
-            state["bad_epochs"] += 1
-        state["stopped"] = bool(cfg["patience"]) and state["bad_epochs"] >= cfg["patience"]
-        state["epoch"] = epoch + 1
-        state["history"].append({
-            "epoch": epoch + 1, "train_loss": float(np.mean(losses)),
-            f"select_{cfg['select_metric']}": score, "best_epoch": state["best_epoch"],
-            "seconds": round(time.time() - started, 3)})
-        log.info("epoch %d: loss %.4f, select %s %.4f (best epoch %d)", epoch + 1,
-                 np.mean(losses), cfg["select_metric"], score, state["best_epoch"])
-        save_torch({"fingerprint": fingerprint, "model": model.state_dict(),
-                          "optimizer": optimizer.state_dict(), "state": state}, ckpt)
-        write_csv(pd.DataFrame(state["history"]), out_dir / "history.csv")
+        score = _select_score(_predict_frame(trained, select, device), cfg["select_metric"], trained.num_classes)
+        return score, {"train_loss": float(np.mean(losses)), f"select_{cfg['select_metric']}": score}
 
-    if state["best_state"] is not None:
-        model.load_state_dict(state["best_state"])
-    return device, state
+    progress, best = train_epochs(model, {"model": model, "optimizer": optimizer}, run_epoch, cfg["epochs"],
+                                  cfg["patience"], out_dir / "last.pt", key, out_dir / "history.csv", log)
+    model.load_state_dict(best)
+    return device, progress
 
 
 def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None):
@@ -162,10 +132,10 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
     seed_everything(seed)
     model = build_model(cfg, len(mean), len(edges) + 1)
     trained = TrainedClassifier(model, cfg, edges, mean, std)
-    device, info = "cpu", {"best_epoch": 0, "epoch": 0}
+    device, progress = "cpu", Progress()
     if cfg["name"] in TORCH_CLASSIFIERS:
-        fingerprint = _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles)
-        device, info = _train_torch(trained, train, select, cfg, seed, out_dir, fingerprint, log)
+        key = _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles)
+        device, progress = _train_torch(trained, train, select, cfg, seed, out_dir, key, log)
     else:
         model.fit([(c.x, c.label, c.valence) for c in train])
     select_score = _select_score(_predict_frame(trained, select, device), cfg["select_metric"],
@@ -178,6 +148,6 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
     metrics = evaluate(predictions, trained.num_classes)
     metrics.update({"fold": fold, "scheme": scheme_name, "classifier": cfg["name"], "task": cfg["task"],
                     "seed": seed, "select_metric": cfg["select_metric"], "select_score": select_score,
-                    "best_epoch": info["best_epoch"], "epochs_run": info["epoch"],
+                    "best_epoch": progress.best_epoch, "epochs_run": progress.epoch,
                     "n_train_clips": len(train), "n_select_clips": len(select)})
     return predictions, metrics, trained

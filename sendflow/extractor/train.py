@@ -1,13 +1,12 @@
 """Train a frame extractor on a fold's `train` clips, selecting the epoch on its `select` clips.
 
-The `test` role is never read here. Every finished epoch leaves a resumable `last.pt`
-(weights, optimiser, scheduler, all RNG states, history), so a killed run picks up where it
-stopped and, on CPU with the same seed, ends with bit-identical weights.
+The `test` role is never read here. The epoch loop is sendflow.training's: every finished
+epoch leaves a resumable `last.pt` (weights, optimiser, scheduler, all random states, history),
+so a killed run picks up where it stopped and, on CPU with the same seed, ends with
+bit-identical weights.
 """
 
-import json
 import logging
-import random
 import time
 from pathlib import Path
 
@@ -17,18 +16,19 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from sendflow.atomic import file_sha256, write_csv, write_json
+from sendflow.atomic import file_sha256, write_json
 from sendflow.checkpoints import save_torch
 from sendflow.device import resolve_device
 from sendflow.metrics import ccc_per_clip_mean, class_metrics
 from sendflow.models.resnet_attention import build_extractor
 from sendflow.names import EXTRACTOR_RUNTIME
 from sendflow.seeding import seed_everything
+from sendflow.training import RandomStreams, fingerprint, train_epochs
 
 from . import data
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "select_loss", "select_acc", "select_f1",
-                   "select_ccc", "seconds", "images_per_s"]
+                   "select_ccc", "images_per_s", "best_epoch", "seconds"]
 
 
 def make_loaders(frame_files_by_role: dict, cfg: dict, edges: list[float],
@@ -108,31 +108,42 @@ def lr_factor(epoch: int, warmup: int, epochs: int) -> float:
     a from-scratch network on a few thousand faces diverges less with a gentle start."""
     if epoch < warmup:
         return 0.1 + 0.9 * epoch / warmup
-    return 0.5 * (1 + np.cos(np.pi * (epoch - warmup) / max(1, epochs - warmup)))
+    # a plain float, not NumPy's: it lands in the optimiser's state, which checkpoints hold
+    return float(0.5 * (1 + np.cos(np.pi * (epoch - warmup) / max(1, epochs - warmup))))
 
 
-def _rng_state(generator: torch.Generator) -> dict:
-    state = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate(),
-                 sampler=generator.get_state())
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
+def _build(cfg: dict, edges, train_counts, device):
+    """The model, loss, optimiser, learning-rate schedule and gradient scaler of a run."""
+    model = build_extractor(cfg["kind"], cfg["depth"], len(edges) + 1, cfg["regression"],
+                            cfg["reduction"], cfg["weights"]).to(device)
+    class_weights = torch.tensor(data.inverse_frequency(train_counts), dtype=torch.float32, device=device)
+    criterion = nn.CrossEntropyLoss(weight=class_weights if cfg["balance"] == "loss" else None,
+                                    label_smoothing=cfg["label_smoothing"])
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda epoch: lr_factor(epoch, cfg["warmup_epochs"], cfg["epochs"]))
+    scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
+    return model, criterion, optimiser, scheduler, scaler
 
 
-def _set_rng_state(state: dict, generator: torch.Generator) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
-    generator.set_state(state["sampler"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def _fingerprint(cfg: dict, edges, seed: int, files_by_role: dict) -> str:
-    """What must match for last.pt to be resumed rather than discarded."""
-    key = dict(cfg={k: v for k, v in cfg.items() if k not in EXTRACTOR_RUNTIME}, edges=list(map(float, edges)),
-               seed=seed, files={r: [Path(f).name for f in files_by_role[r]] for r in ("train", "select")})
-    return json.dumps(key, sort_keys=True, default=str)
+def _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, model_path) -> dict:
+    """What the chosen epoch scored on the select speakers, beside always predicting the
+    training majority class, and what the extractor was trained on."""
+    row = progress.history[progress.best_epoch - 1]
+    train_counts = train_ds.class_counts(num_classes)
+    majority = int(np.argmax(train_counts))
+    always_majority = class_metrics(select_ds.classes, np.full_like(select_ds.classes, majority), num_classes)
+    return dict(
+        best_epoch=progress.best_epoch, epochs_run=progress.epoch, select_metric=cfg["select_metric"],
+        select={k: row[f"select_{k}"] for k in ("loss", "acc", "f1", "ccc")},
+        majority_class=majority, majority_select_acc=always_majority["accuracy"],
+        majority_select_f1=always_majority["macro_f1"],
+        over_majority={"acc": row["select_acc"] - always_majority["accuracy"],
+                       "f1": row["select_f1"] - always_majority["macro_f1"]},
+        train_class_counts=train_counts.tolist(),
+        select_class_counts=select_ds.class_counts(num_classes).tolist(),
+        train_clips=train_ds.clip_ids, select_clips=select_ds.clip_ids,
+        device=str(device), model=model.config, model_sha256=file_sha256(model_path))
 
 
 def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, cfg: dict,
@@ -155,100 +166,43 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
     num_classes = len(edges) + 1
     train_loader, select_loader = make_loaders(frame_files_by_role, cfg, edges, generator)
     train_ds, select_ds = train_loader.dataset, select_loader.dataset
-    train_counts = train_ds.class_counts(num_classes)
+    model, criterion, optimiser, scheduler, scaler = _build(cfg, edges, train_ds.class_counts(num_classes),
+                                                            device)
+    log.info("training %s-%d on %s: %d train frames from %d clips (classes %s), %d select frames from %d clips",
+             cfg["kind"], cfg["depth"], device, len(train_ds), len(train_ds.clip_ids),
+             train_ds.class_counts(num_classes).tolist(), len(select_ds), len(select_ds.clip_ids))
 
-    model = build_extractor(cfg["kind"], cfg["depth"], num_classes, cfg["regression"],
-                            cfg["reduction"], cfg["weights"]).to(device)
-    class_weights = torch.tensor(data.inverse_frequency(train_counts), dtype=torch.float32, device=device)
-    criterion = nn.CrossEntropyLoss(weight=class_weights if cfg["balance"] == "loss" else None,
-                                    label_smoothing=cfg["label_smoothing"])
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda epoch: lr_factor(epoch, cfg["warmup_epochs"], cfg["epochs"]))
-    scaler = torch.amp.GradScaler(device.type, enabled=amp)
+    def run_epoch(epoch: int) -> tuple[float, dict]:
+        start = time.perf_counter()
+        train_loss, train_acc, n = _train_epoch(model, train_loader, criterion, optimiser, scaler, device, cfg)
+        images_per_s = n / (time.perf_counter() - start)
+        sel = evaluate(model, select_loader, criterion, device, cfg, amp)
+        scheduler.step()
+        row = dict(train_loss=train_loss, train_acc=train_acc, select_loss=sel["loss"], select_acc=sel["acc"],
+                   select_f1=sel["f1"], select_ccc=sel["ccc"], images_per_s=images_per_s)
+        return sel[cfg["select_metric"]], row
+
+    key = fingerprint(settings={k: v for k, v in cfg.items() if k not in EXTRACTOR_RUNTIME},
+                      edges=list(map(float, edges)), seed=seed,
+                      files={r: [Path(f).name for f in frame_files_by_role[r]] for r in ("train", "select")})
+    stateful = dict(model=model, optimiser=optimiser, scheduler=scheduler, scaler=scaler,
+                    random=RandomStreams(generator))
+    progress, best = train_epochs(model, stateful, run_epoch, cfg["epochs"], cfg["patience"],
+                                  out_dir / "last.pt", key, out_dir / "history.csv", log)
 
     meta = dict(config=model.config, edges=list(map(float, edges)), mean=data.MEAN, std=data.STD,
                 image_size=int(train_ds.frames[0].shape[1]))
-    fingerprint = _fingerprint(cfg, edges, seed, frame_files_by_role)
-    last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
-    state = dict(epoch=0, best_epoch=0, best_score=-np.inf, history=[], finished=False)
-
-    if last_path.exists():
-        ckpt = torch.load(last_path, map_location="cpu", weights_only=False)  # own file; RNG states stay on CPU
-        if ckpt["fingerprint"] != fingerprint:
-            log.warning("%s was written with another config, seed or clip list; starting afresh", last_path)
-        else:
-            model.load_state_dict(ckpt["model"])
-            optimiser.load_state_dict(ckpt["optimiser"])
-            scheduler.load_state_dict(ckpt["scheduler"])
-            scaler.load_state_dict(ckpt["scaler"])
-            _set_rng_state(ckpt["rng"], generator)
-            state = {k: ckpt[k] for k in state}
-            if state["best_epoch"] == state["epoch"]:
-                # A kill between last.pt and best.pt may have left best.pt one improvement behind.
-                save_torch(dict(meta, state_dict=model.state_dict(), epoch=state["epoch"]), best_path)
-            log.info("resuming after epoch %d (best so far: epoch %d)", state["epoch"], state["best_epoch"])
-
-    log.info("training %s-%d on %s: %d train frames from %d clips (classes %s), %d select frames from %d clips",
-             cfg["kind"], cfg["depth"], device, len(train_ds), len(train_ds.clip_ids), train_counts.tolist(),
-             len(select_ds), len(select_ds.clip_ids))
-    while not state["finished"]:
-        epoch = state["epoch"] + 1
-        start = time.perf_counter()
-        train_loss, train_acc, n = _train_epoch(model, train_loader, criterion, optimiser, scaler, device, cfg)
-        train_seconds = time.perf_counter() - start
-        sel = evaluate(model, select_loader, criterion, device, cfg, amp)
-        scheduler.step()
-        seconds = time.perf_counter() - start
-        state["history"].append(dict(
-            epoch=epoch, train_loss=train_loss, train_acc=train_acc, select_loss=sel["loss"],
-            select_acc=sel["acc"], select_f1=sel["f1"], select_ccc=sel["ccc"], seconds=seconds,
-            images_per_s=n / train_seconds))
-        score = sel[cfg["select_metric"]]
-        improved = score > state["best_score"]
-        if improved:
-            state["best_epoch"], state["best_score"] = epoch, float(score)
-        patience_over = bool(cfg["patience"]) and epoch - state["best_epoch"] >= cfg["patience"]
-        state["epoch"], state["finished"] = epoch, patience_over or epoch >= cfg["epochs"]
-
-        save_torch(dict(state, model=model.state_dict(), optimiser=optimiser.state_dict(),
-                   scheduler=scheduler.state_dict(), scaler=scaler.state_dict(),
-                   rng=_rng_state(generator), fingerprint=fingerprint), last_path)
-        if improved:
-            save_torch(dict(meta, state_dict=model.state_dict(), epoch=epoch), best_path)
-        write_csv(pd.DataFrame(state["history"], columns=HISTORY_COLUMNS), out_dir / "history.csv")
-        log.info("epoch %d/%d: train loss %.4f acc %.3f | select loss %.4f acc %.3f F1 %.3f CCC %.3f | "
-                 "%.1f s, %.0f img/s%s", epoch, cfg["epochs"], train_loss, train_acc, sel["loss"], sel["acc"],
-                 sel["f1"], sel["ccc"], seconds, n / train_seconds, " *best*" if improved else "")
-        if patience_over:
-            log.info("early stop: no select %s gain for %d epochs", cfg["select_metric"], cfg["patience"])
-
-    best = torch.load(best_path, map_location="cpu", weights_only=True)
-    save_torch(best, out_dir / "model.pt")
-    row = state["history"][state["best_epoch"] - 1]
-    majority = int(np.argmax(train_counts))
-    always_majority = class_metrics(select_ds.classes, np.full_like(select_ds.classes, majority), num_classes)
-    summary = dict(
-        best_epoch=state["best_epoch"], epochs_run=state["epoch"], select_metric=cfg["select_metric"],
-        select={k: row[f"select_{k}"] for k in ("loss", "acc", "f1", "ccc")},
-        majority_class=majority, majority_select_acc=always_majority["accuracy"],
-        majority_select_f1=always_majority["macro_f1"],
-        # how far the chosen epoch is above always predicting the training majority class
-        over_majority={"acc": row["select_acc"] - always_majority["accuracy"],
-                       "f1": row["select_f1"] - always_majority["macro_f1"]},
-        train_class_counts=train_counts.tolist(),
-        select_class_counts=select_ds.class_counts(num_classes).tolist(),
-        train_clips=train_ds.clip_ids, select_clips=select_ds.clip_ids,
-        device=str(device), model=model.config, model_sha256=file_sha256(out_dir / "model.pt"))
+    save_torch(dict(meta, state_dict=best, epoch=progress.best_epoch), out_dir / "model.pt")
+    summary = _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, out_dir / "model.pt")
     write_json(summary, out_dir / "summary.json")
     log.info("best epoch %d: select acc %.3f F1 %.3f CCC %.3f (majority class: acc %.3f F1 %.3f)",
-             summary["best_epoch"], row["select_acc"], row["select_f1"], row["select_ccc"],
+             summary["best_epoch"], summary["select"]["acc"], summary["select"]["f1"], summary["select"]["ccc"],
              summary["majority_select_acc"], summary["majority_select_f1"])
     return summary
 
 
 def load_extractor(model_pt_path: Path, device="cpu") -> nn.Module:
-    """Rebuild the model saved in model.pt/best.pt, in eval mode; its metadata is `.meta`."""
+    """Rebuild the model saved in model.pt, in eval mode; its metadata is `.meta`."""
     ckpt = torch.load(model_pt_path, map_location=device, weights_only=True)
     model = build_extractor(**ckpt["config"])
     model.load_state_dict(ckpt["state_dict"])

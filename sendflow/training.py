@@ -50,7 +50,8 @@ class RandomStreams:
         _, keys, pos, has_gauss, cached = np.random.get_state()
         version, internal, gauss = random.getstate()
         state = {"torch": torch.get_rng_state(), "sampler": self.generator.get_state(),
-                 "numpy": torch.from_numpy(keys.astype(np.int64)), "numpy_rest": [int(pos), int(has_gauss), float(cached)],
+                 "numpy": torch.from_numpy(keys.astype(np.int64)),
+                 "numpy_rest": [int(pos), int(has_gauss), float(cached)],
                  "python": [version, list(internal), gauss]}
         if torch.cuda.is_available():
             state["cuda"] = torch.cuda.get_rng_state_all()

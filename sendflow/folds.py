@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import SendDataError
+from .names import ROLES, SPLITS
 
-ROLES = ("train", "select", "test")
 COLUMNS = ["fold", "clip_id", "speaker", "split", "role"]
 
 
@@ -50,11 +50,11 @@ def make_folds(index: pd.DataFrame, mode: str, k: int, select_fraction: float, s
     """One row per (fold, clip) with the clip's role in that fold."""
     rng = np.random.default_rng(seed)
     if mode == "official":
-        by_split = {s: sorted(index.loc[index["split"] == s, "speaker"].unique()) for s in ("Train", "Valid", "Test")}
+        by_split = {s: sorted(index.loc[index["split"] == s, "speaker"].unique()) for s in SPLITS}
         empty = [s for s, speakers in by_split.items() if not speakers]
         if empty:
             raise SendDataError(None, f"cv.mode official needs clips in every split; none in {empty}")
-        roles = {s: r for split, r in zip(("Train", "Valid", "Test"), ROLES) for s in by_split[split]}
+        roles = {s: r for split, r in zip(SPLITS, ROLES) for s in by_split[split]}
         folds = _rows(0, index, roles)
     elif mode == "kfold":
         pool = index[index["split"].isin(["Train", "Valid"])]

@@ -14,6 +14,7 @@ import pandas as pd
 from . import layout
 from .errors import SendDataError
 from .ffmpeg_bin import probe_duration
+from .names import SPLITS
 from .ratings import RATING_STEP_S, read_observer, read_self
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def build_index(root, threads: int = 4) -> pd.DataFrame:
         raise SendDataError(
             root, "no ratings/<Train|Valid|Test> folders: not a SENDv1 root"
         )
-    rows = [row for split in layout.SPLITS for row in _scan_split(root, split, dirs)]
+    rows = [row for split in SPLITS for row in _scan_split(root, split, dirs)]
     if not rows:
         raise SendDataError(root / "ratings", "no observer rating files (results_<n>_<m>.csv)")
     seen: dict[str, str] = {}
@@ -105,7 +106,7 @@ def build_index(root, threads: int = 4) -> pd.DataFrame:
 
 
 def _split_order(column: pd.Series) -> pd.Series:
-    return column.map(layout.SPLITS.index) if column.name == "split" else column
+    return column.map(SPLITS.index) if column.name == "split" else column
 
 
 def describe(index: pd.DataFrame) -> str:

@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 
 from .errors import SendDataError
-
-SPLITS = ("Train", "Valid", "Test")
+from .names import SPLITS
 
 VIDEO_NAME = re.compile(r"^ID(\d+)_vid(\d+)_(?:crop_)?downsized\.mp4$", re.IGNORECASE)
 OBSERVER_NAME = re.compile(r"^results_(\d+)_(\d+)\.csv$", re.IGNORECASE)

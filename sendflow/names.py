@@ -1,5 +1,11 @@
 """Names the workflow, the models and the tests share: one place for each list."""
 
+# SENDv1's release splits, and the roles a clip plays in a fold (select: model selection).
+SPLITS = ("Train", "Valid", "Test")
+ROLES = ("train", "select", "test")
+# Scores of a model on its test clips, as metrics.json and summary.csv hold them.
+METRICS = ("ccc", "ccc_pooled", "pearson_r", "rmse", "accuracy", "macro_f1", "kappa",
+           "edit", "f1@10", "f1@25", "f1@50")
 # Frame extractors: ResNet with residual channel attention, and the plain ResNet ablation.
 EXTRACTORS = ("resattn", "resnet")
 CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")

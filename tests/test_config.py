@@ -95,3 +95,24 @@ def test_preset_is_valid(schema, default_config):
     preset = yaml.safe_load((PROJECT / "presets" / "sendv1.yaml").read_text())
     update_config(default_config, preset)
     check(prepare(default_config, schema), schema)
+
+
+def test_the_schema_lists_the_names_the_code_defines(schema):
+    """Names are defined once, in sendflow/names.py; the schema's enums must say the same."""
+    from sendflow import names
+
+    props = schema["properties"]
+    classifier, report = props["classifier"]["properties"], props["report"]["properties"]
+    training = classifier["training"]["properties"]
+    assert props["extractor"]["properties"]["kinds"]["items"]["enum"] == list(names.EXTRACTORS)
+    assert classifier["names"]["items"]["enum"] == list(names.CLASSIFIERS)
+    assert training["task"]["enum"] == list(names.TASKS)
+    assert training["regression_loss"]["enum"] == list(names.REGRESSION_LOSSES)
+    assert training["select_metric"]["enum"] == list(names.SELECT_METRICS)
+    assert report["metric"]["enum"] == list(names.METRICS)
+    timelines = report["timelines"]["properties"]
+    assert timelines["extractor"]["enum"] == [*names.EXTRACTORS, None]
+    assert timelines["classifier"]["enum"] == [*names.CLASSIFIERS, None]
+    assert set(names.FRAME_KEYS) <= set(props["frames"]["properties"])
+    assert set(names.EXTRACTOR_SETTINGS) <= set(props["extractor"]["properties"])
+    assert set(names.TEMPORAL_TRAINING) == set(training)

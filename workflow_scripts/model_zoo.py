@@ -6,7 +6,8 @@ from pathlib import Path
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 
 from sendflow.logs import setup
-from sendflow.report.aggregate import METRICS, fold_table
+from sendflow.names import METRICS
+from sendflow.report.aggregate import fold_table
 from sendflow.report.manifest import git_commit
 from sendflow.zoo import write_bundle
 

@@ -7,8 +7,7 @@ import pandas as pd
 import torch
 
 from ..labels import classify
-
-ROLES = ("train", "select", "test")
+from ..names import ROLES
 
 
 @dataclass

@@ -26,7 +26,7 @@ from ..device import resolve_device
 from ..labels import classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
 from ..models.losses import mstcn_loss
-from ..names import CLASSIFIER_RUNTIME, SELECT_METRICS, TORCH_CLASSIFIERS
+from ..names import CLASSIFIER_RUNTIME, ROLES, SELECT_METRICS, TORCH_CLASSIFIERS
 from ..seeding import seed_everything
 from ..training import Progress, fingerprint, train_epochs
 from .data import batch, centre_per_speaker, feature_stats, fold_roles, load_clips, standardise
@@ -116,7 +116,7 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
 
     roles = fold_roles(folds_df, fold, features_df)
     clips = {c: clip for c, clip in load_clips(features_df, edges).items() if c in roles}
-    by_role = {r: sorted(c for c in clips if roles[c] == r) for r in ("train", "select", "test")}
+    by_role = {r: sorted(c for c in clips if roles[c] == r) for r in ROLES}
     empty = [r for r, ids in by_role.items() if not ids]
     if empty:
         raise ValueError(f"fold {fold}: no feature rows for the {empty} clips")
@@ -127,7 +127,7 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
         clips = centre_per_speaker(clips)
     mean, std = feature_stats(clips, by_role["train"])
     clips = standardise(clips, mean, std)
-    train, select, test = ([clips[c] for c in by_role[r]] for r in ("train", "select", "test"))
+    train, select, test = ([clips[c] for c in by_role[r]] for r in ROLES)
 
     seed_everything(seed)
     model = build_model(cfg, len(mean), len(edges) + 1)

@@ -12,11 +12,10 @@ import numpy as np
 import pandas as pd
 
 from sendflow.metrics import ccc_per_clip, rmse
+from sendflow.names import METRICS
 from sendflow.report.paths import classifier_result
 
 MODEL_KEYS = ["extractor", "classifier", "labels"]
-METRICS = ("ccc", "ccc_pooled", "pearson_r", "rmse", "accuracy", "macro_f1", "kappa",
-           "edit", "f1@10", "f1@25", "f1@50")
 LOWER_IS_BETTER = {"rmse"}
 
 

@@ -28,7 +28,6 @@ from .signals import (
 )
 
 FIRST_SPEAKER = 111
-SPLITS = ("Train", "Valid", "Test")
 TRUTH_FILE = "synth_truth.csv"
 
 

@@ -29,7 +29,7 @@ rule model_zoo:
         seed=SEED,
         config=lambda wildcards: {
             "frames": settings("frames"),
-            "extractor": settings("extractor"),
+            "extractor": settings("extractor", *EXTRACTOR_SETTINGS, "labels", "scope"),
             "classifier": classifier_settings(config["classifier"], wildcards.classifier),
             "cv": config["cv"],
         },

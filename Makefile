@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --printshellcmds
 	$(BIN)/snakemake --cores 1 --report results/report.html
 	@if $(BIN)/python -c 'import sys; from sendflow.report.browser_check import find_chromium; sys.exit(find_chromium() is None)'; \
-	then $(BIN)/python -m sendflow.report.browser_check results/report.html; \
+	then $(BIN)/python -m sendflow.report.browser_check results/report.html results/metrics/summary.csv; \
 	else echo "(no Chromium found: the report was not opened in a browser)"; fi
 	@echo; echo "Report: $(CURDIR)/results/report.html"; echo; cat results/metrics/summary.md
 

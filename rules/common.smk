@@ -187,9 +187,20 @@ def include_faces():
 
 
 ATTENTION_FOLD = config["report"]["attention"]["fold"]
-if ATTENTION_FOLD not in FOLDS:
+if ATTENTION_FOLD != "best" and ATTENTION_FOLD not in FOLDS:
     raise WorkflowError(
         f"report.attention.fold {ATTENTION_FOLD} is not a fold of this run " f"(folds {FOLDS[0]}..{FOLDS[-1]})"
+    )
+ATTENTION_FOLDS = FOLDS if ATTENTION_FOLD == "best" else [ATTENTION_FOLD]
+
+
+def report_page(name, category, label, caption):
+    """An HTML page of rule report_pages, registered in the report."""
+    return report(
+        f"results/report_pages/{name}.html",
+        category=category,
+        labels={"page": label},
+        caption=f"../report/{caption}.rst",
     )
 
 
@@ -199,6 +210,7 @@ def report_outputs():
         "results/metrics/summary.csv",
         "results/metrics/comparisons.md",
         "results/metrics/manifest.json",
+        "results/report_pages/summary.html",
         "results/figures/comparison.png",
         "results/figures/training_extractor.png",
         "results/figures/training_classifier.png",

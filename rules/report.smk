@@ -9,12 +9,7 @@ rule aggregate:
         predictions=classifier_results("predictions.parquet"),
         code=script_code("aggregate.py"),
     output:
-        summary=report(
-            "results/metrics/summary.csv",
-            category="1. Results",
-            labels={"table": "summary over folds (csv)"},
-            caption="../report/summary.rst",
-        ),
+        summary="results/metrics/summary.csv",
         summary_md="results/metrics/summary.md",
         folds="results/metrics/folds.csv",
         per_speaker="results/metrics/per_speaker.csv",
@@ -39,18 +34,8 @@ rule compare:
         per_clip=rules.aggregate.output.per_clip,
         code=script_code("compare.py"),
     output:
-        markdown=report(
-            "results/metrics/comparisons.md",
-            category="1. Results",
-            labels={"table": "paired comparisons (text)"},
-            caption="../report/comparisons.rst",
-        ),
-        table=report(
-            "results/metrics/comparisons.csv",
-            category="1. Results",
-            labels={"table": "paired comparisons (csv)"},
-            caption="../report/comparisons.rst",
-        ),
+        markdown="results/metrics/comparisons.md",
+        table="results/metrics/comparisons.csv",
     log:
         "results/logs/report/compare.log",
     benchmark:
@@ -73,12 +58,7 @@ rule manifest:
         comparisons=rules.compare.output.table,
         code=script_code("write_manifest.py"),
     output:
-        manifest=report(
-            "results/metrics/manifest.json",
-            category="4. Run",
-            labels={"file": "manifest"},
-            caption="../report/manifest.rst",
-        ),
+        manifest="results/metrics/manifest.json",
     log:
         "results/logs/report/manifest.log",
     benchmark:
@@ -93,17 +73,50 @@ rule manifest:
         "../workflow_scripts/write_manifest.py"
 
 
+rule report_pages:
+    input:
+        summary=rules.aggregate.output.summary,
+        folds=rules.aggregate.output.folds,
+        per_speaker=rules.aggregate.output.per_speaker,
+        per_clip=rules.aggregate.output.per_clip,
+        comparisons=rules.compare.output.table,
+        faces="results/frames/face_detection.tsv",
+        manifest=rules.manifest.output.manifest,
+        code=script_code("report_pages.py"),
+    output:
+        summary=report_page("summary", "0. Summary", "summary", "summary"),
+        folds=report_page("folds", "1. Tables", "per fold", "tables"),
+        per_speaker=report_page("per_speaker", "1. Tables", "per speaker", "tables"),
+        per_clip=report_page("per_clip", "1. Tables", "per clip", "tables"),
+        comparisons=report_page("comparisons", "1. Tables", "paired comparisons", "comparisons"),
+        faces=report_page("face_detection", "1. Tables", "face detection", "tables"),
+        manifest=report_page("manifest", "4. Run", "manifest", "manifest"),
+    log:
+        "results/logs/report/report_pages.log",
+    benchmark:
+        "results/benchmarks/report/report_pages.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../workflow_scripts/report_pages.py"
+
+
 # --- figures: each from cached outputs only; only report.* settings reach them -------------
 
 
 rule figure_comparison:
     input:
         summary=rules.aggregate.output.summary,
+        folds=rules.aggregate.output.folds,
         code=script_code("figure_comparison.py"),
     output:
         png=report(
             "results/figures/comparison.png",
-            category="1. Results",
+            category="0. Summary",
             labels={"figure": "comparison bar chart"},
             caption="../report/comparison.rst",
         ),
@@ -148,6 +161,7 @@ rule figure_confusion:
         runtime=10,
     params:
         labels=lambda wildcards: wildcards.labels,
+        class_names=lambda wildcards: config["labels"]["schemes"][wildcards.labels]["names"],
         dpi=config["report"]["dpi"],
     script:
         "../workflow_scripts/figure_confusion.py"
@@ -162,10 +176,10 @@ rule figure_timelines:
     output:
         folder=report(
             directory("results/figures/timelines/fold{fold}"),
-            patterns=["{clip}.png"],
+            patterns=["{order,\\d+}_{clip}_ccc{ccc}.png"],
             category="3. Valence over time",
             subcategory="fold {fold}",
-            labels={"clip": "{clip}"},
+            labels={"order": "{order}", "clip": "{clip}", "CCC": "{ccc}"},
             caption="../report/timelines.rst",
         ),
     log:
@@ -225,7 +239,10 @@ rule figure_curves:
 
 rule figure_attention:
     input:
-        model=lambda wildcards: extractor_file(wildcards.extractor, ATTENTION_FOLD),
+        models=lambda wildcards: [extractor_file(wildcards.extractor, fold) for fold in ATTENTION_FOLDS],
+        summaries=lambda wildcards: [
+            extractor_file(wildcards.extractor, fold, "summary.json") for fold in ATTENTION_FOLDS
+        ],
         folds="results/index/folds.parquet",
         frames=lambda wildcards: frame_files(),
         code=script_code("figure_attention.py"),
@@ -248,7 +265,7 @@ rule figure_attention:
         mem_mb=2000,
         runtime=10,
     params:
-        fold=ATTENTION_FOLD,
+        folds=ATTENTION_FOLDS,
         n_frames=config["report"]["attention"]["frames"],
         include_faces=include_faces(),
         seed=SEED,

@@ -26,6 +26,7 @@ from sendflow.figures.gradcam import cam_stage, grad_cam
 from sendflow.figures.timelines import plot_timelines
 from sendflow.frames.extract import skipped_clip, write_clip
 from sendflow.labels import classify
+from sendflow.metrics import ccc
 from sendflow.models.resnet_attention import attention_gates, build_extractor
 
 SCHEME = {"edges": [-0.15, 0.15], "names": ["negative", "neutral", "positive"]}
@@ -58,13 +59,18 @@ def predictions(clips=("a_1", "b_1", "c_2"), steps=12, seed=0) -> pd.DataFrame:
 
 def test_timelines_one_png_per_clip_and_replace_the_folder(tmp_path):
     out = tmp_path / "timelines"
-    written = plot_timelines(predictions(), SCHEME, out, dpi=60, context="resattn / mstcn / three, fold 0")
-    assert [p.name for p in written] == ["a_1.png", "b_1.png", "c_2.png"]
+    frame = predictions(clips=("a_1", "b_1", "c_2", "d_1"))
+    written = plot_timelines(frame, SCHEME, out, dpi=60, context="resattn / mstcn / three, fold 0")
+    scores = {c: ccc(g["valence_true"], g["valence_pred"]) for c, g in frame.groupby("clip_id")}
+    ranked = sorted((c for c in scores if not np.isnan(scores[c])), key=scores.get, reverse=True)
+    expected = [ranked[0], ranked[-1], ranked[1], "c_2"]  # best, worst, the rest; no CCC last
+    assert [p.name.split("_ccc")[0][3:] for p in written] == expected
+    assert written[0].name == f"01_{ranked[0]}_ccc{scores[ranked[0]]:+.3f}.png" and written[-1].name.endswith("nan.png")
     for path in written:
         assert_png(path)
     # A rerun replaces the folder as a whole: no stale clip survives, no temporary folder stays.
     plot_timelines(predictions(clips=("z_9",)), SCHEME, out, dpi=60)
-    assert [p.name for p in out.iterdir()] == ["z_9.png"]
+    assert [p.name.split("_ccc")[0] for p in out.iterdir()] == ["01_z_9"]
     assert [p.name for p in tmp_path.iterdir()] == ["timelines"]
 
 
@@ -155,7 +161,8 @@ def test_comparison_bars_with_single_fold_and_unknown_metric(tmp_path):
     summary.to_csv(tmp_path / "summary.csv", index=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # NaN sd (one fold) must not reach matplotlib
-        plot_comparison(pd.read_csv(tmp_path / "summary.csv"), "ccc", tmp_path / "ccc.png", dpi=60)
+        folds = pd.DataFrame([dict(r, fold=k, ccc=r["ccc_mean"] + 0.01 * k) for r in rows for k in range(3)])
+        plot_comparison(pd.read_csv(tmp_path / "summary.csv"), "ccc", tmp_path / "ccc.png", dpi=60, folds=folds)
     assert_png(tmp_path / "ccc.png")
     with pytest.raises(ValueError, match="it has ccc, rmse"):
         plot_comparison(summary, "f1@25", tmp_path / "f1.png", dpi=60)

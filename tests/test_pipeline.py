@@ -1,14 +1,18 @@
 """The whole workflow, end to end, on a tiny synthetic dataset: real Snakemake, real files."""
 
+import base64
 import hashlib
 import json
+import os
+import re
 
+import matplotlib.image
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from conftest import run_tiny
 
-from sendflow.report.browser_check import check_report, failures, find_chromium
+from sendflow.report.browser_check import check_report, failures, find_chromium, screenshot_summary
 
 
 @pytest.fixture
@@ -72,17 +76,68 @@ def test_results_are_aggregated_and_compared(finished):
     assert manifest["config"]["cv"]["k"] == 2 and manifest["packages"]["torch"]
     assert {"frames", "extractor", "features", "classifier"} <= {s["stage"] for s in manifest["stages"]}
     for clip in pd.read_csv(metrics / "per_clip.csv").query("classifier == 'mstcn'").itertuples():
-        assert (finished / f"results/figures/timelines/fold{clip.fold}/{clip.clip_id}.png").exists()
+        [png] = (finished / f"results/figures/timelines/fold{clip.fold}").glob(f"*_{clip.clip_id}_ccc*.png")
+        assert png.name.endswith(f"_ccc{clip.ccc:+.3f}.png")  # the clip's CCC, as per_clip.csv has it
 
 
-def test_the_html_report_embeds_every_figure(finished, run):
-    proc = run(finished, "--report", "results/report.html")
+@pytest.fixture(scope="module")
+def report(tiny_run, tiny_project):
+    """The tiny run's HTML report, made once."""
+    proc = run_tiny(tiny_run, "--cores", "2", "--report", "results/report.html", project=tiny_project)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    report = (finished / "results/report.html").read_text()
-    figures = sorted(p.relative_to(finished).as_posix() for p in (finished / "results/figures").rglob("*.png"))
-    assert figures and all(f'"{f}"' in report for f in figures)
+    return tiny_run / "results/report.html"
+
+
+def need_chromium():
     if find_chromium() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no Chromium: .ci/run installs it (tests/tools_install.sh)")
         pytest.skip("no Chromium here to open the report in (Debian: apt-get install chromium)")
-    result = check_report(finished / "results/report.html")
-    assert not failures(result)
-    assert sorted(image["path"] for image in result["images"]) == figures
+
+
+def test_the_report_reads_in_a_browser(report, tiny_run):
+    html = report.read_text()
+    figures = sorted(p.relative_to(tiny_run).as_posix() for p in (tiny_run / "results/figures").rglob("*.png"))
+    assert figures and all(f'"{f}"' in html for f in figures)
+    need_chromium()
+    summary_csv = tiny_run / "results/metrics/summary.csv"
+    result = check_report(report)
+    assert failures(result, summary_csv) == []
+    images = [v for v in result["views"] if v["kind"] == "image"]
+    pages = {v["title"]: v for v in result["views"] if v["kind"] == "page"}
+    assert len(images) == len(figures) and all(v["width"] > 100 for v in images)
+    assert set(pages) == {"Summary", "Scores per fold", "Scores per test speaker", "Scores per test clip",
+                          "Paired comparisons", "Face detection", "Run manifest"}
+    assert not [v for v in result["views"] if v["kind"] == "download"]  # every table is a page
+    summary = pd.read_csv(summary_csv)
+    for row in summary.itertuples():  # each model's CCC, mean ± sd, as text on the summary page
+        assert f"{row.ccc_mean:.3f} ± {row.ccc_std:.3f}" in pages["Summary"]["text"]
+    assert pages["Scores per test clip"]["rows"] == len(pd.read_csv(tiny_run / "results/metrics/per_clip.csv"))
+    shot = screenshot_summary(result, tiny_run / "results/report_summary.png")
+    assert matplotlib.image.imread(shot).shape[1] >= 1000
+
+
+def _doctored(report, tmp_path, page_name, change):
+    """A copy of `report` with one embedded file's bytes changed by `change`."""
+    html = report.read_text()
+    original = (report.parent / page_name).read_bytes()
+    encoded = base64.b64encode(original).decode()
+    assert encoded in html
+    copy = tmp_path / "report.html"
+    copy.write_text(html.replace(encoded, base64.b64encode(change(original)).decode()))
+    return copy
+
+
+def test_the_browser_check_fails_on_a_summary_without_numbers(report, tiny_run, tmp_path):
+    need_chromium()
+    no_numbers = _doctored(report, tmp_path, "report_pages/summary.html",
+                           lambda page: re.sub(rb"\d", b"-", page))
+    problems = failures(check_report(no_numbers), tiny_run / "results/metrics/summary.csv")
+    assert "the summary page shows no numbers" in problems
+    assert any("lacks resattn mstcn three's CCC" in p for p in problems)
+
+
+def test_the_browser_check_names_a_figure_that_does_not_decode(report, tmp_path):
+    need_chromium()
+    broken = _doctored(report, tmp_path, "figures/comparison.png", lambda png: png[:200])
+    assert failures(check_report(broken)) == ["0. Summary / comparison bar chart: the figure did not load"]

@@ -128,35 +128,3 @@ def test_markdown_table_marks_missing_values():
     assert table.splitlines() == ["| model | score |", "|---|---|", "| a | n/a |"]
 
 
-def test_browser_check_tells_a_broken_figure_from_a_good_one(tmp_path):
-    """The Chromium probe against a minimal page shaped like Snakemake's report: a `results`
-    registry and an `app.setView` that shows an image; one PNG is real, one is corrupt."""
-    from sendflow.report.browser_check import check_report, failures, find_chromium
-
-    if find_chromium() is None:
-        pytest.skip("no Chromium here (Debian: apt-get install chromium)")
-    import base64
-
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(2, 1), dpi=50)
-    ax.plot([0, 1])
-    fig.savefig(tmp_path / "good.png")
-    plt.close(fig)
-    good = "data:image/png;base64," + base64.b64encode((tmp_path / "good.png").read_bytes()).decode()
-    registry = {"good.png": {"mime_type": "image/png", "data_uri": good},
-                "bad.png": {"mime_type": "image/png", "data_uri": "data:image/png;base64,AAAA"},
-                "table.csv": {"mime_type": "text/csv", "data_uri": "data:text/csv;base64,YQ=="}}
-    page = tmp_path / "report.html"
-    page.write_text(
-        "<html><body><div id='app'><p>menu</p></div><script>"
-        f"var results = {json.dumps(registry)};"
-        "var app = {setView(v) { document.querySelector('#app').innerHTML ="
-        " '<img src=\"' + v.contentPath + '\">'; }};"
-        "</script></body></html>")
-    result = check_report(page)
-    assert result["rendered"] and result["error"] is None
-    assert {i["path"]: i["width"] for i in result["images"]} == {"good.png": 100, "bad.png": 0}
-    assert failures(result) == ["bad.png did not load"]

@@ -1,6 +1,8 @@
 """Rule `figure_attention`: Grad-CAM on sample test frames and the channel-attention gates of one
 fold's extractor. Face crops appear only if `include_faces` (SEND's licence: never share them)."""
 
+import json
+
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 import torch
@@ -13,10 +15,18 @@ from sendflow.report.paths import extractor_result
 log = setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 params = snakemake.params
-model = load_extractor(snakemake.input.model, device="cpu")
-samples = sample_frames(pd.read_parquet(snakemake.input.folds), snakemake.input.frames, int(params.fold),
+# The fold whose extractor scored best on its select speakers (or the one configured).
+scores = []
+for path in snakemake.input.summaries:
+    with open(path) as handle:
+        summary = json.load(handle)
+    scores.append(summary["select"][summary["select_metric"]])
+best = max(range(len(scores)), key=lambda i: -float("inf") if scores[i] != scores[i] else scores[i])
+fold, model_path = int(params.folds[best]), snakemake.input.models[best]
+model = load_extractor(model_path, device="cpu")
+samples = sample_frames(pd.read_parquet(snakemake.input.folds), snakemake.input.frames, fold,
                         int(params.n_frames), int(params.seed), model.meta["edges"])
-title = f"{extractor_result(snakemake.input.model)['extractor']}, fold {params.fold}"
+title = f"{extractor_result(model_path)['extractor']}, fold {fold} (select score {scores[best]:.3f})"
 plot_attention(model, samples, bool(params.include_faces), snakemake.output.png, params.dpi, title)
 log.info("%s: %d test frames (%s), faces %s -> %s", title, len(samples),
          ", ".join(f"{s.clip_id}#{s.index}" for s in samples),

@@ -69,8 +69,9 @@ def attention_figure(model: nn.Module, samples: list[Sample], include_faces: boo
     gates = [(name.removeprefix("backbone.").removesuffix(".attention"), gate.numpy()) for name, gate in recorded]
     rows = ["face", "Grad-CAM", "overlay"] if include_faces else ["Grad-CAM"]
     gate_height = 1.8 if gates else 0.3  # a plain ResNet's panel only holds one line of text
-    fig = plt.figure(layout="constrained", figsize=(max(7.0, 1.5 * len(samples) + 1),
-                                                    1.5 * (len(rows) + gate_height) + 0.5))
+    side = 2.2  # inches per crop: a 48 px face, smoothly upsampled, shows where the map sits
+    fig = plt.figure(layout="constrained", figsize=(max(7.0, side * len(samples) + 1),
+                                                    side * (len(rows) + gate_height) + 0.5))
     grid = fig.add_gridspec(len(rows) + 1, len(samples), height_ratios=[1] * len(rows) + [gate_height])
     heat_axes = []
     for col, (sample, cam, pred) in enumerate(zip(samples, cams, predicted)):
@@ -78,9 +79,10 @@ def attention_figure(model: nn.Module, samples: list[Sample], include_faces: boo
         for row, kind in enumerate(rows):
             ax = fig.add_subplot(grid[row, col], xticks=[], yticks=[])
             if kind in ("face", "overlay"):
-                ax.imshow(sample.image)
+                ax.imshow(sample.image, interpolation="bicubic")
             if kind in ("Grad-CAM", "overlay"):
-                ax.imshow(cam, cmap="inferno", vmin=0, vmax=1, alpha=0.55 if kind == "overlay" else 1)
+                ax.imshow(cam, cmap="inferno", vmin=0, vmax=1, alpha=0.55 if kind == "overlay" else 1,
+                          interpolation="bilinear")
                 heat_axes.append(ax)
                 if kind == "Grad-CAM" and not cam.any():
                     ax.text(0.5, 0.5, "no positive\nevidence", transform=ax.transAxes, ha="center",

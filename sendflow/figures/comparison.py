@@ -7,18 +7,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..names import CLASSIFIERS
 from .output import save_figure
 
 
-def plot_comparison(summary: pd.DataFrame, metric: str, path, dpi: int) -> Path:
-    """Bars of `{metric}_mean` with `{metric}_std` error bars: classifiers on x, a colour per
-    extractor, a panel per label scheme. A single fold (NaN sd) gets no error bar."""
+def plot_comparison(summary: pd.DataFrame, metric: str, path, dpi: int, folds: pd.DataFrame | None = None) -> Path:
+    """Bars of `{metric}_mean` with `{metric}_std` error bars: classifiers on x (MS-TCN first,
+    then the baselines in CLASSIFIERS order), a colour per extractor, a panel per label scheme,
+    and each fold's score as a point (`folds`: folds.csv). A single fold (NaN sd) gets no error bar."""
     mean, std = f"{metric}_mean", f"{metric}_std"
     if mean not in summary:
         available = sorted(c.removesuffix("_mean") for c in summary if c.endswith("_mean"))
         raise ValueError(f"no metric {metric!r} in the summary; it has {', '.join(available)}")
     schemes = list(dict.fromkeys(summary["labels"]))
-    classifiers = sorted(summary["classifier"].unique())
+    present = set(summary["classifier"])
+    classifiers = [c for c in CLASSIFIERS if c in present] + sorted(present - set(CLASSIFIERS))
     extractors = sorted(summary["extractor"].unique())
     colours = dict(zip(extractors, matplotlib.colormaps["tab10"].colors))
     width = 0.8 / len(extractors)
@@ -35,6 +38,12 @@ def plot_comparison(summary: pd.DataFrame, metric: str, path, dpi: int) -> Path:
             bars = ax.bar(x, values, width, yerr=errors, capsize=3, color=colours[extractor],
                           label=extractor, error_kw=dict(lw=1, ecolor="0.2"))
             ax.bar_label(bars, [f"{v:.2f}" if np.isfinite(v) else "" for v in values], fontsize=7, padding=2)
+            if folds is not None:  # each fold's score, so the spread behind the sd shows
+                own = folds[(folds["labels"] == scheme) & (folds["extractor"] == extractor)]
+                for xi, classifier in zip(x, classifiers):
+                    points = own.loc[own["classifier"] == classifier, metric].to_numpy(float)
+                    ax.scatter(np.full(len(points), xi), points, s=10, color="black", zorder=3,
+                               label="fold" if (i, classifier) == (0, classifiers[0]) else None)
         ax.axhline(0, color="0.3", lw=0.8)
         ax.set_xticks(np.arange(len(classifiers)), classifiers)
         ax.set_title(f"labels {scheme}", fontsize=10)

@@ -34,8 +34,10 @@ def pooled_confusions(metrics_paths, labels: str) -> dict[tuple[str, str], np.nd
     return pooled
 
 
-def plot_confusion(pooled: dict[tuple[str, str], np.ndarray], labels: str, path, dpi: int) -> Path:
-    """Row-normalised matrices, rows of panels = extractors, columns = classifiers, one colour bar."""
+def plot_confusion(pooled: dict[tuple[str, str], np.ndarray], labels: str, path, dpi: int,
+                   class_names: list[str] | None = None) -> Path:
+    """Row-normalised matrices, rows of panels = extractors, columns = classifiers, one colour
+    bar; the axes name the classes (`class_names`, the label scheme's names)."""
     extractors = sorted({e for e, _ in pooled})
     classifiers = sorted({c for _, c in pooled})
     num_classes = len(next(iter(pooled.values())))
@@ -59,8 +61,10 @@ def plot_confusion(pooled: dict[tuple[str, str], np.ndarray], labels: str, path,
             ax.text((num_classes - 1) / 2, i, "no samples", ha="center", va="center",
                     fontsize=7, color="0.5", style="italic")
         ax.set_title(f"{extractor} · {classifier} (n={counts.sum()})", fontsize=9)
-        ax.set_xticks(ticks)
-        ax.set_yticks(ticks)
+        names = class_names or [str(k) for k in ticks]
+        slanted = num_classes > 3  # long names side by side would overlap
+        ax.set_xticks(ticks, names, rotation=45 if slanted else 0, ha="right" if slanted else "center")
+        ax.set_yticks(ticks, names)
         ax.tick_params(labelsize=7)
         if row == len(extractors) - 1:
             ax.set_xlabel("predicted class")

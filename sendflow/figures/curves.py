@@ -14,6 +14,7 @@ from sendflow.report.paths import classifier_result, extractor_result
 from .output import save_figure
 
 TRAIN, SELECT = "--", "-"  # line styles: the train split dashed, the select split solid
+FOLD_STYLES = ("-", "--", ":", "-.")  # classifier curves: one line style per fold
 
 
 def load_extractor_histories(paths) -> pd.DataFrame:
@@ -89,7 +90,8 @@ def plot_extractor_curves(histories: pd.DataFrame, path, dpi: int) -> Path:
 
 def plot_classifier_curves(histories: pd.DataFrame, path, dpi: int) -> Path:
     """Per (classifier, labels) row: train loss and select score per epoch of the trained (torch)
-    models, one line per (extractor, fold) coloured by extractor. Baselines have no curve."""
+    models, one line per (extractor, fold): colour by extractor, line style by fold. Baselines
+    have no curve."""
     trained = histories[histories["train_loss"].notna()] if "train_loss" in histories else histories.iloc[:0]
     if trained.empty:
         fig, ax = plt.subplots(figsize=(6, 1.5))
@@ -102,18 +104,20 @@ def plot_classifier_curves(histories: pd.DataFrame, path, dpi: int) -> Path:
     colours = dict(zip(extractors, matplotlib.colormaps["tab10"].colors))
     fig, axes = plt.subplots(len(groups), 2, squeeze=False, layout="constrained",
                              figsize=(9, 2.6 * len(groups) + 0.6))
+    folds = sorted(trained["fold"].unique())
+    styles = {fold: FOLD_STYLES[i % len(FOLD_STYLES)] for i, fold in enumerate(folds)}
     for row, (classifier, labels) in enumerate(groups):
         rows = trained[(trained["classifier"] == classifier) & (trained["labels"] == labels)]
-        for (extractor, _), run in rows.groupby(["extractor", "fold"]):
+        for (extractor, fold), run in rows.groupby(["extractor", "fold"]):
             run = run.sort_values("epoch")
             best = run["best_epoch"].iloc[-1] if "best_epoch" in run else None  # the final choice
-            _line(axes[row, 0], run, "train_loss", colours[extractor], "-")
-            _line(axes[row, 1], run, "select_score", colours[extractor], "-", best)
+            _line(axes[row, 0], run, "train_loss", colours[extractor], styles[fold])
+            _line(axes[row, 1], run, "select_score", colours[extractor], styles[fold], best)
         metrics = " / ".join(sorted(rows["select_metric"].unique()))
         axes[row, 0].set_title(f"{classifier}, labels {labels}: train loss", fontsize=10)
         axes[row, 1].set_title(f"{classifier}, labels {labels}: select {metrics}", fontsize=10)
     _style_axes(axes, trained["epoch"])
-    handles = [Line2D([], [], color=colours[e], label=e) for e in extractors] + [_best_handle()]
-    fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), fontsize=8,
-               frameon=False, title="extractor (one line per fold)", title_fontsize=8)
+    handles = ([Line2D([], [], color=colours[e], label=e) for e in extractors]
+               + [Line2D([], [], color="0.3", ls=styles[f], label=f"fold {f}") for f in folds] + [_best_handle()])
+    fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), fontsize=8, frameon=False)
     return save_figure(fig, path, dpi)

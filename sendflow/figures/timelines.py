@@ -46,7 +46,9 @@ def plot_clip_timeline(clip: pd.DataFrame, scheme: dict, path, dpi: int, context
     handles = ax.get_legend_handles_labels()[0]
     if (clip["class_true"] < 0).any():
         handles.append(Patch(color=cmap.get_bad(), label="unrated"))
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1), ncol=3, fontsize=8, frameon=False)
+    handles += [Patch(color=cmap(i), alpha=0.4, label=name) for i, name in enumerate(names)]  # the class bands
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1), ncol=min(len(handles), 6),
+              fontsize=8, frameon=False)
     labels = ax.secondary_yaxis("right")
     labels.set_yticks(class_centres(edges), names, fontsize=7 if num_classes <= 5 else 6)
     labels.tick_params(length=0)
@@ -67,11 +69,26 @@ def plot_clip_timeline(clip: pd.DataFrame, scheme: dict, path, dpi: int, context
     return save_figure(fig, path, dpi)
 
 
+def extremes_first(scores: pd.Series) -> list:
+    """Clip IDs ordered best, worst, second best, second worst, ...; unscored (NaN) clips last."""
+    ranked = scores.dropna().sort_values(ascending=False).index.tolist()
+    order = []
+    while ranked:
+        order.append(ranked.pop(0))
+        if ranked:
+            order.append(ranked.pop())
+    return order + scores[scores.isna()].index.tolist()
+
+
 def plot_timelines(predictions: pd.DataFrame, scheme: dict, out_dir, dpi: int,
                    context: str = "") -> list[Path]:
-    """One `{clip_id}.png` per clip in `predictions`, in a folder that appears only when complete."""
+    """One PNG per clip in `predictions`, named `{order}_{clip_id}_ccc{CCC}.png` with the order
+    of `extremes_first`, in a folder that appears only when complete."""
     out_dir = Path(out_dir)
+    clips = dict(tuple(predictions.groupby("clip_id", sort=True)))
+    scores = pd.Series({c: ccc(g["valence_true"], g["valence_pred"]) for c, g in clips.items()}, dtype=float)
     with atomic_dir(out_dir) as tmp:
-        for clip_id, clip in predictions.groupby("clip_id", sort=True):
-            plot_clip_timeline(clip, scheme, tmp / f"{clip_id}.png", dpi, context)
+        for order, clip_id in enumerate(extremes_first(scores), 1):
+            name = f"{order:02d}_{clip_id}_ccc{'nan' if np.isnan(scores[clip_id]) else f'{scores[clip_id]:+.3f}'}.png"
+            plot_clip_timeline(clips[clip_id], scheme, tmp / name, dpi, context)
     return sorted(out_dir.glob("*.png"))

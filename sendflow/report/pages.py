@@ -1,0 +1,147 @@
+"""Tables as HTML pages for the Snakemake report: self-contained, sortable by a click on a
+column header, numbers as text. The summary page leads with the headline: the best model per
+extractor and label scheme, and the paired comparisons' verdicts in words."""
+
+import html
+import math
+
+import pandas as pd
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1e293b; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
+p, li { max-width: 60rem; line-height: 1.45; }
+table { border-collapse: collapse; font-size: 0.85rem; margin-top: 0.5rem; }
+th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e2e8f0; text-align: right; }
+th { cursor: pointer; background: #f1f5f9; position: sticky; top: 0; }
+td.text, th.text { text-align: left; }
+"""
+# Click a header to sort by it (again: the other way round); numbers sort as numbers.
+SORT = """
+document.querySelectorAll("table.sortable th").forEach((th, col) => th.addEventListener("click", () => {
+  const body = th.closest("table").tBodies[0];
+  const up = th.dataset.order !== "up"; th.dataset.order = up ? "up" : "down";
+  const key = r => { const t = r.cells[col].dataset.value ?? r.cells[col].textContent;
+                     const n = parseFloat(t); return isNaN(n) ? t : n; };
+  [...body.rows].sort((a, b) => { const x = key(a), y = key(b);
+    return (x < y ? -1 : x > y ? 1 : 0) * (up ? 1 : -1); }).forEach(r => body.appendChild(r));
+}));
+"""
+
+
+def fmt(value, digits: int = 3) -> str:
+    """A number as the pages show it ('' for missing)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (int, bool)) or (isinstance(value, float) and value.is_integer() and abs(value) >= 1000):
+        return str(value)
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def mean_sd(mean, sd, digits: int = 3) -> str:
+    if mean is None or math.isnan(mean):
+        return "n/a"
+    return fmt(mean, digits) if sd is None or math.isnan(sd) else f"{fmt(mean, digits)} ± {fmt(sd, digits)}"
+
+
+def table_html(frame: pd.DataFrame, digits: int = 3) -> str:
+    """A sortable table of `frame` (text columns left-aligned)."""
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    head = "".join(f'<th class="{"text" if c in text else "num"}">{html.escape(str(c))}</th>' for c in frame.columns)
+    rows = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, record):
+            if column in text:
+                cells.append(f'<td class="text">{html.escape("" if pd.isna(value) else str(value))}</td>')
+            else:
+                cells.append(f'<td data-value="{value}">{fmt(value, digits)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="sortable"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def page(title: str, body: str) -> str:
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}"
+            f"<script>{SORT}</script></body></html>")
+
+
+def table_page(title: str, intro: str, frame: pd.DataFrame, digits: int = 3) -> str:
+    return page(title, f"<p>{intro}</p>{table_html(frame, digits)}")
+
+
+MODEL = ["extractor", "classifier", "labels"]
+HEADLINE = ("ccc", "accuracy", "macro_f1", "rmse")
+
+
+def best_models(summary: pd.DataFrame, metric: str = "ccc") -> pd.DataFrame:
+    """The best classifier per (extractor, label scheme) by mean `metric` over folds."""
+    ranked = summary.sort_values(f"{metric}_mean", ascending=metric == "rmse", na_position="last")
+    return ranked.groupby(["extractor", "labels"], sort=True).head(1).sort_values(["labels", f"{metric}_mean"],
+                                                                                  ascending=[True, False])
+
+
+def headline_sentence(summary: pd.DataFrame) -> str:
+    """One sentence: what the best model of the run scored."""
+    best = best_models(summary).iloc[0]
+    return (f"The best model, {best['extractor']} features with {best['classifier']} "
+            f"(labels {best['labels']}), scored CCC {mean_sd(best['ccc_mean'], best['ccc_std'])} and "
+            f"accuracy {mean_sd(best['accuracy_mean'], best['accuracy_std'])} over "
+            f"{int(best['n_folds'])} folds.")
+
+
+def verdicts(comparisons: pd.DataFrame) -> list[str]:
+    """The paired comparisons in words, one line each."""
+    lines = []
+    for row in comparisons.itertuples(index=False):
+        fixed = ", ".join(f"{k} {getattr(row, k)}" for k in MODEL if isinstance(getattr(row, k), str)
+                          and getattr(row, k))
+        direction = "better" if row.mean_diff > 0 else "worse" if row.mean_diff < 0 else "level"
+        if row.metric == "rmse":
+            direction = {"better": "worse", "worse": "better"}.get(direction, direction)
+        lines.append(f"{row.candidate} vs {row.reference} ({fixed}): {row.metric} {row.mean_diff:+.3f} "
+                     f"({direction}), better in {row.folds_better} of {row.n_folds} folds, "
+                     f"p = {fmt(row.p_folds, 3)} across folds, p = {fmt(row.p_clips, 3)} across "
+                     f"{row.n_clips} clips")
+    return lines
+
+
+def summary_page(summary: pd.DataFrame, comparisons: pd.DataFrame) -> str:
+    best = best_models(summary)
+    headline = best[["extractor", "labels", "classifier", "n_folds"]].copy()
+    for metric in HEADLINE:
+        headline[metric] = [mean_sd(m, s) for m, s in zip(best[f"{metric}_mean"], best[f"{metric}_std"])]
+    sections = {"attention": comparisons[comparisons["factor"] == "extractor"],
+                "temporal": comparisons[comparisons["factor"] == "classifier"]}
+    words = {k: verdicts(v) for k, v in sections.items()}
+    listing = {k: "".join(f"<li>{html.escape(line)}</li>" for line in v) or "<li>not run in this workflow</li>"
+               for k, v in words.items()}
+    every = summary[["extractor", "classifier", "labels", "n_folds"]].copy()
+    for metric in HEADLINE:
+        every[f"{metric}"] = [mean_sd(m, s) for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
+    body = (
+        f"<p>{html.escape(headline_sentence(summary))} Scores are means ± sample standard deviations "
+        "over folds, on each fold's held-out test speakers; CCC is SEND's (per clip, then the mean "
+        "over clips), accuracy and macro-F1 are over 0.5 s steps.</p>"
+        "<h2>Best model per extractor and label scheme</h2>" + table_html(headline)
+        + "<h2>Channel attention (resattn) vs plain ResNet</h2><ul>" + listing["attention"] + "</ul>"
+        + "<h2>MS-TCN vs the baselines</h2><ul>" + listing["temporal"] + "</ul>"
+        + "<h2>Every model</h2>" + table_html(every))
+    return page("Summary", body)
+
+
+def manifest_page(manifest: dict) -> str:
+    """What produced the run: commit, versions, device, and wall time per stage."""
+    project, device = manifest["project"], manifest["device"]
+    facts = pd.DataFrame([
+        ("created", manifest["created"]),
+        ("commit", f"{project.get('commit') or 'unknown'}{' (uncommitted changes)' if project.get('dirty') else ''}"),
+        ("python", manifest["python"]), ("platform", manifest["platform"]),
+        ("CPUs", str(device.get("cpu_count"))), ("GPUs", ", ".join(device.get("gpus") or []) or "none"),
+        *((name, version or "not installed") for name, version in manifest["packages"].items()),
+    ], columns=["what", "value"])
+    stages = pd.DataFrame(manifest["stages"])
+    body = ("<p>The full resolved config is in results/metrics/manifest.json.</p>"
+            "<h2>Provenance</h2>" + table_html(facts) + "<h2>Time per stage</h2>" + table_html(stages, 1))
+    return page("Run manifest", body)

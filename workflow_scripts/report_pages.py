@@ -1,0 +1,32 @@
+"""Rule `report_pages`: every results table as a sortable HTML page for the report, the
+summary (headline, verdicts) first -> results/report_pages/*.html."""
+
+import json
+
+import _workflow  # noqa: F401  (this workflow's sendflow first)
+import pandas as pd
+
+from sendflow.atomic import write_text
+from sendflow.logs import setup
+from sendflow.report.pages import manifest_page, summary_page, table_page
+
+log = setup(snakemake.log[0])
+inputs, out = snakemake.input, snakemake.output
+summary, comparisons = pd.read_csv(inputs.summary), pd.read_csv(inputs.comparisons)
+write_text(summary_page(summary, comparisons), out.summary)
+tables = {
+    "folds": ("Scores per fold", "Every score of every model on each fold's test speakers.", inputs.folds),
+    "per_speaker": ("Scores per test speaker", "Every score per test speaker and fold.", inputs.per_speaker),
+    "per_clip": ("Scores per test clip", "CCC, RMSE and accuracy of every test clip (sort by ccc to find "
+                 "the best and worst clips).", inputs.per_clip),
+    "comparisons": ("Paired comparisons", "Candidate minus reference on the same folds and test clips, "
+                    "with Wilcoxon signed-rank p across folds and across clips.", inputs.comparisons),
+}
+for name, (title, intro, path) in tables.items():
+    write_text(table_page(title, intro, pd.read_csv(path)), out[name])
+faces = pd.read_csv(inputs.faces, sep="\t", keep_default_na=False)
+write_text(table_page("Face detection", "Per clip: frames sampled, the share with a detected face, and the "
+                      "detector that ran. Look here first when crops look wrong.", faces), out.faces)
+with open(inputs.manifest) as handle:
+    write_text(manifest_page(json.load(handle)), out.manifest)
+log.info("%d report pages", len(out))

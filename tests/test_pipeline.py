@@ -139,5 +139,5 @@ def test_the_browser_check_fails_on_a_summary_without_numbers(report, tiny_run, 
 
 def test_the_browser_check_names_a_figure_that_does_not_decode(report, tmp_path):
     need_chromium()
-    broken = _doctored(report, tmp_path, "figures/comparison.png", lambda png: png[:200])
+    broken = _doctored(report, tmp_path, "figures/comparison.png", lambda png: b"not a PNG")
     assert failures(check_report(broken)) == ["0. Summary / comparison bar chart: the figure did not load"]

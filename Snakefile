@@ -9,7 +9,12 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
-report: "report/workflow.rst"
+# The report's front page: report/workflow.rst, with the run's headline once rule report_pages
+# has written it.
+_HOME = "results/report_pages/workflow.rst"
+
+
+report: os.path.abspath(_HOME) if os.path.exists(_HOME) else "report/workflow.rst"
 
 
 include: "rules/common.smk"

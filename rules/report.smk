@@ -82,6 +82,7 @@ rule report_pages:
         comparisons=rules.compare.output.table,
         faces="results/frames/face_detection.tsv",
         manifest=rules.manifest.output.manifest,
+        home=os.path.relpath(os.path.join(workflow.basedir, "report", "workflow.rst")),
         code=script_code("report_pages.py"),
     output:
         summary=report_page("summary", "0. Summary", "summary", "summary"),
@@ -91,6 +92,7 @@ rule report_pages:
         comparisons=report_page("comparisons", "1. Tables", "paired comparisons", "comparisons"),
         faces=report_page("face_detection", "1. Tables", "face detection", "tables"),
         manifest=report_page("manifest", "4. Run", "manifest", "manifest"),
+        home="results/report_pages/workflow.rst",
     log:
         "results/logs/report/report_pages.log",
     benchmark:

@@ -110,6 +110,9 @@ def test_the_report_reads_in_a_browser(report, tiny_run):
                           "Paired comparisons", "Face detection", "Run manifest"}
     assert not [v for v in result["views"] if v["kind"] == "download"]  # every table is a page
     summary = pd.read_csv(summary_csv)
+    best = summary.sort_values("ccc_mean").iloc[-1]
+    assert f"The best model, {best.extractor} features with {best.classifier}" in result["home"]
+    assert f"CCC {best.ccc_mean:.3f} ± {best.ccc_std:.3f}" in result["home"]
     for row in summary.itertuples():  # each model's CCC, mean ± sd, as text on the summary page
         assert f"{row.ccc_mean:.3f} ± {row.ccc_std:.3f}" in pages["Summary"]["text"]
     assert pages["Scores per test clip"]["rows"] == len(pd.read_csv(tiny_run / "results/metrics/per_clip.csv"))

@@ -8,12 +8,14 @@ import pandas as pd
 
 from sendflow.atomic import write_text
 from sendflow.logs import setup
-from sendflow.report.pages import manifest_page, summary_page, table_page
+from sendflow.report.pages import headline_sentence, manifest_page, summary_page, table_page
 
 log = setup(snakemake.log[0])
 inputs, out = snakemake.input, snakemake.output
 summary, comparisons = pd.read_csv(inputs.summary), pd.read_csv(inputs.comparisons)
 write_text(summary_page(summary, comparisons), out.summary)
+with open(inputs.home) as handle:  # the front page, with the headline in one sentence
+    write_text(f"**{headline_sentence(summary)}**\n\n" + handle.read(), out.home)
 tables = {
     "folds": ("Scores per fold", "Every score of every model on each fold's test speakers.", inputs.folds),
     "per_speaker": ("Scores per test speaker", "Every score per test speaker and fold.", inputs.per_speaker),

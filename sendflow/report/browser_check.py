@@ -43,6 +43,7 @@ window.addEventListener("load", async () => {
   try {
     await sleep(200);
     out.rendered = document.querySelector("#app").children.length > 0;
+    out.home = document.querySelector("#app").innerText;  // the front page, before any click
     const sorted = names => names.sort((a, b) => a.localeCompare(b));  // as the menus list them
     for (const category of sorted(Object.keys(categories))) {
       for (const sub of sorted(Object.keys(categories[category]))) {
@@ -101,8 +102,9 @@ def _chromium(chromium, args, tmp, timeout):
 
 
 def check_report(html_path, chromium: str | None = None, timeout: float = 300) -> dict:
-    """{'rendered': bool, 'views': [{category, subcategory, labels, kind, ...}], 'error': str|None}:
-    per image view its decoded width and height, per page view its title, table rows and text."""
+    """{'rendered': bool, 'home': front page text, 'views': [{category, subcategory, labels, kind,
+    ...}], 'error': str|None}: per image view its decoded width and height, per page view its
+    title, table rows and text."""
     chromium = chromium or find_chromium()
     if chromium is None:
         raise FileNotFoundError("no Chromium found (tried " + ", ".join(CHROMIUM_NAMES) + ")")

@@ -194,3 +194,22 @@ def test_observer_ratings_lag_the_face():
         curves.append(_xcorr_peak(sig.shown(times), ewe)[1])
     # the shown expression is bursty, so its lag is only clear when pooled over clips
     assert 1.0 <= 0.5 * int(np.argmax(np.mean(curves, axis=0))) <= 2.5
+
+
+def test_a_folder_the_generator_did_not_make_is_never_replaced(tmp_path):
+    mine = tmp_path / "my_send_copy"
+    (mine / "videos").mkdir(parents=True)
+    (mine / "notes.txt").write_text("my notes")
+    for force in (False, True):
+        with pytest.raises(FileExistsError, match="not made by sendflow's generator"):
+            generate_dataset(mine, seed=SEED, jobs=1, force=force, **KW)
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt", "videos"]
+    assert [p.name for p in tmp_path.iterdir()] == ["my_send_copy"]  # nothing built beside it
+
+
+def test_force_replaces_a_generated_dataset(tmp_path):
+    out = generate_dataset(tmp_path / "send", seed=SEED, jobs=1, **{**KW, "speakers": 3, "clips_per_speaker": 1})
+    with pytest.raises(FileExistsError, match="pass --force"):
+        generate_dataset(out, seed=SEED, jobs=1, **{**KW, "speakers": 3, "clips_per_speaker": 1})
+    generate_dataset(out, seed=SEED + 1, jobs=1, force=True, **{**KW, "speakers": 3, "clips_per_speaker": 1})
+    assert (out / "synth_truth.csv").is_file() and [p.name for p in tmp_path.iterdir()] == ["send"]

@@ -89,3 +89,15 @@ def test_each_conda_environment_has_what_its_rules_code_imports():
             assert needed <= provided, f"{env[1]} lacks {sorted(needed - provided)} for {script[1]}"
             checked += 1
     assert checked >= 15
+
+
+def test_the_demo_never_replaces_a_folder_it_did_not_make(tmp_path):
+    mine = tmp_path / "my_data"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("a copy of a dataset, and my notes")
+    proc = snakemake(tmp_path, "--cores", "1", "--until", "demo_dataset",
+                     "--config", f"data.demo.dir={mine}", launcher=True)
+    assert proc.returncode != 0
+    log = (tmp_path / "results/logs/demo_dataset.log").read_text()
+    assert "not made by sendflow's generator" in log and str(mine) in log
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]

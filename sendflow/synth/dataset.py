@@ -139,14 +139,19 @@ def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320,
     """Write a synthetic SENDv1-layout dataset to `out`; returns its path.
 
     Built in a sibling `OUT.tmp-<pid>` folder and renamed into place when complete, so a
-    crash never leaves a half-written dataset behind.
+    crash never leaves a half-written dataset behind. `force` replaces an earlier generated
+    dataset; a non-empty folder the generator did not make is never touched.
     """
     _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise FileExistsError(f"{out} exists and is not empty; pass --force to replace it")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / TRUTH_FILE).is_file():  # never replace a folder this generator did not make
+            raise FileExistsError(f"{out} is not empty and was not made by sendflow's generator (it has no "
+                                  f"{TRUTH_FILE}): refusing to replace it; choose an empty or new folder")
+        if not force:
+            raise FileExistsError(f"{out} exists and is not empty; pass --force to replace it")
 
     clips = plan(speakers, clips_per_speaker, seed, limited_fraction)
     tmp = out.parent / f"{out.name}.tmp-{os.getpid()}"

@@ -119,3 +119,31 @@ def test_resume_is_bit_identical_and_learns(toy, tmp_path, monkeypatch):
 
     model = load_extractor(tmp_path / "full" / "model.pt")
     assert model.meta["edges"] == EDGES and not model.training
+
+
+def test_a_checkpoint_of_other_frames_is_not_resumed(toy, tmp_path, monkeypatch, caplog):
+    """Same clip names, new crops (as after a change of frames.margin): training starts afresh."""
+    _, files = toy
+    copies = {role: [] for role in files}
+    for role, paths in files.items():
+        for path in paths:
+            copies[role].append(tmp_path / "frames" / path.name)
+            copies[role][-1].parent.mkdir(exist_ok=True)
+            copies[role][-1].write_bytes(path.read_bytes())
+    real_write = training.write_csv
+
+    def write_then_die(frame, path, **kwargs):
+        real_write(frame, path, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "write_csv", write_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train_extractor(copies, tmp_path / "run", CFG, EDGES, seed=7)
+    monkeypatch.setattr(training, "write_csv", real_write)
+    with np.load(copies["train"][0]) as clip:  # new crops of the same clip
+        arrays = {k: clip[k] for k in clip.files}
+    arrays["frames"] = 255 - arrays["frames"]
+    np.savez(copies["train"][0], **arrays)
+    with caplog.at_level("INFO"):
+        train_extractor(copies, tmp_path / "run", CFG, EDGES, seed=7)  # same settings: only the data differ
+    assert "starting afresh" in caplog.text and "resuming" not in caplog.text

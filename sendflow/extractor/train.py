@@ -184,7 +184,10 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
 
     key = fingerprint(settings={k: v for k, v in cfg.items() if k not in EXTRACTOR_RUNTIME},
                       edges=list(map(float, edges)), seed=seed,
-                      files={r: [Path(f).name for f in frame_files_by_role[r]] for r in ("train", "select")})
+                      # the frame files' contents, not their names: new crops (e.g. another
+                      # frames.margin) must not resume a run trained on the old ones
+                      files={r: [(Path(f).name, file_sha256(f)) for f in frame_files_by_role[r]]
+                             for r in ("train", "select")})
     stateful = dict(model=model, optimiser=optimiser, scheduler=scheduler, scaler=scaler,
                     random=RandomStreams(generator))
     progress, best = train_epochs(model, stateful, run_epoch, cfg["epochs"], cfg["patience"],

@@ -4,6 +4,7 @@ Real files can hold blank or non-numeric rows and run a row or two past the vide
 every row whose time and value parse as numbers and let callers align on `time`.
 """
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,10 @@ from .errors import SendDataError
 RATING_STEP_S = 0.5  # SEND's ratings come every 0.5 s (2 Hz); every stage's time grid
 OBSERVER_VALUE = "evaluatorWeightedEstimate"
 SELF_VALUE = "rating"
+OBSERVER_RANGE = (0.0, 100.0)  # evaluator-weighted estimates are on a 0-100 scale
+SELF_RANGE = (0.0, 1.0)
+
+log = logging.getLogger(__name__)
 
 
 def _read_numeric_csv(path: Path, required: list[str]) -> pd.DataFrame:
@@ -34,18 +39,33 @@ def _read_numeric_csv(path: Path, required: list[str]) -> pd.DataFrame:
     numeric = frame[required].apply(pd.to_numeric, errors="coerce").dropna()
     if numeric.empty:
         raise SendDataError(path, "unreadable CSV: no row with numeric values")
+    if len(numeric) < len(frame):  # ragged files have a few; say so, never drop rows silently
+        log.info("%s: %d of %d rows dropped (non-numeric or empty)", path, len(frame) - len(numeric), len(frame))
     return numeric.sort_values("time").drop_duplicates("time").reset_index(drop=True)
+
+
+def _check_range(frame: pd.DataFrame, column: str, bounds: tuple[float, float], path) -> None:
+    low, high = bounds
+    outside = frame[(frame[column] < low) | (frame[column] > high)]
+    if len(outside):
+        first = outside.iloc[0]
+        raise SendDataError(path, f"{len(outside)} {column} value(s) outside {low:g}-{high:g} (e.g. "
+                                  f"{first[column]:g} at {first['time']:g} s): wrong scale or column?")
+    if (frame["time"] < 0).all():
+        raise SendDataError(path, "every rating time is negative")
 
 
 def read_observer(path) -> pd.DataFrame:
     """Observer ratings: columns `time` (s) and `valence` in [-1, 1] (`ewe / 50 - 1`)."""
     frame = _read_numeric_csv(path, ["time", OBSERVER_VALUE])
+    _check_range(frame, OBSERVER_VALUE, OBSERVER_RANGE, path)
     return pd.DataFrame({"time": frame["time"], "valence": frame[OBSERVER_VALUE] / 50.0 - 1.0})
 
 
 def read_self(path) -> pd.DataFrame:
     """Self ratings: columns `time` (s) and `valence` in [-1, 1] (`2 r - 1`)."""
     frame = _read_numeric_csv(path, ["time", SELF_VALUE])
+    _check_range(frame, SELF_VALUE, SELF_RANGE, path)
     return pd.DataFrame({"time": frame["time"], "valence": 2.0 * frame[SELF_VALUE] - 1.0})
 
 

@@ -80,3 +80,23 @@ def test_missing_and_empty_roots(tmp_path):
     (empty / "README").write_text("not a dataset")
     with pytest.raises(SendDataError, match="not a SENDv1 root"):
         build_index(empty)
+
+
+@pytest.mark.parametrize("rows, problem", [
+    (["0.0,500,2", "0.5,600,2"], r"2 evaluatorWeightedEstimate value\(s\) outside 0-100 \(e\.g\. 500 at 0 s\)"),
+    (["-1.0,50,2", "-0.5,60,2"], "every rating time is negative"),
+])
+def test_ratings_on_the_wrong_scale_or_clock_fail_naming_the_file(tmp_path, rows, problem):
+    path = tmp_path / "results_1_1.csv"
+    path.write_text("time,evaluatorWeightedEstimate,SDofEWE\n" + "\n".join(rows) + "\n")
+    with pytest.raises(SendDataError, match=problem) as error:
+        read_observer(path)
+    assert str(path) in str(error.value)
+
+
+def test_dropped_rows_are_counted_in_the_log(tmp_path, caplog):
+    path = tmp_path / "results_1_1.csv"
+    path.write_text("time,evaluatorWeightedEstimate,SDofEWE\n0.0,50,2\n0.5,oops,2\n1.0,NaN,\n1.5,60,2\n")
+    with caplog.at_level("INFO"):
+        assert len(read_observer(path)) == 2
+    assert f"{path}: 2 of 4 rows dropped" in caplog.text

@@ -147,3 +147,13 @@ def test_a_checkpoint_of_other_frames_is_not_resumed(toy, tmp_path, monkeypatch,
     with caplog.at_level("INFO"):
         train_extractor(copies, tmp_path / "run", CFG, EDGES, seed=7)  # same settings: only the data differ
     assert "starting afresh" in caplog.text and "resuming" not in caplog.text
+
+
+def test_a_role_without_rated_frames_names_its_clips(toy, tmp_path):
+    _, files = toy
+    unrated = tmp_path / "se9.npz"
+    with np.load(files["select"][0]) as clip:
+        arrays = {k: clip[k] for k in clip.files}
+    np.savez(unrated, **{**arrays, "valence": np.full_like(arrays["valence"], np.nan)})
+    with pytest.raises(ValueError, match=r"no rated frames among the select clips \(se9\)"):
+        make_loaders({"train": files["train"], "select": [unrated]}, CFG, EDGES, torch.Generator())

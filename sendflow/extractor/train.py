@@ -39,8 +39,12 @@ def make_loaders(frame_files_by_role: dict, cfg: dict, edges: list[float],
         raise ValueError("a clip is listed as both train and select")
     train_ds = data.FrameDataset(train_files, edges)
     select_ds = data.FrameDataset(select_files, edges)
-    if not len(train_ds) or not len(select_ds):
-        raise ValueError(f"no rated frames: {len(train_ds)} train, {len(select_ds)} select")
+    for role, files, dataset in (("train", train_files, train_ds), ("select", select_files, select_ds)):
+        if not len(dataset):
+            names = ", ".join(Path(f).stem for f in files) or "none with video"
+            raise ValueError(f"no rated frames among the {role} clips ({names}): no clip of that role has "
+                             "video frames with an observer rating within 0.75 s; check those clips' rating "
+                             "files and face_detection.tsv")
     train_ds.transform = data.train_transform(train_ds.frames[0].shape[1])
     sampler = data.train_sampler(train_ds, cfg["balance"], len(edges) + 1, generator)
     common = dict(num_workers=cfg["num_workers"], pin_memory=torch.cuda.is_available())

@@ -6,6 +6,7 @@ A run killed mid-write then leaves no partial file that Snakemake could mistake 
 import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 from pathlib import Path
@@ -75,8 +76,21 @@ def write_text(text: str, path) -> None:
         tmp.write_text(text)
 
 
+def _plain(obj):
+    """`obj` with NaN and infinities as None (JSON has no NaN) and NumPy scalars as Python's."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):  # a NumPy scalar
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def write_json(obj, path) -> None:
-    """Write `obj` as indented JSON atomically; numpy scalars become floats."""
+    """Write `obj` as indented, strict JSON atomically: NaN becomes null, NumPy scalars plain."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, default=float))
+        tmp.write_text(json.dumps(_plain(obj), indent=2, allow_nan=False))
 

@@ -35,7 +35,8 @@ def test_every_stage_writes_its_outputs(finished):
         assert meta[b"sendflow.extractor_sha256"].decode() == hashlib.sha256(model.read_bytes()).hexdigest()
         for name in ("mstcn", "framewise", "mean"):
             out = results / f"classifier/resattn/{name}/three/fold{fold}"
-            metrics = json.loads((out / "metrics.json").read_text())
+            metrics = json.loads((out / "metrics.json").read_text(),  # strict JSON: no bare NaN
+                                 parse_constant=lambda name: pytest.fail(f"metrics.json holds {name}"))
             assert {"ccc", "ccc_pooled", "accuracy", "macro_f1", "kappa", "edit", "f1@25",
                     "per_speaker"} <= set(metrics)
             predictions = pd.read_parquet(out / "predictions.parquet")

@@ -20,8 +20,9 @@ scores = []
 for path in snakemake.input.summaries:
     with open(path) as handle:
         summary = json.load(handle)
-    scores.append(summary["select"][summary["select_metric"]])
-best = max(range(len(scores)), key=lambda i: -float("inf") if scores[i] != scores[i] else scores[i])
+    score = summary["select"][summary["select_metric"]]
+    scores.append(float("-inf") if score is None else score)  # null: undefined on select
+best = max(range(len(scores)), key=scores.__getitem__)
 fold, model_path = int(params.folds[best]), snakemake.input.models[best]
 model = load_extractor(model_path, device="cpu")
 samples = sample_frames(pd.read_parquet(snakemake.input.folds), snakemake.input.frames, fold,

@@ -24,13 +24,19 @@ def _read_metrics(path) -> dict:
         return json.load(f)
 
 
+def _score(metrics: dict, name: str) -> float:
+    """A score as a float: metrics.json writes an undefined score (and omits a missing one) as null."""
+    value = metrics.get(name)
+    return np.nan if value is None else float(value)
+
+
 def fold_table(metrics_paths) -> pd.DataFrame:
     """One row per metrics.json: the model keys, the fold, the test set's size and every score."""
     rows = []
     for path in metrics_paths:
         metrics = _read_metrics(path)
         rows.append({**classifier_result(path), "n_clips": metrics["n_clips"],
-                     **{m: metrics.get(m, np.nan) for m in METRICS}})
+                     **{m: _score(metrics, m) for m in METRICS}})
     return pd.DataFrame(rows).sort_values([*MODEL_KEYS, "fold"], ignore_index=True)
 
 
@@ -51,7 +57,7 @@ def speaker_table(metrics_paths) -> pd.DataFrame:
         keys = classifier_result(path)
         for speaker in _read_metrics(path)["per_speaker"]:
             rows.append({**keys, "speaker": speaker["speaker"], "n_clips": speaker["n_clips"],
-                         **{m: speaker.get(m, np.nan) for m in METRICS}})
+                         **{m: _score(speaker, m) for m in METRICS}})
     return pd.DataFrame(rows).sort_values([*MODEL_KEYS, "fold", "speaker"], ignore_index=True)
 
 

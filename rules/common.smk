@@ -77,6 +77,23 @@ def dataset_marker():
     return [os.path.join(DATA_ROOT, ".sendflow-demo")] if USE_DEMO else []
 
 
+def dataset_files():
+    """The index's inputs: on real data every file under the root's videos/, ratings/ and
+    features/ folders, so that an added, removed or edited video or rating file reruns the
+    index (and, through it, what depends on the changed clips); on the demo its marker, which
+    stands for the files the generator wrote."""
+    if USE_DEMO:
+        return dataset_marker()
+    tops = [d for d in os.listdir(DATA_ROOT) if d.lower() in ("videos", "ratings", "features")]
+    return sorted(
+        os.path.join(folder, name)
+        for top in tops
+        for folder, _, names in os.walk(os.path.join(DATA_ROOT, top))
+        for name in names
+        if not name.startswith(".")
+    )
+
+
 def clip_index():
     """The clip table; reading it through the checkpoint makes Snakemake re-plan after it."""
     import pandas as pd

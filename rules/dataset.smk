@@ -25,7 +25,7 @@ rule demo_dataset:
 
 checkpoint index:
     input:
-        marker=dataset_marker(),
+        dataset=dataset_files(),
         code=script_code("build_index.py"),
     output:
         clips="results/index/clips.parquet",

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pandas as pd
-from conftest import PROJECT
+from conftest import PROJECT, make_mp4, write_observer
 
 
 def snakemake(workdir, *args, launcher=False):
@@ -101,3 +101,24 @@ def test_the_demo_never_replaces_a_folder_it_did_not_make(tmp_path):
     log = (tmp_path / "results/logs/demo_dataset.log").read_text()
     assert "not made by sendflow's generator" in log and str(mine) in log
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+def test_a_changed_dataset_reruns_the_index(tmp_path, foreign_root):
+    def plan():
+        proc = snakemake(tmp_path, "results/index/folds.parquet", "-n", "--config", f"data.root={foreign_root}",
+                         "cv.mode=official", launcher=True)
+        assert proc.returncode == 0, proc.stderr
+        return jobs_by_rule(proc.stdout + proc.stderr) if "job " in proc.stdout + proc.stderr else {}
+
+    done = snakemake(tmp_path, "results/index/folds.parquet", "--cores", "1",
+                     "--config", f"data.root={foreign_root}", "cv.mode=official", launcher=True)
+    assert done.returncode == 0, done.stderr
+    assert plan() == {}
+    make_mp4(foreign_root / "videos/train/ID116_vid1_crop_downsized.mp4", 2)  # a clip added
+    write_observer(foreign_root / "ratings/train/observer_EWE/results_116_1.csv", 4)
+    assert "index" in plan()
+    (foreign_root / "videos/train/ID116_vid1_crop_downsized.mp4").unlink()  # and removed again
+    (foreign_root / "ratings/train/observer_EWE/results_116_1.csv").unlink()
+    assert plan() == {}
+    (foreign_root / "videos/test/ID112_vid1_crop_downsized.mp4").unlink()  # a video deleted
+    assert "index" in plan()

@@ -122,3 +122,30 @@ def test_a_changed_dataset_reruns_the_index(tmp_path, foreign_root):
     assert plan() == {}
     (foreign_root / "videos/test/ID112_vid1_crop_downsized.mp4").unlink()  # a video deleted
     assert "index" in plan()
+
+
+def test_the_same_command_resumes_after_ctrl_c(tmp_path):
+    """Ctrl-C during the frame stage (SIGINT to Snakemake and its jobs, as a terminal sends it),
+    then the same command finishes without a flag: the workflow profile (profiles/default)
+    reruns incomplete jobs instead of stopping with IncompleteFilesException."""
+    import os
+    import signal
+    import time
+
+    from conftest import TINY
+
+    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
+           "--directory", str(tmp_path), "--cores", "1", "results/index/folds.parquet",
+           "results/frames/face_detection.tsv", "--config", *TINY]
+    run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    frames = tmp_path / "results/logs/frames"
+    deadline = time.time() + 120
+    while not (frames.is_dir() and any(frames.iterdir())) and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(run.pid, signal.SIGINT)
+    out = run.communicate(timeout=120)[0]
+    assert run.returncode != 0 and not (tmp_path / "results/frames/face_detection.tsv").exists(), out[-2000:]
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert "IncompleteFilesException" not in again.stderr
+    assert (tmp_path / "results/frames/face_detection.tsv").exists()

@@ -54,6 +54,13 @@ def make_folds(index: pd.DataFrame, mode: str, k: int, select_fraction: float, s
         empty = [s for s, speakers in by_split.items() if not speakers]
         if empty:
             raise SendDataError(None, f"cv.mode official needs clips in every split; none in {empty}")
+        splits = index.groupby("speaker")["split"].unique()
+        mixed = {int(s): sorted(v) for s, v in splits.items() if len(v) > 1}
+        if mixed:  # official roles follow splits: such a speaker would leak between roles
+            speaker, where = next(iter(mixed.items()))
+            raise SendDataError(None, f"cv.mode official: {len(mixed)} speaker(s) have clips in more than one "
+                                      f"split (e.g. speaker {speaker} in {', '.join(where)}): fix the "
+                                      "dataset's split folders, or use cv.mode kfold")
         roles = {s: r for split, r in zip(SPLITS, ROLES) for s in by_split[split]}
         folds = _rows(0, index, roles)
     elif mode == "kfold":

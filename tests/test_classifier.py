@@ -227,3 +227,11 @@ def test_centring_per_speaker_removes_each_speakers_mean_and_reads_no_ratings(da
     relabelled = features.assign(valence=np.random.default_rng(1).permutation(features["valence"].to_numpy()))
     again = centre_per_speaker(load_clips(relabelled, EDGES))
     assert all(np.array_equal(again[c].x, centred[c].x) for c in clips)
+
+
+def test_a_one_class_fold_is_reported(data, tmp_path, caplog):
+    features, folds = data
+    with caplog.at_level("WARNING"):
+        train_and_predict(features, folds, 0, "three", [-5.0, 5.0], settings("mean"), 3, tmp_path)
+    assert "every rated train step is class 1 of 3" in caplog.text
+    assert "every rated test step is class 1 of 3" in caplog.text

@@ -62,3 +62,11 @@ def test_check_folds_catches_a_speaker_with_two_roles():
     })
     with pytest.raises(AssertionError, match="speaker 1 holds more than one role"):
         check_folds(leaky)
+
+
+def test_official_mode_refuses_a_speaker_in_two_splits():
+    index = toy_index()
+    moved = index.index[index["clip_id"] == "111_2"]  # speaker 111 is in Train; one clip in Test
+    index.loc[moved, "split"] = "Test"
+    with pytest.raises(SendDataError, match=r"speaker 111 in Test, Train"):
+        make_folds(index, "official", 5, 0.2, seed=0)

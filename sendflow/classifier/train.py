@@ -145,6 +145,12 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
                   out_dir / "history.csv")
 
     predictions = _predict_frame(trained, test, device)
+    for role, clips_of_role in (("train", train), ("test", test)):
+        present = np.unique(np.concatenate([c.label for c in clips_of_role]))
+        present = present[present >= 0]
+        if len(present) == 1:  # accuracy and F1 of one class say nothing about the model
+            log.warning("fold %d: every rated %s step is class %d of %d: class scores (accuracy, F1, kappa) "
+                        "are not meaningful; check the label edges", fold, role, present[0], trained.num_classes)
     metrics = evaluate(predictions, trained.num_classes)
     metrics.update({"fold": fold, "scheme": scheme_name, "classifier": cfg["name"], "task": cfg["task"],
                     "seed": seed, "select_metric": cfg["select_metric"], "select_score": select_score,

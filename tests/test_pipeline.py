@@ -5,12 +5,13 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 
 import matplotlib.image
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import run_tiny
+from conftest import PROJECT, run_tiny
 
 from sendflow.report.browser_check import check_report, failures, find_chromium, screenshot_summary
 
@@ -145,3 +146,35 @@ def test_the_browser_check_names_a_figure_that_does_not_decode(report, tmp_path)
     need_chromium()
     broken = _doctored(report, tmp_path, "figures/comparison.png", lambda png: b"not a PNG")
     assert failures(check_report(broken)) == ["0. Summary / comparison bar chart: the figure did not load"]
+
+
+def test_two_runs_from_scratch_give_identical_results(finished, tiny_project, tmp_path):
+    """Same seed, same CPU code: byte-identical metrics and exactly equal predictions."""
+    proc = run_tiny(tmp_path, "--cores", "2", "results/metrics/summary.csv", project=tiny_project)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    compared = 0
+    for first in (finished / "results/classifier").rglob("metrics.json"):
+        second = tmp_path / first.relative_to(finished)
+        assert first.read_bytes() == second.read_bytes(), first
+        pd.testing.assert_frame_equal(pd.read_parquet(first.with_name("predictions.parquet")),
+                                      pd.read_parquet(second.with_name("predictions.parquet")), check_exact=True)
+        compared += 1
+    assert compared == 6
+
+
+def test_nothing_a_run_writes_can_be_committed(finished):
+    """results/ and data/ stay out of git (licence-restricted data, faces, weights), except the
+    results README."""
+    written = [p.relative_to(finished).as_posix() for p in finished.rglob("*")
+               if p.is_file() and p.parts[len(finished.parts)] in ("results", "data")]
+    assert len(written) > 50
+    probe = subprocess.run(["git", "-C", str(PROJECT), "check-ignore", "--no-index", "--stdin", "-v", "-n"],
+                           input="\n".join(written + ["results/README.md"]), capture_output=True, text=True)
+    verdicts = dict(line.split("\t")[::-1] for line in probe.stdout.splitlines())
+
+    def ignored(verdict):  # "source:line:pattern"; no pattern, or a "!" one, means committable
+        pattern = verdict.split(":", 2)[2]
+        return bool(pattern) and not pattern.startswith("!")
+
+    assert [path for path in written if not ignored(verdicts[path])] == []
+    assert not ignored(verdicts["results/README.md"])

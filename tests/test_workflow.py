@@ -149,3 +149,15 @@ def test_the_same_command_resumes_after_ctrl_c(tmp_path):
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     assert "IncompleteFilesException" not in again.stderr
     assert (tmp_path / "results/frames/face_detection.tsv").exists()
+
+
+def test_no_shell_and_no_unsafe_unpickling_in_the_code():
+    """Dataset paths never reach a shell (no shell=True, os.system or `shell:` rules), and every
+    torch.load of a file a user may be handed reads weights only (no pickled code runs)."""
+    sources = [*(PROJECT / "sendflow").rglob("*.py"), *(PROJECT / "workflow_scripts").glob("*.py"),
+               *(PROJECT / "rules").glob("*.smk"), PROJECT / "Snakefile"]
+    for path in sources:
+        text = path.read_text()
+        assert not re.search(r"shell\s*=\s*True|os\.system\(|os\.popen\(|^\s+shell:", text, re.M), path
+        for call in re.findall(r"torch\.load\([^)]*\)", text):
+            assert "weights_only=True" in call, f"{path}: {call}"

@@ -159,5 +159,5 @@ def test_no_shell_and_no_unsafe_unpickling_in_the_code():
     for path in sources:
         text = path.read_text()
         assert not re.search(r"shell\s*=\s*True|os\.system\(|os\.popen\(|^\s+shell:", text, re.M), path
-        for call in re.findall(r"torch\.load\([^)]*\)", text):
+        for call in re.findall(r"torch\.load\((?:[^()]|\([^()]*\))*\)", text):  # one level of nesting
             assert "weights_only=True" in call, f"{path}: {call}"

@@ -118,3 +118,16 @@ def test_evaluate_has_everything_and_per_speaker():
     assert [s["speaker"] for s in m["per_speaker"]] == [1, 2]
     assert m["per_speaker"][0]["ccc"] == pytest.approx(1.0)
     assert m["per_speaker"][0]["accuracy"] == 1.0 and m["per_speaker"][1]["accuracy"] == 0.0
+
+
+def test_a_resumed_job_keeps_its_earlier_log_lines(tmp_path):
+    import logging
+
+    from sendflow.logs import setup
+
+    path = tmp_path / "job.log"
+    setup(path).info("epoch 1 done")
+    setup(path).info("resuming after epoch 1")  # the same job, run again after a kill
+    logging.shutdown()
+    text = path.read_text()
+    assert text.count("--- job started ---") == 2 and text.index("epoch 1 done") < text.index("resuming")

@@ -38,6 +38,13 @@ def fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def fmt_p(p) -> str:
+    """A p-value: n/a when undefined, small ones in scientific notation (never "0.000")."""
+    if p is None or math.isnan(p):
+        return "n/a"
+    return f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
+
+
 def mean_sd(mean, sd, digits: int = 3) -> str:
     if mean is None or math.isnan(mean):
         return "n/a"
@@ -102,7 +109,7 @@ def verdicts(comparisons: pd.DataFrame) -> list[str]:
             direction = {"better": "worse", "worse": "better"}.get(direction, direction)
         lines.append(f"{row.candidate} vs {row.reference} ({fixed}): {row.metric} {row.mean_diff:+.3f} "
                      f"({direction}), better in {row.folds_better} of {row.n_folds} folds, "
-                     f"p = {fmt(row.p_folds, 3)} across folds, p = {fmt(row.p_clips, 3)} across "
+                     f"p = {fmt_p(row.p_folds)} across folds, p = {fmt_p(row.p_clips)} across "
                      f"{row.n_clips} clips")
     return lines
 

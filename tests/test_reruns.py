@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 from conftest import planned_jobs, run_tiny
 
-REPORT = {"aggregate", "compare", "manifest", "figure_comparison", "figure_confusion",
+REPORT = {"aggregate", "compare", "manifest", "report_pages", "figure_comparison", "figure_confusion",
           "figure_curves", "figure_timelines"}
 AFTER_CLASSIFIER = {"classifier", "model_zoo", *REPORT, "all"}
 AFTER_FEATURES = {"features", *AFTER_CLASSIFIER}

@@ -235,3 +235,29 @@ def test_a_one_class_fold_is_reported(data, tmp_path, caplog):
         train_and_predict(features, folds, 0, "three", [-5.0, 5.0], settings("mean"), 3, tmp_path)
     assert "every rated train step is class 1 of 3" in caplog.text
     assert "every rated test step is class 1 of 3" in caplog.text
+
+
+def test_a_feature_file_from_elsewhere_is_refused_naming_it(data, tmp_path):
+    from sendflow.atomic import write_parquet
+    from sendflow.classifier.data import read_features
+    from sendflow.errors import SendDataError
+
+    features, _ = data
+    plain = tmp_path / "plain.parquet"
+    write_parquet(features.drop(columns=["valence"]).assign(n_frames=1), plain)  # another schema
+    missing = r"plain\.parquet: not a sendflow feature cache: missing column\(s\) \['valence'\]"
+    with pytest.raises(SendDataError, match=missing):
+        read_features(plain)
+    unsigned = tmp_path / "unsigned.parquet"
+    write_parquet(features.assign(n_frames=1), unsigned)  # the right columns, written by another tool
+    with pytest.raises(SendDataError, match="unsigned.parquet: no sendflow.extractor_sha256 metadata"):
+        read_features(unsigned)
+    other = tmp_path / "other.parquet"
+    write_parquet(features.assign(n_frames=1), other,
+                  metadata={"sendflow.extractor_sha256": "ab12", "sendflow.extractor": "resnet"})
+    with pytest.raises(SendDataError, match="other.parquet: features of extractor 'resnet', expected 'resattn'"):
+        read_features(other, "resattn")
+    assert len(read_features(other, "resnet")) == len(features)
+    (tmp_path / "text.parquet").write_text("clip_id,feature\n")
+    with pytest.raises(SendDataError, match="text.parquet: not a readable Parquet file"):
+        read_features(tmp_path / "text.parquet")

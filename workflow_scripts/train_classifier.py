@@ -10,13 +10,14 @@ import torch
 
 from sendflow.atomic import write_json, write_parquet
 from sendflow.classifier import train_and_predict
+from sendflow.classifier.data import read_features
 from sendflow.logs import setup
 
 log = setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 fold = int(snakemake.wildcards.fold)
 scheme = snakemake.params.scheme
-features = pd.read_parquet(snakemake.input.features)
+features = read_features(snakemake.input.features, snakemake.wildcards.extractor)
 folds = pd.read_parquet(snakemake.input.folds)
 out_dir = Path(snakemake.output.predictions).parent
 log.info("%s on %s features, labels %s, fold %d", snakemake.wildcards.classifier,

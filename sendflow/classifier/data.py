@@ -6,8 +6,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..errors import SendDataError
 from ..labels import classify
 from ..names import ROLES
+
+FEATURE_COLUMNS = ("clip_id", "speaker", "step", "t", "n_frames", "valence", "feature")
 
 
 @dataclass
@@ -19,6 +22,27 @@ class Clip:
     x: np.ndarray         # [T, D] float32
     valence: np.ndarray   # [T] float32, NaN = unrated
     label: np.ndarray     # [T] int64, -1 = unrated
+
+
+def read_features(path, extractor: str | None = None) -> pd.DataFrame:
+    """A feature cache, refused with an error naming the file unless its schema and metadata say
+    sendflow's feature stage wrote it (with the `extractor` kind, when given)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowInvalid) as err:
+        raise SendDataError(path, f"not a readable Parquet file ({err})") from None
+    missing = [c for c in FEATURE_COLUMNS if c not in schema.names]
+    if missing:
+        raise SendDataError(path, f"not a sendflow feature cache: missing column(s) {missing}")
+    meta = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}
+    if "sendflow.extractor_sha256" not in meta:
+        raise SendDataError(path, "no sendflow.extractor_sha256 metadata: not written by sendflow's feature stage")
+    if extractor is not None and meta.get("sendflow.extractor") != extractor:
+        raise SendDataError(path, f"features of extractor {meta.get('sendflow.extractor')!r}, expected {extractor!r}")
+    return pd.read_parquet(path)
 
 
 def fold_roles(folds: pd.DataFrame, fold: int, features: pd.DataFrame | None = None) -> dict[str, str]:

@@ -66,6 +66,18 @@ def foreign_root(tmp_path):
     return root
 
 
+class Reads(dict):
+    """Settings that remember which keys were read: a job must read exactly what its rule passes."""
+
+    def __init__(self, values):
+        super().__init__(values)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
 def planned_jobs(dry_run_output: str) -> dict[str, int]:
     """Jobs per rule from the 'Job stats' table a `snakemake --dry-run` prints ({} when none)."""
     lines = dry_run_output.splitlines()

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import Reads
 
 import sendflow.training as training
 from sendflow.classifier import load_classifier, train_and_predict
@@ -93,18 +94,6 @@ def test_a_saved_model_reproduces_its_predictions_from_raw_features(data, tmp_pa
             np.testing.assert_allclose(values, expected["valence_pred"], atol=1e-5)
             if task != "regression":
                 np.testing.assert_allclose(probs, expected[[f"prob_{k}" for k in range(3)]], atol=1e-5)
-
-
-class Reads(dict):
-    """Settings that remember which keys were read."""
-
-    def __init__(self, values):
-        super().__init__(values)
-        self.read = set()
-
-    def __getitem__(self, key):
-        self.read.add(key)
-        return super().__getitem__(key)
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import Reads
 
 import sendflow.training as training
 from sendflow.config import schema_defaults
@@ -62,18 +63,6 @@ def test_training_loader_never_yields_select_or_test_frames(toy):
     seen = {train.dataset.clip_ids[c] for _, _, _, batch in train for c in batch.tolist()}
     assert seen <= set(ROLES["train"])
     assert (train.dataset.classes >= 0).all()
-
-
-class Reads(dict):
-    """Settings that remember which keys were read."""
-
-    def __init__(self, values):
-        super().__init__(values)
-        self.read = set()
-
-    def __getitem__(self, key):
-        self.read.add(key)
-        return super().__getitem__(key)
 
 
 def test_resume_is_bit_identical_and_learns(toy, tmp_path, monkeypatch):

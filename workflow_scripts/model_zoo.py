@@ -11,16 +11,12 @@ from sendflow.report.aggregate import fold_table
 from sendflow.report.manifest import git_commit
 from sendflow.zoo import write_bundle
 
-
-def plain(value: float) -> float | None:
-    return None if value != value else float(value)  # NaN -> null: bundle.json stays JSON
-
-
 log = setup(snakemake.log[0])
 params, wildcards = snakemake.params, snakemake.wildcards
 folds = fold_table(snakemake.input.metrics).set_index("fold").loc[params.folds]
-metrics = {name: {"mean": plain(folds[name].mean()), "sd": plain(folds[name].std(ddof=1)),
-                  "per_fold": [plain(v) for v in folds[name]]} for name in METRICS}
+# write_json stores an undefined score (NaN) as null
+metrics = {name: {"mean": folds[name].mean(), "sd": folds[name].std(ddof=1), "per_fold": folds[name].tolist()}
+           for name in METRICS}
 members = [{"fold": fold, "extractor": extractor, "classifier": classifier}
            for fold, extractor, classifier in zip(params.folds, snakemake.input.extractors,
                                                   snakemake.input.classifiers)]

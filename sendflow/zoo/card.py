@@ -1,15 +1,8 @@
 """The model card: a bundle's README.md, written from its bundle.json."""
 
-import math
+from ..report.pages import mean_sd
 
 HEADLINE = ("ccc", "pearson_r", "rmse", "accuracy", "macro_f1")
-
-
-def _score(summary: dict) -> str:
-    mean, sd = summary["mean"], summary["sd"]
-    if mean is None or math.isnan(mean):
-        return "n/a"
-    return f"{mean:.3f}" if sd is None or math.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
 
 
 def model_card(manifest: dict) -> str:
@@ -17,7 +10,7 @@ def model_card(manifest: dict) -> str:
     folds = [e["fold"] for e in m["members"]]
     combine = ("the folds' models form an ensemble: their class probabilities and valence are "
                "averaged" if len(folds) > 1 else "one model")
-    scores = "\n".join(f"| {k} | {_score(m['metrics'][k])} | "
+    scores = "\n".join(f"| {k} | {mean_sd(m['metrics'][k]['mean'], m['metrics'][k]['sd'])} | "
                        f"{', '.join('n/a' if v is None else f'{v:.3f}' for v in m['metrics'][k]['per_fold'])} |"
                        for k in HEADLINE if k in m["metrics"])
     commit = m["commit"]["commit"] or "unknown"

@@ -170,11 +170,11 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
     num_classes = len(edges) + 1
     train_loader, select_loader = make_loaders(frame_files_by_role, cfg, edges, generator)
     train_ds, select_ds = train_loader.dataset, select_loader.dataset
-    model, criterion, optimiser, scheduler, scaler = _build(cfg, edges, train_ds.class_counts(num_classes),
-                                                            device)
+    train_counts = train_ds.class_counts(num_classes)
+    model, criterion, optimiser, scheduler, scaler = _build(cfg, edges, train_counts, device)
     log.info("training %s-%d on %s: %d train frames from %d clips (classes %s), %d select frames from %d clips",
              cfg["kind"], cfg["depth"], device, len(train_ds), len(train_ds.clip_ids),
-             train_ds.class_counts(num_classes).tolist(), len(select_ds), len(select_ds.clip_ids))
+             train_counts.tolist(), len(select_ds), len(select_ds.clip_ids))
 
     def run_epoch(epoch: int) -> tuple[float, dict]:
         start = time.perf_counter()

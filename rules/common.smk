@@ -12,6 +12,10 @@ from sendflow.config import check, classifier_settings, load_schema, prepare
 from sendflow.folds import fold_ids
 from sendflow.labels import check_scheme
 from sendflow.names import CLASSIFIERS, EXTRACTOR_SETTINGS, EXTRACTORS, FRAME_KEYS, TORCH_CLASSIFIERS
+from sendflow.stale_lock import clear_stale_lock
+
+if workflow.is_main_process:
+    clear_stale_lock()  # so the same command resumes after kill -9, with no --unlock
 
 _SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 _prepared = prepare(config, load_schema(_SCHEMA))
@@ -48,7 +52,8 @@ SEED = config["seed"]
 USE_DEMO = config["data"]["root"] == "demo"
 DATA_ROOT = config["data"]["demo"]["dir"] if USE_DEMO else config["data"]["root"]
 if not USE_DEMO and not os.path.isdir(DATA_ROOT):
-    raise WorkflowError(f"data.root {DATA_ROOT!r} is not a folder; give a SENDv1 root or 'demo'")
+    _problem = "is a file, not a folder" if os.path.exists(DATA_ROOT) else "does not exist"
+    raise WorkflowError(f"data.root {DATA_ROOT!r} {_problem}; give a SENDv1 root or 'demo'")
 FOLDS = fold_ids(config["cv"]["mode"], config["cv"]["k"])
 
 

@@ -4,6 +4,7 @@ A run killed mid-write then leaves no partial file that Snakemake could mistake 
 """
 
 import contextlib
+import glob
 import hashlib
 import json
 import math
@@ -25,12 +26,20 @@ def file_sha256(path) -> str:
     return digest.hexdigest()
 
 
+def _fresh_temporary(path: Path) -> Path:
+    """This process's temporary name for `path`, after removing those a killed job left behind
+    (one job writes each output, so no other writer's temporary can be live)."""
+    for stale in path.parent.glob(glob.escape(f".{path.name}") + ".tmp-*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path next to `path`; rename it to `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _fresh_temporary(path)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -43,8 +52,7 @@ def atomic_path(path):
 def atomic_dir(path):
     """Yield a fresh temporary sibling folder; it replaces `path` only if the block succeeds."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = _fresh_temporary(path)
     tmp.mkdir(parents=True)
     try:
         yield tmp

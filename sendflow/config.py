@@ -112,7 +112,9 @@ def check(config: dict, schema: dict | None = None) -> None:
         where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
         if error.validator == "additionalProperties":
             known = sorted(error.schema.get("properties", {}))
-            problems.append(f"{where}: {error.message}; known keys: {', '.join(known)}")
+            for key in sorted(set(error.instance) - set(known)):
+                unknown = f"{where}.{key}" if error.absolute_path else key
+                problems.append(f"{unknown}: unknown key; known keys of {where}: {', '.join(known)}")
         else:
             problems.append(f"{where}: {error.message}")
     if problems:

@@ -14,6 +14,13 @@ VIDEO_NAME = re.compile(r"^ID(\d+)_vid(\d+)_(?:crop_)?downsized\.mp4$", re.IGNOR
 OBSERVER_NAME = re.compile(r"^results_(\d+)_(\d+)\.csv$", re.IGNORECASE)
 SELF_NAME = re.compile(r"^target_(\d+)_(\d+)_normal\.csv$", re.IGNORECASE)
 EMOTIENT_NAME = re.compile(r"^ID(\d+)_vid(\d+)_(?:crop_)?downsized\.txt$", re.IGNORECASE)
+# The name each pattern expects, for the error on a file of that type that does not follow it.
+NAME_FORMS = {
+    VIDEO_NAME: "ID<speaker>_vid<clip>_crop_downsized.mp4 (or _downsized.mp4)",
+    OBSERVER_NAME: "results_<speaker>_<clip>.csv",
+    SELF_NAME: "target_<speaker>_<clip>_normal.csv",
+    EMOTIENT_NAME: "ID<speaker>_vid<clip>_crop_downsized.txt (or _downsized.txt)",
+}
 
 
 def clip_id(speaker: int, clip: int) -> str:
@@ -39,14 +46,18 @@ def split_dirs(parent: Path) -> dict[str, Path]:
 def find_files(folder: Path, pattern: re.Pattern) -> dict[str, Path]:
     """Clip ID -> file for the files in `folder` whose names match `pattern`.
 
-    Two files for one clip (e.g. both `_crop_downsized` and `_downsized`) are an error.
+    Two files for one clip (e.g. both `_crop_downsized` and `_downsized`) are an error, and so
+    is a file of the expected type whose name does not say its clip (other files are ignored).
     """
     files: dict[str, Path] = {}
     if not folder.is_dir():
         return files
+    form = NAME_FORMS[pattern]
     for path in sorted(folder.iterdir()):
         match = pattern.match(path.name)
         if not match:
+            if path.suffix.lower() == Path(form.split()[0]).suffix and not path.name.startswith("."):
+                raise SendDataError(path, f"file name does not name a clip: expected {form}")
             continue
         cid = clip_id(int(match.group(1)), int(match.group(2)))
         if cid in files:

@@ -41,7 +41,12 @@ def _read_numeric_csv(path: Path, required: list[str]) -> pd.DataFrame:
         raise SendDataError(path, "unreadable CSV: no row with numeric values")
     if len(numeric) < len(frame):  # ragged files have a few; say so, never drop rows silently
         log.info("%s: %d of %d rows dropped (non-numeric or empty)", path, len(frame) - len(numeric), len(frame))
-    return numeric.sort_values("time").drop_duplicates("time").reset_index(drop=True)
+    steps = numeric["time"].diff()
+    if (steps <= 0).any():  # a shuffled or concatenated file: sorting would hide the damage
+        row = int(np.argmax(steps.to_numpy() <= 0))
+        raise SendDataError(path, f"rating times do not increase: {numeric['time'].iloc[row]:g} s follows "
+                                  f"{numeric['time'].iloc[row - 1]:g} s")
+    return numeric.reset_index(drop=True)
 
 
 def _check_range(frame: pd.DataFrame, column: str, bounds: tuple[float, float], path) -> None:

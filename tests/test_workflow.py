@@ -3,7 +3,9 @@
 import re
 import subprocess
 import sys
+from collections import Counter
 
+import numpy as np
 import pandas as pd
 from conftest import PROJECT, make_mp4, write_observer
 
@@ -122,6 +124,30 @@ def test_a_changed_dataset_reruns_the_index(tmp_path, foreign_root):
     assert plan() == {}
     (foreign_root / "videos/test/ID112_vid1_crop_downsized.mp4").unlink()  # a video deleted
     assert "index" in plan()
+
+
+def test_an_edited_rating_or_replaced_video_reruns_that_clip_only(tmp_path, foreign_root):
+    """After a finished run, editing one clip's ratings or replacing its video reruns the index
+    and that clip's frame job, and leaves every other clip's frames as they were."""
+    targets = ["results/index/folds.parquet", "results/frames/face_detection.tsv"]
+    config = ["--config", f"data.root={foreign_root}", "cv.mode=official"]
+
+    def run():
+        proc = snakemake(tmp_path, *targets, "--cores", "1", *config, launcher=True)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return Counter(re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", proc.stdout + proc.stderr))
+
+    run()
+    frames = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "results/frames").glob("*.npz")}
+    ratings = foreign_root / "ratings/train/observer_EWE/results_111_1.csv"
+    ratings.write_text(ratings.read_text().replace(",60,", ",95,"))  # same times, new values
+    assert run() == {"index": 1, "frames": 1, "face_report": 1}
+    valence = np.load(tmp_path / "results/frames/111_1.npz")["valence"]
+    assert np.isclose(valence, 95 / 50 - 1).any()
+    make_mp4(foreign_root / "videos/valid/ID115_vid1_crop_downsized.mp4", 2, size="96x72")  # replaced
+    assert run() == {"index": 1, "frames": 1, "face_report": 1}
+    after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "results/frames").glob("*.npz")}
+    assert sorted(name for name in frames if after[name] != frames[name]) == ["111_1.npz", "115_1.npz"]
 
 
 def test_the_same_command_resumes_after_ctrl_c(tmp_path):

@@ -1,0 +1,122 @@
+"""Bad input, fed to the real workflow: each case must stop the run (exit status non-zero) with a
+message that names the file or setting and the problem, and leave no output of the failing
+job. The README's "Bad input" table lists these cases with the message each gives."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT, make_mp4, write_observer
+
+from sendflow.ffmpeg_bin import ffmpeg_path
+
+OBSERVER = "ratings/test/observer_EWE/results_112_1.csv"
+VIDEO = "videos/test/ID112_vid1_crop_downsized.mp4"
+INDEX, FRAMES, FOLDS = "results/index/clips.parquet", "results/frames/112_1.npz", "results/index/folds.parquet"
+HEADER = "time,evaluatorWeightedEstimate,SDofEWE\n"
+
+
+def sendflow(workdir, *targets, config=()):
+    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
+           "--directory", str(workdir), "--cores", "1", *targets, "--config", *config]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def write(relative, content):
+    def change(root):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(content if isinstance(content, bytes) else content.encode())
+    return change
+
+
+def video_without_a_picture(root):
+    subprocess.run([ffmpeg_path(), "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440",
+                    "-t", "2", "-c:a", "aac", str(root / VIDEO)], check=True)
+
+
+def truncated(root):
+    data = (root / VIDEO).read_bytes()
+    (root / VIDEO).write_bytes(data[: len(data) // 2])
+
+
+# case -> (change to the foreign root, target, the file or key named, the problem's words)
+CASES = {
+    "ratings file empty": (write(OBSERVER, b""), INDEX, OBSERVER, "unreadable CSV"),
+    "ratings header only": (write(OBSERVER, HEADER), INDEX, OBSERVER, "no row with numeric values"),
+    "ratings non-numeric": (write(OBSERVER, HEADER + "0.0,high,1\n0.5,low,1\n"), INDEX, OBSERVER,
+                            "no row with numeric values"),
+    "ratings all NaN": (write(OBSERVER, HEADER + "0.0,NaN,\n0.5,NaN,\n"), INDEX, OBSERVER, "no row with numeric values"),
+    "ratings with negative times": (write(OBSERVER, HEADER + "-1.0,50,2\n-0.5,60,2\n"), INDEX, OBSERVER,
+                                    "every rating time is negative"),
+    "ratings with unsorted times": (write(OBSERVER, HEADER + "0.0,50,2\n1.0,60,2\n0.5,55,2\n"), INDEX, OBSERVER,
+                                    "rating times do not increase: 0.5 s follows 1 s"),
+    "ratings on another scale (x10)": (write(OBSERVER, HEADER + "0.0,500,2\n0.5,600,2\n"), INDEX, OBSERVER,
+                                       "outside 0-100"),
+    "observer ratings missing for a video": (lambda root: (root / OBSERVER).unlink(), INDEX, VIDEO,
+                                             "has no observer ratings"),
+    "video name not ID{n}_vid{m}": (lambda root: make_mp4(root / "videos/test/ID117_clip1.mp4", 1), INDEX,
+                                    "videos/test/ID117_clip1.mp4", "file name does not name a clip"),
+    "the same clip in two splits": (lambda root: shutil.copy(root / OBSERVER, root / "ratings/train/observer_EWE"),
+                                    INDEX, "results_112_1.csv", "duplicate clip ID 112_1"),
+    "zero-byte mp4": (write(VIDEO, b""), FRAMES, VIDEO, "video file is empty"),
+    "truncated mp4 (half its bytes)": (truncated, FRAMES, VIDEO, "could not decode|no video stream"),
+    "a text file named .mp4": (write(VIDEO, "not a video\n" * 100), FRAMES, VIDEO, "could not decode|no video stream"),
+    "an mp4 with no video stream": (video_without_a_picture, FRAMES, VIDEO, "no video stream"),
+    "a video ten times shorter than its ratings": (lambda root: write_observer(root / OBSERVER, 40), FRAMES, VIDEO,
+                                                   "much shorter than its ratings"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_dataset_input_stops_the_run_naming_the_file(foreign_root, tmp_path, case):
+    change, target, named, problem = CASES[case]
+    change(foreign_root)
+    proc = sendflow(tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official"])
+    printed = proc.stdout + proc.stderr
+    assert proc.returncode != 0, printed[-2000:]
+    message = next((line for line in printed.splitlines() if named in line and "SendDataError" in line), "")
+    assert message and re.search(problem, message), printed[-3000:]
+    assert not (tmp_path / target).exists()
+    print(f"{case}: {message.split('SendDataError: ')[-1].replace(str(foreign_root), '<root>')}")
+
+
+def test_a_root_that_is_missing_empty_or_a_file_is_named(tmp_path):
+    empty, a_file = tmp_path / "empty", tmp_path / "a_file"
+    empty.mkdir()
+    a_file.write_text("not a folder")
+    for root, problem in ((tmp_path / "missing", "does not exist"), (empty, "empty or not a folder"),
+                          (a_file, "is a file, not a folder")):
+        proc = sendflow(tmp_path / "work", INDEX, config=[f"data.root={root}"])
+        assert proc.returncode != 0
+        assert str(root) in proc.stderr and re.search(problem, proc.stderr), proc.stderr[-2000:]
+        assert not (tmp_path / "work" / INDEX).exists()
+
+
+@pytest.mark.parametrize("override, named", [
+    ("frames.sise=32", "frames.sise"),
+    ("cv.k=abc", "cv.k"),
+    ("cv.k=1", "cv.k"),
+    ("labels.schemes.three.edges=[0.15,-0.15]", "labels.schemes.three"),
+])
+def test_a_bad_setting_is_named_before_anything_runs(tmp_path, foreign_root, override, named):
+    proc = sendflow(tmp_path, INDEX, config=[f"data.root={foreign_root}", override])
+    assert proc.returncode != 0 and named in proc.stderr, proc.stderr[-2000:]
+    assert not (tmp_path / "results").exists()
+
+
+def test_more_folds_than_speakers_is_refused_naming_both(tmp_path, foreign_root):
+    proc = sendflow(tmp_path, FOLDS, config=[f"data.root={foreign_root}", "cv.k=9"])
+    assert proc.returncode != 0
+    assert "cv.k" in proc.stdout + proc.stderr and "speakers" in proc.stdout + proc.stderr, proc.stderr[-2000:]
+    assert not (tmp_path / FOLDS).exists()
+
+
+def test_a_root_with_spaces_and_non_ascii_characters_works(tmp_path, foreign_root):
+    root = tmp_path / "SEND v1 – données été"
+    shutil.copytree(foreign_root, root)
+    proc = sendflow(tmp_path / "work", INDEX, FRAMES, config=[f"data.root={root}", "cv.mode=official"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "work" / FRAMES).stat().st_size > 0

@@ -1,0 +1,150 @@
+"""A run killed anywhere resumes with the same command: the tiny workflow is interrupted in the
+frame, extractor, feature and MS-TCN stages in turn (one attempt each), in four ways, and must
+end with the results of an uninterrupted run, no finished job redone, training resumed from its
+checkpoint, and never a partial file under an output's name."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import torch
+from conftest import PROJECT, TINY
+
+# Enough epochs, with no early stop, that a kill lands in the middle of training; the workflow
+# up to the metrics summary (not the report), MS-TCN only.
+CHAIN = ["extractor.epochs=4", "extractor.patience=0", "classifier.names=[mstcn]",
+         "classifier.training.epochs=20", "classifier.training.patience=0"]
+
+# (stage, its logs, a line meaning its work is under way, the script its jobs run)
+STAGES = [
+    ("frames", "results/logs/frames/*.log", "--- job started ---", "extract_frames"),
+    ("extractor", "results/logs/extractor/*/*.log", "epoch 1/", "train_extractor"),
+    ("features", "results/logs/features/*/*.log", "--- job started ---", "cache_features"),
+    ("mstcn", "results/logs/classifier/*/mstcn/*/*.log", "epoch 1/", "train_classifier"),
+]
+
+
+def command(workdir):
+    return [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
+            "--directory", str(workdir), "--cores", "2", "results/metrics/summary.csv", "--config", *TINY, *CHAIN]
+
+
+def finished_jobs(output: str) -> Counter:
+    return Counter(re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", output))
+
+
+def group_processes(pgid: int) -> dict[int, str]:
+    """pid -> command line of each live process in process group `pgid`."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found[int(stat.parent.name)] = cmdline
+    return found
+
+
+def wait_for(condition, what, timeout=300):
+    deadline = time.time() + timeout
+    while not (found := condition()):
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return found
+
+
+def interrupt(run: subprocess.Popen, how: str, script: str) -> None:
+    if how == "kill -9 of Snakemake and its jobs":
+        os.killpg(run.pid, signal.SIGKILL)
+    elif how == "Ctrl-C":
+        os.killpg(run.pid, signal.SIGINT)
+    elif how == "kill -9 of one job":
+        job = wait_for(lambda: [pid for pid, cmd in group_processes(run.pid).items() if script in cmd],
+                       f"a {script} process")[0]
+        os.kill(job, signal.SIGKILL)
+    elif how == "kill -9 of Snakemake alone":
+        os.kill(run.pid, signal.SIGKILL)
+    run.wait(timeout=300)
+    # Jobs orphaned by a killed Snakemake run on; the next run's lock check waits for them.
+    wait_for(lambda: not group_processes(run.pid), "the interrupted run's jobs to end")
+
+
+def under_way(workdir: Path, logs: str, marker: str) -> bool:
+    return any(marker in log.read_text() for log in workdir.glob(logs))
+
+
+def assert_no_partial_outputs(results: Path) -> None:
+    """Every file under an output's name reads back whole (temporaries start with a dot)."""
+    readers = {
+        ".npz": lambda p: [a for a in np.load(p).values()],
+        ".parquet": pq.read_table,
+        ".json": lambda p: json.loads(p.read_text()),
+        ".pt": lambda p: torch.load(p, map_location="cpu", weights_only=True),
+        ".csv": pd.read_csv,
+    }
+    for path in results.rglob("*"):
+        if path.is_file() and not path.name.startswith(".") and path.suffix in readers:
+            try:
+                readers[path.suffix](path)
+            except Exception as error:  # noqa: BLE001 - any failure to read is the finding
+                pytest.fail(f"{path} looks complete but does not read: {error}")
+
+
+def outputs(workdir: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(workdir)): p.read_bytes()
+            for p in sorted(workdir.glob("results/classifier/**/*")) if p.name in ("metrics.json", "predictions.parquet")}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted run of the same configuration: its results and jobs per rule."""
+    workdir = tmp_path_factory.mktemp("uninterrupted")
+    proc = subprocess.run(command(workdir), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return outputs(workdir), finished_jobs(proc.stdout + proc.stderr)
+
+
+@pytest.mark.parametrize("how", ["kill -9 of Snakemake and its jobs", "kill -9 of one job", "Ctrl-C",
+                                 "kill -9 of Snakemake alone"])
+def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, reference, how):
+    expected, expected_jobs = reference
+    jobs = Counter()
+    for stage, logs, marker, script in STAGES:
+        with open(tmp_path / f"attempt_{stage}.out", "w+") as out:
+            run = subprocess.Popen(command(tmp_path), stdout=out, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True)
+            wait_for(lambda: under_way(tmp_path, logs, marker) or run.poll() is not None, f"the {stage} stage")
+            assert run.poll() is None, f"the run ended before its {stage} stage could be interrupted"
+            interrupt(run, how, script)
+            out.seek(0)
+            printed = out.read()
+        assert run.returncode != 0, f"{how} in the {stage} stage: the run still succeeded"
+        jobs += finished_jobs(printed)
+        assert not (tmp_path / "results/metrics/summary.csv").exists(), f"{how} in the {stage} stage"
+        assert_no_partial_outputs(tmp_path / "results")
+
+    final = subprocess.run(command(tmp_path), capture_output=True, text=True)
+    assert final.returncode == 0, final.stdout[-3000:] + final.stderr[-3000:]
+    assert "LockException" not in final.stderr
+    jobs += finished_jobs(final.stdout + final.stderr)
+
+    assert outputs(tmp_path) == expected  # metrics and predictions byte for byte
+    assert jobs == expected_jobs, "a finished job was run again (or one never ran)"
+    for logs in ("results/logs/extractor/*/*.log", "results/logs/classifier/*/mstcn/*/*.log"):
+        resumed = [log.read_text() for log in tmp_path.glob(logs) if "resuming from" in log.read_text()]
+        assert resumed, f"no job of {logs} resumed from its checkpoint"
+        assert all(text.count("--- job started ---") >= 2 and "epoch 1/" in text.split("resuming from")[0]
+                   for text in resumed), "a resumed job's log lost its earlier attempt"
+    assert not list((tmp_path / "results").rglob(".*.tmp-*")), "a killed job's temporary was left behind"

@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import PROJECT, make_mp4, write_observer
@@ -48,7 +47,8 @@ CASES = {
     "ratings header only": (write(OBSERVER, HEADER), INDEX, OBSERVER, "no row with numeric values"),
     "ratings non-numeric": (write(OBSERVER, HEADER + "0.0,high,1\n0.5,low,1\n"), INDEX, OBSERVER,
                             "no row with numeric values"),
-    "ratings all NaN": (write(OBSERVER, HEADER + "0.0,NaN,\n0.5,NaN,\n"), INDEX, OBSERVER, "no row with numeric values"),
+    "ratings all NaN": (write(OBSERVER, HEADER + "0.0,NaN,\n0.5,NaN,\n"), INDEX, OBSERVER,
+                        "no row with numeric values"),
     "ratings with negative times": (write(OBSERVER, HEADER + "-1.0,50,2\n-0.5,60,2\n"), INDEX, OBSERVER,
                                     "every rating time is negative"),
     "ratings with unsorted times": (write(OBSERVER, HEADER + "0.0,50,2\n1.0,60,2\n0.5,55,2\n"), INDEX, OBSERVER,

@@ -103,8 +103,9 @@ def assert_no_partial_outputs(results: Path) -> None:
 
 
 def outputs(workdir: Path) -> dict[str, bytes]:
+    kept = ("metrics.json", "predictions.parquet")
     return {str(p.relative_to(workdir)): p.read_bytes()
-            for p in sorted(workdir.glob("results/classifier/**/*")) if p.name in ("metrics.json", "predictions.parquet")}
+            for p in sorted(workdir.glob("results/classifier/**/*")) if p.name in kept}
 
 
 @pytest.fixture(scope="module")

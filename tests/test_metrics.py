@@ -71,6 +71,19 @@ def test_class_metrics_on_a_tiny_confusion():
     assert m["confusion"] == [[1, 1, 0], [1, 2, 0], [0, 0, 0]]
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_class_metrics_agree_with_scikit_learn(seed):
+    from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score
+
+    rng = np.random.default_rng(seed)
+    truth, pred = rng.integers(-1, 4, 200), rng.integers(0, 3, 200)  # class 3 never predicted
+    m = class_metrics(truth, pred, num_classes=5)  # class 4 in neither
+    truth, pred = truth[truth >= 0], pred[truth >= 0]
+    assert m["macro_f1"] == pytest.approx(f1_score(truth, pred, labels=[0, 1, 2, 3], average="macro", zero_division=0))
+    assert m["kappa"] == pytest.approx(cohen_kappa_score(truth, pred, labels=list(range(5))))
+    assert m["confusion"] == confusion_matrix(truth, pred, labels=list(range(5))).tolist()
+
+
 def test_segments_edit_and_f1():
     gt = [0, 0, 1, 1, 1, 2]
     assert segments(gt) == [(0, 0, 2), (1, 2, 5), (2, 5, 6)]
@@ -127,6 +140,7 @@ def test_a_resumed_job_keeps_its_earlier_log_lines(tmp_path):
 
     path = tmp_path / "job.log"
     setup(path).info("epoch 1 done")
+    path.unlink()  # Snakemake deletes a job's log before running it again
     setup(path).info("resuming after epoch 1")  # the same job, run again after a kill
     logging.shutdown()
     text = path.read_text()

@@ -1,5 +1,6 @@
 # Helpers for the rules/*.smk files. Config validation, dataset paths, target lists.
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -101,9 +102,16 @@ def dataset_files():
 
 def clip_index():
     """The clip table; reading it through the checkpoint makes Snakemake re-plan after it."""
+    path = checkpoints.index.get().output.clips
+    return _read_clip_index(path, os.stat(path).st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_clip_index(path, mtime_ns):
+    """Read once per version of the file: input functions ask for it once per job."""
     import pandas as pd
 
-    return pd.read_parquet(checkpoints.index.get().output.clips)
+    return pd.read_parquet(path)
 
 
 def video_clips():

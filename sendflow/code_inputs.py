@@ -29,7 +29,8 @@ def _with_parents(root: Path, dotted: str) -> list[Path]:
     return [f for f in files if f is not None]
 
 
-def _imports(path: Path, root: Path) -> set[str]:
+@functools.lru_cache(maxsize=None)  # each module is read once per parse, however many scripts reach it
+def _imports(path: Path, root: Path) -> frozenset[str]:
     """Dotted names of the sendflow modules that `path` imports (absolute or relative)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     here = path.relative_to(root).with_suffix("").parts if path.is_relative_to(root) else ()
@@ -48,7 +49,7 @@ def _imports(path: Path, root: Path) -> set[str]:
             found.add(module)
             # `from package import module` imports a module, not only a name
             found.update(f"{module}.{a.name}" for a in node.names)
-    return {name for name in found if name == PACKAGE or name.startswith(PACKAGE + ".")}
+    return frozenset(name for name in found if name == PACKAGE or name.startswith(PACKAGE + "."))
 
 
 @functools.lru_cache(maxsize=None)

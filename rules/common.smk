@@ -12,7 +12,15 @@ from sendflow.code_inputs import code_files
 from sendflow.config import check, classifier_settings, load_schema, prepare
 from sendflow.folds import fold_ids
 from sendflow.labels import check_scheme
-from sendflow.names import CLASSIFIERS, EXTRACTOR_SETTINGS, EXTRACTORS, FRAME_KEYS, TORCH_CLASSIFIERS
+from sendflow.names import (
+    CLASSIFIERS,
+    EXTRACTOR_SETTINGS,
+    EXTRACTORS,
+    FRAME_KEYS,
+    PER_STEP_CLASSIFIERS,
+    TORCH_CLASSIFIERS,
+    model_file_name,
+)
 from sendflow.stale_lock import clear_stale_lock
 
 if workflow.is_main_process:
@@ -138,28 +146,27 @@ def extractor_file(extractor, fold, name="model.pt"):
     return f"results/extractor/{extractor}/{scope}/{name}"
 
 
-# The model module of each classifier: its jobs depend on that module (and what it imports)
-# and on none of the other classifiers' modules, so editing one model reruns only its jobs.
-CLASSIFIER_MODULES = {
-    "mstcn": "mstcn",
-    "sstcn": "sequence_baselines",
-    "bigru": "sequence_baselines",
-    "framewise": "per_step",
-    "mean": "per_step",
+# The files only some classifiers' jobs run (their model, and torch training for the torch
+# models): each job's code inputs leave out the others', so editing one model reruns only its
+# jobs, and the per-step baselines do not depend on the torch training code.
+CLASSIFIER_ONLY_CODE = {
+    "mstcn": ["models/mstcn.py", "classifier/train_torch.py"],
+    "sstcn": ["models/sequence_baselines.py", "classifier/train_torch.py"],
+    "bigru": ["models/sequence_baselines.py", "classifier/train_torch.py"],
+    "framewise": [],
+    "mean": [],
 }
 
 
 def classifier_code(wildcards):
-    """train_classifier.py's code less the model modules that only other classifiers use."""
+    """train_classifier.py's code, less the files that only other classifiers' jobs run."""
     root = Path(workflow.basedir)
-
-    def model_code(module):
-        path = root / "sendflow" / "models" / f"{module}.py"
-        return {path, *code_files(path, root)}
-
-    others = set().union(*(model_code(m) for m in set(CLASSIFIER_MODULES.values())))
-    unused = {os.path.relpath(f) for f in others - model_code(CLASSIFIER_MODULES[wildcards.classifier])}
-    return [f for f in script_code("train_classifier.py") if f not in unused]
+    own = CLASSIFIER_ONLY_CODE[wildcards.classifier]
+    skip = frozenset(
+        root / "sendflow" / file for files in CLASSIFIER_ONLY_CODE.values() for file in files if file not in own
+    )
+    script = root / "workflow_scripts" / "train_classifier.py"
+    return [os.path.relpath(f) for f in code_files(script, root, skip)]
 
 
 # What the run trains and scores: one model per (extractor, classifier, label scheme).

@@ -53,14 +53,15 @@ def _imports(path: Path, root: Path) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=None)
-def code_files(script: Path, root: Path) -> tuple[Path, ...]:
-    """Every sendflow file `script` reaches through imports, sorted; `root` holds `sendflow/`."""
+def code_files(script: Path, root: Path, skip: frozenset[Path] = frozenset()) -> tuple[Path, ...]:
+    """Every sendflow file `script` reaches through imports, sorted; `root` holds `sendflow/`.
+    Files in `skip` (and what only they import) are left out: code a given job never runs."""
     seen: set[Path] = set()
     todo = [Path(script)]
     while todo:
         for name in _imports(todo.pop(), root):
             for file in _with_parents(root, name):
-                if file not in seen:
+                if file not in seen and file not in skip:
                     seen.add(file)
                     todo.append(file)
     return tuple(sorted(seen))

@@ -10,6 +10,13 @@ METRICS = ("ccc", "ccc_pooled", "pearson_r", "rmse", "accuracy", "macro_f1", "ka
 EXTRACTORS = ("resattn", "resnet")
 CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")
 TORCH_CLASSIFIERS = ("mstcn", "sstcn", "bigru")  # trained by gradient descent; may use a GPU
+PER_STEP_CLASSIFIERS = ("framewise", "mean")  # fitted in one go with NumPy/scikit-learn, no torch
+
+
+def model_file_name(classifier: str) -> str:
+    """A classifier job's trained-model file: torch weights, or the baselines' NumPy arrays."""
+    return "model.pt" if classifier in TORCH_CLASSIFIERS else "model.npz"
+
 # What a temporal model predicts: valence classes, continuous valence, or both from one model.
 TASKS = ("multitask", "classification", "regression")
 REGRESSION_LOSSES = ("ccc", "mse")

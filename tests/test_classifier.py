@@ -4,13 +4,13 @@ resumption from last.pt."""
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from conftest import Reads
 
 import sendflow.training as training
 from sendflow.classifier import load_classifier, train_and_predict
+from sendflow.classifier.trained import read_model_file
 from sendflow.config import classifier_settings, schema_defaults
-from sendflow.names import CLASSIFIERS
+from sendflow.names import CLASSIFIERS, PER_STEP_CLASSIFIERS, model_file_name
 
 EDGES = [-0.2, 0.2]
 D = 8
@@ -82,9 +82,10 @@ def test_a_saved_model_reproduces_its_predictions_from_raw_features(data, tmp_pa
     features, folds = data
     preds, _, trained = train_and_predict(features, folds, 0, "three", EDGES,
                                           settings(name, task=task, epochs=1), 3, tmp_path)
-    trained.save(tmp_path / "model.pt", fold=0)
-    assert torch.load(tmp_path / "model.pt", weights_only=True)["about"] == {"fold": 0}
-    loaded, about = load_classifier(tmp_path / "model.pt")
+    path = tmp_path / model_file_name(name)
+    trained.save(path, fold=0)
+    assert read_model_file(path)[0]["about"] == {"fold": 0}
+    loaded, about = load_classifier(path)
     assert about == {"fold": 0} and loaded.settings == trained.settings
     for speaker, rows in features[features["speaker"].isin([106, 107])].groupby("speaker"):
         clips = [part for _, part in rows.groupby("clip_id")]  # one person's clips: centred together
@@ -250,3 +251,42 @@ def test_a_feature_file_from_elsewhere_is_refused_naming_it(data, tmp_path):
     (tmp_path / "text.parquet").write_text("clip_id,feature\n")
     with pytest.raises(SendDataError, match="text.parquet: not a readable Parquet file"):
         read_features(tmp_path / "text.parquet")
+
+
+@pytest.mark.parametrize("name", PER_STEP_CLASSIFIERS)
+def test_a_baseline_job_never_imports_torch(data, tmp_path, name):
+    """What the classifier rule's script imports and runs, for a per-step baseline, in a fresh
+    interpreter: torch (seconds to import) never loads."""
+    import subprocess
+    import sys
+
+    from conftest import PROJECT
+
+    features, folds = data
+    features.to_parquet(tmp_path / "features.parquet")
+    folds.to_parquet(tmp_path / "folds.parquet")
+    job = f"""
+import sys
+sys.path.insert(0, {str(PROJECT / "workflow_scripts")!r})
+import _workflow
+import pandas as pd
+from sendflow.atomic import write_json, write_parquet
+from sendflow.classifier import train_and_predict
+from sendflow.config import classifier_settings, schema_defaults
+from sendflow.logs import setup
+from sendflow.names import TORCH_CLASSIFIERS
+log = setup()
+cfg = classifier_settings(schema_defaults()["classifier"], {name!r})
+features = pd.read_parquet({str(tmp_path / "features.parquet")!r})
+folds = pd.read_parquet({str(tmp_path / "folds.parquet")!r})
+out = {str(tmp_path)!r}
+predictions, metrics, trained = train_and_predict(features, folds, 0, "three", {EDGES!r}, cfg, 3, out, log)
+trained.save({str(tmp_path / model_file_name(name))!r}, fold=0)
+write_parquet(predictions, {str(tmp_path / "predictions.parquet")!r})
+write_json(metrics, {str(tmp_path / "metrics.json")!r})
+print(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
+"""
+    run = subprocess.run([sys.executable, "-c", job], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip() == "[]"
+    assert load_classifier(tmp_path / model_file_name(name))[0].settings["name"] == name

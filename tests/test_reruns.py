@@ -14,7 +14,7 @@ from conftest import planned_jobs, run_tiny
 REPORT = {"aggregate", "compare", "manifest", "report_pages", "figure_comparison", "figure_confusion",
           "figure_curves", "figure_timelines"}
 AFTER_CLASSIFIER = {"classifier", "model_zoo", *REPORT, "all"}
-AFTER_FEATURES = {"features", *AFTER_CLASSIFIER}
+AFTER_FEATURES = {"features", "per_step_classifier", *AFTER_CLASSIFIER}
 AFTER_EXTRACTOR = {"train_extractor", "figure_attention", *AFTER_FEATURES}
 AFTER_FRAMES = {"frames", "face_report", *AFTER_EXTRACTOR}
 FIGURES = {"figure_comparison", "figure_confusion", "figure_curves", "figure_timelines",
@@ -98,7 +98,8 @@ def test_a_training_setting_of_the_torch_models_leaves_the_baselines(plan):
 def test_adding_an_extractor_kind_trains_only_the_new_one(plan):
     jobs = plan(["extractor.kinds=[resattn,resnet]"])
     assert jobs["train_extractor"] == 2 and jobs["features"] == 2  # resnet, per fold
-    assert jobs["classifier"] == 6 and jobs["model_zoo"] == 3  # its 3 classifiers x 2 folds
+    assert jobs["classifier"] == 2 and jobs["per_step_classifier"] == 4  # its 3 classifiers x 2 folds
+    assert jobs["model_zoo"] == 3
 
 
 @pytest.mark.parametrize("module, first", [
@@ -141,4 +142,4 @@ def test_every_rule_declares_the_code_its_jobs_ran(tiny_run, tiny_project):
         assert not missing, f"rule {meta['rule']} runs {sorted(missing)} without declaring them"
         checked.add(meta["rule"])
     assert {"demo_dataset", "index", "frames", "train_extractor", "features", "classifier",
-            "model_zoo", "aggregate", "figure_attention"} <= checked
+            "per_step_classifier", "model_zoo", "aggregate", "figure_attention"} <= checked

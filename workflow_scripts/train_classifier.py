@@ -1,20 +1,25 @@
-"""Rule `classifier`: one temporal model (or baseline) per (extractor, classifier, labels, fold)
--> predictions.parquet (test clips), metrics.json, and the trained model (model.pt)."""
+"""Rules `classifier` and `per_step_classifier`: one temporal model (or baseline) per
+(extractor, classifier, labels, fold) -> predictions.parquet (test clips), metrics.json, and the
+trained model (model.pt for torch models, model.npz for the per-step baselines, whose jobs never
+import torch)."""
 
 from pathlib import Path
 
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 import pyarrow.parquet as pq
-import torch
 
 from sendflow.atomic import write_json, write_parquet
 from sendflow.classifier import train_and_predict
 from sendflow.classifier.data import read_features
 from sendflow.logs import setup
+from sendflow.names import TORCH_CLASSIFIERS
 
 log = setup(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+if snakemake.wildcards.classifier in TORCH_CLASSIFIERS:
+    import torch
+
+    torch.set_num_threads(snakemake.threads)
 fold = int(snakemake.wildcards.fold)
 scheme = snakemake.params.scheme
 features = read_features(snakemake.input.features, snakemake.wildcards.extractor)

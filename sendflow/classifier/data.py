@@ -4,7 +4,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..errors import SendDataError
 from ..labels import classify
@@ -113,6 +112,8 @@ def centre_per_speaker(clips: dict[str, Clip]) -> dict[str, Clip]:
 
 def pad(features: list[np.ndarray], device="cpu"):
     """Sequences [T_i, D] as padded tensors: x [B, D, T] and mask [B, 1, T] (1 = real step)."""
+    import torch  # here, not above: the per-step baselines' jobs never load torch
+
     T, D = max(len(f) for f in features), features[0].shape[1]
     x = np.zeros((len(features), D, T), np.float32)
     mask = np.zeros((len(features), 1, T), np.float32)
@@ -124,6 +125,8 @@ def pad(features: list[np.ndarray], device="cpu"):
 def batch(clips: list[Clip], device="cpu"):
     """Padded tensors: x [B, D, T], mask [B, 1, T], classes long [B, T] (-1 = unrated or
     padding) and valence float [B, T] (NaN = unrated or padding)."""
+    import torch
+
     x, mask = pad([c.x for c in clips], device)
     T = x.shape[2]
     classes = np.full((len(clips), T), -1, np.int64)

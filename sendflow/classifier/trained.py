@@ -1,18 +1,19 @@
 """A trained classifier and everything needed to apply it to new features: the model, the
-feature normalisation it was trained with, and its label scheme. One file (`model.pt`) that
-loads with `torch.load(..., weights_only=True)`, so reading it never runs pickled code."""
+feature normalisation it was trained with, and its label scheme, in one file that never runs
+pickled code when read: `model.pt` for the torch models (loads with
+`torch.load(..., weights_only=True)`), `model.npz` for the per-step baselines (NumPy arrays and
+a JSON header, so their jobs never import torch)."""
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from ..checkpoints import save_torch
+from ..atomic import atomic_path
 from ..labels import class_centres
-from ..models.heads import split_outputs
+from ..models.per_step import PerStepModel
 from ..names import CLASSIFIERS
-from .data import pad
 
 FORMAT = "sendflow-classifier/1"
 
@@ -54,14 +55,19 @@ class TrainedClassifier:
     def outputs(self, xs: list[np.ndarray], device="cpu") -> list[tuple[np.ndarray | None, np.ndarray]]:
         """Per sequence of standardised features [T, D]: (class probabilities [T, C] or None,
         valence [T]); a model without a valence head gives its classes' expected valence."""
-        if isinstance(self.model, torch.nn.Module):
-            raw = self._torch_outputs(xs, device)
-        else:
+        if isinstance(self.model, PerStepModel):
             raw = [self.model.predict(x) for x in xs]
+        else:
+            raw = self._torch_outputs(xs, device)
         centres = class_centres(self.edges).astype(np.float32)
         return [(probs, probs @ centres if values is None else values) for probs, values in raw]
 
     def _torch_outputs(self, xs, device):
+        import torch
+
+        from ..models.heads import split_outputs
+        from .data import pad
+
         self.model.eval()
         size, results = self.settings["batch_size"], []
         with torch.inference_mode():
@@ -84,21 +90,42 @@ class TrainedClassifier:
         return self.outputs([(x - self.mean) / self.std for x in xs], device)
 
     def save(self, path, **about) -> None:
-        """Write the model file; `about` (plain values) records what it was trained on."""
-        save_torch({"format": FORMAT, "settings": self.settings, "edges": list(self.edges),
-                    "mean": torch.from_numpy(self.mean), "std": torch.from_numpy(self.std),
-                    "state_dict": self.model.state_dict(), "about": about}, path)
+        """Write the model file (names.model_file_name); `about` (plain values) records what it was
+        trained on."""
+        header = {"format": FORMAT, "settings": self.settings, "edges": list(self.edges), "about": about}
+        if isinstance(self.model, PerStepModel):
+            arrays = {f"param.{k}": v for k, v in self.model.state_dict().items()}
+            with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+                np.savez(handle, header=np.array(json.dumps(header)), mean=self.mean, std=self.std, **arrays)
+            return
+        import torch
+
+        from ..checkpoints import save_torch
+
+        save_torch({**header, "mean": torch.from_numpy(self.mean), "std": torch.from_numpy(self.std),
+                    "state_dict": self.model.state_dict()}, path)
+
+
+def read_model_file(path: Path) -> tuple[dict, np.ndarray, np.ndarray, dict]:
+    """(header, mean, std, state_dict) of a model file of either kind."""
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as saved:
+            params = {k.removeprefix("param."): saved[k] for k in saved.files if k.startswith("param.")}
+            return json.loads(str(saved["header"])), saved["mean"], saved["std"], params
+    import torch
+
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    return saved, saved["mean"].numpy(), saved["std"].numpy(), saved["state_dict"]
 
 
 def load_classifier(path, device="cpu") -> tuple[TrainedClassifier, dict]:
     """A saved classifier, ready to predict (torch models in eval mode on `device`), and its `about`."""
-    saved = torch.load(Path(path), map_location="cpu", weights_only=True)
-    if saved.get("format") != FORMAT:
-        raise ValueError(f"{path}: classifier file format {saved.get('format')!r}, but this sendflow "
+    header, mean, std, state = read_model_file(Path(path))
+    if header.get("format") != FORMAT:
+        raise ValueError(f"{path}: classifier file format {header.get('format')!r}, but this sendflow "
                          f"reads {FORMAT!r}; retrain or use the sendflow version that wrote it")
-    mean, std = saved["mean"].numpy(), saved["std"].numpy()
-    model = build_model(saved["settings"], len(mean), len(saved["edges"]) + 1)
-    model.load_state_dict(saved["state_dict"])
-    if isinstance(model, torch.nn.Module):
+    model = build_model(header["settings"], len(mean), len(header["edges"]) + 1)
+    model.load_state_dict(state)
+    if not isinstance(model, PerStepModel):
         model.to(device).eval()
-    return TrainedClassifier(model, saved["settings"], saved["edges"], mean, std), saved["about"]
+    return TrainedClassifier(model, header["settings"], header["edges"], mean, std), header["about"]

@@ -41,23 +41,23 @@ def write_bundle(out_dir, name: str, members: list[dict], description: dict) -> 
     `extractor` and `classifier` (model file paths); `description`: what bundle.json says about
     the model (extractor, classifier, labels, frames, cv, metrics, config, commit); the task and
     feature dimension are read from the classifiers. Returns the manifest."""
-    import torch
+    from ..classifier.trained import read_model_file
 
     out_dir = Path(out_dir)
-    first = torch.load(members[0]["classifier"], map_location="cpu", weights_only=True)
+    first, mean, _, _ = read_model_file(Path(members[0]["classifier"]))
     with atomic_dir(out_dir) as tmp:
         entries, files = [], {}
         for member in members:
             entry = {"fold": member["fold"]}
             for role in ("extractor", "classifier"):
-                rel = f"fold{member['fold']}/{role}.pt"
+                rel = f"fold{member['fold']}/{role}{Path(member[role]).suffix}"  # .pt, or .npz (baselines)
                 _place(member[role], tmp / rel)
                 entry[role], files[rel] = rel, file_sha256(tmp / rel)
             entries.append(entry)
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
                     "sendflow_version": __version__,
                     "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "task": first["settings"]["task"], "feature_dim": len(first["mean"]),
+                    "task": first["settings"]["task"], "feature_dim": len(mean),
                     **description, "members": entries, "files": files}
         write_json(manifest, tmp / MANIFEST)
         write_text(model_card(manifest), tmp / "README.md")

@@ -43,9 +43,10 @@ def test_frames_sit_on_the_rating_grid_with_decoder_times(clip_3s, tmp_path):
 
 
 def test_valence_is_aligned_on_time_in_a_ragged_file(clip_3s, tmp_path):
-    # Rows out of order, a blank and a junk row, a 2 s hole, and rows past the video's end.
+    # A blank and a junk row, a 2 s hole, and rows past the video's end (rows out of order are
+    # refused: tests/test_bad_input.py).
     obs = ratings_file(tmp_path / "ragged.csv", [
-        "0.5,60,1", "0.0,50,1", "", "x,y,z", "2.5,75,1", "3.0,80,1", "3.5,85,1", "4.0,90,1",
+        "0.0,50,1", "0.5,60,1", "", "x,y,z", "2.5,75,1", "3.0,80,1", "3.5,85,1", "4.0,90,1",
     ])
     arrays = extract_clip(clip_3s, obs, CFG)
     # frame t: 0 -> 0.0 (ewe 50), 0.5 -> 60, 1.0 -> nearest 0.5 (60), 1.5 -> nothing within

@@ -142,7 +142,12 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
     jobs += finished_jobs(final.stdout + final.stderr)
 
     assert outputs(tmp_path) == expected  # metrics and predictions byte for byte
-    assert jobs == expected_jobs, "a finished job was run again (or one never ran)"
+    if how == "kill -9 of Snakemake alone":
+        # Its orphaned jobs finish their outputs (atomically) with no Snakemake to log them, and
+        # the next run may keep those: fewer "Finished" lines, never more.
+        assert all(jobs[rule] <= n for rule, n in expected_jobs.items()) and set(jobs) <= set(expected_jobs)
+    else:
+        assert jobs == expected_jobs, "a finished job was run again (or one never ran)"
     for logs in ("results/logs/extractor/*/*.log", "results/logs/classifier/*/mstcn/*/*.log"):
         resumed = [log.read_text() for log in tmp_path.glob(logs) if "resuming from" in log.read_text()]
         assert resumed, f"no job of {logs} resumed from its checkpoint"

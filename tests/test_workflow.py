@@ -38,7 +38,7 @@ def test_real_root_skips_the_demo_and_bad_config_fails(tmp_path, foreign_root):
     bad = snakemake(tmp_path, "-n", "--config", "cv={mode: loso}")
     assert bad.returncode != 0 and "cv.mode: 'loso' is not one of" in bad.stdout + bad.stderr
     missing = snakemake(tmp_path, "-n", "--config", f"data={{root: {tmp_path / 'gone'}}}")
-    assert missing.returncode != 0 and "is not a folder" in missing.stdout + missing.stderr
+    assert missing.returncode != 0 and "does not exist" in missing.stdout + missing.stderr
 
 
 def test_index_and_folds_run_on_a_foreign_root_via_dotted_config(tmp_path, foreign_root):

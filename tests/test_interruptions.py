@@ -143,14 +143,14 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
 
     assert outputs(tmp_path) == expected  # metrics and predictions byte for byte
     if how == "kill -9 of Snakemake alone":
-        # Its orphaned jobs finish their outputs (atomically) with no Snakemake to log them, and
-        # the next run may keep those: fewer "Finished" lines, never more.
+        # No job is cut short: the orphans finish their outputs (atomically) with no Snakemake to
+        # log them, and the next run may keep those: fewer "Finished" lines, never more.
         assert all(jobs[rule] <= n for rule, n in expected_jobs.items()) and set(jobs) <= set(expected_jobs)
     else:
         assert jobs == expected_jobs, "a finished job was run again (or one never ran)"
-    for logs in ("results/logs/extractor/*/*.log", "results/logs/classifier/*/mstcn/*/*.log"):
-        resumed = [log.read_text() for log in tmp_path.glob(logs) if "resuming from" in log.read_text()]
-        assert resumed, f"no job of {logs} resumed from its checkpoint"
-        assert all(text.count("--- job started ---") >= 2 and "epoch 1/" in text.split("resuming from")[0]
-                   for text in resumed), "a resumed job's log lost its earlier attempt"
+        for logs in ("results/logs/extractor/*/*.log", "results/logs/classifier/*/mstcn/*/*.log"):
+            resumed = [log.read_text() for log in tmp_path.glob(logs) if "resuming from" in log.read_text()]
+            assert resumed, f"no job of {logs} resumed from its checkpoint"
+            assert all(text.count("--- job started ---") >= 2 and "epoch 1/" in text.split("resuming from")[0]
+                       for text in resumed), "a resumed job's log lost its earlier attempt"
     assert not list((tmp_path / "results").rglob(".*.tmp-*")), "a killed job's temporary was left behind"

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from sendflow.config import schema_defaults
 from sendflow.device import resolve_device
 from sendflow.extractor.train import load_extractor, train_extractor
 from sendflow.features import cache_features
@@ -84,7 +85,8 @@ def main():
         print(f"ratio job/bare    : {bare_s / job_s:8.2f}  (bar >= 0.85, goal >= 0.95)")
 
         files = {"train": paths[: args.clips // 2], "select": paths[args.clips // 2:]}
-        cfg = dict(kind=args.kind, epochs=1, batch_size=32, device=str(device), regression=True)
+        cfg = {**schema_defaults()["extractor"], "kind": args.kind, "epochs": 1, "batch_size": 32,
+               "device": str(device)}
         train_extractor(files, tmp / "train", cfg, [-0.15, 0.15], seed=0)
         history = pd.read_csv(tmp / "train" / "history.csv")
         print(f"training          : {history['images_per_s'].iloc[0]:8.1f} images/s "

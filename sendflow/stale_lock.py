@@ -46,9 +46,10 @@ def clear_stale_lock(log=print) -> None:
         if record_host != host or not pid.isdigit():
             live = live or record_host != host  # another host's run: cannot tell, keep its lock
             continue
-        pid = int(pid)
-        group = int(record.read_text() or pid)
-        if pid == me or _is_snakemake(pid):
+        pid, group = int(pid), int(record.read_text() or pid)
+        if pid == me:  # this process, recorded by an earlier call
+            continue
+        if _is_snakemake(pid):
             live = True
         elif group != os.getpgid(0) and (orphans := _group_members(group)):
             live = True

@@ -1,5 +1,6 @@
 """Real Snakemake runs of the real Snakefile."""
 
+import os
 import re
 import subprocess
 import sys
@@ -187,3 +188,44 @@ def test_no_shell_and_no_unsafe_unpickling_in_the_code():
         assert not re.search(r"shell\s*=\s*True|os\.system\(|os\.popen\(|^\s+shell:", text, re.M), path
         for call in re.findall(r"torch\.load\((?:[^()]|\([^()]*\))*\)", text):  # one level of nesting
             assert "weights_only=True" in call, f"{path}: {call}"
+
+
+def test_a_lock_left_by_a_killed_run_is_removed_only_when_its_jobs_are_gone(tmp_path, monkeypatch):
+    """sendflow.stale_lock on real processes: a dead run's lock goes; a lock stays while the
+    dead run's orphaned jobs (its process group) or another live Snakemake still run."""
+    import socket
+
+    from sendflow import stale_lock
+
+    monkeypatch.chdir(tmp_path)
+    host, said = socket.gethostname(), []
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = subprocess.Popen(["sleep", "60"], start_new_session=True)  # its own process group
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "snakemake"])
+    try:
+        def record(pid, group):
+            stale_lock.RUNS.mkdir(parents=True, exist_ok=True)
+            (stale_lock.RUNS / f"{host}-{pid}").write_text(str(group))
+
+        def lock():
+            stale_lock.LOCKS.mkdir(parents=True, exist_ok=True)
+            (stale_lock.LOCKS / "0.output.lock").write_text("results/x")
+
+        lock()
+        record(dead.pid, orphan.pid)  # Snakemake gone, one of its jobs still running
+        stale_lock.clear_stale_lock(said.append)
+        assert (stale_lock.LOCKS / "0.output.lock").exists() and f"pids {orphan.pid}" in said[-1]
+        orphan.kill()
+        orphan.wait()
+        record(live.pid, live.pid)  # and another run, alive
+        stale_lock.clear_stale_lock(said.append)
+        assert (stale_lock.LOCKS / "0.output.lock").exists()
+        live.kill()
+        live.wait()
+        stale_lock.clear_stale_lock(said.append)
+        assert not (stale_lock.LOCKS / "0.output.lock").exists() and "removing the lock" in said[-1]
+        assert [p.name for p in stale_lock.RUNS.iterdir()] == [f"{host}-{os.getpid()}"]  # this run, recorded
+    finally:
+        for process in (orphan, live):
+            process.kill()

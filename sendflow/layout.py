@@ -14,12 +14,13 @@ VIDEO_NAME = re.compile(r"^ID(\d+)_vid(\d+)_(?:crop_)?downsized\.mp4$", re.IGNOR
 OBSERVER_NAME = re.compile(r"^results_(\d+)_(\d+)\.csv$", re.IGNORECASE)
 SELF_NAME = re.compile(r"^target_(\d+)_(\d+)_normal\.csv$", re.IGNORECASE)
 EMOTIENT_NAME = re.compile(r"^ID(\d+)_vid(\d+)_(?:crop_)?downsized\.txt$", re.IGNORECASE)
-# The name each pattern expects, for the error on a file of that type that does not follow it.
+# Each pattern's file type and expected name, for the error on a file of that type whose name
+# does not follow it.
 NAME_FORMS = {
-    VIDEO_NAME: "ID<speaker>_vid<clip>_crop_downsized.mp4 (or _downsized.mp4)",
-    OBSERVER_NAME: "results_<speaker>_<clip>.csv",
-    SELF_NAME: "target_<speaker>_<clip>_normal.csv",
-    EMOTIENT_NAME: "ID<speaker>_vid<clip>_crop_downsized.txt (or _downsized.txt)",
+    VIDEO_NAME: (".mp4", "ID<speaker>_vid<clip>_crop_downsized.mp4 (or _downsized.mp4)"),
+    OBSERVER_NAME: (".csv", "results_<speaker>_<clip>.csv"),
+    SELF_NAME: (".csv", "target_<speaker>_<clip>_normal.csv"),
+    EMOTIENT_NAME: (".txt", "ID<speaker>_vid<clip>_crop_downsized.txt (or _downsized.txt)"),
 }
 
 
@@ -52,11 +53,11 @@ def find_files(folder: Path, pattern: re.Pattern) -> dict[str, Path]:
     files: dict[str, Path] = {}
     if not folder.is_dir():
         return files
-    form = NAME_FORMS[pattern]
+    suffix, form = NAME_FORMS[pattern]
     for path in sorted(folder.iterdir()):
         match = pattern.match(path.name)
         if not match:
-            if path.suffix.lower() == Path(form.split()[0]).suffix and not path.name.startswith("."):
+            if path.suffix.lower() == suffix and not path.name.startswith("."):
                 raise SendDataError(path, f"file name does not name a clip: expected {form}")
             continue
         cid = clip_id(int(match.group(1)), int(match.group(2)))

@@ -101,10 +101,15 @@ TINY = [
 ]
 
 
+def sendflow_command(workdir, *args, project=PROJECT) -> list[str]:
+    """The `sendflow` launcher running the real Snakefile of `project` in `workdir`."""
+    return [sys.executable, "-m", "sendflow.cli", "--snakefile", str(project / "Snakefile"),
+            "--directory", str(workdir), *args]
+
+
 def run_tiny(workdir, *args, config=(), project=PROJECT) -> subprocess.CompletedProcess:
     """The real Snakefile on the TINY configuration (plus `config` overrides) in `workdir`."""
-    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(project / "Snakefile"),
-           "--directory", str(workdir), *args, "--config", *TINY, *config]
+    cmd = sendflow_command(workdir, *args, "--config", *TINY, *config, project=project)
     return subprocess.run(cmd, capture_output=True, text=True)
 
 

@@ -5,10 +5,9 @@ job. The README's "Bad input" table lists these cases with the message each give
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
-from conftest import PROJECT, make_mp4, write_observer
+from conftest import make_mp4, sendflow_command, write_observer
 
 from sendflow.ffmpeg_bin import ffmpeg_path
 
@@ -19,8 +18,7 @@ HEADER = "time,evaluatorWeightedEstimate,SDofEWE\n"
 
 
 def sendflow(workdir, *targets, config=()):
-    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
-           "--directory", str(workdir), "--cores", "1", *targets, "--config", *config]
+    cmd = sendflow_command(workdir, "--cores", "1", *targets, "--config", *config)
     return subprocess.run(cmd, capture_output=True, text=True)
 
 

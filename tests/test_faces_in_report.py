@@ -6,12 +6,11 @@ import base64
 import io
 import re
 import subprocess
-import sys
 
 import matplotlib.image
 import numpy as np
 import pytest
-from conftest import PROJECT
+from conftest import sendflow_command
 
 from sendflow.ffmpeg_bin import ffmpeg_path
 
@@ -49,8 +48,8 @@ def magenta_root(tmp_path_factory):
 def report(workdir, root, *config):
     """Run the workflow, then build its report; return the report's HTML."""
     for report_args in ([], ["--report", "results/report.html"]):
-        cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"), "--directory",
-               str(workdir), "--cores", "2", *report_args, "--config", f"data.root={root}", *CONFIG, *config]
+        cmd = sendflow_command(workdir, "--cores", "2", *report_args, "--config", f"data.root={root}",
+                               *CONFIG, *config)
         run = subprocess.run(cmd, capture_output=True, text=True)
         assert run.returncode == 0, run.stderr[-3000:]
     return (workdir / "results/report.html").read_text()

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PROJECT, make_mp4, write_observer
+from conftest import make_mp4, sendflow_command, write_observer
 
 from sendflow.errors import SendDataError
 from sendflow.frames import extract
@@ -163,9 +163,8 @@ def test_npz_names_the_detector_that_ran(clip_3s, tmp_path):
 
 def test_skip_mode_in_a_real_run(tmp_path, foreign_root):
     (foreign_root / "videos/train/ID111_vid1_crop_downsized.mp4").write_bytes(b"")
-    args = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
-            "--directory", str(tmp_path), "results/frames/face_detection.tsv", "--cores", "2",
-            "--config", f"data.root={foreign_root}", "cv.mode=official"]
+    args = sendflow_command(tmp_path, "results/frames/face_detection.tsv", "--cores", "2",
+                            "--config", f"data.root={foreign_root}", "cv.mode=official")
     failed = subprocess.run(args, capture_output=True, text=True)
     assert failed.returncode != 0
     assert "ID111_vid1_crop_downsized.mp4: video file is empty" in (failed.stdout + failed.stderr)

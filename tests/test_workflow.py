@@ -159,11 +159,10 @@ def test_the_same_command_resumes_after_ctrl_c(tmp_path):
     import signal
     import time
 
-    from conftest import TINY
+    from conftest import TINY, sendflow_command
 
-    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
-           "--directory", str(tmp_path), "--cores", "1", "results/index/folds.parquet",
-           "results/frames/face_detection.tsv", "--config", *TINY]
+    cmd = sendflow_command(tmp_path, "--cores", "1", "results/index/folds.parquet",
+                           "results/frames/face_detection.tsv", "--config", *TINY)
     run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     frames = tmp_path / "results/logs/frames"
     deadline = time.time() + 120

@@ -22,7 +22,7 @@ def _is_snakemake(pid: int) -> bool:
         return False
 
 
-def _group_members(pgid: int) -> list[int]:
+def group_members(pgid: int) -> list[int]:
     """Live processes of process group `pgid` (a killed run's orphaned jobs)."""
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -51,7 +51,7 @@ def clear_stale_lock(log=print) -> None:
             continue
         if _is_snakemake(pid):
             live = True
-        elif group != os.getpgid(0) and (orphans := _group_members(group)):
+        elif group != os.getpgid(0) and (orphans := group_members(group)):
             live = True
             log(f"sendflow: jobs of a killed run (Snakemake pid {pid}) still run: pids "
                 f"{' '.join(map(str, orphans))}; its lock stays until they end or are killed")

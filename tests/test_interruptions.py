@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,43 +17,30 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import torch
-from conftest import PROJECT, TINY
+from conftest import TINY, sendflow_command
+
+from sendflow.stale_lock import group_members
 
 # Enough epochs, with no early stop, that a kill lands in the middle of training; the workflow
 # up to the metrics summary (not the report), MS-TCN only.
 CHAIN = ["extractor.epochs=4", "extractor.patience=0", "classifier.names=[mstcn]",
          "classifier.training.epochs=20", "classifier.training.patience=0"]
 
-# (stage, its logs, a line meaning its work is under way, the script its jobs run)
+# (stage, its logs, a line meaning its work is under way)
 STAGES = [
-    ("frames", "results/logs/frames/*.log", "--- job started ---", "extract_frames"),
-    ("extractor", "results/logs/extractor/*/*.log", "epoch 1/", "train_extractor"),
-    ("features", "results/logs/features/*/*.log", "--- job started ---", "cache_features"),
-    ("mstcn", "results/logs/classifier/*/mstcn/*/*.log", "epoch 1/", "train_classifier"),
+    ("frames", "results/logs/frames/*.log", "--- job started ---"),
+    ("extractor", "results/logs/extractor/*/*.log", "epoch 1/"),
+    ("features", "results/logs/features/*/*.log", "--- job started ---"),
+    ("mstcn", "results/logs/classifier/*/mstcn/*/*.log", "epoch 1/"),
 ]
 
 
 def command(workdir):
-    return [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
-            "--directory", str(workdir), "--cores", "2", "results/metrics/summary.csv", "--config", *TINY, *CHAIN]
+    return sendflow_command(workdir, "--cores", "2", "results/metrics/summary.csv", "--config", *TINY, *CHAIN)
 
 
 def finished_jobs(output: str) -> Counter:
     return Counter(re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", output))
-
-
-def group_processes(pgid: int) -> dict[int, str]:
-    """pid -> command line of each live process in process group `pgid`."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            found[int(stat.parent.name)] = cmdline
-    return found
 
 
 def wait_for(condition, what, timeout=300):
@@ -65,24 +51,34 @@ def wait_for(condition, what, timeout=300):
     return found
 
 
-def interrupt(run: subprocess.Popen, how: str, script: str) -> None:
+def writes(pid: int, log: Path) -> bool:
+    """Whether process `pid` has `log` open: the job whose log it is."""
+    try:
+        return any(os.readlink(fd) == str(log.resolve()) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+def interrupt(run: subprocess.Popen, how: str, log: Path) -> None:
+    """Interrupt `run` as `how` says; `log` is the log of a job under way (the one killed alone)."""
     if how == "kill -9 of Snakemake and its jobs":
         os.killpg(run.pid, signal.SIGKILL)
     elif how == "Ctrl-C":
         os.killpg(run.pid, signal.SIGINT)
     elif how == "kill -9 of one job":
-        job = wait_for(lambda: [pid for pid, cmd in group_processes(run.pid).items() if script in cmd],
-                       f"a {script} process")[0]
+        job = wait_for(lambda: [pid for pid in group_members(run.pid) if writes(pid, log)],
+                       f"the job writing {log}")[0]
         os.kill(job, signal.SIGKILL)
     elif how == "kill -9 of Snakemake alone":
         os.kill(run.pid, signal.SIGKILL)
     run.wait(timeout=300)
     # Jobs orphaned by a killed Snakemake run on; the next run's lock check waits for them.
-    wait_for(lambda: not group_processes(run.pid), "the interrupted run's jobs to end")
+    wait_for(lambda: not group_members(run.pid), "the interrupted run's jobs to end")
 
 
-def under_way(workdir: Path, logs: str, marker: str) -> bool:
-    return any(marker in log.read_text() for log in workdir.glob(logs))
+def under_way(workdir: Path, logs: str, marker: str) -> Path | None:
+    """A log of the stage whose job has reached `marker`."""
+    return next((log for log in workdir.glob(logs) if marker in log.read_text()), None)
 
 
 def assert_no_partial_outputs(results: Path) -> None:
@@ -122,13 +118,13 @@ def reference(tmp_path_factory):
 def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, reference, how):
     expected, expected_jobs = reference
     jobs = Counter()
-    for stage, logs, marker, script in STAGES:
+    for stage, logs, marker in STAGES:
         with open(tmp_path / f"attempt_{stage}.out", "w+") as out:
             run = subprocess.Popen(command(tmp_path), stdout=out, stderr=subprocess.STDOUT, text=True,
                                    start_new_session=True)
-            wait_for(lambda: under_way(tmp_path, logs, marker) or run.poll() is not None, f"the {stage} stage")
+            log = wait_for(lambda: under_way(tmp_path, logs, marker) or run.poll() is not None, f"the {stage} stage")
             assert run.poll() is None, f"the run ended before its {stage} stage could be interrupted"
-            interrupt(run, how, script)
+            interrupt(run, how, log)
             out.seek(0)
             printed = out.read()
         assert run.returncode != 0, f"{how} in the {stage} stage: the run still succeeded"

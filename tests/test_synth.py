@@ -149,6 +149,22 @@ def test_video_decodes_at_ntsc_rate(ds, truth):
         assert np.allclose(np.diff(emo["Frametime"]), 1001 / 30000, atol=1e-4)
 
 
+def test_a_lower_video_rate_leaves_frames_out_and_nothing_else(ds, truth, tmp_path):
+    """data.demo.fps: the same clips at 9.99 fps (every third frame); ratings and Emotient rows
+    are byte-identical to the 29.97 fps dataset's."""
+    slow = generate_dataset(tmp_path / "slow", seed=SEED, jobs=2, fps=10, **KW)
+    for c in clips(truth)[lambda d: d.has_video].itertuples():
+        ours, theirs = paths(slow, c.speaker, c.clip, c.split), paths(ds, c.speaker, c.clip, c.split)
+        info = subprocess.run([ffmpeg_path(), "-hide_banner", "-i", str(ours["mp4"])],
+                              capture_output=True, text=True).stderr
+        assert "9.99 fps" in info
+        assert abs(len(decode(ours["mp4"])) - len(frame_times(SECONDS)) / 3) <= 1
+        for kind in ("ewe", "self", "emo"):
+            assert ours[kind].read_bytes() == theirs[kind].read_bytes(), (c.clip_id, kind)
+    with pytest.raises(ValueError, match="video fps must be between 2 and 29.97"):
+        generate_dataset(tmp_path / "bad", seed=SEED, fps=1, **KW)
+
+
 def test_faces_are_detectable(ds, truth):
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
     hits = {}

@@ -19,6 +19,7 @@ generate_dataset(
     seed=snakemake.params.seed,
     width=demo["width"],
     height=demo["height"],
+    fps=demo["fps"],
     limited_fraction=demo["limited_fraction"],
     jobs=snakemake.threads,
     force=True,  # Snakemake reruns this rule only when its output is missing or outdated

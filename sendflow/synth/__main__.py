@@ -16,6 +16,8 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--width", type=int, default=320)
     p.add_argument("--height", type=int, default=240)
+    p.add_argument("--fps", type=float, default=30000 / 1001,
+                   help="video frame rate, as 29.97 / n for the nearest whole n (default: SEND's 29.97)")
     p.add_argument("--limited-fraction", type=float, default=0.15,
                    help="share of clips shipped without video (ratings and features only)")
     p.add_argument("--split-case", choices=("title", "lower"), default="title",
@@ -25,7 +27,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     try:
         path = generate_dataset(a.out, a.speakers, a.clips_per_speaker, a.seconds, a.seed,
-                                width=a.width, height=a.height,
+                                width=a.width, height=a.height, fps=a.fps,
                                 limited_fraction=a.limited_fraction, split_case=a.split_case,
                                 jobs=a.jobs, force=a.force)
     except (ValueError, FileExistsError) as e:

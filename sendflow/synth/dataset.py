@@ -18,6 +18,7 @@ from .encode import Mp4Writer
 from .face import FrameRenderer
 from .identity import make_identity
 from .signals import (
+    FPS,
     STREAM_FEATURES,
     STREAM_RAGGED,
     STREAM_RATINGS,
@@ -81,7 +82,7 @@ def plan(speakers, clips_per_speaker, seed, limited_fraction):
 
 def _make_clip(job):
     """Write one clip's ratings, features and (if shared) video; return its truth table."""
-    spec, root, seed, seconds, width, height, split_dir = job
+    spec, root, seed, seconds, width, height, frame_step, split_dir = job
     n, m = spec.speaker, spec.clip
     ident = make_identity(seed, n)
     sig = make_clip_signals(seed, n, m, seconds, ident)
@@ -105,8 +106,8 @@ def _make_clip(job):
 
     if spec.has_video:
         renderer = FrameRenderer(ident, width, height, clip_rng(seed, n, m, STREAM_VIDEO))
-        with Mp4Writer(paths["mp4"], width, height) as out:
-            for i in range(len(sig.t)):
+        with Mp4Writer(paths["mp4"], width, height, f"30000/{1001 * frame_step}") as out:
+            for i in range(0, len(sig.t), frame_step):
                 out.write(renderer.frame(i, sig.expression[i], sig.mouth_open[i], sig.blink[i],
                                          sig.head[i], sig.light[i]))
 
@@ -121,28 +122,39 @@ def _make_clip(job):
     return spec, truth
 
 
-def _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case):
+def video_frame_step(fps: float) -> int:
+    """Every n-th frame of the 29.97 fps signals goes into the video: n = round(29.97 / fps)."""
+    return max(1, round(FPS / fps))
+
+
+def _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps):
     if speakers < 1 or clips_per_speaker < 1:
         raise ValueError("need at least one speaker and one clip per speaker")
     if seconds < 1:
         raise ValueError(f"--seconds must be at least 1 (got {seconds})")
     if width < 64 or height < 64 or width % 2 or height % 2:
         raise ValueError(f"video size must be even and at least 64x64 (got {width}x{height})")
+    if not 2 <= fps <= FPS + 0.01:
+        raise ValueError(f"video fps must be between 2 and 29.97 (got {fps})")
     if not 0 <= limited_fraction < 1:
         raise ValueError(f"--limited-fraction must be in [0, 1) (got {limited_fraction})")
     if split_case not in ("title", "lower"):
         raise ValueError(f"split_case must be 'title' or 'lower' (got {split_case!r})")
 
 
-def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320, height=240,
+def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320, height=240, fps=FPS,
                      limited_fraction=0.15, split_case="title", jobs=None, force=False) -> Path:
     """Write a synthetic SENDv1-layout dataset to `out`; returns its path.
+
+    Videos run at 29.97 / n fps for the whole n nearest `fps` (SEND's are 29.97). Faces, ratings
+    and Emotient rows (29.97 per second, as the release's) are the same at any rate: a lower
+    one only leaves frames out, which makes the demo quicker to write and to decode.
 
     Built in a sibling `OUT.tmp-<pid>` folder and renamed into place when complete, so a
     crash never leaves a half-written dataset behind. `force` replaces an earlier generated
     dataset; a non-empty folder the generator did not make is never touched.
     """
-    _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case)
+    _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
@@ -158,7 +170,7 @@ def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320,
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     case = str.lower if split_case == "lower" else str
-    work = [(c, str(tmp), seed, seconds, width, height, case(c.split)) for c in clips]
+    work = [(c, str(tmp), seed, seconds, width, height, video_frame_step(fps), case(c.split)) for c in clips]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     truths, start, pool = {}, time.time(), None
     try:

@@ -4,10 +4,10 @@ In one process, same model, batch size, crop size and thread count:
   bare:    forward + loss + backward + AdamW step on random tensors already in memory; no data
            loading, no augmentation, no evaluation
   project: sendflow.extractor.train's epoch on frame files (random crops): class-balanced
-           sampling, per-sample augmentation, the same steps, then the select-set evaluation
+           sampling, batched augmentation, the same steps, then the select-set evaluation
 Prints training images/s of both, the ratio project/bare (goal >= 0.9), and where the project's
 time goes (data path, select evaluation). Usage:
-  python bench/extractor.py [--size 48] [--batch 16] [--frames 2000] [--threads 2] [--kind resattn]
+  python bench/extractor.py [--depth 10] [--size 48] [--batch 16] [--frames 2000] [--threads 1] [--kind resattn]
 """
 
 import argparse
@@ -20,13 +20,14 @@ from features import write_fake_clips  # bench/features.py: synthetic frame file
 from torch import nn
 
 from sendflow.device import resolve_device
+from sendflow.extractor.augment import augment
 from sendflow.extractor.train import _build, _train_epoch, evaluate, make_loaders
 
 EDGES = [-0.15, 0.15]
 
 
 def settings(args) -> dict:
-    return dict(kind=args.kind, depth=18, reduction=16, weights=None, regression=True, regression_weight=0.5,
+    return dict(kind=args.kind, depth=args.depth, reduction=16, weights=None, regression=True, regression_weight=0.5,
                 epochs=10, batch_size=args.batch, lr=1e-3, weight_decay=1e-4, label_smoothing=0.1,
                 warmup_epochs=1, balance="sampler", num_workers=0)
 
@@ -37,7 +38,7 @@ def bare_epoch(model, n_images, batch, size, device) -> float:
     y = torch.randint(0, 3, (batch,), device=device)
     v = torch.rand(batch, device=device) * 2 - 1
     criterion = nn.CrossEntropyLoss()
-    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=True)
     model.train()
     start = time.perf_counter()
     for _ in range(n_images // batch):
@@ -51,10 +52,11 @@ def bare_epoch(model, n_images, batch, size, device) -> float:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--depth", type=int, default=10)
     parser.add_argument("--size", type=int, default=48)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--frames", type=int, default=2000, help="training frames (select: a quarter)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--kind", default="resattn")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
@@ -78,14 +80,14 @@ def main():
         _, _, trained = _train_epoch(model, train_loader, criterion, optimiser, scaler, device, cfg)
         train_s = time.perf_counter() - start
         start = time.perf_counter()
-        for _ in train_loader:  # the data path alone: sampling, decoding, augmentation
-            pass
+        for x, *_ in train_loader:  # the data path alone: sampling, batching, augmentation
+            augment(x.to(device))
         data_s = time.perf_counter() - start
         start = time.perf_counter()
         evaluate(model, select_loader, criterion, device, cfg)
         select_s = time.perf_counter() - start
 
-    print(f"{args.kind}-18 at {args.size} px on {device}, batch {args.batch}, {args.threads} threads, "
+    print(f"{args.kind}-{args.depth} at {args.size} px on {device}, batch {args.batch}, {args.threads} threads, "
           f"{trained} training images, {len(select_loader.dataset)} select images")
     print(f"bare training loop   : {n / bare_s:8.1f} images/s")
     print(f"project, train steps : {trained / train_s:8.1f} images/s")

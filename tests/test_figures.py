@@ -11,7 +11,8 @@ import torch
 
 from sendflow.atomic import write_json
 from sendflow.checkpoints import save_torch
-from sendflow.extractor.data import MEAN, STD, preprocess
+from sendflow.extractor.augment import MEAN, STD
+from sendflow.extractor.data import preprocess
 from sendflow.extractor.train import HISTORY_COLUMNS, load_extractor
 from sendflow.figures.attention import attention_figure, plot_attention, sample_frames
 from sendflow.figures.comparison import plot_comparison

@@ -1,4 +1,5 @@
-"""Frames of per-clip `.npz` files as a torch Dataset, with class balancing and augmentation."""
+"""Frames of per-clip `.npz` files as a torch Dataset of uint8 images, with class balancing.
+Batches are normalised (and, in training, augmented) whole, by sendflow.extractor.augment."""
 
 import logging
 from collections.abc import Iterable
@@ -8,13 +9,11 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import Dataset, RandomSampler, Sampler, WeightedRandomSampler
-from torchvision.transforms import v2
+
+from .augment import normalise
 
 log = logging.getLogger(__name__)
 
-# Fixed ImageNet statistics: the same at training and inference, and what pretrained weights expect.
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
 BALANCE_MODES = ("sampler", "loss", "none")
 
 
@@ -41,46 +40,23 @@ def frame_files_for_fold(folds_df: pd.DataFrame, fold: int, frames_dir: Path,
     return out
 
 
-def _normalise() -> list:
-    return [v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)]
-
-
-def train_transform(size: int) -> v2.Compose:
-    """Augmentation that fits faces: the crop still shows the whole face, slightly moved, scaled
-    and turned; lighting, colour cast and skin tone vary (few speakers train each extractor, so
-    colour must not become a shortcut to who is speaking)."""
-    return v2.Compose([
-        v2.RandomResizedCrop(size, scale=(0.75, 1.0), ratio=(0.9, 1.1), antialias=True),
-        v2.RandomAffine(degrees=10),
-        v2.RandomHorizontalFlip(),
-        v2.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.3, hue=0.05),
-        v2.RandomGrayscale(p=0.1),
-        *_normalise(),
-    ])
-
-
-def eval_transform() -> v2.Compose:
-    return v2.Compose(_normalise())
-
-
 def preprocess(frames: np.ndarray) -> torch.Tensor:
     """uint8 RGB frames [T, S, S, 3] -> normalised float batch [T, 3, S, S] for inference."""
-    return eval_transform()(torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2))
+    return normalise(torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2))
 
 
 class FrameDataset(Dataset):
-    """Every rated frame of a list of clips: (image [3, S, S], class, valence, clip index).
+    """Every rated frame of a list of clips: (uint8 image [3, S, S], class, valence, clip index).
 
     Each clip's arrays are read once and kept as uint8; frames without a rating (class -1)
     are left out. `clip_ids[clip_index]` names a sample's clip.
     """
 
-    def __init__(self, files: Iterable[Path], edges: list[float], transform=None) -> None:
+    def __init__(self, files: Iterable[Path], edges: list[float]) -> None:
         from sendflow.labels import classify  # imported late: the label scheme module is optional here
 
         self.files = [Path(f) for f in files]
         self.clip_ids = [f.stem for f in self.files]
-        self.transform = transform or eval_transform()
         self.frames, clip_idx, frame_idx, classes, valence = [], [], [], [], []
         for c, path in enumerate(self.files):
             with np.load(path) as z:
@@ -105,7 +81,7 @@ class FrameDataset(Dataset):
     def __getitem__(self, i: int):
         c = self.clip_index[i]
         image = torch.from_numpy(self.frames[c][self.frame_index[i]]).permute(2, 0, 1)
-        return self.transform(image), int(self.classes[i]), float(self.valence[i]), int(c)
+        return image, int(self.classes[i]), float(self.valence[i]), int(c)
 
     def class_counts(self, num_classes: int) -> np.ndarray:
         return np.bincount(self.classes, minlength=num_classes)

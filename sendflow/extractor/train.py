@@ -26,6 +26,7 @@ from sendflow.seeding import seed_everything
 from sendflow.training import RandomStreams, fingerprint, train_epochs
 
 from . import data
+from .augment import MEAN, STD, augment
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "select_loss", "select_acc", "select_f1",
                    "select_ccc", "images_per_s", "best_epoch", "seconds"]
@@ -45,7 +46,6 @@ def make_loaders(frame_files_by_role: dict, cfg: dict, edges: list[float],
             raise ValueError(f"no rated frames among the {role} clips ({names}): no clip of that role has "
                              "video frames with an observer rating within 0.75 s; check those clips' rating "
                              "files and face_detection.tsv")
-    train_ds.transform = data.train_transform(train_ds.frames[0].shape[1])
     sampler = data.train_sampler(train_ds, cfg["balance"], len(edges) + 1, generator)
     common = dict(num_workers=cfg["num_workers"], pin_memory=torch.cuda.is_available())
     train = DataLoader(train_ds, batch_size=cfg["batch_size"], sampler=sampler, generator=generator,
@@ -66,7 +66,8 @@ def _train_epoch(model, loader, criterion, optimiser, scaler, device, cfg) -> tu
     model.train()
     total, correct, n = 0.0, 0, 0
     for x, y, v, _ in loader:
-        x, y, v = x.to(device, non_blocking=True), y.to(device), v.to(device).float()
+        x = augment(x.to(device, non_blocking=True))
+        y, v = y.to(device), v.to(device).float()
         with torch.autocast(device.type, enabled=scaler.is_enabled()):
             out = model(x)
         loss = _loss(out, y, v, criterion, cfg["regression_weight"])
@@ -87,7 +88,7 @@ def evaluate(model, loader, criterion, device, cfg, amp: bool = False) -> dict:
     model.eval()
     total, preds, truth, vpred, vtrue, clips = 0.0, [], [], [], [], []
     for x, y, v, c in loader:
-        x, y, v = x.to(device), y.to(device), v.to(device).float()
+        x, y, v = data.normalise(x.to(device)), y.to(device), v.to(device).float()
         with torch.autocast(device.type, enabled=amp):
             out = model(x)
         total += _loss(out, y, v, criterion, cfg["regression_weight"]).item() * len(y)
@@ -123,7 +124,8 @@ def _build(cfg: dict, edges, train_counts, device):
     class_weights = torch.tensor(data.inverse_frequency(train_counts), dtype=torch.float32, device=device)
     criterion = nn.CrossEntropyLoss(weight=class_weights if cfg["balance"] == "loss" else None,
                                     label_smoothing=cfg["label_smoothing"])
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    # fused: one kernel for all parameters instead of several per tensor (a fifth of a CPU step)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"], fused=True)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda epoch: lr_factor(epoch, cfg["warmup_epochs"], cfg["epochs"]))
     scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
@@ -197,7 +199,7 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
     progress, best = train_epochs(model, stateful, run_epoch, cfg["epochs"], cfg["patience"],
                                   out_dir / "last.pt", key, out_dir / "history.csv", log)
 
-    meta = dict(config=model.config, edges=list(map(float, edges)), mean=data.MEAN, std=data.STD,
+    meta = dict(config=model.config, edges=list(map(float, edges)), mean=MEAN, std=STD,
                 image_size=int(train_ds.frames[0].shape[1]))
     save_torch(dict(meta, state_dict=best, epoch=progress.best_epoch), out_dir / "model.pt")
     summary = _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, out_dir / "model.pt")

@@ -24,7 +24,7 @@ SELECT_METRICS = ("ccc", "f1")
 # The settings each training job reads: its rule passes exactly these, and its resume
 # checkpoint is keyed on them (less the runtime ones, which may change between a killed run
 # and its resumption).
-EXTRACTOR_SETTINGS = ("depth", "reduction", "weights", "regression", "regression_weight", "epochs",
+EXTRACTOR_SETTINGS = ("depth", "width", "reduction", "weights", "regression", "regression_weight", "epochs",
                       "batch_size", "lr", "weight_decay", "warmup_epochs", "patience", "select_metric",
                       "label_smoothing", "balance", "device", "num_workers")
 EXTRACTOR_RUNTIME = ("device", "num_workers")

@@ -89,7 +89,7 @@ def test_closed_gate_leaves_relu_of_identity(index):
         assert not torch.equal(plain(x), torch.relu(identity))  # the branch does matter normally
 
 
-@pytest.mark.parametrize("depth,dim,blocks", [(18, 512, 8), (50, 2048, 16)])
+@pytest.mark.parametrize("depth,dim,blocks", [(10, 512, 4), (18, 512, 8), (50, 2048, 16)])
 def test_shapes_and_attention_weights(depth, dim, blocks):
     model = build_extractor("resattn", depth, num_classes=3, regression=True).eval()
     x = torch.randn(2, 3, 32, 32)
@@ -170,6 +170,11 @@ def test_imagenet_weights_offline_fail_fast_and_say_where_to_put_them(tmp_path, 
     message = str(error.value)
     assert str(path) in message and url in message and "TORCH_HOME" in message
     assert list(path.parent.iterdir()) == []  # no partial or empty file left behind
+
+
+def test_resnet10_refuses_imagenet_weights_by_name():
+    with pytest.raises(ValueError, match="no ImageNet weights for ResNet-10"):
+        build_extractor("resattn", 10, weights="imagenet")
 
 
 def test_unknown_kind():

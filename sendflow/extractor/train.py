@@ -120,7 +120,7 @@ def lr_factor(epoch: int, warmup: int, epochs: int) -> float:
 def _build(cfg: dict, edges, train_counts, device):
     """The model, loss, optimiser, learning-rate schedule and gradient scaler of a run."""
     model = build_extractor(cfg["kind"], cfg["depth"], len(edges) + 1, cfg["regression"],
-                            cfg["reduction"], cfg["weights"]).to(device)
+                            cfg["reduction"], cfg["weights"], cfg["width"]).to(device)
     class_weights = torch.tensor(data.inverse_frequency(train_counts), dtype=torch.float32, device=device)
     criterion = nn.CrossEntropyLoss(weight=class_weights if cfg["balance"] == "loss" else None,
                                     label_smoothing=cfg["label_smoothing"])

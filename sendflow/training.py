@@ -1,5 +1,8 @@
 """The training loop the frame extractor and the temporal models share: epochs, the best epoch
-chosen on the select speakers, early stopping, a history, and a checkpoint after every epoch.
+chosen on the select speakers, early stopping, a history, and checkpoints: after the first and
+the last epoch, and between them after each epoch that ends CHECKPOINT_EVERY_S or more after
+the previous checkpoint (a temporal model's epoch takes a tenth of a second on the demo, about
+what its checkpoint took).
 
 The checkpoint (`last.pt`) holds the loop's progress, the best epoch's weights and the state of
 every stateful object (model, optimiser, scheduler, random streams), keyed by a fingerprint of
@@ -23,6 +26,8 @@ import torch
 
 from .atomic import write_csv
 from .checkpoints import save_torch
+
+CHECKPOINT_EVERY_S = 10.0  # an interrupted job loses at most this much training, plus one epoch
 
 
 @dataclass
@@ -73,8 +78,8 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
     """Run `run_epoch(epoch)` -> (select score, history row) for epochs 1..`epochs`, keeping the
     best-scoring epoch's weights of `model`; stop early after `patience` epochs without a
     better score (0: never). `stateful` (name -> object with state_dict/load_state_dict, the
-    model included) is saved in `checkpoint` with `key` after every epoch and restored from it
-    when the key matches. Returns the progress and the best epoch's weights."""
+    model included) is saved in `checkpoint` with `key` (see the module doc for when) and restored
+    from it when the key matches. Returns the progress and the best epoch's weights."""
     progress, best = Progress(), None
     if checkpoint.exists():
         saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
@@ -88,6 +93,7 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
             log.warning("ignoring %s: it was written for other data, settings or seed; starting afresh",
                         checkpoint)
 
+    saved_at = None
     while progress.epoch < epochs and not progress.stopped_early:
         epoch, started = progress.epoch + 1, time.perf_counter()
         score, row = run_epoch(epoch)
@@ -100,9 +106,12 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
         progress.stopped_early = bool(patience) and epoch - progress.best_epoch >= patience
         progress.history.append({"epoch": epoch, **row, "best_epoch": progress.best_epoch,
                                  "seconds": round(time.perf_counter() - started, 3)})
-        save_torch({"fingerprint": key, "progress": asdict(progress), "best": best,
-                    "states": {name: obj.state_dict() for name, obj in stateful.items()}}, checkpoint)
-        write_csv(pd.DataFrame(progress.history), history_path)
+        finished = progress.epoch == epochs or progress.stopped_early
+        if saved_at is None or finished or time.perf_counter() - saved_at >= CHECKPOINT_EVERY_S:
+            save_torch({"fingerprint": key, "progress": asdict(progress), "best": best,
+                        "states": {name: obj.state_dict() for name, obj in stateful.items()}}, checkpoint)
+            write_csv(pd.DataFrame(progress.history), history_path)
+            saved_at = time.perf_counter()
         log.info("epoch %d/%d: %s%s", epoch, epochs,
                  ", ".join(f"{k} {v:.4g}" for k, v in row.items()), " *best*" if improved else "")
         if progress.stopped_early:

@@ -171,6 +171,7 @@ def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, mo
     cfg = {"name": "mstcn", "epochs": 3, "dropout": 0.5}
     straight, _ = run(data, tmp_path / "straight", **cfg)
 
+    monkeypatch.setattr(training, "CHECKPOINT_EVERY_S", 0)  # a checkpoint after every epoch
     real_save, calls = training.save_torch, []
 
     def save_then_die(state, path):
@@ -191,6 +192,17 @@ def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, mo
     assert metrics["epochs_run"] == 3
     assert len(pd.read_csv(tmp_path / "resumed" / "history.csv")) == 3
     pd.testing.assert_frame_equal(straight, resumed)
+
+
+def test_short_epochs_checkpoint_after_the_first_and_the_last_only(data, tmp_path, monkeypatch):
+    """Writing a checkpoint takes about as long as a demo epoch of a temporal model: between the
+    first and the last epoch one is written only every CHECKPOINT_EVERY_S."""
+    real_save, saved_epochs = training.save_torch, []
+    monkeypatch.setattr(training, "save_torch",
+                        lambda state, path: (saved_epochs.append(state["progress"]["epoch"]), real_save(state, path)))
+    run(data, tmp_path / "quick", name="mstcn", epochs=5, patience=0)
+    assert saved_epochs == [1, 5]
+    assert len(pd.read_csv(tmp_path / "quick" / "history.csv")) == 5
 
 
 def test_framewise_survives_a_one_class_training_set():

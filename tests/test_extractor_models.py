@@ -89,9 +89,10 @@ def test_closed_gate_leaves_relu_of_identity(index):
         assert not torch.equal(plain(x), torch.relu(identity))  # the branch does matter normally
 
 
-@pytest.mark.parametrize("depth,dim,blocks", [(10, 512, 4), (18, 512, 8), (50, 2048, 16)])
-def test_shapes_and_attention_weights(depth, dim, blocks):
-    model = build_extractor("resattn", depth, num_classes=3, regression=True).eval()
+@pytest.mark.parametrize("depth,width,dim,blocks", [(10, 64, 512, 4), (10, 32, 256, 4), (18, 64, 512, 8),
+                                                    (50, 64, 2048, 16)])
+def test_shapes_and_attention_weights(depth, width, dim, blocks):
+    model = build_extractor("resattn", depth, num_classes=3, regression=True, width=width).eval()
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         out = model(x)
@@ -105,7 +106,16 @@ def test_shapes_and_attention_weights(depth, dim, blocks):
     assert all(g.shape[0] == 2 for _, g in gates) and gates[-1][1].shape[1] == dim
     # torchvision's parameter names, plus the gates
     names = set(model.backbone.state_dict())
-    assert "layer4.1.conv2.weight" in names and "layer1.0.attention.gate.1.weight" in names
+    assert "layer4.0.conv2.weight" in names and "layer1.0.attention.gate.1.weight" in names
+    assert model.backbone.layer1[0].conv1.out_channels == width  # the stages scale, the stem stays 64
+    assert model.backbone.conv1.out_channels == 64
+
+
+def test_narrow_resnet_costs_a_quarter_of_the_parameters_and_refuses_pretrained_weights():
+    full, half = (sum(p.numel() for p in build_extractor("resnet", 10, width=w).parameters()) for w in (64, 32))
+    assert 0.2 < half / full < 0.3
+    with pytest.raises(ValueError, match="need extractor.width 64"):
+        build_extractor("resnet", 18, width=32, weights="imagenet")
 
 
 def test_plain_resnet_has_no_attention_and_no_valence_head():

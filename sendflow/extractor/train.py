@@ -1,9 +1,9 @@
 """Train a frame extractor on a fold's `train` clips, selecting the epoch on its `select` clips.
 
-The `test` role is never read here. The epoch loop is sendflow.training's: every finished
-epoch leaves a resumable `last.pt` (weights, optimiser, scheduler, all random states, history),
-so a killed run picks up where it stopped and, on CPU with the same seed, ends with
-bit-identical weights.
+The `test` role is never read here. The epoch loop is sendflow.training's: finished epochs
+leave a resumable `last.pt` (weights, optimiser, scheduler, all random states, history), so a
+killed run picks up where it stopped and, on CPU with the same seed, ends with bit-identical
+weights.
 """
 
 import logging

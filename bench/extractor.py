@@ -7,7 +7,8 @@ In one process, same model, batch size, crop size and thread count:
            sampling, batched augmentation, the same steps, then the select-set evaluation
 Prints training images/s of both, the ratio project/bare (goal >= 0.9), and where the project's
 time goes (data path, select evaluation). Usage:
-  python bench/extractor.py [--depth 10] [--size 48] [--batch 16] [--frames 2000] [--threads 1] [--kind resattn]
+  python bench/extractor.py [--depth 10] [--width 48] [--size 48] [--batch 32] [--frames 2000] [--threads 1]
+                            [--kind resattn]
 """
 
 import argparse
@@ -27,8 +28,9 @@ EDGES = [-0.15, 0.15]
 
 
 def settings(args) -> dict:
-    return dict(kind=args.kind, depth=args.depth, reduction=16, weights=None, regression=True, regression_weight=0.5,
-                epochs=10, batch_size=args.batch, lr=1e-3, weight_decay=1e-4, label_smoothing=0.1,
+    return dict(kind=args.kind, depth=args.depth, width=args.width, reduction=16, weights=None, regression=True,
+                regression_weight=0.5, epochs=10, batch_size=args.batch, lr=2e-3, weight_decay=1e-4,
+                label_smoothing=0.1,
                 warmup_epochs=1, balance="sampler", num_workers=0)
 
 
@@ -53,8 +55,9 @@ def bare_epoch(model, n_images, batch, size, device) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--depth", type=int, default=10)
+    parser.add_argument("--width", type=int, default=48)
     parser.add_argument("--size", type=int, default=48)
-    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--frames", type=int, default=2000, help="training frames (select: a quarter)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--kind", default="resattn")
@@ -87,8 +90,8 @@ def main():
         evaluate(model, select_loader, criterion, device, cfg)
         select_s = time.perf_counter() - start
 
-    print(f"{args.kind}-{args.depth} at {args.size} px on {device}, batch {args.batch}, {args.threads} threads, "
-          f"{trained} training images, {len(select_loader.dataset)} select images")
+    print(f"{args.kind}-{args.depth} width {args.width} at {args.size} px on {device}, batch {args.batch}, "
+          f"{args.threads} threads, {trained} training images, {len(select_loader.dataset)} select images")
     print(f"bare training loop   : {n / bare_s:8.1f} images/s")
     print(f"project, train steps : {trained / train_s:8.1f} images/s")
     print(f"project, whole epoch : {trained / (train_s + select_s):8.1f} images/s (with select evaluation)")

@@ -5,7 +5,8 @@ In one process, on synthetic frame files (random crops, so only speed is measure
   job:      sendflow.features.cache_features (load .npz, preprocess, embed, pool, write Parquet)
 Prints frames/s of both and the ratio job/bare (bar >= 0.85, goal >= 0.95), then the training
 images/s of one epoch of sendflow.extractor.train.
-Usage: python bench/features.py [--size 48] [--clips 12] [--frames 120] [--batch 128] [--kind resattn]
+Usage: python bench/features.py [--depth 10] [--width 48] [--size 48] [--clips 12] [--frames 120]
+                                [--batch 128] [--kind resattn]
 """
 
 import argparse
@@ -59,6 +60,8 @@ def main():
     parser.add_argument("--frames", type=int, default=120)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--kind", default="resattn")
+    parser.add_argument("--depth", type=int, default=10)
+    parser.add_argument("--width", type=int, default=48)
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     device = resolve_device(args.device)
@@ -66,7 +69,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         paths = write_fake_clips(tmp, args.clips, args.frames, args.size)
-        model = build_extractor(args.kind, 18, num_classes=3, regression=True)
+        model = build_extractor(args.kind, args.depth, num_classes=3, regression=True, width=args.width)
         model_path = tmp / "model.pt"
         torch.save({"config": model.config, "state_dict": model.state_dict(),
                     "image_size": args.size}, model_path)
@@ -79,7 +82,8 @@ def main():
         cache_features(model_path, clips, tmp / "features.parquet", args.batch, str(device))
         job_s = time.perf_counter() - start
 
-        print(f"{args.kind}-18 at {args.size} px on {device}, batch {args.batch}, {n} frames")
+        print(f"{args.kind}-{args.depth} width {args.width} at {args.size} px on {device}, batch {args.batch}, "
+              f"{n} frames")
         print(f"bare forward pass : {n / bare_s:8.1f} frames/s")
         print(f"feature job       : {n / job_s:8.1f} frames/s")
         print(f"ratio job/bare    : {bare_s / job_s:8.2f}  (bar >= 0.85, goal >= 0.95)")

@@ -28,6 +28,8 @@ def predict(*args, cwd) -> subprocess.CompletedProcess:
 
 
 def test_every_classifier_job_keeps_a_safely_loadable_model(tiny_run):
+    extractor = torch.load(tiny_run / "results/extractor/resattn/fold0/model.pt", weights_only=True)["config"]
+    feature_dim = 8 * extractor["width"]  # ResNet's last stage: 8 times the first's channels
     for name, kind in (("mstcn", "model.pt"), ("framewise", "model.npz"), ("mean", "model.npz")):
         for fold in (0, 1):
             path = tiny_run / f"results/classifier/resattn/{name}/three/fold{fold}/{kind}"
@@ -38,7 +40,7 @@ def test_every_classifier_job_keeps_a_safely_loadable_model(tiny_run):
                 with np.load(path, allow_pickle=False) as arrays:
                     saved, mean, std = json.loads(str(arrays["header"])), arrays["mean"], arrays["std"]
             assert saved["settings"]["name"] == name and saved["about"]["fold"] == fold
-            assert mean.shape == std.shape == (512,)
+            assert mean.shape == std.shape == (feature_dim,)
             assert set(saved["about"]["clips"]) == {"train", "select", "test"}
 
 

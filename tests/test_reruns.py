@@ -55,7 +55,7 @@ def test_nothing_is_planned_after_a_finished_run(plan):
 
 @pytest.mark.parametrize("setting, expected", [
     ("classifier.mstcn.layers=5", AFTER_CLASSIFIER),  # an MS-TCN setting
-    ("extractor.lr=0.002", AFTER_EXTRACTOR),  # an extractor setting
+    ("extractor.lr=0.003", AFTER_EXTRACTOR),  # an extractor setting
     ("frames.margin=0.3", AFTER_FRAMES),  # a frame setting
     ("report.dpi=60", FIGURES),  # a figure setting
     ("report.include_faces=false", {"figure_attention", "all"}),

@@ -22,9 +22,10 @@ $(STAMP): requirements.txt requirements-test.txt pyproject.toml
 # points nowhere so that the SLURM executor plugin's start-up query (`scontrol show config`,
 # about 9 s per Snakemake start where SLURM's tools are installed but no controller answers)
 # returns at once.
+demo: export SLURM_CONF = /dev/null
 demo: $(STAMP)
-	SLURM_CONF=/dev/null $(BIN)/snakemake --cores $(CORES) --printshellcmds
-	SLURM_CONF=/dev/null $(BIN)/snakemake --cores 1 --report results/report.html
+	$(BIN)/snakemake --cores $(CORES) --printshellcmds
+	$(BIN)/snakemake --cores 1 --report results/report.html
 	@if $(BIN)/python -c 'import sys; from sendflow.report.browser_check import find_chromium; sys.exit(find_chromium() is None)'; \
 	then $(BIN)/python -m sendflow.report.browser_check results/report.html results/metrics/summary.csv; \
 	else echo "(no Chromium found: the report was not opened in a browser)"; fi

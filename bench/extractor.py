@@ -7,8 +7,8 @@ In one process, same model, batch size, crop size and thread count:
            sampling, batched augmentation, the same steps, then the select-set evaluation
 Prints training images/s of both, the ratio project/bare (goal >= 0.9), and where the project's
 time goes (data path, select evaluation). Usage:
-  python bench/extractor.py [--depth 10] [--width 48] [--size 48] [--batch 32] [--frames 2000] [--threads 1]
-                            [--kind resattn]
+  python bench/extractor.py [--depth D] [--width W] [--size 48] [--batch B] [--frames 2000] [--threads T]
+                            [--kind resattn]      (D, W, B, T: the configured defaults)
 """
 
 import argparse
@@ -20,18 +20,19 @@ import torch
 from features import write_fake_clips  # bench/features.py: synthetic frame files
 from torch import nn
 
+from sendflow.config import schema_defaults
 from sendflow.device import resolve_device
 from sendflow.extractor.augment import augment
 from sendflow.extractor.train import _build, _train_epoch, evaluate, make_loaders
 
 EDGES = [-0.15, 0.15]
+EXTRACTOR = schema_defaults()["extractor"]
 
 
 def settings(args) -> dict:
-    return dict(kind=args.kind, depth=args.depth, width=args.width, reduction=16, weights=None, regression=True,
-                regression_weight=0.5, epochs=10, batch_size=args.batch, lr=2e-3, weight_decay=1e-4,
-                label_smoothing=0.1,
-                warmup_epochs=1, balance="sampler", num_workers=0)
+    """The configured extractor settings (the schema's defaults), with the model and batch given."""
+    return {**EXTRACTOR, "kind": args.kind, "depth": args.depth, "width": args.width, "batch_size": args.batch,
+            "num_workers": 0}
 
 
 def bare_epoch(model, n_images, batch, size, device) -> float:
@@ -54,12 +55,12 @@ def bare_epoch(model, n_images, batch, size, device) -> float:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--depth", type=int, default=10)
-    parser.add_argument("--width", type=int, default=48)
+    parser.add_argument("--depth", type=int, default=EXTRACTOR["depth"])
+    parser.add_argument("--width", type=int, default=EXTRACTOR["width"])
     parser.add_argument("--size", type=int, default=48)
-    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=EXTRACTOR["batch_size"])
     parser.add_argument("--frames", type=int, default=2000, help="training frames (select: a quarter)")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=EXTRACTOR["threads"])
     parser.add_argument("--kind", default="resattn")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()

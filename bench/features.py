@@ -5,8 +5,8 @@ In one process, on synthetic frame files (random crops, so only speed is measure
   job:      sendflow.features.cache_features (load .npz, preprocess, embed, pool, write Parquet)
 Prints frames/s of both and the ratio job/bare (bar >= 0.85, goal >= 0.95), then the training
 images/s of one epoch of sendflow.extractor.train.
-Usage: python bench/features.py [--depth 10] [--width 48] [--size 48] [--clips 12] [--frames 120]
-                                [--batch 128] [--kind resattn]
+Usage: python bench/features.py [--depth D] [--width W] [--size 48] [--clips 12] [--frames 120]
+                                [--batch 128] [--kind resattn]   (D, W: the configured extractor)
 """
 
 import argparse
@@ -60,8 +60,8 @@ def main():
     parser.add_argument("--frames", type=int, default=120)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--kind", default="resattn")
-    parser.add_argument("--depth", type=int, default=10)
-    parser.add_argument("--width", type=int, default=48)
+    parser.add_argument("--depth", type=int, default=schema_defaults()["extractor"]["depth"])
+    parser.add_argument("--width", type=int, default=schema_defaults()["extractor"]["width"])
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     device = resolve_device(args.device)

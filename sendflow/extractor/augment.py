@@ -2,10 +2,11 @@
 
 Per image: a random crop of 75-100% of the area (aspect 0.9-1.1) resized back, a turn of up to
 10 degrees, a horizontal flip, brightness, contrast and saturation within +-30%, a hue shift
-of up to 0.05 of a turn, and greyscale one time in ten: the crop still shows the whole face, and colour cannot become a
-shortcut to who is speaking (few speakers train each extractor). The crop, turn and flip are one affine
-warp (`grid_sample`), the colour changes a few tensor operations, so the batch costs about
-what one image did through torchvision's per-sample pipeline, on the CPU or the GPU.
+of up to 0.05 of a turn, and greyscale one time in ten: the crop still shows the whole face,
+and colour cannot become a shortcut to who is speaking (few speakers train each extractor).
+The crop, turn and flip are one affine warp (`grid_sample`), the colour changes a few tensor
+operations, so the batch costs about what one image did through torchvision's per-sample
+pipeline, on the CPU or the GPU.
 """
 
 import math

@@ -16,7 +16,9 @@ from sendflow.names import (
     CLASSIFIERS,
     EXTRACTOR_SETTINGS,
     EXTRACTORS,
+    FEATURE_SOURCES,
     FRAME_KEYS,
+    FUSED,
     PER_STEP_CLASSIFIERS,
     TORCH_CLASSIFIERS,
     model_file_name,
@@ -49,7 +51,7 @@ if _unknown_schemes:
 
 # One set of wildcard patterns for every rule, from the one list of each kind of name.
 wildcard_constraints:
-    extractor="|".join(EXTRACTORS),
+    extractor="|".join(FEATURE_SOURCES),
     classifier="|".join(CLASSIFIERS),
     labels="|".join(re.escape(name) for name in config["labels"]["schemes"]),
     fold=r"\d+",
@@ -122,6 +124,23 @@ def _read_clip_index(path, mtime_ns):
     return pd.read_parquet(path)
 
 
+def learned_extractors():
+    """The extractors the run trains: those in extractor.kinds, and the one `fused` builds on."""
+    kinds = config["extractor"]["kinds"]
+    wanted = [*kinds, config["emotient"]["fuse_with"]] if FUSED in kinds else kinds
+    return [kind for kind in EXTRACTORS if kind in wanted]
+
+
+NEEDS_VIDEO = bool(learned_extractors())  # an Emotient-only run never decodes a video
+
+
+def emotient_files():
+    """Every clip's Emotient file and observer ratings, from the index."""
+    index = clip_index()
+    with_units = index[index["emotient_path"].notna()]
+    return [*with_units["emotient_path"], *with_units["observer_path"]]
+
+
 def video_clips():
     """Clip IDs that have a video; limited-use clips are listed in the index log and skipped."""
     index = clip_index()
@@ -175,6 +194,9 @@ MODEL_AXES = {
     "classifier": config["classifier"]["names"],
     "labels": config["classifier"]["labels"],
 }
+# Bundles apply a model to a new video, so only the learned extractors' models get one: a new
+# video comes without Emotient's action units (its software is no longer sold).
+ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if k in EXTRACTORS]}
 MODEL_RESULT = "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/{name}"
 
 
@@ -194,9 +216,9 @@ def classifier_results(name, **fixed):
 def final_outputs():
     return [
         "results/index/folds.parquet",
-        "results/frames/face_detection.tsv",
+        *(["results/frames/face_detection.tsv"] if NEEDS_VIDEO else []),
         *classifier_results("metrics.json"),
-        *expand("results/model_zoo/{extractor}-{classifier}-{labels}", **MODEL_AXES),
+        *expand("results/model_zoo/{extractor}-{classifier}-{labels}", **ZOO_AXES),
         *report_outputs(),
     ]
 
@@ -249,7 +271,7 @@ def report_outputs():
         "results/metrics/manifest.json",
         "results/report_pages/summary.html",
         "results/figures/comparison.png",
-        "results/figures/training_extractor.png",
+        *(["results/figures/training_extractor.png"] if learned_extractors() else []),
         "results/figures/training_classifier.png",
         *expand("results/figures/confusion_{labels}.png", labels=config["classifier"]["labels"]),
         *expand("results/figures/timelines/fold{fold}", fold=FOLDS),

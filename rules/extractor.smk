@@ -15,6 +15,8 @@ rule train_extractor:
         "results/logs/extractor/{extractor}/{scope}.log",
     benchmark:
         "results/benchmarks/extractor/{extractor}/{scope}.tsv"
+    wildcard_constraints:
+        extractor="|".join(EXTRACTORS),
     conda:
         "../envs/torch.yaml"
     threads: config["extractor"]["threads"]
@@ -42,6 +44,8 @@ rule features:
         "results/logs/features/{extractor}/fold{fold}.log",
     benchmark:
         "results/benchmarks/features/{extractor}/fold{fold}.tsv"
+    wildcard_constraints:
+        extractor="|".join(EXTRACTORS),
     conda:
         "../envs/torch.yaml"
     threads: config["extractor"]["threads"]

@@ -80,7 +80,7 @@ rule report_pages:
         per_speaker=rules.aggregate.output.per_speaker,
         per_clip=rules.aggregate.output.per_clip,
         comparisons=rules.compare.output.table,
-        faces="results/frames/face_detection.tsv",
+        faces=lambda wildcards: "results/frames/face_detection.tsv" if NEEDS_VIDEO else [],
         manifest=rules.manifest.output.manifest,
         home=os.path.relpath(os.path.join(workflow.basedir, "report", "workflow.rst")),
         code=script_code("report_pages.py"),
@@ -103,6 +103,8 @@ rule report_pages:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        official=config["cv"]["mode"] == "official",  # sets the Test scores beside the published ones
     script:
         "../workflow_scripts/report_pages.py"
 
@@ -203,20 +205,10 @@ rule figure_timelines:
 
 rule figure_curves:
     input:
-        extractor_histories=sorted(
-            {extractor_file(e, k, "history.csv") for e in config["extractor"]["kinds"] for k in FOLDS}
-        ),
-        classifier_histories=classifier_results("history.csv"),
+        histories=classifier_results("history.csv"),
         code=script_code("figure_curves.py"),
     output:
-        extractor=report(
-            "results/figures/training_extractor.png",
-            category="2. Figures",
-            subcategory="Training curves",
-            labels={"stage": "extractor"},
-            caption="../report/curves.rst",
-        ),
-        classifier=report(
+        png=report(
             "results/figures/training_classifier.png",
             category="2. Figures",
             subcategory="Training curves",
@@ -234,9 +226,31 @@ rule figure_curves:
         mem_mb=1000,
         runtime=10,
     params:
+        stage="classifier",
         dpi=config["report"]["dpi"],
     script:
         "../workflow_scripts/figure_curves.py"
+
+
+use rule figure_curves as figure_curves_extractor with:
+    input:
+        histories=sorted({extractor_file(e, k, "history.csv") for e in learned_extractors() for k in FOLDS}),
+        code=script_code("figure_curves.py"),
+    output:
+        png=report(
+            "results/figures/training_extractor.png",
+            category="2. Figures",
+            subcategory="Training curves",
+            labels={"stage": "extractor"},
+            caption="../report/curves.rst",
+        ),
+    log:
+        "results/logs/report/figure_curves_extractor.log",
+    benchmark:
+        "results/benchmarks/report/figure_curves_extractor.tsv"
+    params:
+        stage="extractor",
+        dpi=config["report"]["dpi"],
 
 
 rule figure_attention:

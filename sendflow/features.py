@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
+import pandas as pd
 import pyarrow.parquet as pq
 import torch
 
@@ -18,20 +18,11 @@ from .atomic import atomic_path, file_sha256
 from .device import resolve_device
 from .extractor.data import preprocess
 from .extractor.train import load_extractor
+from .feature_table import feature_batch, feature_schema
 from .frames.extract import load_clip
 from .ratings import RATING_STEP_S
 
 log = logging.getLogger(__name__)
-
-
-def feature_schema(dim: int, metadata: dict[str, str] | None = None) -> pa.Schema:
-    fields = [
-        ("clip_id", pa.string()), ("speaker", pa.int64()), ("step", pa.int32()),
-        ("t", pa.float64()), ("n_frames", pa.int32()), ("valence", pa.float32()),
-        ("feature", pa.list_(pa.float32(), dim)),
-    ]
-    meta = {k.encode(): str(v).encode() for k, v in (metadata or {}).items()}
-    return pa.schema(fields, metadata=meta)
 
 
 @torch.inference_mode()
@@ -80,17 +71,10 @@ def cache_features(model_path, clips: list[tuple[str, int, Path]], out_path, bat
             pooled = pool_steps(embed_frames(model, arrays["frames"], batch_size, device),
                                 arrays["steps"], arrays["valence"])
             n = len(pooled["step"])
-            columns = {
-                "clip_id": pa.array([clip_id] * n, pa.string()),
-                "speaker": pa.array(np.full(n, speaker), pa.int64()),
-                "step": pa.array(pooled["step"]),
-                "t": pa.array(pooled["step"] * RATING_STEP_S, pa.float64()),
-                "n_frames": pa.array(pooled["n_frames"]),
-                "valence": pa.array(pooled["valence"], pa.float32()),
-                "feature": pa.FixedSizeListArray.from_arrays(
-                    pa.array(pooled["feature"].ravel()), model.feature_dim),
-            }
-            writer.write_table(pa.table(columns, schema=schema))
+            steps = pd.DataFrame({"clip_id": clip_id, "speaker": speaker, "step": pooled["step"],
+                                  "t": pooled["step"] * RATING_STEP_S, "n_frames": pooled["n_frames"],
+                                  "valence": pooled["valence"]})
+            writer.write_table(feature_batch(schema, steps, pooled["feature"]))
             n_frames += len(arrays["frames"])
             elapsed = time.perf_counter() - started
             log.info("[%d/%d] %s: %d frames -> %d steps (%.0f frames/s so far)",

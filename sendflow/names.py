@@ -8,6 +8,12 @@ METRICS = ("ccc", "ccc_pooled", "pearson_r", "rmse", "accuracy", "macro_f1", "ka
            "edit", "f1@10", "f1@25", "f1@50")
 # Frame extractors: ResNet with residual channel attention, and the plain ResNet ablation.
 EXTRACTORS = ("resattn", "resnet")
+# Feature sources the classifiers train on (config extractor.kinds): the learned extractors,
+# SEND's own Emotient action units (no video needed), and one extractor's features fused
+# with the action units.
+EMOTIENT = "emotient"
+FUSED = "fused"
+FEATURE_SOURCES = (*EXTRACTORS, EMOTIENT, FUSED)
 CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")
 TORCH_CLASSIFIERS = ("mstcn", "sstcn", "bigru")  # trained by gradient descent; may use a GPU
 PER_STEP_CLASSIFIERS = ("framewise", "mean")  # fitted in one go with NumPy/scikit-learn, no torch

@@ -74,6 +74,11 @@ def read_self(path) -> pd.DataFrame:
     return pd.DataFrame({"time": frame["time"], "valence": 2.0 * frame[SELF_VALUE] - 1.0})
 
 
+def rating_steps(times) -> np.ndarray:
+    """The 0.5 s rating step each time falls in (frames faster than 2 Hz share a step)."""
+    return np.floor(np.asarray(times, dtype=float) / RATING_STEP_S + 1e-3).astype(np.int32)
+
+
 def valence_at(ratings: pd.DataFrame, times, max_gap: float = 0.75) -> np.ndarray:
     """Valence at arbitrary `times`, from the rating nearest in time (NaN beyond `max_gap` s).
 

@@ -96,7 +96,7 @@ def planned_jobs(dry_run_output: str) -> dict[str, int]:
 TINY = [
     "data.demo.speakers=6", "data.demo.clips_per_speaker=2", "data.demo.seconds=8",
     "data.demo.width=192", "data.demo.height=144", "cv.k=2", "frames.size=32",
-    "extractor.kinds=[resattn]", "extractor.epochs=1", "extractor.batch_size=16",
+    "extractor.kinds=[resattn,emotient,fused]", "extractor.epochs=1", "extractor.batch_size=16",
     "classifier.names=[mstcn,framewise,mean]", "classifier.training.epochs=2",
 ]
 

@@ -15,6 +15,7 @@ OBSERVER = "ratings/test/observer_EWE/results_112_1.csv"
 VIDEO = "videos/test/ID112_vid1_crop_downsized.mp4"
 INDEX, FRAMES, FOLDS = "results/index/clips.parquet", "results/frames/112_1.npz", "results/index/folds.parquet"
 HEADER = "time,evaluatorWeightedEstimate,SDofEWE\n"
+EMOTIENT, UNITS = "features/train/emotient/ID111_vid1_crop_downsized.txt", "results/features/emotient/steps.parquet"
 
 
 def sendflow(workdir, *targets, config=()):
@@ -65,6 +66,10 @@ CASES = {
     "an mp4 with no video stream": (video_without_a_picture, FRAMES, VIDEO, "no video stream"),
     "a video ten times shorter than its ratings": (lambda root: write_observer(root / OBSERVER, 40), FRAMES, VIDEO,
                                                    "much shorter than its ratings"),
+    "Emotient file without a chosen column": (write(EMOTIENT, "Frametime,AU1\n0.0,0.1\n"), UNITS, EMOTIENT,
+                                              "missing column 'AU12'"),
+    "Emotient text in a numeric column": (write(EMOTIENT, "Frametime,AU1,AU12\n0.0,0.1,0.2\n0.0334,high,0.3\n"),
+                                          UNITS, EMOTIENT, "column 'AU1' holds text where a number belongs"),
 }
 
 
@@ -72,7 +77,8 @@ CASES = {
 def test_bad_dataset_input_stops_the_run_naming_the_file(foreign_root, tmp_path, case):
     change, target, named, problem = CASES[case]
     change(foreign_root)
-    proc = sendflow(tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official"])
+    proc = sendflow(tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official",
+                                              "emotient.columns=[AU1,AU12]"])
     printed = proc.stdout + proc.stderr
     assert proc.returncode != 0, printed[-2000:]
     message = next((line for line in printed.splitlines() if named in line and "SendDataError" in line), "")

@@ -104,14 +104,15 @@ def test_the_schema_lists_the_names_the_code_defines(schema):
     props = schema["properties"]
     classifier, report = props["classifier"]["properties"], props["report"]["properties"]
     training = classifier["training"]["properties"]
-    assert props["extractor"]["properties"]["kinds"]["items"]["enum"] == list(names.EXTRACTORS)
+    assert props["extractor"]["properties"]["kinds"]["items"]["enum"] == list(names.FEATURE_SOURCES)
+    assert props["emotient"]["properties"]["fuse_with"]["enum"] == list(names.EXTRACTORS)
     assert classifier["names"]["items"]["enum"] == list(names.CLASSIFIERS)
     assert training["task"]["enum"] == list(names.TASKS)
     assert training["regression_loss"]["enum"] == list(names.REGRESSION_LOSSES)
     assert training["select_metric"]["enum"] == list(names.SELECT_METRICS)
     assert report["metric"]["enum"] == list(names.METRICS)
     timelines = report["timelines"]["properties"]
-    assert timelines["extractor"]["enum"] == [*names.EXTRACTORS, None]
+    assert timelines["extractor"]["enum"] == [*names.FEATURE_SOURCES, None]
     assert timelines["classifier"]["enum"] == [*names.CLASSIFIERS, None]
     assert set(names.FRAME_KEYS) <= set(props["frames"]["properties"])
     assert set(names.EXTRACTOR_SETTINGS) <= set(props["extractor"]["properties"])

@@ -8,11 +8,13 @@ import re
 import subprocess
 
 import matplotlib.image
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from conftest import PROJECT, run_tiny
 
+from sendflow.feature_table import read_feature_table
 from sendflow.report.browser_check import check_report, failures, find_chromium, screenshot_summary
 
 
@@ -56,6 +58,40 @@ def test_predictions_cover_exactly_the_test_clips(finished):
     assert not set(summary["train_clips"] + summary["select_clips"]) & test
 
 
+def test_clips_without_video_count_in_the_emotient_and_fused_results_only(finished):
+    clips = pd.read_parquet(finished / "results/index/clips.parquet")
+    folds = pd.read_parquet(finished / "results/index/folds.parquet")
+    limited = set(clips.loc[~clips["has_video"], "clip_id"])
+    tested = {source: set() for source in ("resattn", "emotient", "fused")}
+    for fold in (0, 1):
+        test = set(folds[(folds["fold"] == fold) & (folds["role"] == "test")]["clip_id"])
+        for source in tested:
+            predictions = pd.read_parquet(
+                finished / f"results/classifier/{source}/mstcn/three/fold{fold}/predictions.parquet")
+            tested[source] |= set(predictions["clip_id"])
+        assert test <= tested["emotient"] and test <= tested["fused"]
+    assert limited & tested["emotient"], "the tiny run should test at least one clip without video"
+    assert not limited & tested["resattn"]
+    assert limited & tested["emotient"] == limited & tested["fused"]
+
+
+def test_action_units_are_standardised_with_the_training_speakers_statistics(finished):
+    features = finished / "results/features/emotient"
+    raw, raw_x, _ = read_feature_table(features / "steps.parquet")
+    folds = pd.read_parquet(finished / "results/index/folds.parquet")
+    for fold in (0, 1):
+        roles = folds[folds["fold"] == fold].set_index("clip_id")["role"]
+        steps, x, meta = read_feature_table(features / f"fold{fold}.parquet")
+        train = raw["clip_id"].map(roles).eq("train").to_numpy() & (raw["n_frames"] > 0).to_numpy()
+        mean, std = raw_x[train].mean(0), raw_x[train].std(0)
+        np.testing.assert_allclose(json.loads(meta["sendflow.train_mean"]), mean, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(json.loads(meta["sendflow.train_std"]), std, rtol=1e-4)
+        assert not np.allclose(raw_x[raw["clip_id"].isin(roles.index)].mean(0), mean, atol=1e-3)
+        in_fold = raw["clip_id"].isin(roles.index).to_numpy()
+        np.testing.assert_allclose(x, np.nan_to_num((raw_x[in_fold] - mean) / std), atol=1e-4)
+        assert meta["sendflow.extractor"] == "emotient" and set(steps["clip_id"]) == set(roles.index)
+
+
 def test_a_second_run_has_nothing_to_do(finished, run):
     proc = run(finished, "-n")
     assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr
@@ -64,20 +100,23 @@ def test_a_second_run_has_nothing_to_do(finished, run):
 def test_results_are_aggregated_and_compared(finished):
     metrics = finished / "results/metrics"
     summary = pd.read_csv(metrics / "summary.csv")
-    assert sorted(summary["classifier"]) == ["framewise", "mean", "mstcn"]
+    assert sorted(summary["classifier"]) == sorted(["framewise", "mean", "mstcn"] * 3)
+    assert sorted(set(summary["extractor"])) == ["emotient", "fused", "resattn"]
     assert (summary["n_folds"] == 2).all()
     mstcn = [json.loads((finished / f"results/classifier/resattn/mstcn/three/fold{k}/metrics.json")
                         .read_text())["ccc"] for k in (0, 1)]
-    row = summary.set_index("classifier").loc["mstcn"]
+    row = summary.set_index(["extractor", "classifier"]).loc[("resattn", "mstcn")]
     assert row["ccc_mean"] == pytest.approx(sum(mstcn) / 2)
     assert row["ccc_std"] == pytest.approx(abs(mstcn[0] - mstcn[1]) / 2 ** 0.5)
     comparisons = (metrics / "comparisons.md").read_text()
     assert "mstcn vs framewise" in comparisons and "mstcn vs mean" in comparisons
     assert "resattn vs resnet" not in comparisons  # only one extractor ran
+    assert "resattn vs emotient" in comparisons and "fused vs emotient" in comparisons
     manifest = json.loads((metrics / "manifest.json").read_text())
     assert manifest["config"]["cv"]["k"] == 2 and manifest["packages"]["torch"]
     assert {"frames", "extractor", "features", "classifier"} <= {s["stage"] for s in manifest["stages"]}
-    for clip in pd.read_csv(metrics / "per_clip.csv").query("classifier == 'mstcn'").itertuples():
+    timelines = "extractor == 'resattn' and classifier == 'mstcn'"  # the model timelines are drawn for
+    for clip in pd.read_csv(metrics / "per_clip.csv").query(timelines).itertuples():
         [png] = (finished / f"results/figures/timelines/fold{clip.fold}").glob(f"*_{clip.clip_id}_ccc*.png")
         assert png.name.endswith(f"_ccc{clip.ccc:+.3f}.png")  # the clip's CCC, as per_clip.csv has it
 

@@ -1,4 +1,5 @@
-"""Rule `figure_curves`: training curves of the extractors and of the torch classifiers."""
+"""Rules `figure_curves` and `figure_curves_extractor`: training curves of the torch classifiers,
+or of the extractors (params.stage says which)."""
 
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 
@@ -11,11 +12,8 @@ from sendflow.figures.curves import (
 from sendflow.logs import setup
 
 log = setup(snakemake.log[0])
-dpi = snakemake.params.dpi
-plot_extractor_curves(load_extractor_histories(snakemake.input.extractor_histories),
-                      snakemake.output.extractor, dpi)
-plot_classifier_curves(load_classifier_histories(snakemake.input.classifier_histories),
-                       snakemake.output.classifier, dpi)
-log.info("curves of %d extractor and %d classifier runs -> %s, %s",
-         len(snakemake.input.extractor_histories), len(snakemake.input.classifier_histories),
-         snakemake.output.extractor, snakemake.output.classifier)
+load, plot = {"extractor": (load_extractor_histories, plot_extractor_curves),
+              "classifier": (load_classifier_histories, plot_classifier_curves)}[snakemake.params.stage]
+plot(load(snakemake.input.histories), snakemake.output.png, snakemake.params.dpi)
+log.info("curves of %d %s runs -> %s", len(snakemake.input.histories), snakemake.params.stage,
+         snakemake.output.png)

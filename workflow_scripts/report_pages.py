@@ -13,7 +13,7 @@ from sendflow.report.pages import headline_sentence, manifest_page, summary_page
 log = setup(snakemake.log[0])
 inputs, out = snakemake.input, snakemake.output
 summary, comparisons = pd.read_csv(inputs.summary), pd.read_csv(inputs.comparisons)
-write_text(summary_page(summary, comparisons), out.summary)
+write_text(summary_page(summary, comparisons, snakemake.params.official), out.summary)
 with open(inputs.home) as handle:  # the front page, with the headline in one sentence
     write_text(f"**{headline_sentence(summary)}**\n\n" + handle.read(), out.home)
 tables = {
@@ -26,9 +26,13 @@ tables = {
 }
 for name, (title, intro, path) in tables.items():
     write_text(table_page(title, intro, pd.read_csv(path)), out[name])
-faces = pd.read_csv(inputs.faces, sep="\t", keep_default_na=False)
-write_text(table_page("Face detection", "Per clip: frames sampled, the share with a detected face, and the "
-                      "detector that ran. Look here first when crops look wrong.", faces), out.faces)
+if inputs.faces:
+    faces = pd.read_csv(inputs.faces, sep="\t", keep_default_na=False)
+    write_text(table_page("Face detection", "Per clip: frames sampled, the share with a detected face, and the "
+                          "detector that ran. Look here first when crops look wrong.", faces), out.faces)
+else:  # extractor.kinds has no learned extractor: no video was decoded
+    write_text(table_page("Face detection", "No video stage ran: every feature source of this run needs no "
+                          "video.", pd.DataFrame()), out.faces)
 with open(inputs.manifest) as handle:
     write_text(manifest_page(json.load(handle)), out.manifest)
 log.info("%d report pages", len(out))

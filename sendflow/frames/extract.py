@@ -7,16 +7,11 @@ import numpy as np
 
 from ..atomic import atomic_path
 from ..errors import SendDataError
-from ..ratings import RATING_STEP_S, read_observer, valence_at
+from ..ratings import rating_steps, read_observer, valence_at
 from .decode import decode_frames
 from .faces import centre_box, crop_square, face_detector, fill_and_smooth
 
 log = logging.getLogger(__name__)
-
-def rating_steps(times: np.ndarray) -> np.ndarray:
-    """The 0.5 s rating step each frame time falls in (frames faster than 2 Hz share a step)."""
-    return np.floor(np.asarray(times) / RATING_STEP_S + 1e-3).astype(np.int32)
-
 
 def crop_faces(video, cfg: dict, on_frame=None) -> dict:
     """Decode `video` at `cfg["fps"]`, find the face in each frame and crop it: frames, times,

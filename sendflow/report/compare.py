@@ -1,10 +1,15 @@
 """Paired comparisons that answer the pipeline's questions: does channel attention help
-(resattn vs resnet), does MS-TCN beat each baseline, do nine classes beat three?
+(resattn vs resnet), do learned features beat SEND's Emotient action units, does the learned
+extractor add anything to them (fused vs emotient), does MS-TCN beat each baseline, do nine
+classes beat three?
 
 Each comparison holds everything else fixed and pairs the two models on the same folds (and on
-the same test clips). The Wilcoxon signed-rank test is two-sided; with k folds its smallest
-possible p is 2 / 2**k (0.25 for 3 folds), so the clip-level test is the one with power on
-small runs, at the price of treating clips of one speaker as independent.
+the same test clips). Where the two have different test clips (emotient also has the clips
+without video), a fold's difference is the mean per-clip difference over the clips both have.
+
+The Wilcoxon signed-rank test is two-sided; with k folds its smallest possible p is 2 / 2**k
+(0.25 for 3 folds), so the clip-level test is the one with power on small runs, at the price
+of treating clips of one speaker as independent.
 """
 
 import warnings
@@ -14,12 +19,7 @@ import pandas as pd
 from scipy.stats import wilcoxon
 
 from sendflow.report.aggregate import LOWER_IS_BETTER, MODEL_KEYS
-
-QUESTIONS = (
-    ("extractor", "resattn", "resnet", "Channel attention: resattn vs plain resnet"),
-    ("classifier", "mstcn", None, "Temporal model: MS-TCN vs each baseline"),
-    ("labels", "nine", "three", "Refined labels: nine classes vs three"),
-)
+from sendflow.report.questions import QUESTIONS
 
 
 def signed_rank_p(differences) -> float:
@@ -51,6 +51,9 @@ def compare(folds: pd.DataFrame, clips: pd.DataFrame, factor: str, candidate: st
     sign = -1 if metric in LOWER_IS_BETTER else 1
     by_fold, fixed = _paired(folds, factor, candidate, reference, metric, ["fold"])
     by_clip, _ = _paired(clips, factor, candidate, reference, metric, ["fold", "clip_id"])
+    on_shared = by_clip.groupby([*fixed, "fold"])["diff"].mean().rename("shared_diff").reset_index()
+    by_fold = by_fold.merge(on_shared, on=[*fixed, "fold"], how="left")
+    by_fold["diff"] = by_fold["diff"].where(by_fold["n_clips_a"] == by_fold["n_clips_b"], by_fold["shared_diff"])
     clip_diffs = {setting: group["diff"].dropna() for setting, group in by_clip.groupby(fixed)}
     rows = []
     for setting, pairs in by_fold.groupby(fixed, sort=True):
@@ -72,13 +75,13 @@ def compare(folds: pd.DataFrame, clips: pd.DataFrame, factor: str, candidate: st
 def all_comparisons(folds: pd.DataFrame, clips: pd.DataFrame, metric: str = "ccc") -> pd.DataFrame:
     """Every question the run can answer (a question needs both of its models in the run)."""
     tables = []
-    for factor, candidate, reference, _ in QUESTIONS:
+    for key, factor, candidates, references, _ in QUESTIONS:
         present = set(folds[factor])
-        references = [reference] if reference else sorted(present - {candidate})
-        for ref in references:
-            if {candidate, ref} <= present:
-                tables.append(compare(folds, clips, factor, candidate, ref, metric))
-    columns = ["factor", "candidate", "reference", "metric", *MODEL_KEYS]
+        for candidate in candidates:
+            for ref in references or sorted(present - {candidate}):
+                if {candidate, ref} <= present:
+                    tables.append(compare(folds, clips, factor, candidate, ref, metric).assign(question=key))
+    columns = ["question", "factor", "candidate", "reference", "metric", *MODEL_KEYS]
     if not tables:
         return pd.DataFrame(columns=columns)
     table = pd.concat(tables, ignore_index=True)
@@ -109,8 +112,8 @@ def comparisons_markdown(comparisons: pd.DataFrame, metric: str) -> str:
     if comparisons.empty:
         return "\n".join(lines + ["No comparison applies: each question needs both of its "
                                   "models in the run.", ""])
-    for factor, candidate, reference, title in QUESTIONS:
-        rows = comparisons[comparisons["factor"] == factor]
+    for key, factor, _, _, title in QUESTIONS:
+        rows = comparisons[comparisons["question"] == key]
         if rows.empty:
             continue
         lines += [f"## {title}", ""]

@@ -7,6 +7,9 @@ import math
 
 import pandas as pd
 
+from .published import PUBLISHED, beside_published
+from .questions import QUESTIONS
+
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1e293b; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
@@ -114,16 +117,24 @@ def verdicts(comparisons: pd.DataFrame) -> list[str]:
     return lines
 
 
-def summary_page(summary: pd.DataFrame, comparisons: pd.DataFrame) -> str:
+def published_section(summary: pd.DataFrame) -> str:
+    """official mode: every model's Test CCC beside the published SENDv1 figures."""
+    return ("<h2>Beside the published SENDv1 results</h2><p>Test CCC of each model of this run, then "
+            f"results published on the real SENDv1 Test split (rows marked <em>{PUBLISHED}</em>): those "
+            "were measured on the real data, so they compare with this run only where it ran on SENDv1. "
+            "Every published visual-only model overfits Train badly (train CCC 0.25 to 0.8).</p>"
+            + table_html(beside_published(summary)))
+
+
+def summary_page(summary: pd.DataFrame, comparisons: pd.DataFrame, official: bool = False) -> str:
     best = best_models(summary)
     headline = best[["extractor", "labels", "classifier", "n_folds"]].copy()
     for metric in HEADLINE:
         headline[metric] = [mean_sd(m, s) for m, s in zip(best[f"{metric}_mean"], best[f"{metric}_std"])]
-    sections = {"attention": comparisons[comparisons["factor"] == "extractor"],
-                "temporal": comparisons[comparisons["factor"] == "classifier"]}
-    words = {k: verdicts(v) for k, v in sections.items()}
-    listing = {k: "".join(f"<li>{html.escape(line)}</li>" for line in v) or "<li>not run in this workflow</li>"
-               for k, v in words.items()}
+    shown = [q for q in QUESTIONS if q[0] != "labels"]
+    listing = {key: "".join(f"<li>{html.escape(line)}</li>" for line in
+                            verdicts(comparisons[comparisons["question"] == key]))
+               or "<li>not run in this workflow</li>" for key, *_ in shown}
     every = summary[["extractor", "classifier", "labels", "n_folds"]].copy()
     for metric in HEADLINE:
         every[f"{metric}"] = [mean_sd(m, s) for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
@@ -132,8 +143,8 @@ def summary_page(summary: pd.DataFrame, comparisons: pd.DataFrame) -> str:
         "over folds, on each fold's held-out test speakers; CCC is SEND's (per clip, then the mean "
         "over clips), accuracy and macro-F1 are over 0.5 s steps.</p>"
         "<h2>Best model per extractor and label scheme</h2>" + table_html(headline)
-        + "<h2>Channel attention (resattn) vs plain ResNet</h2><ul>" + listing["attention"] + "</ul>"
-        + "<h2>MS-TCN vs the baselines</h2><ul>" + listing["temporal"] + "</ul>"
+        + (published_section(summary) if official else "")
+        + "".join(f"<h2>{html.escape(title)}</h2><ul>{listing[key]}</ul>" for key, *_, title in shown)
         + "<h2>Every model</h2>" + table_html(every))
     return page("Summary", body)
 

@@ -1,0 +1,140 @@
+"""The Emotient feature source: reading SEND's per-frame files by column name, resampling them to
+the 0.5 s rating grid, per-fold standardisation and fusion with learned features."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sendflow.emotient import clip_steps, read_emotient, resample
+from sendflow.errors import SendDataError
+from sendflow.feature_table import fold_steps, fuse, read_feature_table, write_feature_table
+
+COLUMNS = ["AU1", "AU12", "joyEvidence"]
+
+
+def hand_made_file(path):
+    """25 frames per second (not SEND's 29.97) for 1.32 s, so the last 0.5 s step is cut short;
+    AU1 = frame number, AU12 = 10 x time. Frames 3 and 4 are blank rows (no face), the whole
+    of 0.5-1.0 s except frame 13 is NaN, one row lost its time, and an unused column holds text."""
+    lines = ["Frametime,AU1,FaceRect,AU12,joyEvidence"]
+    for i in range(34):  # 0.00 .. 1.32 s
+        t = i / 25
+        if i in (3, 4):
+            lines.append(f"{t:.4f},,,,")
+        elif 13 <= i < 25 and i != 13:
+            lines.append(f"{t:.4f},NaN,face,NaN,nan")
+        elif i == 30:
+            lines.append(f",{i},face,{10 * t:.4f},1.0")
+        else:
+            lines.append(f"{t:.4f},{i},face,{10 * t:.4f},1.0")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_resampling_a_hand_made_file(tmp_path):
+    times, values = read_emotient(hand_made_file(tmp_path / "ID111_vid1_crop_downsized.txt"), COLUMNS)
+    assert len(times) == 33 and values.shape == (33, 3)  # the row without a time is gone
+    steps = resample(times, values)
+    # step 0: frames 0..12 (t < 0.5) less the blank 3 and 4; step 1: only frame 13 has values;
+    # step 2: frames 25..33 (t up to 1.32) less the untimed 30, a short last step.
+    expected = {0: [0, 1, 2, *range(5, 13)], 1: [13], 2: [25, 26, 27, 28, 29, 31, 32, 33]}
+    assert steps["step"].tolist() == [0, 1, 2]
+    assert steps["n_frames"].tolist() == [len(v) for v in expected.values()]
+    for step, frames in expected.items():
+        assert steps["feature"][step][0] == pytest.approx(np.mean(frames))
+        assert steps["feature"][step][1] == pytest.approx(np.mean([10 * i / 25 for i in frames]), abs=1e-4)
+        assert steps["feature"][step][2] == pytest.approx(1.0)
+
+
+def test_a_step_without_any_face_stays_on_the_grid_empty(tmp_path):
+    path = tmp_path / "ID111_vid1_crop_downsized.txt"
+    rows = [f"{t:.3f},{'NaN' if 0.5 <= t < 1.0 else 1.0},2.0,3.0" for t in np.arange(0, 1.5, 0.1)]
+    path.write_text("Frametime,AU1,AU12,joyEvidence\n" + "\n".join(rows) + "\n")
+    steps = resample(*read_emotient(path, COLUMNS))
+    assert steps["n_frames"].tolist() == [5, 0, 5]
+    assert np.isnan(steps["feature"][1]).all() and not np.isnan(steps["feature"][[0, 2]]).any()
+
+
+def test_clip_steps_take_the_observer_valence_at_each_step(tmp_path):
+    emotient = hand_made_file(tmp_path / "ID111_vid1_crop_downsized.txt")
+    observer = tmp_path / "results_111_1.csv"
+    observer.write_text("time,evaluatorWeightedEstimate,SDofEWE\n0.0,50,1\n0.5,75,1\n1.0,100,1\n")
+    table = clip_steps("111_1", 111, emotient, observer, COLUMNS)
+    assert table["t"].tolist() == [0.0, 0.5, 1.0]
+    assert table["valence"].tolist() == [0.0, 0.5, 1.0]
+    assert (table["clip_id"] == "111_1").all() and (table["speaker"] == 111).all()
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("Frametime,AU1,joyEvidence\n0.0,0.1,0.2\n", "missing column 'AU12'"),
+    ("Time,AU1,AU12,joyEvidence\n0.0,0.1,0.2,0.3\n", "missing column 'Frametime'"),
+    ("Frametime,AU1,AU12,joyEvidence\n0.0,0.1,0.2,0.3\n0.0334,0.1,high,0.3\n",
+     "column 'AU12' holds text where a number belongs: 'high' on line 3"),
+    ("Frametime,AU1,AU12,joyEvidence\n0.0,0.1,0.2,0.3\nFrametime,AU1,AU12,joyEvidence\n",
+     "column 'Frametime' holds text"),
+    ("Frametime,AU1,AU12,joyEvidence\n0.5,0.1,0.2,0.3\n0.4,0.1,0.2,0.3\n", "Frametime does not increase"),
+    ("", "unreadable Emotient file"),
+])
+def test_a_bad_file_is_refused_naming_the_file_and_the_column(tmp_path, content, problem):
+    path = tmp_path / "ID111_vid1_crop_downsized.txt"
+    path.write_text(content)
+    with pytest.raises(SendDataError, match=problem) as error:
+        read_emotient(path, COLUMNS)
+    assert str(path) in str(error.value)
+
+
+def steps_of(clips: dict[str, tuple[int, np.ndarray]]):
+    """A feature table's steps and features from {clip_id: (speaker, features [T, D])}."""
+    steps = pd.concat([pd.DataFrame({"clip_id": c, "speaker": s, "step": np.arange(len(x), dtype=np.int32),
+                                     "t": np.arange(len(x)) * 0.5, "n_frames": 15, "valence": 0.1})
+                       for c, (s, x) in clips.items()], ignore_index=True)
+    return steps, np.concatenate([x for _, x in clips.values()]).astype(np.float32)
+
+
+def test_standardisation_uses_the_training_speakers_only(tmp_path):
+    rng = np.random.default_rng(0)
+    clips = {"111_1": (111, rng.normal(2.0, 3.0, (40, 4))), "111_2": (111, rng.normal(2.0, 3.0, (30, 4))),
+             "112_1": (112, rng.normal(-5.0, 0.5, (20, 4))), "113_1": (113, rng.normal(9.0, 1.0, (25, 4))),
+             "199_1": (199, rng.normal(0.0, 1.0, (10, 4)))}  # not in the fold
+    steps, x = steps_of(clips)
+    x[3] = np.nan  # a step without a face in a training clip
+    path = tmp_path / "steps.parquet"
+    write_feature_table(steps, x, path, {"sendflow.emotient_columns": "a,b,c,d"})
+    steps, x, _ = read_feature_table(path)
+    roles = {"111_1": "train", "111_2": "train", "112_1": "select", "113_1": "test"}
+    fold, standardised, stats = fold_steps(steps, x, roles)
+
+    train_rows = np.concatenate([clips["111_1"][1][[i for i in range(40) if i != 3]], clips["111_2"][1]])
+    np.testing.assert_allclose(stats["mean"], train_rows.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(stats["std"], train_rows.std(0), rtol=1e-5)
+    everyone = np.concatenate([c[1] for k, c in clips.items() if k in roles])
+    assert not np.allclose(stats["mean"], everyone.mean(0), atol=0.5)  # the other speakers are far off
+    assert set(fold["clip_id"]) == set(roles)
+    is_train = fold["clip_id"].map(roles).eq("train").to_numpy()
+    face = np.ones(len(fold), bool)
+    face[3] = False
+    np.testing.assert_allclose(standardised[is_train & face].mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(standardised[is_train & face].std(0), 1, atol=1e-4)
+    assert (standardised[3] == 0).all()  # no face: the training mean
+    test = fold["clip_id"].eq("113_1").to_numpy()
+    np.testing.assert_allclose(standardised[test], (clips["113_1"][1] - train_rows.mean(0)) / train_rows.std(0),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_fusion_sets_learned_features_beside_the_units_with_a_mask():
+    rng = np.random.default_rng(1)
+    # 112_1 has no video: units only. 111_1's video is one step shorter than its Emotient file.
+    learned = steps_of({"111_1": (111, rng.normal(5, 2, (3, 2))), "113_1": (113, rng.normal(0, 1, (4, 2)))})
+    units = steps_of({"111_1": (111, rng.normal(0, 1, (4, 3))), "112_1": (112, rng.normal(0, 1, (2, 3))),
+                      "113_1": (113, rng.normal(0, 1, (4, 3)))})
+    roles = {"111_1": "train", "112_1": "train", "113_1": "test"}
+    steps, x = fuse(learned, units, roles)
+    assert x.shape == (10, 2 + 1 + 3)
+    assert steps[["clip_id", "step"]].values.tolist() == [
+        ["111_1", 0], ["111_1", 1], ["111_1", 2], ["111_1", 3], ["112_1", 0], ["112_1", 1],
+        ["113_1", 0], ["113_1", 1], ["113_1", 2], ["113_1", 3]]
+    mask = x[:, 2]
+    assert mask.tolist() == [1, 1, 1, 0, 0, 0, 1, 1, 1, 1]
+    assert (x[mask == 0, :2] == 0).all()
+    np.testing.assert_allclose(x[:3, :2].mean(0), 0, atol=1e-5)  # standardised on the training clip
+    np.testing.assert_array_equal(x[:, 3:], units[1])  # the units as they came, in the same order

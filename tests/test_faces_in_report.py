@@ -57,6 +57,8 @@ def report(workdir, root, *config):
 
 def test_a_report_on_real_data_holds_no_face(magenta_root, tmp_path):
     pngs = embedded_pngs(report(tmp_path, magenta_root))
+    summary = (tmp_path / "results/report_pages/summary.html").read_text()
+    assert "Beside the published SENDv1 results" in summary  # official mode
     assert (tmp_path / "results/figures/attention_resattn.png").read_bytes() in pngs
     assert len(pngs) >= 5 and all(magenta_pixels(png) == 0 for png in pngs)
     # The same report with faces switched on does show them: the check above can fail.

@@ -18,6 +18,8 @@ from sendflow.report.aggregate import (
 )
 from sendflow.report.compare import all_comparisons, compare, signed_rank_p
 from sendflow.report.manifest import stage_times
+from sendflow.report.pages import summary_page
+from sendflow.report.published import PUBLISHED, PUBLISHED_TEST_CCC
 from sendflow.report.paths import classifier_result, extractor_result
 
 
@@ -81,8 +83,8 @@ def test_signed_rank_gives_the_exact_p():
     assert np.isnan(signed_rank_p([0.0, 0.0, np.nan]))
 
 
-def fold_scores(rows):
-    return pd.DataFrame(rows, columns=["extractor", "classifier", "labels", "fold", "ccc"])
+def fold_scores(rows, n_clips=2):
+    return pd.DataFrame(rows, columns=["extractor", "classifier", "labels", "fold", "ccc"]).assign(n_clips=n_clips)
 
 
 def test_compare_pairs_models_on_the_same_folds_and_clips():
@@ -104,12 +106,43 @@ def test_compare_pairs_models_on_the_same_folds_and_clips():
     assert row["p_clips"] == pytest.approx(2 / 2 ** 6)
 
 
+def test_sources_with_different_test_clips_are_compared_on_the_clips_both_have():
+    """emotient also scores a clip without video (x): a fold's difference is over a and b only."""
+    clip_ccc = {"resattn": {"a": 0.5, "b": 0.3}, "emotient": {"a": 0.2, "b": 0.2, "x": 0.9}}
+    clips = pd.DataFrame([(e, "mstcn", "three", k, c, v + k / 10) for e, scores in clip_ccc.items()
+                          for k in range(2) for c, v in scores.items()],
+                         columns=["extractor", "classifier", "labels", "fold", "clip_id", "ccc"])
+    folds = (clips.groupby(["extractor", "classifier", "labels", "fold"])["ccc"]
+             .agg(ccc="mean", n_clips="size").reset_index())
+    table = all_comparisons(folds, clips)
+    row = table[table["question"] == "units"].iloc[0]
+    assert (row["candidate"], row["reference"]) == ("resattn", "emotient")
+    assert row["fold_diffs"] == "+0.200 +0.200"  # (0.3 + 0.1) / 2, not 0.4 - 1.3 / 3
+    assert row["n_clips"] == 4 and row["folds_better"] == 2
+
+
 def test_all_comparisons_ask_only_what_the_run_can_answer():
     folds = fold_scores([(e, c, "three", 0, 0.1) for e in ("resattn",) for c in ("mstcn", "mean", "bigru")])
     clips = folds.assign(clip_id="a")
     table = all_comparisons(folds, clips)
     assert set(zip(table["factor"], table["reference"])) == {("classifier", "bigru"), ("classifier", "mean")}
     assert all_comparisons(folds[folds["classifier"] == "mean"], clips).empty
+
+
+def test_official_mode_sets_test_scores_beside_the_published_ones(tmp_path):
+    paths = [write_metrics(tmp_path, e, "mstcn", "three", 0, ccc=c, accuracy=0.5, macro_f1=0.4, rmse=0.3)
+             for e, c in (("emotient", 0.0712), ("resattn", 0.1234))]
+    summary = summarise(fold_table(paths))
+    comparisons = all_comparisons(fold_table(paths), pd.DataFrame(
+        columns=["extractor", "classifier", "labels", "fold", "clip_id", "ccc"]))
+    official, kfold = summary_page(summary, comparisons, official=True), summary_page(summary, comparisons)
+    section = official.split("Beside the published SENDv1 results")[1].split("<h2>")[0]
+    assert "0.123" in section and "0.071" in section  # this run's Test CCC of each model
+    assert section.index("0.123") < section.index("0.071")  # best first
+    for model, _, ccc in PUBLISHED_TEST_CCC:
+        assert model in section and f"{ccc:.3f}" in section
+    assert section.count(PUBLISHED) == len(PUBLISHED_TEST_CCC) + 1  # each row, and the note
+    assert "Beside the published" not in kfold
 
 
 def test_stage_times_sum_the_benchmark_files(tmp_path):

@@ -14,11 +14,14 @@ from conftest import planned_jobs, run_tiny
 REPORT = {"aggregate", "compare", "manifest", "report_pages", "figure_comparison", "figure_confusion",
           "figure_curves", "figure_timelines"}
 AFTER_CLASSIFIER = {"classifier", "model_zoo", *REPORT, "all"}
-AFTER_FEATURES = {"features", "per_step_classifier", *AFTER_CLASSIFIER}
-AFTER_EXTRACTOR = {"train_extractor", "figure_attention", *AFTER_FEATURES}
+AFTER_FEATURES = {"features", "fused_features", "per_step_classifier", *AFTER_CLASSIFIER}
+AFTER_EXTRACTOR = {"train_extractor", "figure_attention", "figure_curves_extractor", *AFTER_FEATURES}
 AFTER_FRAMES = {"frames", "face_report", *AFTER_EXTRACTOR}
-FIGURES = {"figure_comparison", "figure_confusion", "figure_curves", "figure_timelines",
-           "figure_attention", "all"}
+# The action units need no video and no extractor; only the sources built on them rerun.
+AFTER_UNITS = {"emotient_steps", "emotient_features", "fused_features", "classifier", "per_step_classifier",
+               *REPORT, "all"}
+FIGURES = {"figure_comparison", "figure_confusion", "figure_curves", "figure_curves_extractor",
+           "figure_timelines", "figure_attention", "all"}
 
 
 @pytest.fixture
@@ -63,6 +66,8 @@ def test_nothing_is_planned_after_a_finished_run(plan):
     ("extractor.feature_batch_size=64", AFTER_FEATURES),  # read by the feature cache only
     ("extractor.scope=per_fold", set()),  # the default, spelled out
     ("classifier.training.epochs=3", AFTER_CLASSIFIER),  # only the torch models read it
+    ("emotient.columns=[AU1,AU12,joyEvidence]", AFTER_UNITS),  # no model bundle holds emotient
+    ("emotient.mem_mb=3000", set()),
 ])
 def test_a_setting_reruns_only_what_it_invalidates(plan, setting, expected):
     assert set(plan([setting])) == expected
@@ -95,8 +100,14 @@ def test_a_training_setting_of_the_torch_models_leaves_the_baselines(plan):
     assert jobs["classifier"] == 2 and jobs["model_zoo"] == 1  # mstcn; framewise and mean stay
 
 
+def test_new_action_units_retrain_only_the_models_that_read_them(plan):
+    jobs = plan(["emotient.columns=[AU1,AU12,joyEvidence]"])
+    assert jobs["emotient_features"] == 2 and jobs["fused_features"] == 2
+    assert jobs["classifier"] == 4 and jobs["per_step_classifier"] == 8  # emotient and fused, 2 folds
+
+
 def test_adding_an_extractor_kind_trains_only_the_new_one(plan):
-    jobs = plan(["extractor.kinds=[resattn,resnet]"])
+    jobs = plan(["extractor.kinds=[resattn,resnet,emotient,fused]"])
     assert jobs["train_extractor"] == 2 and jobs["features"] == 2  # resnet, per fold
     assert jobs["classifier"] == 2 and jobs["per_step_classifier"] == 4  # its 3 classifiers x 2 folds
     assert jobs["model_zoo"] == 3

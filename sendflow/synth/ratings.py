@@ -53,7 +53,8 @@ def self_ratings(sig: ClipSignals, times, rng, self_bias) -> pd.DataFrame:
 
 
 def emotient_features(sig: ClipSignals, rng, baseline) -> pd.DataFrame:
-    """One row per frame; values are evidence-like scores (roughly -3..3)."""
+    """One row per frame; values are evidence-like scores (roughly -3..3). Now and then the
+    coder loses the face for a moment: those rows keep their time and have empty values."""
     n = len(sig.t)
     smile, frown = np.clip(sig.expression, 0, None), np.clip(-sig.expression, 0, None)
     drives = np.stack([smile, frown, sig.mouth_open, sig.blink], axis=1)
@@ -75,7 +76,18 @@ def emotient_features(sig: ClipSignals, rng, baseline) -> pd.DataFrame:
         "positiveEvidence": joy + 0.2 * noise(),
         "negativeEvidence": np.maximum(sad, anger) + 0.2 * noise(),
     })
-    return pd.DataFrame(cols)
+    frame = pd.DataFrame(cols)
+    frame.loc[_face_lost(rng, n), frame.columns[1:]] = np.nan  # written as empty cells
+    return frame
+
+
+def _face_lost(rng, n) -> np.ndarray:
+    """Rows where the coder finds no face: about one run of 0.2-1.5 s per 30 s of video."""
+    lost = np.zeros(n, bool)
+    for _ in range(rng.poisson(n / 900)):
+        start = int(rng.integers(0, n))
+        lost[start:start + int(rng.integers(6, 45))] = True
+    return lost
 
 
 def au_baseline(seed, speaker) -> np.ndarray:

@@ -19,8 +19,8 @@ from sendflow.report.aggregate import (
 from sendflow.report.compare import all_comparisons, compare, signed_rank_p
 from sendflow.report.manifest import stage_times
 from sendflow.report.pages import summary_page
-from sendflow.report.published import PUBLISHED, PUBLISHED_TEST_CCC
 from sendflow.report.paths import classifier_result, extractor_result
+from sendflow.report.published import PUBLISHED, PUBLISHED_TEST_CCC
 
 
 def write_metrics(root, extractor, classifier, labels, fold, **scores):

@@ -42,10 +42,11 @@ def write_root(root: Path, seed: int = 0) -> pd.DataFrame:
         t = np.arange(0, seconds, 0.5)
         ewe = np.clip(50 + 20 * np.sin(t / 9 + speaker), 0, 100)
         pd.DataFrame({"time": t, "evaluatorWeightedEstimate": ewe, "SDofEWE": 3.0}).to_csv(ratings, index=False)
-        if video:
-            path = root / f"videos/{split}/ID{speaker}_vid{clip}_crop_downsized.mp4"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
+        names = [f"features/{split}/emotient/ID{speaker}_vid{clip}_crop_downsized.txt"]  # every clip has one
+        names += [f"videos/{split}/ID{speaker}_vid{clip}_crop_downsized.mp4"] if video else []
+        for name in names:  # planning reads no content
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).touch()
         rows.append(dict(split=split, seconds=seconds, video=video))
     return pd.DataFrame(rows)
 
@@ -115,11 +116,12 @@ def project(run: Path) -> None:
     real_frames = real_video_s * 2
     area = (112 / 48) ** 2  # the sendv1 preset's crops against the demo's, compute grows with area
     kinds, epochs, folds, schemes, classifiers = 2, 30, 1, 2, 5  # presets/sendv1.yaml, official mode
+    sources = kinds + 2  # the classifiers also run on emotient and fused
     hours = {
         "frames": per_video_s * real_video_s / 3600,
         "extractor": kinds * folds * epochs * 0.6 * real_frames * area / images_per_s / 3600,
         "features": kinds * folds * real_frames * per_frame * area / 3600,
-        "classifier": classifier["cpu_time"].mean() * kinds * folds * schemes * classifiers
+        "classifier": classifier["cpu_time"].mean() * sources * folds * schemes * classifiers
         * real_frames / frames_per_fold / 3600,
     }
     print(f"\nprojected CPU hours on SENDv1 (presets/sendv1.yaml: {WITH_VIDEO} videos, about "

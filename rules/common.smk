@@ -138,6 +138,12 @@ def emotient_files():
     """Every clip's Emotient file and observer ratings, from the index."""
     index = clip_index()
     with_units = index[index["emotient_path"].notna()]
+    if with_units.empty:
+        raise WorkflowError(
+            f"extractor.kinds {config['extractor']['kinds']} needs Emotient files, and {DATA_ROOT} has none "
+            "(features/<split>/emotient/ID<n>_vid<m>_crop_downsized.txt): leave emotient and fused out "
+            "of extractor.kinds"
+        )
     return [*with_units["emotient_path"], *with_units["observer_path"]]
 
 

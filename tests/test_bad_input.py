@@ -87,6 +87,14 @@ def test_bad_dataset_input_stops_the_run_naming_the_file(foreign_root, tmp_path,
     print(f"{case}: {message.split('SendDataError: ')[-1].replace(str(foreign_root), '<root>')}")
 
 
+def test_action_units_asked_of_a_root_without_emotient_files_are_refused(foreign_root, tmp_path):
+    shutil.rmtree(foreign_root / "features")
+    proc = sendflow(tmp_path, UNITS, config=[f"data.root={foreign_root}", "cv.mode=official"])
+    printed = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "needs Emotient files" in printed, printed[-2000:]
+    assert "leave emotient and fused out of extractor.kinds" in printed and str(foreign_root) in printed
+
+
 def test_a_root_that_is_missing_empty_or_a_file_is_named(tmp_path):
     empty, a_file = tmp_path / "empty", tmp_path / "a_file"
     empty.mkdir()

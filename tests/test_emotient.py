@@ -4,6 +4,7 @@ the 0.5 s rating grid, per-fold standardisation and fusion with learned features
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_tiny
 
 from sendflow.emotient import clip_steps, read_emotient, resample
 from sendflow.errors import SendDataError
@@ -138,3 +139,19 @@ def test_fusion_sets_learned_features_beside_the_units_with_a_mask():
     assert (x[mask == 0, :2] == 0).all()
     np.testing.assert_allclose(x[:3, :2].mean(0), 0, atol=1e-5)  # standardised on the training clip
     np.testing.assert_array_equal(x[:, 3:], units[1])  # the units as they came, in the same order
+
+
+def test_an_emotient_only_run_decodes_no_video(tmp_path):
+    """extractor.kinds: [emotient] runs the whole path from the action units alone: no frame,
+    extractor or feature-cache job, and every report page still made."""
+    proc = run_tiny(tmp_path, "--cores", "2", config=["extractor.kinds=[emotient]", "classifier.names=[mstcn,mean]"])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = tmp_path / "results"
+    assert not (results / "frames").exists() and not (results / "extractor").exists()
+    summary = pd.read_csv(results / "metrics/summary.csv")
+    assert set(summary["extractor"]) == {"emotient"} and len(summary) == 2
+    clips = pd.read_parquet(results / "index/clips.parquet")
+    units = pd.read_parquet(results / "features/emotient/steps.parquet")
+    assert set(units["clip_id"]) == set(clips["clip_id"])  # the clips without video too
+    assert "No video stage ran" in (results / "report_pages/face_detection.html").read_text()
+    assert not (results / "model_zoo").exists()  # a new video has no Emotient coding

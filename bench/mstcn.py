@@ -14,8 +14,9 @@ import pandas as pd
 import torch
 import yaml
 
-from sendflow.classifier.data import batch, feature_stats, fold_roles, load_clips, standardise
+from sendflow.classifier.data import batch, feature_stats, load_clips, standardise
 from sendflow.config import SCHEMA_PATH
+from sendflow.folds import fold_roles
 from sendflow.models.losses import mstcn_loss
 from sendflow.models.mstcn import MSTCN
 

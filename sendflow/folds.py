@@ -96,3 +96,26 @@ def check_folds(folds: pd.DataFrame) -> None:
     missing = [r for r in ROLES for f, g in folds.groupby("fold") if r not in set(g["role"])]
     if missing:
         raise AssertionError(f"a fold lacks role(s) {sorted(set(missing))}")
+
+
+def fold_roles(folds: pd.DataFrame, fold: int, features: pd.DataFrame | None = None) -> dict[str, str]:
+    """clip_id -> role for one fold; AssertionError if a clip or a speaker holds two roles
+    (speakers are taken from the folds and, when given, from the features too)."""
+    rows = folds[folds["fold"] == fold]
+    if rows.empty:
+        raise ValueError(f"fold {fold} is not in the folds table")
+    bad = set(rows["role"]) - set(ROLES)
+    assert not bad, f"fold {fold}: unknown role(s) {sorted(bad)}"
+    per_clip = rows.groupby("clip_id")["role"].agg(lambda r: sorted(set(r)))
+    for clip, roles in per_clip.items():
+        assert len(roles) == 1, f"fold {fold}: clip {clip} appears in more than one role: {roles}"
+    roles = {str(c): r[0] for c, r in per_clip.items()}
+    pairs = [rows[["speaker", "clip_id"]]]
+    if features is not None:
+        pairs.append(features[["speaker", "clip_id"]].drop_duplicates())
+    pairs = pd.concat(pairs).astype({"clip_id": str})
+    pairs = pairs[pairs["clip_id"].isin(roles)]
+    per_speaker = pairs.assign(role=pairs["clip_id"].map(roles)).groupby("speaker")["role"].unique()
+    for speaker, spk_roles in per_speaker.items():
+        assert len(spk_roles) == 1, f"fold {fold}: speaker {speaker} spans roles {sorted(spk_roles)}"
+    return roles

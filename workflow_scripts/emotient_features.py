@@ -7,8 +7,8 @@ import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 
 from sendflow.atomic import file_sha256
-from sendflow.classifier.data import fold_roles
 from sendflow.feature_table import fold_steps, read_feature_table, write_feature_table
+from sendflow.folds import fold_roles
 from sendflow.logs import setup
 from sendflow.names import EMOTIENT
 

@@ -4,8 +4,8 @@ without video: action units only, with a mask) -> results/features/fused/fold{k}
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 
-from sendflow.classifier.data import fold_roles
 from sendflow.feature_table import fuse, read_feature_table, write_feature_table
+from sendflow.folds import fold_roles
 from sendflow.logs import setup
 from sendflow.names import FUSED
 

@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import write_csv
+from ..folds import fold_roles
 from ..labels import classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
 from ..names import ROLES, SELECT_METRICS, TORCH_CLASSIFIERS
-from .data import centre_per_speaker, feature_stats, fold_roles, load_clips, standardise
+from .data import centre_per_speaker, feature_stats, load_clips, standardise
 from .trained import TrainedClassifier, build_model
 
 

@@ -25,7 +25,7 @@ for n, row in enumerate(rows.itertuples(), 1):
     progress.update(n)
 progress.close()
 steps = pd.concat(parts, ignore_index=True)
-x = np.stack(steps.pop("feature").to_numpy()) if len(steps) else np.zeros((0, len(columns)), np.float32)
+x = np.stack(steps.pop("feature").to_numpy())  # planning refuses a root without Emotient files
 log.info("%d clips (%d without video), %d steps, %d of them without a face (no Emotient values)",
          len(rows), int((~rows["has_video"]).sum()), len(steps), int((steps["n_frames"] == 0).sum()))
 write_feature_table(steps, x, snakemake.output.steps, {"sendflow.emotient_columns": ",".join(columns)})

@@ -84,7 +84,7 @@ def clip_steps(clip_id: str, speaker: int, emotient_path, observer_path, columns
     times, values = read_emotient(emotient_path, columns)
     steps = resample(times, values)
     t = steps["step"] * RATING_STEP_S
-    dropped = int((np.isnan(values).any(axis=1)).sum())
+    dropped = len(times) - int(steps["n_frames"].sum())  # rows left out of every step's mean
     empty = int((steps["n_frames"] == 0).sum())
     if dropped:
         log.info("%s: %d of %d rows without every value (no face) left out; %d of %d steps empty",

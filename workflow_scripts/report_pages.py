@@ -28,11 +28,11 @@ for name, (title, intro, path) in tables.items():
     write_text(table_page(title, intro, pd.read_csv(path)), out[name])
 if inputs.faces:
     faces = pd.read_csv(inputs.faces, sep="\t", keep_default_na=False)
-    write_text(table_page("Face detection", "Per clip: frames sampled, the share with a detected face, and the "
-                          "detector that ran. Look here first when crops look wrong.", faces), out.faces)
+    intro = ("Per clip: frames sampled, the share with a detected face, and the detector that ran. Look here "
+             "first when crops look wrong.")
 else:  # extractor.kinds has no learned extractor: no video was decoded
-    write_text(table_page("Face detection", "No video stage ran: every feature source of this run needs no "
-                          "video.", pd.DataFrame()), out.faces)
+    faces, intro = pd.DataFrame(), "No video stage ran: every feature source of this run needs no video."
+write_text(table_page("Face detection", intro, faces), out.faces)
 with open(inputs.manifest) as handle:
     write_text(manifest_page(json.load(handle)), out.manifest)
 log.info("%d report pages", len(out))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SendDataError
+from ..feature_table import train_statistics
 from ..labels import classify
 
 FEATURE_COLUMNS = ("clip_id", "speaker", "step", "t", "n_frames", "valence", "feature")
@@ -61,9 +62,7 @@ def load_clips(features: pd.DataFrame, edges) -> dict[str, Clip]:
 def feature_stats(clips: dict[str, Clip], train_ids) -> tuple[np.ndarray, np.ndarray]:
     """The training clips' feature mean and standard deviation (1 where a feature is constant)."""
     x = np.concatenate([clips[c].x for c in train_ids])
-    mean, std = x.mean(0), x.std(0)
-    std[std < 1e-8] = 1.0
-    return mean, std
+    return train_statistics(x, np.ones(len(x), bool))
 
 
 def standardise(clips: dict[str, Clip], mean: np.ndarray, std: np.ndarray) -> dict[str, Clip]:

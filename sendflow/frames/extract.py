@@ -13,6 +13,7 @@ from .faces import centre_box, crop_square, face_detector, fill_and_smooth
 
 log = logging.getLogger(__name__)
 
+
 def crop_faces(video, cfg: dict, on_frame=None) -> dict:
     """Decode `video` at `cfg["fps"]`, find the face in each frame and crop it: frames, times,
     steps, boxes and detection flags. Raises SendDataError naming the video if it is bad.

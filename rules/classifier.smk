@@ -1,22 +1,22 @@
 # Classifier stage: temporal models and baselines on the cached features, one job per
-# (extractor, classifier, label scheme, fold). The torch models keep model.pt; the per-step
+# (extractor, classifier, label scheme, fold, repeat). The torch models keep model.pt; the per-step
 # baselines keep model.npz, so their jobs never import torch.
 
 
 rule classifier:
     input:
-        features="results/features/{extractor}/fold{fold}.parquet",
+        features=feature_file,
         folds="results/index/folds.parquet",
         code=classifier_code,
     output:
-        predictions="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/predictions.parquet",
-        metrics="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/metrics.json",
-        history="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/history.csv",
-        model="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/model.pt",
+        predictions="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/predictions.parquet",
+        metrics="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/metrics.json",
+        history="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/history.csv",
+        model="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/model.pt",
     log:
-        "results/logs/classifier/{extractor}/{classifier}/{labels}/fold{fold}.log",
+        "results/logs/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}.log",
     benchmark:
-        "results/benchmarks/classifier/{extractor}/{classifier}/{labels}/fold{fold}.tsv"
+        "results/benchmarks/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}.tsv"
     wildcard_constraints:
         classifier="|".join(TORCH_CLASSIFIERS),
     conda:
@@ -29,17 +29,17 @@ rule classifier:
     params:
         classifier=lambda wildcards: classifier_settings(config["classifier"], wildcards.classifier),
         scheme=lambda wildcards: config["labels"]["schemes"][wildcards.labels],
-        seed=SEED,
+        seed=training_seed,
     script:
         "../workflow_scripts/train_classifier.py"
 
 
 use rule classifier as per_step_classifier with:
     output:
-        predictions="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/predictions.parquet",
-        metrics="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/metrics.json",
-        history="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/history.csv",
-        model="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/model.npz",
+        predictions="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/predictions.parquet",
+        metrics="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/metrics.json",
+        history="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/history.csv",
+        model="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/model.npz",
     wildcard_constraints:
         classifier="|".join(PER_STEP_CLASSIFIERS),
     resources:

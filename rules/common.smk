@@ -15,6 +15,7 @@ from sendflow.labels import check_scheme
 from sendflow.names import (
     CLASSIFIERS,
     EXTRACTOR_SETTINGS,
+    EMOTIENT,
     EXTRACTORS,
     FEATURE_SOURCES,
     FRAME_KEYS,
@@ -23,6 +24,7 @@ from sendflow.names import (
     TORCH_CLASSIFIERS,
     model_file_name,
 )
+from sendflow.report.paths import REPEAT_TAG, repeat_number, repeat_tag
 from sendflow.stale_lock import clear_stale_lock
 
 if workflow.is_main_process:
@@ -55,6 +57,7 @@ wildcard_constraints:
     classifier="|".join(CLASSIFIERS),
     labels="|".join(re.escape(name) for name in config["labels"]["schemes"]),
     fold=r"\d+",
+    repeat=REPEAT_TAG,
     scope=r"fold\d+|shared",
     clip=r"[^/]+",
 
@@ -66,6 +69,14 @@ if not USE_DEMO and not os.path.isdir(DATA_ROOT):
     _problem = "is a file, not a folder" if os.path.exists(DATA_ROOT) else "does not exist"
     raise WorkflowError(f"data.root {DATA_ROOT!r} {_problem}; give a SENDv1 root or 'demo'")
 FOLDS = fold_ids(config["cv"]["mode"], config["cv"]["k"])
+# Training repeats, as the path tags of their files ('' for repeat 0, '-repeat1', ...).
+REPEATS = [repeat_tag(r) for r in range(config["repeats"])]
+
+
+def training_seed(wildcards):
+    """Repeat r trains with seed + r: the same folds and frames, another draw of every random
+    choice in training (initial weights, batches, augmentation, dropout)."""
+    return SEED + repeat_number(wildcards.repeat)
 
 
 def script_code(script):
@@ -165,10 +176,18 @@ def clip_inputs(wildcards):
     return {"video": row["video_path"], "observer": row["observer_path"]}
 
 
-def extractor_file(extractor, fold, name="model.pt"):
-    """A file of the extractor a fold's features come from: its own (per_fold) or the shared one."""
+def extractor_file(extractor, fold, name="model.pt", repeat=""):
+    """A file of the extractor a fold's features come from: its own (per_fold) or the shared one,
+    of training repeat `repeat` (a path tag)."""
     scope = "shared" if config["extractor"]["scope"] == "shared" else f"fold{fold}"
-    return f"results/extractor/{extractor}/{scope}/{name}"
+    return f"results/extractor/{extractor}/{scope}{repeat}/{name}"
+
+
+def feature_file(wildcards):
+    """The features a classifier job trains on: the Emotient units are not trained, so every
+    repeat reads the one file of its fold."""
+    repeat = "" if wildcards.extractor == EMOTIENT else wildcards.repeat
+    return f"results/features/{wildcards.extractor}/fold{wildcards.fold}{repeat}.parquet"
 
 
 # The files only some classifiers' jobs run (their model, and torch training for the torch
@@ -203,19 +222,21 @@ MODEL_AXES = {
 # Bundles apply a model to a new video, so only the learned extractors' models get one: a new
 # video comes without Emotient's action units (its software is no longer sold).
 ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if k in EXTRACTORS]}
-MODEL_RESULT = "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/{name}"
+MODEL_RESULT = "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/{name}"
 
 
 def model_results(name, wildcards):
-    """A classifier output file of every fold of the model named by `wildcards`."""
+    """A classifier output file of every fold of repeat 0 of the model named by `wildcards` (a
+    bundle holds repeat 0's models)."""
     return classifier_results(
-        name, extractor=wildcards.extractor, classifier=wildcards.classifier, labels=wildcards.labels
+        name, extractor=wildcards.extractor, classifier=wildcards.classifier, labels=wildcards.labels, repeat=""
     )
 
 
 def classifier_results(name, **fixed):
-    """A classifier output file for every model and fold of the run (or those matching `fixed`)."""
-    axes = {**MODEL_AXES, "fold": FOLDS, **{k: [v] for k, v in fixed.items()}}
+    """A classifier output file for every model, fold and repeat of the run (or those matching
+    `fixed`)."""
+    axes = {**MODEL_AXES, "fold": FOLDS, "repeat": REPEATS, **{k: [v] for k, v in fixed.items()}}
     return expand(MODEL_RESULT, name=name, **axes)
 
 

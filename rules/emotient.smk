@@ -1,5 +1,6 @@
 # Feature sources that need no video: SEND's own Emotient action units (every clip, limited-use
-# ones too), and their fusion with a learned extractor's features.
+# ones too; not trained, so one file per fold for every repeat), and their fusion with a learned
+# extractor's features (one file per fold and repeat).
 
 
 rule emotient_steps:
@@ -48,16 +49,16 @@ rule emotient_features:
 
 rule fused_features:
     input:
-        learned=f"results/features/{config['emotient']['fuse_with']}/fold{{fold}}.parquet",
+        learned=f"results/features/{config['emotient']['fuse_with']}/fold{{fold}}{{repeat}}.parquet",
         emotient=rules.emotient_features.output.features,
         folds="results/index/folds.parquet",
         code=script_code("fused_features.py"),
     output:
-        features="results/features/fused/fold{fold}.parquet",
+        features="results/features/fused/fold{fold}{repeat}.parquet",
     log:
-        "results/logs/features/fused/fold{fold}.log",
+        "results/logs/features/fused/fold{fold}{repeat}.log",
     benchmark:
-        "results/benchmarks/features/fused/fold{fold}.tsv"
+        "results/benchmarks/features/fused/fold{fold}{repeat}.tsv"
     conda:
         "../envs/data.yaml"
     threads: 1

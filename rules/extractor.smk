@@ -1,4 +1,5 @@
-# Extractor stage: per-fold training of the frame encoders, then the per-fold feature cache.
+# Extractor stage: per-fold training of the frame encoders, then the per-fold feature cache;
+# {repeat} is the training repeat's path tag ('' for repeat 0).
 
 
 rule train_extractor:
@@ -8,13 +9,13 @@ rule train_extractor:
         frames=lambda wildcards: frame_files(),
         code=script_code("train_extractor.py"),
     output:
-        model="results/extractor/{extractor}/{scope}/model.pt",
-        summary="results/extractor/{extractor}/{scope}/summary.json",
-        history="results/extractor/{extractor}/{scope}/history.csv",
+        model="results/extractor/{extractor}/{scope}{repeat}/model.pt",
+        summary="results/extractor/{extractor}/{scope}{repeat}/summary.json",
+        history="results/extractor/{extractor}/{scope}{repeat}/history.csv",
     log:
-        "results/logs/extractor/{extractor}/{scope}.log",
+        "results/logs/extractor/{extractor}/{scope}{repeat}.log",
     benchmark:
-        "results/benchmarks/extractor/{extractor}/{scope}.tsv"
+        "results/benchmarks/extractor/{extractor}/{scope}{repeat}.tsv"
     wildcard_constraints:
         extractor="|".join(EXTRACTORS),
     conda:
@@ -27,23 +28,23 @@ rule train_extractor:
     params:
         extractor=settings("extractor", *EXTRACTOR_SETTINGS),
         edges=config["labels"]["schemes"][config["extractor"]["labels"]]["edges"],
-        seed=SEED,
+        seed=training_seed,
     script:
         "../workflow_scripts/train_extractor.py"
 
 
 rule features:
     input:
-        model=lambda wildcards: extractor_file(wildcards.extractor, wildcards.fold),
+        model=lambda wildcards: extractor_file(wildcards.extractor, wildcards.fold, repeat=wildcards.repeat),
         folds="results/index/folds.parquet",
         frames=lambda wildcards: frame_files(),
         code=script_code("cache_features.py"),
     output:
-        features="results/features/{extractor}/fold{fold}.parquet",
+        features="results/features/{extractor}/fold{fold}{repeat}.parquet",
     log:
-        "results/logs/features/{extractor}/fold{fold}.log",
+        "results/logs/features/{extractor}/fold{fold}{repeat}.log",
     benchmark:
-        "results/benchmarks/features/{extractor}/fold{fold}.tsv"
+        "results/benchmarks/features/{extractor}/fold{fold}{repeat}.tsv"
     wildcard_constraints:
         extractor="|".join(EXTRACTORS),
     conda:

@@ -174,7 +174,7 @@ rule figure_confusion:
 rule figure_timelines:
     input:
         predictions=lambda wildcards: MODEL_RESULT.format(
-            **timeline_model(), fold=wildcards.fold, name="predictions.parquet"
+            **timeline_model(), fold=wildcards.fold, repeat="", name="predictions.parquet"
         ),
         code=script_code("figure_timelines.py"),
     output:
@@ -205,7 +205,7 @@ rule figure_timelines:
 
 rule figure_curves:
     input:
-        histories=classifier_results("history.csv"),
+        histories=classifier_results("history.csv", repeat=""),  # repeat 0: one curve per fold
         code=script_code("figure_curves.py"),
     output:
         png=report(

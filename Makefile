@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= all
+CONFIG ?=
+# `make demo CONFIG=repeats=3`: config overrides for the demo's workflow and its report
+DEMO_CONFIG := $(if $(CONFIG),--config $(CONFIG))
 
 .PHONY: demo test lint install clean-results
 
@@ -24,8 +27,8 @@ $(STAMP): requirements.txt requirements-test.txt pyproject.toml
 # returns at once.
 demo: export SLURM_CONF = /dev/null
 demo: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --printshellcmds
-	$(BIN)/snakemake --cores 1 --report results/report.html
+	$(BIN)/snakemake --cores $(CORES) --printshellcmds $(DEMO_CONFIG)
+	$(BIN)/snakemake --cores 1 --report results/report.html $(DEMO_CONFIG)
 	@if $(BIN)/python -c 'import sys; from sendflow.report.browser_check import find_chromium; sys.exit(find_chromium() is None)'; \
 	then $(BIN)/python -m sendflow.report.browser_check results/report.html results/metrics/summary.csv; \
 	else echo "(no Chromium found: the report was not opened in a browser)"; fi

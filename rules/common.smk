@@ -298,6 +298,7 @@ def report_outputs():
         "results/metrics/manifest.json",
         "results/report_pages/summary.html",
         "results/figures/comparison.png",
+        "results/figures/effects.png",
         *(["results/figures/training_extractor.png"] if learned_extractors() else []),
         "results/figures/training_classifier.png",
         *expand("results/figures/confusion_{labels}.png", labels=config["classifier"]["labels"]),

@@ -32,6 +32,7 @@ rule compare:
     input:
         folds=rules.aggregate.output.folds,
         per_clip=rules.aggregate.output.per_clip,
+        per_speaker=rules.aggregate.output.per_speaker,
         code=script_code("compare.py"),
     output:
         markdown="results/metrics/comparisons.md",
@@ -139,6 +140,33 @@ rule figure_comparison:
         dpi=config["report"]["dpi"],
     script:
         "../workflow_scripts/figure_comparison.py"
+
+
+rule figure_effects:
+    input:
+        comparisons=rules.compare.output.table,
+        code=script_code("figure_effects.py"),
+    output:
+        png=report(
+            "results/figures/effects.png",
+            category="0. Summary",
+            labels={"figure": "effects forest plot"},
+            caption="../report/effects.rst",
+        ),
+    log:
+        "results/logs/report/figure_effects.log",
+    benchmark:
+        "results/benchmarks/report/figure_effects.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        dpi=config["report"]["dpi"],
+    script:
+        "../workflow_scripts/figure_effects.py"
 
 
 rule figure_confusion:

@@ -17,6 +17,7 @@ FEATURE_SOURCES = (*EXTRACTORS, EMOTIENT, FUSED)
 CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")
 TORCH_CLASSIFIERS = ("mstcn", "sstcn", "bigru")  # trained by gradient descent; may use a GPU
 PER_STEP_CLASSIFIERS = ("framewise", "mean")  # fitted in one go with NumPy/scikit-learn, no torch
+FEATURE_BLIND = ("mean",)  # ignore the features: comparing feature sources through them says nothing
 
 
 def model_file_name(classifier: str) -> str:

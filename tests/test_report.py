@@ -15,27 +15,37 @@ from sendflow.report.aggregate import (
     speaker_table,
     summarise,
     summary_markdown,
+    unit_table,
 )
-from sendflow.report.compare import all_comparisons, compare, signed_rank_p
+from sendflow.report.compare import all_comparisons, compare, comparisons_markdown
 from sendflow.report.manifest import stage_times
 from sendflow.report.pages import summary_page
 from sendflow.report.paths import classifier_result, extractor_result
 from sendflow.report.published import PUBLISHED, PUBLISHED_TEST_CCC
 
 
-def write_metrics(root, extractor, classifier, labels, fold, **scores):
-    path = root / f"results/classifier/{extractor}/{classifier}/{labels}/fold{fold}/metrics.json"
+def write_metrics(root, extractor, classifier, labels, fold, repeat="", **scores):
+    path = root / f"results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/metrics.json"
     path.parent.mkdir(parents=True)
     speakers = [{"speaker": 100 + fold, "n_clips": 2, **scores}]
     path.write_text(json.dumps({"n_clips": 2, **scores, "per_speaker": speakers}))
     return path
 
 
-def test_paths_name_model_and_fold():
+def clips_of(speakers: pd.DataFrame) -> pd.DataFrame:
+    """A per-clip table with one clip per speaker row, scored as the speaker is."""
+    return speakers.assign(clip_id=speakers["speaker"].astype(str) + "_1")[
+        ["extractor", "classifier", "labels", "fold", "repeat", "speaker", "clip_id", "ccc", "rmse", "accuracy"]]
+
+
+def test_paths_name_model_fold_and_repeat():
     assert classifier_result("x/results/classifier/resattn/mstcn/nine/fold12/metrics.json") == {
-        "extractor": "resattn", "classifier": "mstcn", "labels": "nine", "fold": 12}
+        "extractor": "resattn", "classifier": "mstcn", "labels": "nine", "fold": 12, "repeat": 0}
+    assert classifier_result("results/classifier/fused/mean/three/fold1-repeat3/model.npz")["repeat"] == 3
     assert extractor_result("results/extractor/resnet/shared/history.csv") == {
-        "extractor": "resnet", "scope": "shared"}
+        "extractor": "resnet", "scope": "shared", "repeat": 0}
+    assert extractor_result("results/extractor/resnet/fold2-repeat1/model.pt") == {
+        "extractor": "resnet", "scope": "fold2", "repeat": 1}
     with pytest.raises(ValueError, match="not a classifier result"):
         classifier_result("results/classifier/resattn/mstcn/metrics.json")
 
@@ -44,10 +54,10 @@ def test_summary_gives_hand_computed_means_and_sample_sds(tmp_path):
     paths = [write_metrics(tmp_path, "resattn", "mstcn", "three", k, ccc=c, kappa=kappa)
              for k, (c, kappa) in enumerate([(0.2, 0.1), (0.4, float("nan")), (0.9, 0.3)])]
     paths.append(write_metrics(tmp_path, "resnet", "mstcn", "three", 0, ccc=0.6, kappa=0.0))
-    folds = fold_table(paths)
+    folds, speakers = fold_table(paths), speaker_table(paths)
     assert list(folds["fold"]) == [0, 1, 2, 0] and folds["rmse"].isna().all()
-    summary = summarise(folds).set_index("extractor")
-    assert summary.loc["resattn", "n_folds"] == 3
+    summary = summarise(folds, clips_of(speakers), speakers).set_index("extractor")
+    assert summary.loc["resattn", "n_folds"] == 3 and summary.loc["resattn", "n_repeats"] == 1
     assert summary.loc["resattn", "ccc_mean"] == pytest.approx(0.5)
     # sqrt(((0.2-0.5)^2 + (0.4-0.5)^2 + (0.9-0.5)^2) / (3 - 1)) = sqrt(0.13)
     assert summary.loc["resattn", "ccc_std"] == pytest.approx(math.sqrt(0.13))
@@ -55,10 +65,30 @@ def test_summary_gives_hand_computed_means_and_sample_sds(tmp_path):
     assert summary.loc["resattn", "kappa_mean"] == pytest.approx(0.2)
     assert summary.loc["resattn", "kappa_std"] == pytest.approx(math.sqrt(0.02))
     assert np.isnan(summary.loc["resnet", "ccc_std"])  # one fold: no spread to report
-    text = summary_markdown(summarise(folds))
-    assert text.index("| resnet | mstcn | three | 1 | 0.600 |") < text.index("| resattn |")  # best first
-    assert "0.500 ± 0.361" in text
-    assert list(speaker_table(paths)["speaker"]) == [100, 101, 102, 100]
+    assert np.isnan(summary.loc["resattn", "ccc_std_repeats"])  # one repeat: no training noise measured
+    # three test speakers scored 0.2, 0.4 and 0.9: the interval of their mean lies within the range
+    assert 0.2 <= summary.loc["resattn", "ccc_ci_low"] < 0.5 < summary.loc["resattn", "ccc_ci_high"] <= 0.9
+    # kappa is not a per-clip score: its interval resamples the speakers' own scores (0.1 and 0.3)
+    assert (summary.loc["resattn", "kappa_ci_low"], summary.loc["resattn", "kappa_ci_high"]) == (0.1, 0.3)
+    text = summary_markdown(summarise(folds, clips_of(speakers), speakers))
+    assert text.index("| resnet | mstcn | three | 1 | 1 | 0.600 [0.600, 0.600] |") < text.index("| resattn |")
+    low, high = summary.loc["resattn", ["ccc_ci_low", "ccc_ci_high"]]
+    assert f"0.500 [{low:.3f}, {high:.3f}]" in text
+    assert list(speakers["speaker"]) == [100, 101, 102, 100]
+
+
+def test_repeats_give_the_training_noise_beside_the_spread_over_folds(tmp_path):
+    """Two folds, two repeats each: the fold mean averages its repeats; the sd over folds is of
+    those means, the sd over repeats the root mean of each fold's variance across repeats."""
+    scores = {(0, ""): 0.2, (0, "-repeat1"): 0.4, (1, ""): 0.6, (1, "-repeat1"): 0.6}
+    paths = [write_metrics(tmp_path, "resattn", "mstcn", "three", k, r, ccc=c) for (k, r), c in scores.items()]
+    folds, speakers = fold_table(paths), speaker_table(paths)
+    assert list(folds["repeat"]) == [0, 1, 0, 1]
+    row = summarise(folds, clips_of(speakers), speakers).iloc[0]
+    assert (row["n_folds"], row["n_repeats"]) == (2, 2)
+    assert row["ccc_mean"] == pytest.approx(0.45)  # folds 0.3 and 0.6
+    assert row["ccc_std"] == pytest.approx(math.sqrt(0.045))  # sd of 0.3 and 0.6
+    assert row["ccc_std_repeats"] == pytest.approx(math.sqrt((0.02 + 0.0) / 2))  # fold 0's var 0.02, fold 1's 0
 
 
 def test_clip_scores_skip_unrated_steps():
@@ -74,67 +104,99 @@ def test_clip_scores_skip_unrated_steps():
     assert scores.loc["b", "n_steps"] == 0 and np.isnan(scores.loc["b", "ccc"])
 
 
-def test_signed_rank_gives_the_exact_p():
-    # all five differences positive: the exact two-sided p is 2 / 2**5
-    assert signed_rank_p([0.1, 0.2, 0.3, 0.4, 0.5]) == pytest.approx(0.0625)
-    # ranks 1, 2, 4, 5 positive and 3 negative: W- = 3; subsets of {1..5} summing to <= 3 are
-    # {}, {1}, {2}, {3}, {1, 2}, so p = 2 * 5 / 32
-    assert signed_rank_p([1, 2, -3, 4, 5]) == pytest.approx(0.3125)
-    assert np.isnan(signed_rank_p([0.0, 0.0, np.nan]))
-
-
 def fold_scores(rows, n_clips=2):
-    return pd.DataFrame(rows, columns=["extractor", "classifier", "labels", "fold", "ccc"]).assign(n_clips=n_clips)
+    return pd.DataFrame(rows, columns=["extractor", "classifier", "labels", "fold", "ccc"]).assign(
+        n_clips=n_clips, repeat=0)
 
 
-def test_compare_pairs_models_on_the_same_folds_and_clips():
+CLIP_COLUMNS = ["extractor", "classifier", "labels", "fold", "repeat", "speaker", "clip_id", "ccc"]
+
+
+def test_compare_takes_the_test_speaker_as_the_unit():
+    """Three folds of two speakers with two clips each; resattn beats resnet by 0.1 on every clip
+    of five speakers and by 0.4 on the sixth: the speaker-level mean is (5 * 0.1 + 0.4) / 6, every
+    speaker is better, so the exact sign-flip p is 2 / 2**6 and the interval excludes 0."""
     folds = fold_scores([
         *[("resattn", "mstcn", "three", k, c) for k, c in enumerate([0.5, 0.6, 0.7])],
         *[("resnet", "mstcn", "three", k, c) for k, c in enumerate([0.4, 0.65, 0.5])],
         ("resnet", "mstcn", "nine", 0, 0.9),  # no resattn partner: not compared
     ])
+    gain = {speaker: 0.4 if speaker == 5 else 0.1 for speaker in range(6)}
     clips = pd.DataFrame(
-        [(e, "mstcn", "three", k, f"c{k}{i}", base + (0.1 if e == "resattn" else 0))
-         for e in ("resattn", "resnet") for k in range(3) for i, base in enumerate([0.2, 0.3])],
-        columns=["extractor", "classifier", "labels", "fold", "clip_id", "ccc"])
+        [(e, "mstcn", "three", k, 0, s, f"{s}_{i}", 0.2 + 0.1 * i + (gain[s] if e == "resattn" else 0))
+         for e in ("resattn", "resnet") for k in range(3) for s in (2 * k, 2 * k + 1) for i in range(2)],
+        columns=CLIP_COLUMNS)
     row = compare(folds, clips, "extractor", "resattn", "resnet").iloc[0]
-    assert row["labels"] == "three" and row["fold_diffs"] == "+0.100 -0.050 +0.200"
-    assert row["mean_diff"] == pytest.approx(0.25 / 3)
+    assert row["labels"] == "three" and row["fold_diffs"] == "+0.100 -0.050 +0.200"  # description
     assert (row["folds_better"], row["n_folds"]) == (2, 3)
-    assert row["p_folds"] == pytest.approx(signed_rank_p([0.1, -0.05, 0.2]))
-    assert row["n_clips"] == 6 and row["mean_clip_diff"] == pytest.approx(0.1)
-    assert row["p_clips"] == pytest.approx(2 / 2 ** 6)
+    assert row["mean_diff"] == pytest.approx(0.9 / 6)
+    assert (row["n_speakers"], row["n_clips"], row["speakers_better"]) == (6, 12, 6)
+    assert row["p"] == pytest.approx(2 / 2 ** 6) and row["p_method"] == "exact"
+    assert 0.1 - 1e-9 <= row["ci_low"] < row["mean_diff"] < row["ci_high"] <= 0.4 + 1e-9
+    assert row["verdict"] == "better"
+    worse = compare(folds, clips, "extractor", "resnet", "resattn").iloc[0]
+    assert worse["verdict"] == "worse" and worse["mean_diff"] == pytest.approx(-0.9 / 6)
+
+
+def test_a_zero_effect_reads_the_data_cannot_tell():
+    """Each speaker's two clips differ by +0.2 and -0.2: no speaker-level effect."""
+    folds = fold_scores([(e, c, "three", 0, 0.5) for e in ("resattn",) for c in ("mstcn", "bigru")])
+    clips = pd.DataFrame([("resattn", c, "three", 0, 0, s, f"{s}_{i}", 0.5 + (0.1 * (-1) ** (i + s) if c == "mstcn"
+                                                                             else -0.1 * (-1) ** (i + s)))
+                          for c in ("mstcn", "bigru") for s in range(8) for i in range(2)], columns=CLIP_COLUMNS)
+    row = all_comparisons(folds, clips, clips, "ccc").iloc[0]
+    assert row["mean_diff"] == pytest.approx(0) and row["ci_low"] < 0 < row["ci_high"]
+    assert row["verdict"] == "the data cannot tell" and row["p"] == pytest.approx(1)
+    markdown = comparisons_markdown(all_comparisons(folds, clips, clips, "ccc"), "ccc")
+    assert "| Temporal model: MS-TCN vs each baseline | resattn, three | mstcn vs bigru | +0.000 |" in markdown
+    assert markdown.rstrip().endswith("| 8 | the data cannot tell | +0.000 |")
 
 
 def test_sources_with_different_test_clips_are_compared_on_the_clips_both_have():
     """emotient also scores a clip without video (x): a fold's difference is over a and b only."""
     clip_ccc = {"resattn": {"a": 0.5, "b": 0.3}, "emotient": {"a": 0.2, "b": 0.2, "x": 0.9}}
-    clips = pd.DataFrame([(e, "mstcn", "three", k, c, v + k / 10) for e, scores in clip_ccc.items()
-                          for k in range(2) for c, v in scores.items()],
-                         columns=["extractor", "classifier", "labels", "fold", "clip_id", "ccc"])
-    folds = (clips.groupby(["extractor", "classifier", "labels", "fold"])["ccc"]
+    clips = pd.DataFrame([(e, "mstcn", "three", k, 0, 10 + k, c, v + k / 10) for e, scores in clip_ccc.items()
+                          for k in range(2) for c, v in scores.items()], columns=CLIP_COLUMNS)
+    folds = (clips.groupby(["extractor", "classifier", "labels", "fold", "repeat"])["ccc"]
              .agg(ccc="mean", n_clips="size").reset_index())
-    table = all_comparisons(folds, clips)
+    table = all_comparisons(folds, clips, clips)
     row = table[table["question"] == "units"].iloc[0]
     assert (row["candidate"], row["reference"]) == ("resattn", "emotient")
     assert row["fold_diffs"] == "+0.200 +0.200"  # (0.3 + 0.1) / 2, not 0.4 - 1.3 / 3
-    assert row["n_clips"] == 4 and row["folds_better"] == 2
+    assert row["mean_diff"] == pytest.approx(0.2)
+    assert (row["n_clips"], row["n_speakers"], row["folds_better"]) == (2, 2, 2)
 
 
-def test_all_comparisons_ask_only_what_the_run_can_answer():
-    folds = fold_scores([(e, c, "three", 0, 0.1) for e in ("resattn",) for c in ("mstcn", "mean", "bigru")])
-    clips = folds.assign(clip_id="a")
-    table = all_comparisons(folds, clips)
-    assert set(zip(table["factor"], table["reference"])) == {("classifier", "bigru"), ("classifier", "mean")}
-    assert all_comparisons(folds[folds["classifier"] == "mean"], clips).empty
+def test_comparisons_that_say_nothing_are_left_out():
+    """The mean baseline ignores the features, and identical predictions differ nowhere."""
+    models = [(e, c) for e in ("resattn", "resnet") for c in ("mstcn", "mean", "bigru")]
+    folds = fold_scores([(e, c, "three", 0, 0.1) for e, c in models])
+    clips = pd.DataFrame([(e, c, "three", 0, 0, s, f"{s}_1", 0.1 * s + (0.05 if (e, c) == ("resattn", "mstcn") else 0)
+                           + (0.02 * s if c == "mean" else 0)) for e, c in models for s in range(4)],
+                         columns=CLIP_COLUMNS)
+    clips.loc[(clips["extractor"] == "resnet") & (clips["classifier"] == "mean"), "ccc"] += 0.01
+    table = all_comparisons(folds, clips, clips)
+    # attention: only mstcn (bigru's predictions are identical, mean ignores the features)
+    assert table.loc[table["question"] == "attention", "classifier"].tolist() == ["mstcn"]
+    temporal = table[table["question"] == "temporal"]
+    assert set(zip(temporal["extractor"], temporal["reference"])) == {
+        ("resattn", "bigru"), ("resattn", "mean"), ("resnet", "mean")}  # resnet's mstcn = bigru
+    assert all_comparisons(folds[folds["classifier"] == "mean"], clips, clips).empty
+
+
+def test_unit_table_resamples_clips_or_speakers():
+    speakers = pd.DataFrame({"extractor": ["resattn"], "classifier": ["mstcn"], "labels": ["three"], "fold": [0],
+                             "repeat": [0], "speaker": [7], "macro_f1": [0.4]})
+    table = unit_table(None, speakers, "macro_f1")
+    assert table[["speaker", "clip_id", "macro_f1"]].values.tolist() == [[7, "7", 0.4]]
 
 
 def test_official_mode_sets_test_scores_beside_the_published_ones(tmp_path):
     paths = [write_metrics(tmp_path, e, "mstcn", "three", 0, ccc=c, accuracy=0.5, macro_f1=0.4, rmse=0.3)
              for e, c in (("emotient", 0.0712), ("resattn", 0.1234))]
-    summary = summarise(fold_table(paths))
-    comparisons = all_comparisons(fold_table(paths), pd.DataFrame(
-        columns=["extractor", "classifier", "labels", "fold", "clip_id", "ccc"]))
+    speakers = speaker_table(paths)
+    summary = summarise(fold_table(paths), clips_of(speakers), speakers)
+    comparisons = all_comparisons(fold_table(paths), clips_of(speakers), speakers)
     official, kfold = summary_page(summary, comparisons, official=True), summary_page(summary, comparisons)
     section = official.split("Beside the published SENDv1 results")[1].split("<h2>")[0]
     assert "0.123" in section and "0.071" in section  # this run's Test CCC of each model

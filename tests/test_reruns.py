@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 from conftest import planned_jobs, run_tiny
 
-REPORT = {"aggregate", "compare", "manifest", "report_pages", "figure_comparison", "figure_confusion",
+REPORT = {"aggregate", "compare", "manifest", "report_pages", "figure_comparison", "figure_effects", "figure_confusion",
           "figure_curves", "figure_timelines"}
 AFTER_CLASSIFIER = {"classifier", "model_zoo", *REPORT, "all"}
 AFTER_FEATURES = {"features", "fused_features", "per_step_classifier", *AFTER_CLASSIFIER}
@@ -20,7 +20,7 @@ AFTER_FRAMES = {"frames", "face_report", *AFTER_EXTRACTOR}
 # The action units need no video and no extractor; only the sources built on them rerun.
 AFTER_UNITS = {"emotient_steps", "emotient_features", "fused_features", "classifier", "per_step_classifier",
                *REPORT - {"figure_timelines"}, "all"}  # the timelines draw resattn's predictions
-FIGURES = {"figure_comparison", "figure_confusion", "figure_curves", "figure_curves_extractor",
+FIGURES = {"figure_comparison", "figure_effects", "figure_confusion", "figure_curves", "figure_curves_extractor",
            "figure_timelines", "figure_attention", "all"}
 
 
@@ -30,6 +30,18 @@ def plan(tiny_run, tiny_project):
         proc = run_tiny(tiny_run, "--cores", "2", "--dry-run", config=config, project=tiny_project)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         return planned_jobs(proc.stdout)
+    return planned
+
+
+@pytest.fixture
+def plan_outputs(tiny_run, tiny_project):
+    """The output files of every job a dry run plans."""
+    def planned(config=()) -> list[str]:
+        proc = run_tiny(tiny_run, "--cores", "2", "--dry-run", config=config, project=tiny_project)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        lines = [line.strip() for line in proc.stdout.splitlines()]
+        return [path for line in lines if line.startswith("output:")
+                for path in line.removeprefix("output:").split(", ")]
     return planned
 
 
@@ -154,3 +166,17 @@ def test_every_rule_declares_the_code_its_jobs_ran(tiny_run, tiny_project):
         checked.add(meta["rule"])
     assert {"demo_dataset", "index", "frames", "train_extractor", "features", "classifier",
             "per_step_classifier", "model_zoo", "aggregate", "figure_attention"} <= checked
+
+
+def test_raising_repeats_plans_only_the_new_repeat(plan, plan_outputs):
+    """repeats 1 -> 3 trains repeats 1 and 2 of every extractor, feature cache and classifier
+    (Emotient features are not trained: none again), then re-aggregates; repeat 0's files stay."""
+    jobs = plan(["repeats=3"])
+    assert set(jobs) == {"train_extractor", "features", "fused_features", "classifier", "per_step_classifier",
+                         *REPORT - {"figure_timelines", "figure_curves"}, "all"}
+    # TINY: 2 folds; resattn is the one learned extractor; sources resattn, emotient, fused
+    assert (jobs["train_extractor"], jobs["features"], jobs["fused_features"]) == (4, 4, 4)
+    assert (jobs["classifier"], jobs["per_step_classifier"]) == (2 * 2 * 3, 2 * 2 * 3 * 2)
+    trained = [p for p in plan_outputs(["repeats=3"]) if p.startswith(("results/extractor", "results/features",
+                                                                       "results/classifier"))]
+    assert trained and all(re.search(r"/fold\d+-repeat[12][/.]", p) for p in trained), trained

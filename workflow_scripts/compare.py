@@ -1,5 +1,5 @@
-"""Rule `compare`: paired comparisons (attention, temporal model, label scheme) with Wilcoxon
-signed-rank tests across folds and test clips."""
+"""Rule `compare`: paired comparisons (attention, features, temporal model, label scheme) at the
+level of test speakers: mean difference, bootstrap interval, permutation p and verdict."""
 
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
@@ -13,7 +13,8 @@ metric = snakemake.params.metric
 text_columns = {"labels": str, "clip_id": str}  # clip IDs like 111_1 must not become numbers
 folds = pd.read_csv(snakemake.input.folds, dtype=text_columns)
 clips = pd.read_csv(snakemake.input.per_clip, dtype=text_columns)
-comparisons = all_comparisons(folds, clips, metric)
+speakers = pd.read_csv(snakemake.input.per_speaker, dtype=text_columns)
+comparisons = all_comparisons(folds, clips, speakers, metric)
 if comparisons.empty:
     log.warning("no comparison applies: each needs both of its models in the run")
 markdown = comparisons_markdown(comparisons, metric)

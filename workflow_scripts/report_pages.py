@@ -21,8 +21,9 @@ tables = {
     "per_speaker": ("Scores per test speaker", "Every score per test speaker and fold.", inputs.per_speaker),
     "per_clip": ("Scores per test clip", "CCC, RMSE and accuracy of every test clip (sort by ccc to find "
                  "the best and worst clips).", inputs.per_clip),
-    "comparisons": ("Paired comparisons", "Candidate minus reference on the same folds and test clips, "
-                    "with Wilcoxon signed-rank p across folds and across clips.", inputs.comparisons),
+    "comparisons": ("Paired comparisons", "Candidate minus reference on the same folds, repeats and test "
+                    "clips, per test speaker: mean difference over speakers, 95% hierarchical-bootstrap "
+                    "interval, sign-flip permutation p over speakers, and the verdict.", inputs.comparisons),
 }
 for name, (title, intro, path) in tables.items():
     write_text(table_page(title, intro, pd.read_csv(path)), out[name])

@@ -22,7 +22,7 @@ def normalise_rows(counts) -> np.ndarray:
 
 
 def pooled_confusions(metrics_paths, labels: str) -> dict[tuple[str, str], np.ndarray]:
-    """Confusion counts summed over folds, keyed by (extractor, classifier), from metrics.json files."""
+    """Confusion counts summed over folds and repeats, keyed by (extractor, classifier), from metrics.json files."""
     pooled: dict[tuple[str, str], np.ndarray] = {}
     for path in metrics_paths:
         keys = classifier_result(path)

@@ -8,11 +8,12 @@ import pandas as pd
 
 from ..report.aggregate import MODEL_KEYS
 from ..report.questions import QUESTIONS
+from ..report.stats import CANNOT_TELL
 from .output import save_figure
 
 # verdict -> (colour, legend label)
 VERDICTS = {"better": ("tab:green", "better"), "worse": ("tab:red", "worse"),
-            "the data cannot tell": ("0.55", "cannot tell")}
+            CANNOT_TELL: ("0.55", "cannot tell")}
 ROW_INCHES = 0.26  # per row (comparison or heading): 8 pt labels never overlap
 
 

@@ -1,9 +1,14 @@
-"""Fold results -> tables: one row per fold, mean and standard deviation over folds, and the
-same scores per test speaker and per test clip.
+"""Fold results -> tables: one row per fold and repeat, the summary per model, and the same
+scores per test speaker and per test clip.
 
-Standard deviations are sample standard deviations over folds (ddof=1), so a single fold gives
-NaN rather than a misleading 0. A fold whose score is NaN (e.g. kappa when only one class was
-predicted) is left out of that score's mean and standard deviation; `n_folds` counts the folds.
+The summary's `<score>_mean` is the mean over folds of each fold's mean over repeats;
+`<score>_std` the sample standard deviation of those fold means (speaker sampling: which
+speakers a fold tests), `<score>_std_repeats` the root mean over folds of the sample variance
+across repeats (training noise), and `<score>_ci_low`/`_ci_high` a 95% interval of the mean over
+test speakers from a hierarchical bootstrap (speakers, then their clips, then repeats:
+sendflow/report/stats.py). Sample statistics use ddof=1, so one fold or one repeat gives NaN
+rather than a misleading 0. A NaN score (e.g. kappa when only one class was predicted) is left
+out of that score's statistics; `n_folds` and `n_repeats` count what ran.
 """
 
 import json
@@ -14,9 +19,12 @@ import pandas as pd
 from sendflow.metrics import ccc_per_clip, rmse
 from sendflow.names import METRICS
 from sendflow.report.paths import classifier_result
+from sendflow.report.stats import hierarchical_bootstrap
 
 MODEL_KEYS = ["extractor", "classifier", "labels"]
+RUN_KEYS = [*MODEL_KEYS, "fold", "repeat"]
 LOWER_IS_BETTER = {"rmse"}
+PER_CLIP = ("ccc", "rmse", "accuracy")  # the scores `clip_scores` gives each test clip
 
 
 def _read_metrics(path) -> dict:
@@ -37,16 +45,36 @@ def fold_table(metrics_paths) -> pd.DataFrame:
         metrics = _read_metrics(path)
         rows.append({**classifier_result(path), "n_clips": metrics["n_clips"],
                      **{m: _score(metrics, m) for m in METRICS}})
-    return pd.DataFrame(rows).sort_values([*MODEL_KEYS, "fold"], ignore_index=True)
+    return pd.DataFrame(rows).sort_values(RUN_KEYS, ignore_index=True)
 
 
-def summarise(folds: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation over folds of every score, one row per model."""
-    grouped = folds.groupby(MODEL_KEYS, sort=True)
-    out = grouped.size().rename("n_folds").to_frame()
+def unit_table(clips: pd.DataFrame, speakers: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """What a score is resampled over: test clips where it is defined per clip (`PER_CLIP`), else
+    test speakers, one row each (their clip_id is the speaker)."""
+    if metric in PER_CLIP:
+        return clips[[*RUN_KEYS, "speaker", "clip_id", metric]]
+    table = speakers[[*RUN_KEYS, "speaker", metric]].copy()
+    table["clip_id"] = table["speaker"].astype(str)
+    return table
+
+
+def summarise(folds: pd.DataFrame, clips: pd.DataFrame, speakers: pd.DataFrame, n_resamples: int = 2000,
+              seed: int = 0) -> pd.DataFrame:
+    """Per model: every score's mean over folds, its spread over folds and over repeats, and
+    its 95% speaker-bootstrap interval (see the module docstring)."""
+    per_fold = folds.groupby([*MODEL_KEYS, "fold"], sort=True)[list(METRICS)]
+    fold_means, repeat_var = per_fold.mean().groupby(MODEL_KEYS), per_fold.var(ddof=1).groupby(MODEL_KEYS).mean()
+    out = fold_means.size().rename("n_folds").to_frame()
+    out["n_repeats"] = folds.groupby(MODEL_KEYS)["repeat"].nunique()
     for m in METRICS:
-        out[f"{m}_mean"] = grouped[m].mean()
-        out[f"{m}_std"] = grouped[m].std(ddof=1)
+        units = dict(list(unit_table(clips, speakers, m).groupby(MODEL_KEYS)))
+        intervals = [hierarchical_bootstrap(units[model], m, n_resamples, seed) if model in units else None
+                     for model in out.index]
+        out[f"{m}_mean"] = fold_means[m].mean()
+        out[f"{m}_std"] = fold_means[m].std(ddof=1)
+        out[f"{m}_std_repeats"] = np.sqrt(repeat_var[m])
+        out[f"{m}_ci_low"] = [i.low if i else np.nan for i in intervals]
+        out[f"{m}_ci_high"] = [i.high if i else np.nan for i in intervals]
     return out.reset_index()
 
 
@@ -58,7 +86,7 @@ def speaker_table(metrics_paths) -> pd.DataFrame:
         for speaker in _read_metrics(path)["per_speaker"]:
             rows.append({**keys, "speaker": speaker["speaker"], "n_clips": speaker["n_clips"],
                          **{m: _score(speaker, m) for m in METRICS}})
-    return pd.DataFrame(rows).sort_values([*MODEL_KEYS, "fold", "speaker"], ignore_index=True)
+    return pd.DataFrame(rows).sort_values([*RUN_KEYS, "speaker"], ignore_index=True)
 
 
 def clip_scores(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -85,8 +113,7 @@ def clip_table(prediction_paths) -> pd.DataFrame:
         for key, value in reversed(classifier_result(path).items()):
             scores.insert(0, key, value)
         frames.append(scores)
-    return pd.concat(frames, ignore_index=True).sort_values([*MODEL_KEYS, "fold", "clip_id"],
-                                                            ignore_index=True)
+    return pd.concat(frames, ignore_index=True).sort_values([*RUN_KEYS, "clip_id"], ignore_index=True)
 
 
 def markdown_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
@@ -102,17 +129,27 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
 
 
 def summary_markdown(summary: pd.DataFrame, metrics=("ccc", "accuracy", "macro_f1", "f1@25")) -> str:
-    """The summary as `mean ± sd` per score, best models first by the first score."""
+    """The summary as `mean [low, high]` per score, best models first by the first score."""
     first = metrics[0]
     ordered = summary.sort_values(f"{first}_mean", ascending=first in LOWER_IS_BETTER, kind="stable")
-    table = ordered[[*MODEL_KEYS, "n_folds"]].copy()
+    table = ordered[[*MODEL_KEYS, "n_folds", "n_repeats"]].copy()
     for m in metrics:
-        table[m] = [_mean_sd(mean, sd) for mean, sd in zip(ordered[f"{m}_mean"], ordered[f"{m}_std"])]
-    return (f"# Summary over folds\n\nMean ± sample standard deviation over folds; "
-            f"sorted by {first}. All scores: `summary.csv`.\n\n" + markdown_table(table))
+        table[m] = [mean_interval(row, m) for _, row in ordered.iterrows()]
+    table[f"{first} sd folds / repeats"] = [f"{_num(row[f'{first}_std'])} / {_num(row[f'{first}_std_repeats'])}"
+                                            for _, row in ordered.iterrows()]
+    return (f"# Summary over folds\n\nMean over folds (of the mean over repeats) [95% interval of the mean "
+            f"over test speakers, hierarchical bootstrap of speakers, clips and repeats]; sorted by {first}. "
+            f"The sd over folds is speaker sampling, the sd over repeats training noise. All scores: "
+            f"`summary.csv`.\n\n" + markdown_table(table))
 
 
-def _mean_sd(mean: float, sd: float) -> str:
+def _num(value: float) -> str:
+    return "n/a" if np.isnan(value) else f"{value:.3f}"
+
+
+def mean_interval(row, metric: str) -> str:
+    """A summary row's score as `mean [low, high]`."""
+    mean, low, high = (row[f"{metric}_{s}"] for s in ("mean", "ci_low", "ci_high"))
     if np.isnan(mean):
         return "n/a"
-    return f"{mean:.3f}" if np.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
+    return f"{mean:.3f}" if np.isnan(low) else f"{mean:.3f} [{low:.3f}, {high:.3f}]"

@@ -3,35 +3,24 @@
 extractor add anything to them (fused vs emotient), does MS-TCN beat each baseline, do nine
 classes beat three?
 
-Each comparison holds everything else fixed and pairs the two models on the same folds (and on
-the same test clips). Where the two have different test clips (emotient also has the clips
-without video), a fold's difference is the mean per-clip difference over the clips both have.
-
-The Wilcoxon signed-rank test is two-sided; with k folds its smallest possible p is 2 / 2**k
-(0.25 for 3 folds), so the clip-level test is the one with power on small runs, at the price
-of treating clips of one speaker as independent.
+Each comparison holds everything else fixed and pairs the two models on the same folds,
+repeats and test clips (where the two have different test clips, as emotient has the clips
+without video, on the clips both have). The unit of analysis is the test speaker: clips of one
+speaker are not independent, so the interval is a hierarchical bootstrap (speakers, then their
+clips, then repeats) and the p-value a sign-flip permutation test over speakers
+(sendflow/report/stats.py). The verdict follows the interval. Per-fold differences stay as
+description: with k folds a fold-level test cannot give p below 2 / 2**k.
 """
-
-import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import wilcoxon
 
-from sendflow.report.aggregate import LOWER_IS_BETTER, MODEL_KEYS
+from sendflow.names import FEATURE_BLIND
+from sendflow.report.aggregate import LOWER_IS_BETTER, MODEL_KEYS, markdown_table, unit_table
 from sendflow.report.questions import QUESTIONS
+from sendflow.report.stats import CANNOT_TELL, hierarchical_bootstrap, sign_flip_p, speaker_means, verdict
 
-
-def signed_rank_p(differences) -> float:
-    """Two-sided Wilcoxon signed-rank p of paired differences; zero differences are dropped
-    (Wilcoxon's convention), and NaN when no non-zero difference is left."""
-    d = np.asarray(differences, float)
-    d = d[~np.isnan(d) & (d != 0)]
-    if d.size == 0:
-        return float("nan")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # scipy warns about small samples; the exact p is right
-        return float(wilcoxon(d, zero_method="wilcox", alternative="two-sided").pvalue)
+EXACT_UP_TO = 16  # speakers; above this the permutation p is Monte Carlo
 
 
 def _paired(table, factor, candidate, reference, metric, on):
@@ -43,82 +32,114 @@ def _paired(table, factor, candidate, reference, metric, on):
     return pairs, fixed
 
 
-def compare(folds: pd.DataFrame, clips: pd.DataFrame, factor: str, candidate: str,
-            reference: str, metric: str = "ccc") -> pd.DataFrame:
-    """One row per setting of the other model keys where both models ran: per-fold differences
-    (candidate - reference), their mean, folds where the candidate is better, and Wilcoxon p
-    across folds and across test clips."""
-    sign = -1 if metric in LOWER_IS_BETTER else 1
-    by_fold, fixed = _paired(folds, factor, candidate, reference, metric, ["fold"])
-    by_clip, _ = _paired(clips, factor, candidate, reference, metric, ["fold", "clip_id"])
-    on_shared = by_clip.groupby([*fixed, "fold"])["diff"].mean().rename("shared_diff").reset_index()
-    by_fold = by_fold.merge(on_shared, on=[*fixed, "fold"], how="left")
+def _fold_differences(folds, units, factor, candidate, reference, metric):
+    """Per setting and fold, the difference in the fold's score averaged over repeats; on the
+    shared clips where the two models' test sets differ."""
+    by_fold, fixed = _paired(folds, factor, candidate, reference, metric, ["fold", "repeat"])
+    by_unit, _ = _paired(units, factor, candidate, reference, metric, ["fold", "repeat", "speaker", "clip_id"])
+    shared = by_unit.groupby([*fixed, "fold", "repeat"])["diff"].mean().rename("shared_diff").reset_index()
+    by_fold = by_fold.merge(shared, on=[*fixed, "fold", "repeat"], how="left")
     by_fold["diff"] = by_fold["diff"].where(by_fold["n_clips_a"] == by_fold["n_clips_b"], by_fold["shared_diff"])
-    clip_diffs = {setting: group["diff"].dropna() for setting, group in by_clip.groupby(fixed)}
+    return by_fold.groupby([*fixed, "fold"])["diff"].mean().reset_index(), by_unit, fixed
+
+
+def compare(folds: pd.DataFrame, units: pd.DataFrame, factor: str, candidate: str, reference: str,
+            metric: str = "ccc", n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """One row per setting of the other model keys where both models ran: the mean over test
+    speakers of candidate minus reference, its 95% interval, the permutation p over speakers,
+    the verdict, and the per-fold differences as description. Settings that say nothing are
+    left out: a feature-blind baseline across feature sources, and identical predictions."""
+    lower_is_better = metric in LOWER_IS_BETTER
+    by_fold, by_unit, fixed = _fold_differences(folds, units, factor, candidate, reference, metric)
+    unit_diffs = {setting: group for setting, group in by_unit.groupby(fixed)}
     rows = []
-    for setting, pairs in by_fold.groupby(fixed, sort=True):
-        pairs = pairs.sort_values("fold")
-        clip_pairs = clip_diffs.get(setting, pd.Series(dtype=float))
+    for setting, per_fold in by_fold.groupby(fixed, sort=True):
+        keys = dict(zip(fixed, setting))
+        pairs = unit_diffs.get(setting, by_unit.iloc[:0]).dropna(subset=["diff"])
+        if factor == "extractor" and keys["classifier"] in FEATURE_BLIND or (pairs["diff"] == 0).all():
+            continue
+        interval = hierarchical_bootstrap(pairs, "diff", n_resamples=n_resamples, seed=seed)
+        per_speaker = speaker_means(pairs, "diff")
+        sign = -1 if lower_is_better else 1
         rows.append({
-            "factor": factor, "candidate": candidate, "reference": reference, "metric": metric,
-            **dict(zip(fixed, setting)),
-            "fold_diffs": " ".join(f"{d:+.3f}" for d in pairs["diff"]),
-            "mean_diff": pairs["diff"].mean(),
-            "folds_better": int((sign * pairs["diff"] > 0).sum()), "n_folds": len(pairs),
-            "p_folds": signed_rank_p(pairs["diff"]),
-            "n_clips": len(clip_pairs), "mean_clip_diff": clip_pairs.mean() if len(clip_pairs) else np.nan,
-            "p_clips": signed_rank_p(clip_pairs),
+            "factor": factor, "candidate": candidate, "reference": reference, "metric": metric, **keys,
+            "mean_diff": interval.estimate, "ci_low": interval.low, "ci_high": interval.high,
+            "p": sign_flip_p(per_speaker, exact_up_to=EXACT_UP_TO, seed=seed),
+            "p_method": "exact" if len(per_speaker) <= EXACT_UP_TO else "monte carlo",
+            "n_speakers": interval.n_speakers, "n_clips": pairs["clip_id"].nunique(),
+            "n_repeats": pairs["repeat"].nunique(),
+            "speakers_better": int((sign * per_speaker > 0).sum()),
+            "verdict": verdict(interval, lower_is_better),
+            "fold_diffs": " ".join(f"{d:+.3f}" for d in per_fold.sort_values("fold")["diff"]),
+            "folds_better": int((sign * per_fold["diff"] > 0).sum()), "n_folds": len(per_fold),
         })
     return pd.DataFrame(rows)
 
 
-def all_comparisons(folds: pd.DataFrame, clips: pd.DataFrame, metric: str = "ccc") -> pd.DataFrame:
+def all_comparisons(folds: pd.DataFrame, clips: pd.DataFrame, speakers: pd.DataFrame, metric: str = "ccc",
+                    n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Every question the run can answer (a question needs both of its models in the run)."""
+    units = unit_table(clips, speakers, metric)
     tables = []
     for key, factor, candidates, references, _ in QUESTIONS:
         present = set(folds[factor])
         for candidate in candidates:
             for ref in references or sorted(present - {candidate}):
                 if {candidate, ref} <= present:
-                    tables.append(compare(folds, clips, factor, candidate, ref, metric).assign(question=key))
+                    table = compare(folds, units, factor, candidate, ref, metric, n_resamples, seed)
+                    tables.append(table.assign(question=key))
     columns = ["question", "factor", "candidate", "reference", "metric", *MODEL_KEYS]
+    tables = [t for t in tables if not t.empty]
     if not tables:
         return pd.DataFrame(columns=columns)
     table = pd.concat(tables, ignore_index=True)
     return table.reindex(columns=columns + [c for c in table.columns if c not in columns])
 
 
-def _p(p: float) -> str:
-    return "n/a" if np.isnan(p) else f"{p:.3g}"
+def fixed_settings(row) -> str:
+    """The model keys a comparison holds fixed, e.g. 'mstcn, three'."""
+    return ", ".join(str(row[k]) for k in MODEL_KEYS if k != row["factor"])
+
+
+def interval_text(row) -> str:
+    return "n/a" if np.isnan(row["ci_low"]) else f"[{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
+
+
+def p_text(p: float) -> str:
+    """A p-value: n/a when undefined, small ones in scientific notation (never "0.000")."""
+    if p is None or np.isnan(p):
+        return "n/a"
+    return f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
 
 
 def sentence(row) -> str:
-    """A comparison stated plainly, e.g. 'mstcn vs framewise: ccc +0.041 on average (better); better in
-    3 of 3 folds (...); Wilcoxon signed-rank p = 0.25 across folds, ...'."""
-    gain = row["mean_diff"] * (-1 if row["metric"] in LOWER_IS_BETTER else 1)
-    direction = "better" if gain > 0 else "worse" if gain < 0 else "no different"
-    return (f"{row['candidate']} vs {row['reference']}: {row['metric']} {row['mean_diff']:+.3f} "
-            f"on average ({direction}); better in {row['folds_better']} of {row['n_folds']} folds "
-            f"(per fold {row['fold_diffs']}); Wilcoxon signed-rank p = {_p(row['p_folds'])} across "
-            f"folds, p = {_p(row['p_clips'])} across {row['n_clips']} test clips "
-            f"(mean clip difference {row['mean_clip_diff']:+.3f}).")
+    """A comparison stated plainly, e.g. 'resattn vs resnet (mstcn, three): the data cannot tell;
+    ccc +0.031, 95% CI [-0.052, +0.120] over 9 test speakers, p = 0.43'."""
+    return (f"{row['candidate']} vs {row['reference']} ({fixed_settings(row)}): {row['verdict']}; "
+            f"{row['metric']} {row['mean_diff']:+.3f}, 95% CI {interval_text(row)} over "
+            f"{row['n_speakers']} test speakers, p = {p_text(row['p'])}")
+
+
+MARKDOWN_COLUMNS = ("question", "fixed settings", "comparison", "mean difference", "95% CI", "p", "speakers",
+                    "verdict", "per fold")
 
 
 def comparisons_markdown(comparisons: pd.DataFrame, metric: str) -> str:
+    """comparisons.csv as one Markdown table, grouped by question."""
     lines = [f"# Comparisons ({metric})", "",
-             "Differences are candidate minus reference on the same folds and test clips. "
-             "With k folds the fold-level test cannot give p below 2/2^k; the clip-level test "
-             "treats clips as independent (clips of one speaker are not quite).", ""]
+             "Candidate minus reference, paired on the same folds, repeats and test clips. The unit is "
+             "the test speaker: the difference is the mean over speakers of each speaker's mean over "
+             "clips and repeats; the 95% CI is a hierarchical bootstrap (speakers, then clips, then "
+             f"repeats); p is a two-sided sign-flip permutation test over speakers (exact up to "
+             f"{EXACT_UP_TO} speakers). The verdict is 'better' or 'worse' only where the interval "
+             f"excludes 0, otherwise '{CANNOT_TELL}'. Per-fold differences are description only.", ""]
     if comparisons.empty:
         return "\n".join(lines + ["No comparison applies: each question needs both of its "
                                   "models in the run.", ""])
-    for key, factor, _, _, title in QUESTIONS:
-        rows = comparisons[comparisons["question"] == key]
-        if rows.empty:
-            continue
-        lines += [f"## {title}", ""]
-        for _, row in rows.iterrows():
-            fixed = ", ".join(f"{k} {row[k]}" for k in MODEL_KEYS if k != factor)
-            lines.append(f"- **{fixed}**: {sentence(row)}")
-        lines.append("")
-    return "\n".join(lines)
+    titles = {key: title for key, *_, title in QUESTIONS}
+    table = pd.DataFrame([
+        (titles[row["question"]], fixed_settings(row), f"{row['candidate']} vs {row['reference']}",
+         f"{row['mean_diff']:+.3f}", interval_text(row), p_text(row["p"]), str(row["n_speakers"]),
+         row["verdict"], row["fold_diffs"])
+        for _, row in comparisons.iterrows()], columns=MARKDOWN_COLUMNS)
+    return "\n".join(lines) + "\n" + markdown_table(table)

@@ -7,6 +7,8 @@ import math
 
 import pandas as pd
 
+from .aggregate import mean_interval
+from .compare import sentence
 from .published import PUBLISHED, beside_published
 from .questions import QUESTIONS
 
@@ -39,19 +41,6 @@ def fmt(value, digits: int = 3) -> str:
     if isinstance(value, (int, bool)) or (isinstance(value, float) and value.is_integer() and abs(value) >= 1000):
         return str(value)
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
-def fmt_p(p) -> str:
-    """A p-value: n/a when undefined, small ones in scientific notation (never "0.000")."""
-    if p is None or math.isnan(p):
-        return "n/a"
-    return f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
-
-
-def mean_sd(mean, sd, digits: int = 3) -> str:
-    if mean is None or math.isnan(mean):
-        return "n/a"
-    return fmt(mean, digits) if sd is None or math.isnan(sd) else f"{fmt(mean, digits)} ± {fmt(sd, digits)}"
 
 
 def table_html(frame: pd.DataFrame, digits: int = 3) -> str:
@@ -93,28 +82,18 @@ def best_models(summary: pd.DataFrame, metric: str = "ccc") -> pd.DataFrame:
 
 
 def headline_sentence(summary: pd.DataFrame) -> str:
-    """One sentence: what the best model of the run scored."""
+    """One sentence: what the best model of the run scored, with its 95% interval."""
     best = best_models(summary).iloc[0]
+    repeats = int(best["n_repeats"])
     return (f"The best model, {best['extractor']} features with {best['classifier']} "
-            f"(labels {best['labels']}), scored CCC {mean_sd(best['ccc_mean'], best['ccc_std'])} and "
-            f"accuracy {mean_sd(best['accuracy_mean'], best['accuracy_std'])} over "
-            f"{int(best['n_folds'])} folds.")
+            f"(labels {best['labels']}), scored CCC {mean_interval(best, 'ccc')} and "
+            f"accuracy {mean_interval(best, 'accuracy')} over {int(best['n_folds'])} folds"
+            f"{f' and {repeats} training repeats' if repeats > 1 else ''} (95% intervals over test speakers).")
 
 
 def verdicts(comparisons: pd.DataFrame) -> list[str]:
-    """The paired comparisons in words, one line each."""
-    lines = []
-    for row in comparisons.itertuples(index=False):
-        fixed = ", ".join(f"{k} {getattr(row, k)}" for k in MODEL if isinstance(getattr(row, k), str)
-                          and getattr(row, k))
-        direction = "better" if row.mean_diff > 0 else "worse" if row.mean_diff < 0 else "level"
-        if row.metric == "rmse":
-            direction = {"better": "worse", "worse": "better"}.get(direction, direction)
-        lines.append(f"{row.candidate} vs {row.reference} ({fixed}): {row.metric} {row.mean_diff:+.3f} "
-                     f"({direction}), better in {row.folds_better} of {row.n_folds} folds, "
-                     f"p = {fmt_p(row.p_folds)} across folds, p = {fmt_p(row.p_clips)} across "
-                     f"{row.n_clips} clips")
-    return lines
+    """The paired comparisons in words, one line each, verdict first."""
+    return [sentence(row) for _, row in comparisons.iterrows()]
 
 
 def published_section(summary: pd.DataFrame) -> str:
@@ -130,18 +109,21 @@ def summary_page(summary: pd.DataFrame, comparisons: pd.DataFrame, official: boo
     best = best_models(summary)
     headline = best[["extractor", "labels", "classifier", "n_folds"]].copy()
     for metric in HEADLINE:
-        headline[metric] = [mean_sd(m, s) for m, s in zip(best[f"{metric}_mean"], best[f"{metric}_std"])]
+        headline[metric] = [mean_interval(row, metric) for _, row in best.iterrows()]
     shown = [q for q in QUESTIONS if q[0] != "labels"]
     listing = {key: "".join(f"<li>{html.escape(line)}</li>" for line in
                             verdicts(comparisons[comparisons["question"] == key]))
                or "<li>not run in this workflow</li>" for key, *_ in shown}
-    every = summary[["extractor", "classifier", "labels", "n_folds"]].copy()
+    every = summary[["extractor", "classifier", "labels", "n_folds", "n_repeats"]].copy()
     for metric in HEADLINE:
-        every[f"{metric}"] = [mean_sd(m, s) for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
+        every[f"{metric}"] = [mean_interval(row, metric) for _, row in summary.iterrows()]
+    every["ccc sd folds"], every["ccc sd repeats"] = summary["ccc_std"], summary["ccc_std_repeats"]
     body = (
-        f"<p>{html.escape(headline_sentence(summary))} Scores are means ± sample standard deviations "
-        "over folds, on each fold's held-out test speakers; CCC is SEND's (per clip, then the mean "
-        "over clips), accuracy and macro-F1 are over 0.5 s steps.</p>"
+        f"<p>{html.escape(headline_sentence(summary))} Scores are means over folds (of the mean over "
+        "training repeats) on each fold's held-out test speakers, with a 95% interval of the mean over "
+        "test speakers (hierarchical bootstrap of speakers, clips and repeats); CCC is SEND's (per clip, "
+        "then the mean over clips), accuracy and macro-F1 are over 0.5 s steps. A comparison reads "
+        "better or worse only where its interval excludes 0.</p>"
         "<h2>Best model per extractor and label scheme</h2>" + table_html(headline)
         + (published_section(summary) if official else "")
         + "".join(f"<h2>{html.escape(title)}</h2><ul>{listing[key]}</ul>" for key, *_, title in shown)

@@ -1,8 +1,14 @@
 """The model card: a bundle's README.md, written from its bundle.json."""
 
-from ..report.pages import mean_sd
+import math
 
 HEADLINE = ("ccc", "pearson_r", "rmse", "accuracy", "macro_f1")
+
+
+def mean_sd(mean, sd) -> str:
+    if mean is None or math.isnan(mean):
+        return "n/a"
+    return f"{mean:.3f}" if sd is None or math.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
 
 
 def model_card(manifest: dict) -> str:
@@ -37,6 +43,9 @@ and class probabilities per 0.5 s step, and a PNG of valence over time.
 - Data: `{m['data_root']}` ({data}).
 - Cross-validation: `{cv['mode']}`{k}; folds {', '.join(map(str, folds))}: {combine}.
 - Seed {m['seed']}; features per step: {m['feature_dim']}.
+- Training repeat 0: a run with `repeats` above 1 trains each fold again with seed + r to
+  measure training noise; its summary scores every repeat, and this bundle holds repeat 0's
+  models (seed {m['seed']}), so the scores below are repeat 0's.
 - Made by sendflow {m['sendflow_version']}, commit {commit}{dirty}, on {m['created']}.
 
 ## Scores on the held-out test speakers of each fold

@@ -1,0 +1,66 @@
+"""Training repeats, for real: a copy of the finished tiny run (repeat 0) raised to `repeats=2`
+trains repeat 1 with seed + 1 beside it, and the tables aggregate both."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import torch
+from conftest import TINY, run_tiny
+
+SEED = 7  # the schema's default, which TINY keeps
+
+
+@pytest.fixture(scope="module")
+def two_repeats(tiny_run, tiny_project, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("repeats") / "run"
+    shutil.copytree(tiny_run, workdir, symlinks=True)  # copy2 keeps modification times
+    proc = run_tiny(workdir, "--cores", "2", config=["repeats=2"], project=tiny_project)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return workdir / "results"
+
+
+def test_repeat_one_trains_again_with_the_next_seed(two_repeats):
+    folds = int(next(s for s in TINY if s.startswith("cv.k=")).split("=")[1])
+    for fold in range(folds):
+        first = torch.load(two_repeats / f"extractor/resattn/fold{fold}/model.pt", weights_only=True)
+        second = torch.load(two_repeats / f"extractor/resattn/fold{fold}-repeat1/model.pt", weights_only=True)
+        assert (first["seed"], second["seed"]) == (SEED, SEED + 1)
+        weights = [k for k, v in first["state_dict"].items() if v.is_floating_point()]
+        assert any(not torch.equal(first["state_dict"][k], second["state_dict"][k]) for k in weights)
+        for source in ("resattn", "fused"):
+            assert (two_repeats / f"features/{source}/fold{fold}-repeat1.parquet").is_file()
+        assert not (two_repeats / f"features/emotient/fold{fold}-repeat1.parquet").exists()  # not trained
+        a, b = (pd.read_parquet(two_repeats / f"classifier/resattn/mstcn/three/fold{fold}{tag}/predictions.parquet")
+                for tag in ("", "-repeat1"))
+        assert list(a["clip_id"]) == list(b["clip_id"])  # the same test clips
+        assert not a["valence_pred"].equals(b["valence_pred"])  # another training run
+
+
+def test_the_tables_aggregate_both_repeats(two_repeats):
+    folds = pd.read_csv(two_repeats / "metrics/folds.csv")
+    assert set(folds["repeat"]) == {0, 1}
+    assert folds.groupby(["extractor", "classifier", "labels", "fold"]).size().eq(2).all()
+    clips = pd.read_csv(two_repeats / "metrics/per_clip.csv", dtype={"clip_id": str})
+    assert set(clips["repeat"]) == {0, 1}
+    summary = pd.read_csv(two_repeats / "metrics/summary.csv").set_index(["extractor", "classifier"])
+    assert summary["n_repeats"].eq(2).all()
+    mstcn = summary.loc[("resattn", "mstcn")]
+    per_fold = folds[(folds["extractor"] == "resattn") & (folds["classifier"] == "mstcn")]
+    assert mstcn["ccc_mean"] == pytest.approx(per_fold.groupby("fold")["ccc"].mean().mean())
+    assert mstcn["ccc_std_repeats"] > 0  # two training runs of a fold differ
+    assert mstcn["ccc_ci_low"] <= mstcn["ccc_mean"] <= mstcn["ccc_ci_high"]
+    # the action units' mean baseline is fitted in closed form on untrained features: its
+    # repeats agree, so it has no training noise
+    assert summary.loc[("emotient", "mean"), "ccc_std_repeats"] == pytest.approx(0)
+    comparisons = pd.read_csv(two_repeats / "metrics/comparisons.csv")
+    assert not comparisons.empty and comparisons["n_repeats"].eq(2).all()
+    assert set(comparisons["verdict"]) <= {"better", "worse", "the data cannot tell"}
+    assert "0" in (two_repeats / "metrics/summary.md").read_text()
+
+
+def test_the_bundle_holds_repeat_zero(two_repeats):
+    bundle = json.loads((two_repeats / "model_zoo/resattn-mstcn-three/bundle.json").read_text())
+    assert bundle["seed"] == SEED
+    assert "repeat 0" in (two_repeats / "model_zoo/resattn-mstcn-three/README.md").read_text()

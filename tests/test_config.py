@@ -56,6 +56,8 @@ def test_strings_of_union_types_become_what_they_spell(schema, default_config, k
     ({"shoe_size": 44}, r"shoe_size: unknown key; known keys of \(top level\): classifier, cv, data"),
     ({"data.demo.limited_fraction": 2}, r"data\.demo\.limited_fraction: 2 is greater than"),
     ({"report.include_faces": "sometimes"}, r"report\.include_faces: 'sometimes' is not one of"),
+    ({"repeats": 0}, r"repeats: 0 is less than the minimum of 1"),
+    ({"repeats": "two"}, r"repeats: 'two' is not of type 'integer'"),
 ])
 def test_bad_values_and_unknown_keys_are_named(schema, default_config, override, named):
     default_config.update(override)
@@ -117,3 +119,4 @@ def test_the_schema_lists_the_names_the_code_defines(schema):
     assert set(names.FRAME_KEYS) <= set(props["frames"]["properties"])
     assert set(names.EXTRACTOR_SETTINGS) <= set(props["extractor"]["properties"])
     assert set(names.TEMPORAL_TRAINING) == set(training)
+

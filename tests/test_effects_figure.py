@@ -74,8 +74,7 @@ def test_png_and_height_grows_with_rows_labels_never_overlap(tmp_path):
     h_many, w_many = png_shape(plot_effects(many, tmp_path / "many.png", dpi=50))
     assert w_many == w_few and h_many > 3 * h_few
     fig = effects_figure(table(one_metric * 20))
-    assert fig.axes[0].get_xlabel() == ("difference in ccc (candidate − reference), mean over test speakers, "
-                                        "95% CI")
+    assert fig.axes[0].get_xlabel() == "difference in ccc (candidate − reference)\nmean over test speakers, 95% CI"
     assert fig.axes[0].get_yticklabels()[1].get_text() == "resattn vs resnet (mstcn, three)"
     fig.canvas.draw()
     boxes = sorted((t.get_window_extent() for t in fig.axes[0].get_yticklabels()), key=lambda b: -b.y1)

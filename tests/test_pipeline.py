@@ -15,6 +15,7 @@ import pytest
 from conftest import PROJECT, run_tiny
 
 from sendflow.feature_table import read_feature_table
+from sendflow.report.aggregate import mean_interval
 from sendflow.report.browser_check import check_report, failures, find_chromium, screenshot_summary
 
 
@@ -153,9 +154,9 @@ def test_the_report_reads_in_a_browser(report, tiny_run):
     summary = pd.read_csv(summary_csv)
     best = summary.sort_values("ccc_mean").iloc[-1]
     assert f"The best model, {best.extractor} features with {best.classifier}" in result["home"]
-    assert f"CCC {best.ccc_mean:.3f} ± {best.ccc_std:.3f}" in result["home"]
-    for row in summary.itertuples():  # each model's CCC, mean ± sd, as text on the summary page
-        assert f"{row.ccc_mean:.3f} ± {row.ccc_std:.3f}" in pages["Summary"]["text"]
+    assert f"CCC {mean_interval(best, 'ccc')}" in result["home"]  # mean [95% interval]
+    for _, row in summary.iterrows():  # each model's CCC with its interval, as text on the summary page
+        assert mean_interval(row, "ccc") in pages["Summary"]["text"]
     assert pages["Scores per test clip"]["rows"] == len(pd.read_csv(tiny_run / "results/metrics/per_clip.csv"))
     shot = screenshot_summary(result, tiny_run / "results/report_summary.png")
     assert matplotlib.image.imread(shot).shape[1] >= 1000

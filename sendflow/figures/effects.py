@@ -61,8 +61,8 @@ def effects_figure(comparisons: pd.DataFrame):
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_xlabel(f"difference in {' / '.join(metrics)} (candidate − reference), "
-                  "mean over test speakers, 95% CI")
+    ax.set_xlabel(f"difference in {' / '.join(metrics)} (candidate − reference)\n"
+                  "mean over test speakers, 95% CI", fontsize=9)
     fig.legend(loc="outside upper center", ncol=len(VERDICTS), fontsize=8, frameon=False)
     return fig
 

@@ -117,6 +117,9 @@ def test_the_schema_lists_the_names_the_code_defines(schema):
     assert timelines["extractor"]["enum"] == [*names.FEATURE_SOURCES, None]
     assert timelines["classifier"]["enum"] == [*names.CLASSIFIERS, None]
     assert set(names.FRAME_KEYS) <= set(props["frames"]["properties"])
+    from sendflow.synth.styles import STYLE_NAMES
+
+    assert props["data"]["properties"]["demo"]["properties"]["style"]["enum"] == list(STYLE_NAMES)
     assert set(names.EXTRACTOR_SETTINGS) <= set(props["extractor"]["properties"])
     assert set(names.TEMPORAL_TRAINING) == set(training)
 

@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -12,9 +13,11 @@ import pytest
 from sendflow.ffmpeg_bin import ffmpeg_path
 from sendflow.synth import TRUTH_FILE, generate_dataset
 from sendflow.synth.dataset import assign_splits, plan
+from sendflow.synth.face import FrameRenderer
 from sendflow.synth.identity import make_identity
 from sendflow.synth.ratings import AUS, EVIDENCE, observer_ratings
 from sendflow.synth.signals import STREAM_RATINGS, clip_rng, frame_times, make_clip_signals, rating_times
+from sendflow.synth.styles import STYLES
 
 W, H, SECONDS, SEED = 160, 120, 6, 3
 KW = dict(speakers=5, clips_per_speaker=2, seconds=SECONDS, width=W, height=H)
@@ -229,3 +232,54 @@ def test_force_replaces_a_generated_dataset(tmp_path):
         generate_dataset(out, seed=SEED, jobs=1, **{**KW, "speakers": 3, "clips_per_speaker": 1})
     generate_dataset(out, seed=SEED + 1, jobs=1, force=True, **{**KW, "speakers": 3, "clips_per_speaker": 1})
     assert (out / "synth_truth.csv").is_file() and [p.name for p in tmp_path.iterdir()] == ["send"]
+
+
+def render(style, speaker, expression):
+    """One frame of `speaker` in `style`, at a still head and even light."""
+    renderer = FrameRenderer(make_identity(SEED, speaker, style), W, H, np.random.default_rng(0))
+    return renderer.frame(0, expression, 0.0, 0.0, (0, 0, 0, 1.0), (1.0, 0.0)).astype(float)
+
+
+def test_each_style_draws_other_faces_and_the_demo_is_the_default():
+    demo, named = vars(make_identity(SEED, 111)), vars(make_identity(SEED, 111, "demo"))
+    assert all(np.array_equal(demo[k], named[k]) for k in demo)  # the default style draws the demo
+    frames = {name: render(name, 111, 0.8) for name in STYLES}
+    for name in set(STYLES) - {"demo"}:
+        assert np.abs(frames[name] - frames["demo"]).mean() > 1.5, name  # backgrounds alike: face pixels differ
+    for name, style in STYLES.items():  # each speaker's geometry within the style's ranges
+        for speaker in range(111, 121):
+            ident = make_identity(SEED, speaker, name)
+            assert style.face_size[0] <= ident.face_size <= style.face_size[1]
+            assert style.face_ratio[0] <= ident.face_ratio <= style.face_ratio[1]
+            assert max(map(abs, ident.offset)) <= style.offset
+    # human skins in BGR always have red > green > blue; the unreal palette's do not
+    human = [make_identity(SEED, s).skin for s in range(111, 131)]
+    assert all(r > g > b for b, g, r in human)
+    assert not all(r > g > b for b, g, r in (make_identity(SEED, s, "unreal").skin for s in range(111, 131)))
+
+
+def test_the_style_decides_which_parts_carry_valence():
+    """A smile against a frown: sketch moves the brows and eyes more than the mouth, demo the mouth
+    most. Rows of a 160x120 frame: brows and eyes above the nose, the mouth below it."""
+    for name, upper_wins in (("sketch", True), ("demo", False)):
+        change = np.abs(render(name, 112, 0.9) - render(name, 112, -0.9)).mean(axis=(1, 2))
+        ident = make_identity(SEED, 112, name)
+        centre, unit = 0.46 * H, 0.5 * ident.face_size * H
+        upper = change[int(centre - 0.5 * unit):int(centre)].sum()   # brows and eyes
+        lower = change[int(centre + 0.3 * unit):int(centre + 0.8 * unit)].sum()  # mouth
+        assert (upper > lower) == upper_wins, (name, upper, lower)
+
+
+def test_named_styles_from_the_command_line(tmp_path):
+    out = tmp_path / "mixed"
+    proc = subprocess.run([sys.executable, "-m", "sendflow.synth", str(out), "--speakers", "6",
+                           "--clips-per-speaker", "1", "--seconds", "2", "--width", "96", "--height", "72",
+                           "--fps", "6", "--style", "mixed", "--jobs", "2"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    styles = pd.read_csv(out / TRUTH_FILE).groupby("speaker")["style"].first()
+    assert set(styles) <= set(STYLES) and styles.nunique() > 1  # a style per speaker
+    bad = subprocess.run([sys.executable, "-m", "sendflow.synth", str(tmp_path / "x"), "--style", "cubist"],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "invalid choice: 'cubist'" in bad.stderr
+    with pytest.raises(ValueError, match="unknown style 'cubist'"):
+        generate_dataset(tmp_path / "y", seed=SEED, style="cubist", **KW)

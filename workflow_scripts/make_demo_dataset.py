@@ -21,6 +21,7 @@ generate_dataset(
     height=demo["height"],
     fps=demo["fps"],
     limited_fraction=demo["limited_fraction"],
+    style=demo["style"],
     jobs=snakemake.threads,
     force=True,  # Snakemake reruns this rule only when its output is missing or outdated
 )

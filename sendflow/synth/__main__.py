@@ -1,9 +1,10 @@
-"""CLI: python -m sendflow.synth OUT --speakers N --clips-per-speaker M --seconds S --seed K"""
+"""CLI: python -m sendflow.synth OUT --speakers N --clips-per-speaker M --seconds S --seed K --style NAME"""
 
 import argparse
 import sys
 
 from .dataset import generate_dataset
+from .styles import STYLE_NAMES, STYLES
 
 
 def main(argv=None):
@@ -22,6 +23,9 @@ def main(argv=None):
                    help="share of clips shipped without video (ratings and features only)")
     p.add_argument("--split-case", choices=("title", "lower"), default="title",
                    help="Train/Valid/Test or train/valid/test folder names")
+    p.add_argument("--style", choices=STYLE_NAMES, default="demo",
+                   help="how the faces are drawn: " + "; ".join(f"{s.name}: {s.description}" for s in STYLES.values())
+                   + "; mixed: a style per speaker")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     a = p.parse_args(argv)
@@ -29,7 +33,7 @@ def main(argv=None):
         path = generate_dataset(a.out, a.speakers, a.clips_per_speaker, a.seconds, a.seed,
                                 width=a.width, height=a.height, fps=a.fps,
                                 limited_fraction=a.limited_fraction, split_case=a.split_case,
-                                jobs=a.jobs, force=a.force)
+                                jobs=a.jobs, force=a.force, style=a.style)
     except (ValueError, FileExistsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ from . import ratings as R
 from .encode import Mp4Writer
 from .face import FrameRenderer
 from .identity import make_identity
+from .styles import STYLE_NAMES
 from .signals import (
     FPS,
     STREAM_FEATURES,
@@ -82,9 +83,9 @@ def plan(speakers, clips_per_speaker, seed, limited_fraction):
 
 def _make_clip(job):
     """Write one clip's ratings, features and (if shared) video; return its truth table."""
-    spec, root, seed, seconds, width, height, frame_step, split_dir = job
+    spec, root, seed, seconds, width, height, frame_step, split_dir, style = job
     n, m = spec.speaker, spec.clip
-    ident = make_identity(seed, n)
+    ident = make_identity(seed, n, style)
     sig = make_clip_signals(seed, n, m, seconds, ident)
     times = rating_times(seconds)
     root = Path(root)
@@ -117,7 +118,7 @@ def _make_clip(job):
         "has_video": spec.has_video, "t": times, "valence": sig.valence(times),
         "expression": sig.shown(times), "burst": sig.bursts(times),
         "talking": sig.talking[nearest], "lag_s": sig.lag_s,
-        "expressiveness": ident.expressiveness, "ragged": not ragged.clean,
+        "expressiveness": ident.expressiveness, "ragged": not ragged.clean, "style": ident.style.name,
     })
     return spec, truth
 
@@ -127,7 +128,9 @@ def video_frame_step(fps: float) -> int:
     return max(1, round(FPS / fps))
 
 
-def _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps):
+def _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps, style):
+    if style not in STYLE_NAMES:
+        raise ValueError(f"unknown style {style!r}; choose from {', '.join(STYLE_NAMES)}")
     if speakers < 1 or clips_per_speaker < 1:
         raise ValueError("need at least one speaker and one clip per speaker")
     if seconds < 1:
@@ -143,8 +146,9 @@ def _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fra
 
 
 def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320, height=240, fps=FPS,
-                     limited_fraction=0.15, split_case="title", jobs=None, force=False) -> Path:
-    """Write a synthetic SENDv1-layout dataset to `out`; returns its path.
+                     limited_fraction=0.15, split_case="title", jobs=None, force=False, style="demo") -> Path:
+    """Write a synthetic SENDv1-layout dataset to `out`, its faces drawn in `style`
+    (sendflow/synth/styles.py; `mixed`: a style per speaker); returns its path.
 
     Videos run at 29.97 / n fps for the whole n nearest `fps` (SEND's are 29.97). Faces, ratings
     and Emotient rows (29.97 per second, as the release's) are the same at any rate: a lower
@@ -154,7 +158,7 @@ def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320,
     crash never leaves a half-written dataset behind. `force` replaces an earlier generated
     dataset; a non-empty folder the generator did not make is never touched.
     """
-    _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps)
+    _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps, style)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
@@ -170,7 +174,8 @@ def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320,
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     case = str.lower if split_case == "lower" else str
-    work = [(c, str(tmp), seed, seconds, width, height, video_frame_step(fps), case(c.split)) for c in clips]
+    work = [(c, str(tmp), seed, seconds, width, height, video_frame_step(fps), case(c.split), style)
+            for c in clips]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     truths, start, pool = {}, time.time(), None
     try:

@@ -75,14 +75,16 @@ def render_background(ident: Identity, width, height, rng) -> np.ndarray:
 
 
 def draw_face(img, ident: Identity, expression, mouth_open, blink, head):
-    """Draw the speaker onto img (modified in place) for one frame's drives."""
+    """Draw the speaker onto img (modified in place) for one frame's drives, in the speaker's
+    style (sendflow/synth/styles.py)."""
     h, w = img.shape[:2]
     dx, dy, roll, scale = head
+    look = ident.style
     unit = 0.5 * ident.face_size * h * scale
-    pen = Pen(img, w * (0.5 + dx), h * (0.46 + dy), unit, roll)
+    pen = Pen(img, w * (0.5 + dx + ident.offset[0]), h * (0.46 + dy + ident.offset[1]), unit, roll)
     skin, hair = ident.skin, ident.hair
     smile, frown = max(expression, 0.0), max(-expression, 0.0)
-    ax = ident.face_ratio
+    ax, lw, relief = ident.face_ratio, look.line_weight, look.relief
 
     # behind the face: long hair, neck, shoulders, ears
     if ident.hair_style == "long":
@@ -100,10 +102,10 @@ def draw_face(img, ident: Identity, expression, mouth_open, blink, head):
     th = np.linspace(0, 2 * np.pi, 64)
     narrow = 1 - (1 - ident.jaw) * np.clip(np.sin(th), 0, 1) ** 2
     oval = np.stack([ax * np.cos(th) * narrow, np.sin(th)], axis=1)
-    pen.fill(oval, shade(skin, 0.86))
+    pen.fill(oval, shade(skin, relief(0.86)))
     pen.fill(oval * [0.86, 0.9] + [0, -0.03], shade(skin, 1.0))
     for s in (-1, 1):   # lit cheekbones under darker eyes: the band Haar features look for
-        pen.fill(ellipse(s * ident.eye_spacing * ax, 0.14, 0.24, 0.15), shade(skin, 1.04, 14))
+        pen.fill(ellipse(s * ident.eye_spacing * ax, 0.14, 0.24, 0.15), shade(skin, relief(1.04), 14 * look.shading))
 
     # hair cap from the crown down to the hairline
     if ident.hair_style != "buzz":
@@ -118,39 +120,41 @@ def draw_face(img, ident: Identity, expression, mouth_open, blink, head):
     # eyebrows: sadness/frown lifts the inner ends and lowers the outer ones; smiles lift both
     brow = tuple(float(c) for c in np.minimum(hair * 0.7, skin * 0.4))
     ex = ident.eye_spacing * ax
+    b_smile, b_frown = smile * look.brows, frown * look.brows  # how much the brows carry
     for s in (-1, 1):
-        base = -0.34 - 0.03 * smile
-        pts = np.array([[s * (ex - 0.17), base - 0.12 * frown + 0.02],
-                        [s * ex, base - 0.03 - 0.02 * frown],
-                        [s * (ex + 0.19), base + 0.03 + 0.03 * frown]])
-        pen.line(pts, brow, 0.06)
+        base = -0.34 - 0.03 * b_smile
+        pts = np.array([[s * (ex - 0.17), base - 0.12 * b_frown + 0.02],
+                        [s * ex, base - 0.03 - 0.02 * b_frown],
+                        [s * (ex + 0.19), base + 0.03 + 0.03 * b_frown]])
+        pen.line(pts, brow, 0.06 * lw)
 
     # eyes: shaded socket, dim sclera narrowed by smiles and blinks, big dark iris, lid line
-    openness = max(0.0, (1 - blink) * (1 - 0.45 * smile))
+    openness = max(0.0, (1 - blink) * (1 - 0.45 * min(smile * look.eyes, 2.0)))
     sclera = shade(0.5 * skin + 95, 1.0)     # in shadow, never brighter than the lit cheeks
     for s in (-1, 1):
-        pen.fill(ellipse(s * ex, -0.13, 0.18, 0.1), shade(skin, 0.6, -8))
+        pen.fill(ellipse(s * ex, -0.13, 0.18, 0.1), shade(skin, relief(0.6), -8 * look.shading))
         if openness > 0.15:
             pen.fill(ellipse(s * ex, -0.13, 0.1, 0.05 * openness), sclera)
             pen.fill(ellipse(s * ex, -0.13, 0.045, min(0.045, 0.05 * openness)), (35, 30, 30))
         pen.line(ellipse(s * ex, -0.13, 0.11, 0.05 * openness + 0.005, n=12,
-                         a0=np.pi, a1=2 * np.pi), shade(skin, 0.3), 0.025)
+                         a0=np.pi, a1=2 * np.pi), shade(skin, 0.3), 0.025 * lw)
 
     # nose: bright bridge, shaded sides, dark nostrils, shadow underneath
-    pen.fill(ellipse(0, 0.02, 0.055, 0.22), shade(skin, 1.12, 20))
+    pen.fill(ellipse(0, 0.02, 0.055, 0.22), shade(skin, relief(1.12), 20 * look.shading))
     for s in (-1, 1):
-        pen.line(np.array([[s * 0.07, -0.02], [s * 0.095, 0.22]]), shade(skin, 0.78), 0.03)
+        pen.line(np.array([[s * 0.07, -0.02], [s * 0.095, 0.22]]), shade(skin, relief(0.78)), 0.03 * lw)
         pen.fill(ellipse(s * 0.055, 0.27, 0.035, 0.018), shade(skin, 0.45))
-    pen.fill(ellipse(0, 0.31, 0.1, 0.025), shade(skin, 0.82))
+    pen.fill(ellipse(0, 0.31, 0.1, 0.025), shade(skin, relief(0.82)))
 
     # smile folds from the nose to the mouth corners
+    smile, frown = smile * look.mouth, frown * look.mouth  # how much the mouth carries
     mw = 0.22 * (1 + 0.18 * smile - 0.05 * frown)
     if smile > 0.1:
         for s in (-1, 1):
             fold = np.array([[s * 0.13, 0.2], [s * (mw + 0.04), 0.36], [s * (mw + 0.05), 0.52]])
-            pen.line(fold, shade(skin, 1 - 0.25 * smile), 0.025)
+            pen.line(fold, shade(skin, max(0.2, 1 - 0.25 * smile)), 0.025 * lw)
 
-    pen.fill(ellipse(0, 0.76, 0.18, 0.08), shade(skin, 1.06, 12))   # lit chin under a darker mouth
+    pen.fill(ellipse(0, 0.76, 0.18, 0.08), shade(skin, relief(1.06), 12 * look.shading))  # lit chin, darker mouth
 
     # mouth: corners up for smiles, down for frowns; opens while talking
     x = np.linspace(-mw, mw, 21)

@@ -4,9 +4,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .styles import MIXED, STYLES, Style, get_style
+
 # BGR skin tones from very dark to light; a speaker gets a jittered mix of two neighbours
 SKIN = np.array([(45, 60, 88), (55, 78, 120), (75, 110, 160), (100, 140, 190),
                  (125, 165, 215), (155, 190, 235)], dtype=float)
+# The unreal palette: green, teal, purple and blue skins at the human table's luminances
+UNREAL_SKIN = np.array([(60, 110, 50), (120, 140, 40), (150, 70, 140), (200, 120, 80),
+                        (170, 210, 120), (230, 160, 210)], dtype=float)
 HAIR = np.array([(20, 20, 25), (30, 45, 70), (40, 75, 120), (90, 150, 200),
                  (40, 70, 150), (160, 160, 165)], dtype=float)   # black, dark brown, brown, blonde, red, grey
 HAIR_STYLES = ("short", "long", "bun", "buzz")
@@ -39,13 +44,25 @@ class Identity:
     face_bias: float        # resting expression (a face that looks a bit happy or glum)
     valence_bias: float     # this speaker's stories lean positive or negative
     self_bias: float        # how the speaker rates themself relative to the truth
+    style: Style = STYLES["demo"]
+    offset: tuple = (0.0, 0.0)  # head centre off the frame centre (fractions of width, height)
 
 
-def make_identity(seed: int, speaker: int) -> Identity:
-    rng = np.random.default_rng([seed, speaker, 0])
-    k = rng.uniform(0, len(SKIN) - 1)
+def speaker_style(seed: int, speaker: int, style: str) -> Style:
+    """The style a speaker is drawn in: `style`, or for `mixed` one of the styles at random."""
+    if style != MIXED:
+        return get_style(style)
+    names = sorted(STYLES)
+    return STYLES[names[np.random.default_rng([seed, speaker, 2]).integers(len(names))]]
+
+
+def make_identity(seed: int, speaker: int, style: str = "demo") -> Identity:
+    look = speaker_style(seed, speaker, style)
+    rng = np.random.default_rng([seed, speaker, 0])  # the demo's draws, in the demo's order
+    palette = UNREAL_SKIN if look.palette == "unreal" else SKIN
+    k = rng.uniform(0, len(palette) - 1)
     i = int(k)
-    skin = SKIN[i] + (k - i) * (SKIN[min(i + 1, len(SKIN) - 1)] - SKIN[i]) + rng.normal(0, 4, 3)
+    skin = palette[i] + (k - i) * (palette[min(i + 1, len(palette) - 1)] - palette[i]) + rng.normal(0, 4, 3)
     # background luminance away from the skin so the oval stands out, but not so far that
     # the contrast normalisation of a Haar window flattens the features inside the face
     skin_y = luma(skin)
@@ -65,12 +82,16 @@ def make_identity(seed: int, speaker: int) -> Identity:
         clothes=rng.uniform(20, 230, 3),
         glasses=bool(rng.random() < 0.35),
         frame_colour=((25, 25, 30), (30, 45, 70))[int(rng.integers(2))],
-        face_ratio=float(rng.uniform(0.70, 0.84)),
-        jaw=float(rng.uniform(0.78, 1.0)),
-        eye_spacing=float(rng.uniform(0.36, 0.46)),
-        face_size=float(rng.uniform(0.46, 0.54)),
+        face_ratio=float(rng.uniform(*look.face_ratio)),
+        jaw=float(rng.uniform(*look.jaw)),
+        eye_spacing=float(rng.uniform(*look.eye_spacing)),
+        face_size=float(rng.uniform(*look.face_size)),
         expressiveness=float(rng.uniform(0.4, 1.2)),
         face_bias=float(rng.uniform(-0.15, 0.15)),
         valence_bias=float(rng.uniform(-0.3, 0.3)),
         self_bias=float(rng.uniform(-0.15, 0.15)),
+        style=look,
+        # a stream of its own, so the demo's draws above stay as they were
+        offset=tuple(np.random.default_rng([seed, speaker, 3]).uniform(-look.offset, look.offset, 2))
+        if look.offset else (0.0, 0.0),
     )

@@ -108,15 +108,14 @@ class ClipSignals:
     blink: np.ndarray        # 0..1 eye closure
     head: np.ndarray         # (n, 4): dx, dy (fraction of frame), roll (deg), scale
     light: np.ndarray        # (n, 2): global gain, left-right gradient
-
-    LEAK = 0.35              # how much valence shows outside bursts
-    GAIN = 2.0               # a burst shows the mood plainly (a smile, not a twitch)
+    gain: float = 2.0        # a burst shows the mood plainly (a smile, not a twitch): the style's
+    leak: float = 0.35       # how much valence shows outside bursts: the style's
 
     def shown(self, t):
         """Shown expression at arbitrary times (same formula as the per-frame array)."""
         v = self.valence(t)
-        gate = self.LEAK + (1 - self.LEAK) * self.bursts(t)
-        return np.clip(self.GAIN * self.expressiveness * v * gate + self.face_bias, -1, 1)
+        gate = self.leak + (1 - self.leak) * self.bursts(t)
+        return np.clip(self.gain * self.expressiveness * v * gate + self.face_bias, -1, 1)
 
 
 def _segments_mask(rng, t, end, on_range, off_range, ramp):
@@ -162,6 +161,6 @@ def make_clip_signals(seed, speaker, clip, seconds, identity) -> ClipSignals:
     ], axis=1)
 
     sig = ClipSignals(t, valence, bursts, identity.expressiveness, identity.face_bias, lag,
-                      np.empty(0), mouth_open, talking, blink, head, light)
+                      np.empty(0), mouth_open, talking, blink, head, light, identity.style.gain, identity.style.leak)
     sig.expression = sig.shown(t)
     return sig

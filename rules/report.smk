@@ -82,6 +82,9 @@ rule report_pages:
         per_clip=rules.aggregate.output.per_clip,
         comparisons=rules.compare.output.table,
         faces=lambda wildcards: "results/frames/face_detection.tsv" if NEEDS_VIDEO else [],
+        extractors=sorted(
+            {extractor_file(e, k, "summary.json", r) for e in learned_extractors() for k in FOLDS for r in REPEATS}
+        ),
         manifest=rules.manifest.output.manifest,
         home=os.path.relpath(os.path.join(workflow.basedir, "report", "workflow.rst")),
         code=script_code("report_pages.py"),

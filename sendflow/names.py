@@ -32,7 +32,8 @@ SELECT_METRICS = ("ccc", "f1")
 # checkpoint is keyed on them (less the runtime ones, which may change between a killed run
 # and its resumption).
 EXTRACTOR_SETTINGS = ("depth", "width", "reduction", "weights", "regression", "regression_weight", "epochs",
-                      "batch_size", "lr", "weight_decay", "warmup_epochs", "patience", "select_metric",
+                      "batch_size", "lr", "weight_decay", "warmup_epochs", "patience", "min_epochs",
+                      "takeoff_epochs", "takeoff_margin", "select_metric",
                       "label_smoothing", "balance", "device", "num_workers")
 EXTRACTOR_RUNTIME = ("device", "num_workers")
 # From classifier.training: what the torch models read, and what the per-step baselines (fitted
@@ -43,5 +44,5 @@ PER_STEP_TRAINING = ("task", "select_metric", "speaker_norm")
 CLASSIFIER_RUNTIME = ("epochs", "device")
 # The frame settings that decide what a model sees: a model bundle keeps them, and
 # `sendflow predict` cuts new videos with them.
-FRAME_KEYS = ("fps", "size", "decode_width", "detect_width", "detector", "face_crop", "margin",
-              "smooth_window")
+FRAME_KEYS = ("fps", "size", "decode_width", "detect_width", "detector", "fallback_below", "face_crop",
+              "margin", "smooth_window")

@@ -74,12 +74,15 @@ class RandomStreams:
 
 def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[int], tuple[float, dict]],
                  epochs: int, patience: int, checkpoint: Path, key: str, history_path: Path,
-                 log: logging.Logger) -> tuple[Progress, dict]:
+                 log: logging.Logger, min_epochs: int = 0,
+                 on_epoch: Callable[[Progress], None] | None = None) -> tuple[Progress, dict]:
     """Run `run_epoch(epoch)` -> (select score, history row) for epochs 1..`epochs`, keeping the
     best-scoring epoch's weights of `model`; stop early after `patience` epochs without a
-    better score (0: never). `stateful` (name -> object with state_dict/load_state_dict, the
-    model included) is saved in `checkpoint` with `key` (see the module doc for when) and restored
-    from it when the key matches. Returns the progress and the best epoch's weights."""
+    better score (0: never), but never before epoch `min_epochs`: a network that has not yet
+    taken off gets that long to do so. `on_epoch(progress)` runs after each epoch. `stateful`
+    (name -> object with state_dict/load_state_dict, the model included) is saved in
+    `checkpoint` with `key` (see the module doc for when) and restored from it when the key
+    matches. Returns the progress and the best epoch's weights."""
     progress, best = Progress(), None
     if checkpoint.exists():
         saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
@@ -103,7 +106,7 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
             progress.best_epoch, progress.best_score = epoch, float(score)
             best = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         progress.epoch = epoch
-        progress.stopped_early = bool(patience) and epoch - progress.best_epoch >= patience
+        progress.stopped_early = bool(patience) and epoch >= min_epochs and epoch - progress.best_epoch >= patience
         progress.history.append({"epoch": epoch, **row, "best_epoch": progress.best_epoch,
                                  "seconds": round(time.perf_counter() - started, 3)})
         finished = progress.epoch == epochs or progress.stopped_early
@@ -114,6 +117,8 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
             saved_at = time.perf_counter()
         log.info("epoch %d/%d: %s%s", epoch, epochs,
                  ", ".join(f"{k} {v:.4g}" for k, v in row.items()), " *best*" if improved else "")
+        if on_epoch:
+            on_epoch(progress)
         if progress.stopped_early:
             log.info("early stop: no better select score for %d epochs", patience)
     return progress, best

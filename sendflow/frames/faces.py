@@ -9,6 +9,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 DETECTORS = ("haar", "yunet")
+OTHER_DETECTOR = {"haar": "yunet", "yunet": "haar"}  # the second opinion on a clip the first misses
 
 
 @functools.lru_cache(maxsize=1)

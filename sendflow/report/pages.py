@@ -3,12 +3,14 @@ column header, numbers as text. The summary page leads with the headline: the be
 extractor and label scheme, and the paired comparisons' verdicts in words."""
 
 import html
+import json
 import math
 
 import pandas as pd
 
 from .aggregate import mean_interval
 from .compare import sentence
+from .paths import extractor_result
 from .published import PUBLISHED, beside_published
 from .questions import QUESTIONS
 
@@ -105,7 +107,33 @@ def published_section(summary: pd.DataFrame) -> str:
             + table_html(beside_published(summary)))
 
 
-def summary_page(summary: pd.DataFrame, comparisons: pd.DataFrame, official: bool = False) -> str:
+def grounded_extractors(summary_paths) -> pd.DataFrame:
+    """The extractor runs whose summary.json says they never took off, and why."""
+    rows = []
+    for path in summary_paths:
+        with open(path) as handle:
+            summary = json.load(handle)
+        if not summary["took_off"]:
+            rows.append({**extractor_result(path), "best_epoch": summary["best_epoch"],
+                         "epochs_run": summary["epochs_run"],
+                         f"select {summary['select_metric']}": summary["select"][summary["select_metric"]],
+                         "why": "; ".join(summary["takeoff_problems"])})
+    return pd.DataFrame(rows)
+
+
+def grounded_section(grounded: pd.DataFrame | None) -> str:
+    if grounded is None:
+        return ""
+    if grounded.empty:
+        return ("<h2>Extractor training</h2><p>Every extractor took off: train accuracy above the "
+                "majority class's share and the select score above always predicting the majority.</p>")
+    return ("<h2>Extractors that never took off</h2><p>These runs stayed at chance (summary.json "
+            "<code>took_off: false</code>); their folds' scores come from features of a network that "
+            "learnt little. Look at <code>training_extractor.png</code>.</p>" + table_html(grounded))
+
+
+def summary_page(summary: pd.DataFrame, comparisons: pd.DataFrame, official: bool = False,
+                 grounded: pd.DataFrame | None = None) -> str:
     best = best_models(summary)
     headline = best[["extractor", "labels", "classifier", "n_folds"]].copy()
     for metric in HEADLINE:
@@ -126,6 +154,7 @@ def summary_page(summary: pd.DataFrame, comparisons: pd.DataFrame, official: boo
         "better or worse only where its interval excludes 0.</p>"
         "<h2>Best model per extractor and label scheme</h2>" + table_html(headline)
         + (published_section(summary) if official else "")
+        + grounded_section(grounded)
         + "".join(f"<h2>{html.escape(title)}</h2><ul>{listing[key]}</ul>" for key, *_, title in shown)
         + "<h2>Every model</h2>" + table_html(every))
     return page("Summary", body)

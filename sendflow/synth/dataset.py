@@ -17,7 +17,6 @@ from . import ratings as R
 from .encode import Mp4Writer
 from .face import FrameRenderer
 from .identity import make_identity
-from .styles import STYLE_NAMES
 from .signals import (
     FPS,
     STREAM_FEATURES,
@@ -28,6 +27,7 @@ from .signals import (
     make_clip_signals,
     rating_times,
 )
+from .styles import STYLE_NAMES
 
 FIRST_SPEAKER = 111
 TRUTH_FILE = "synth_truth.csv"

@@ -79,15 +79,14 @@ def _predict_group(per_video: dict[Path, dict], bundle, device) -> dict[Path, pd
         probs.append([p for p, _ in outputs])
         values.append([v for _, v in outputs])
     names, edges = bundle.labels["names"], bundle.labels["edges"]
+    # classes as most of the fold models chose them on their select speakers (model card)
+    from_valence = 2 * sum(m["classifier"].classes_from == "valence" for m in bundle.members) > len(bundle.members)
     tables = {}
     for j, video in enumerate(videos):
         valence = np.mean([member[j] for member in values], axis=0)
         table = pd.DataFrame({"t": per_video[video]["step"] * RATING_STEP_S, "valence": valence})
-        if probs[0][j] is not None:
-            mean_probs = np.mean([member[j] for member in probs], axis=0)
-            classes = mean_probs.argmax(1)
-        else:
-            mean_probs, classes = None, classify(valence, edges)
+        mean_probs = None if probs[0][j] is None else np.mean([member[j] for member in probs], axis=0)
+        classes = classify(valence, edges) if mean_probs is None or from_valence else mean_probs.argmax(1)
         table["class"] = np.asarray(names, dtype=object)[classes]
         if mean_probs is not None:
             for k, name in enumerate(names):

@@ -8,8 +8,10 @@ from conftest import Reads
 
 import sendflow.training as training
 from sendflow.classifier import load_classifier, train_and_predict
-from sendflow.classifier.trained import read_model_file
+from sendflow.classifier.train import choose_class_source
+from sendflow.classifier.trained import TrainedClassifier, read_model_file
 from sendflow.config import classifier_settings, schema_defaults
+from sendflow.labels import classify
 from sendflow.names import CLASSIFIERS, PER_STEP_CLASSIFIERS, model_file_name
 
 EDGES = [-0.2, 0.2]
@@ -302,3 +304,26 @@ print(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip() == "[]"
     assert load_classifier(tmp_path / model_file_name(name))[0].settings["name"] == name
+
+
+def test_classes_follow_the_source_that_scores_better_on_the_select_clips():
+    """A hand-made model output: the class head says 'positive' everywhere while the valence head
+    tracks the ratings. auto takes the bands of the valence head, whose classes then never
+    contradict the predicted valence; head and valence force the choice."""
+    edges = [-0.15, 0.15]
+    valence = np.array([-0.6, -0.4, 0.0, 0.05, 0.5, 0.7])
+    truth = classify(valence, edges)
+    probs = np.tile([0.1, 0.2, 0.7], (len(valence), 1))  # always positive
+    frame = pd.DataFrame({"class_true": truth, "valence_pred": valence + 0.02,
+                          **{f"prob_{k}": probs[:, k] for k in range(3)}})
+    trained = TrainedClassifier(None, {}, edges, np.zeros(1), np.ones(1))
+    assert choose_class_source(trained, frame, "auto") == "valence"
+    assert choose_class_source(trained, frame, "head") == "head"
+    trained.classes_from = "valence"
+    assert np.array_equal(trained.classes(probs, valence + 0.02), classify(valence + 0.02, edges))
+    trained.classes_from = "head"
+    assert np.array_equal(trained.classes(probs, valence), np.full(len(valence), 2))
+    # a head that is right wins
+    right = frame.assign(**{f"prob_{k}": np.eye(3)[truth][:, k] for k in range(3)}, valence_pred=0.0)
+    assert choose_class_source(trained, right, "auto") == "head"
+    assert choose_class_source(trained, frame.drop(columns=["prob_0", "prob_1", "prob_2"]), "auto") == "valence"

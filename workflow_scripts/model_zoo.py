@@ -1,6 +1,7 @@
 """Rule `model_zoo`: every fold's extractor and classifier of one model, with what they need
 and scored -> results/model_zoo/{extractor}-{classifier}-{labels}/."""
 
+import json
 from pathlib import Path
 
 import _workflow  # noqa: F401  (this workflow's sendflow first)
@@ -17,6 +18,7 @@ folds = fold_table(snakemake.input.metrics).set_index("fold").loc[params.folds]
 # write_json stores an undefined score (NaN) as null
 metrics = {name: {"mean": folds[name].mean(), "sd": folds[name].std(ddof=1), "per_fold": folds[name].tolist()}
            for name in METRICS}
+classes_from = [json.loads(Path(p).read_text()).get("classes_from", "head") for p in snakemake.input.metrics]
 members = [{"fold": fold, "extractor": extractor, "classifier": classifier}
            for fold, extractor, classifier in zip(params.folds, snakemake.input.extractors,
                                                   snakemake.input.classifiers)]
@@ -24,6 +26,7 @@ description = {
     "extractor": wildcards.extractor, "classifier": wildcards.classifier, "labels": params.labels,
     "frames": params.frames, "cv": params.cv, "seed": params.seed, "data_root": params.data_root,
     "metrics": metrics, "config": params.config, "commit": git_commit(Path(snakemake.scriptdir).parent),
+    "classes_from": classes_from,
 }
 manifest = write_bundle(snakemake.output.bundle, Path(snakemake.output.bundle).name, members, description)
 log.info("%s: %d fold(s), CCC %s over folds", manifest["name"], len(members), metrics["ccc"]["mean"])

@@ -28,17 +28,16 @@ from .data import centre_per_speaker, feature_stats, load_clips, standardise
 from .trained import TrainedClassifier, build_model
 
 
-def _frame(clips, outputs, edges, num_classes) -> pd.DataFrame:
+def _frame(clips, outputs, trained: TrainedClassifier) -> pd.DataFrame:
     parts = []
     for c, (probs, values) in zip(clips, outputs):
         part = pd.DataFrame({
             "clip_id": c.clip_id, "speaker": c.speaker, "step": c.step, "t": c.t,
             "valence_true": c.valence, "valence_pred": np.asarray(values, np.float32),
-            "class_true": c.label,
-            "class_pred": probs.argmax(1) if probs is not None else classify(values, edges),
+            "class_true": c.label, "class_pred": trained.classes(probs, values),
         })
         if probs is not None:
-            for k in range(num_classes):
+            for k in range(trained.num_classes):
                 part[f"prob_{k}"] = probs[:, k].astype(np.float32)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
@@ -57,7 +56,21 @@ def select_score(frame: pd.DataFrame, metric: str, num_classes: int) -> float:
 def predict_frame(trained: TrainedClassifier, clips, device) -> pd.DataFrame:
     """Predictions for standardised clips, one row per step."""
     outputs = trained.outputs([c.x for c in clips], device)
-    return _frame(clips, outputs, trained.edges, trained.num_classes)
+    return _frame(clips, outputs, trained)
+
+
+def choose_class_source(trained: TrainedClassifier, select_frame: pd.DataFrame, setting: str) -> str:
+    """`setting` (head or valence), or for auto the one whose classes score the higher macro-F1
+    on the select clips (the head where they tie, and always the band without a class head)."""
+    if setting != "auto":
+        return setting
+    if "prob_0" not in select_frame:
+        return "valence"
+    probs = select_frame[[f"prob_{k}" for k in range(trained.num_classes)]].to_numpy()
+    f1 = {source: class_metrics(select_frame["class_true"], classes, trained.num_classes)["macro_f1"]
+          for source, classes in (("head", probs.argmax(1)),
+                                  ("valence", classify(select_frame["valence_pred"].to_numpy(), trained.edges)))}
+    return "valence" if f1["valence"] > f1["head"] else "head"
 
 
 def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None):
@@ -93,6 +106,8 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
         trained, device, best_epoch, epochs_run = TrainedClassifier(
             build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std), "cpu", 0, 0
         trained.model.fit([(c.x, c.label, c.valence) for c in train])
+    on_select = predict_frame(trained, select, device)
+    trained.classes_from = choose_class_source(trained, on_select, cfg["classes_from"])
     chosen_on = select_score(predict_frame(trained, select, device), cfg["select_metric"], trained.num_classes)
     if cfg["name"] not in TORCH_CLASSIFIERS:
         write_csv(pd.DataFrame([{"epoch": 0, f"select_{cfg['select_metric']}": chosen_on}]), out_dir / "history.csv")
@@ -107,6 +122,7 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
     metrics = evaluate(predictions, trained.num_classes)
     metrics.update({"fold": fold, "scheme": scheme_name, "classifier": cfg["name"], "task": cfg["task"],
                     "seed": seed, "select_metric": cfg["select_metric"], "select_score": chosen_on,
+                    "classes_from": trained.classes_from,
                     "best_epoch": best_epoch, "epochs_run": epochs_run,
                     "n_train_clips": len(train), "n_select_clips": len(select)})
     return predictions, metrics, trained

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path
-from ..labels import class_centres
+from ..labels import class_centres, classify
 from ..models.per_step import PerStepModel
 from ..names import CLASSIFIERS
 
@@ -47,6 +47,7 @@ class TrainedClassifier:
     edges: list[float]   # label scheme: inner class boundaries of valence
     mean: np.ndarray     # feature standardisation of the training clips (after any centring)
     std: np.ndarray
+    classes_from: str = "head"  # CLASS_SOURCES: the class head, or the band of the predicted valence
 
     @property
     def num_classes(self) -> int:
@@ -61,6 +62,11 @@ class TrainedClassifier:
             raw = self._torch_outputs(xs, device)
         centres = class_centres(self.edges).astype(np.float32)
         return [(probs, probs @ centres if values is None else values) for probs, values in raw]
+
+    def classes(self, probs: np.ndarray | None, values: np.ndarray) -> np.ndarray:
+        """The predicted class per step, from `classes_from` (the valence band where there is no
+        class head)."""
+        return probs.argmax(1) if probs is not None and self.classes_from == "head" else classify(values, self.edges)
 
     def _torch_outputs(self, xs, device):
         import torch
@@ -92,7 +98,8 @@ class TrainedClassifier:
     def save(self, path, **about) -> None:
         """Write the model file (names.model_file_name); `about` (plain values) records what it was
         trained on."""
-        header = {"format": FORMAT, "settings": self.settings, "edges": list(self.edges), "about": about}
+        header = {"format": FORMAT, "settings": self.settings, "edges": list(self.edges),
+                  "classes_from": self.classes_from, "about": about}
         if isinstance(self.model, PerStepModel):
             arrays = {f"param.{k}": v for k, v in self.model.state_dict().items()}
             with atomic_path(path) as tmp, open(tmp, "wb") as handle:
@@ -128,4 +135,7 @@ def load_classifier(path, device="cpu") -> tuple[TrainedClassifier, dict]:
     model.load_state_dict(state)
     if not isinstance(model, PerStepModel):
         model.to(device).eval()
-    return TrainedClassifier(model, header["settings"], header["edges"], mean, std), header["about"]
+    # files written before classes_from existed took their classes from the head
+    trained = TrainedClassifier(model, header["settings"], header["edges"], mean, std,
+                                str(header.get("classes_from", "head")))
+    return trained, header["about"]

@@ -11,6 +11,17 @@ def mean_sd(mean, sd) -> str:
     return f"{mean:.3f}" if sd is None or math.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
 
 
+def _classes(sources: list[str], folds: list[int]) -> str:
+    """Where the predicted classes come from, per fold model (chosen on its select speakers)."""
+    if not sources:
+        return "from the class head"
+    by_source = {s: [str(f) for f, source in zip(folds, sources) if source == s] for s in ("head", "valence")}
+    said = {"head": "from the class head", "valence": "the band the predicted valence falls in"}
+    parts = [f"{said[s]} (fold{'s' * (len(f) > 1)} {', '.join(f)})" for s, f in by_source.items() if f]
+    majority = "valence" if 2 * len(by_source["valence"]) > len(sources) else "head"
+    return f"{'; '.join(parts)}, chosen on each fold's select speakers; `sendflow predict` uses {said[majority]}"
+
+
 def model_card(manifest: dict) -> str:
     m, labels, frames, cv = manifest, manifest["labels"], manifest["frames"], manifest["cv"]
     folds = [e["fold"] for e in m["members"]]
@@ -43,6 +54,7 @@ and class probabilities per 0.5 s step, and a PNG of valence over time.
 - Data: `{m['data_root']}` ({data}).
 - Cross-validation: `{cv['mode']}`{k}; folds {', '.join(map(str, folds))}: {combine}.
 - Seed {m['seed']}; features per step: {m['feature_dim']}.
+- Classes per step: {_classes(m.get('classes_from', []), folds)}.
 - Training repeat 0: a run with `repeats` above 1 trains each fold again with seed + r to
   measure training noise; its summary scores every repeat, and this bundle holds repeat 0's
   models (seed {m['seed']}), so the scores below are repeat 0's.

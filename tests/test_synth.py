@@ -278,6 +278,10 @@ def test_named_styles_from_the_command_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
     styles = pd.read_csv(out / TRUTH_FILE).groupby("speaker")["style"].first()
     assert set(styles) <= set(STYLES) and styles.nunique() > 1  # a style per speaker
+    split = generate_dataset(tmp_path / "split", seed=SEED, style="demo", test_style="unreal", jobs=2,
+                             **{**KW, "seconds": 2})
+    by_split = pd.read_csv(split / TRUTH_FILE).groupby("split")["style"].unique()
+    assert [list(by_split[s]) for s in ("Train", "Valid", "Test")] == [["demo"], ["demo"], ["unreal"]]
     bad = subprocess.run([sys.executable, "-m", "sendflow.synth", str(tmp_path / "x"), "--style", "cubist"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "invalid choice: 'cubist'" in bad.stderr

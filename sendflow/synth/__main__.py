@@ -26,6 +26,8 @@ def main(argv=None):
     p.add_argument("--style", choices=STYLE_NAMES, default="demo",
                    help="how the faces are drawn: " + "; ".join(f"{s.name}: {s.description}" for s in STYLES.values())
                    + "; mixed: a style per speaker")
+    p.add_argument("--test-style", choices=STYLE_NAMES, default=None,
+                   help="draw the Test split's speakers in this style instead (train on one, test on another)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     a = p.parse_args(argv)
@@ -33,7 +35,7 @@ def main(argv=None):
         path = generate_dataset(a.out, a.speakers, a.clips_per_speaker, a.seconds, a.seed,
                                 width=a.width, height=a.height, fps=a.fps,
                                 limited_fraction=a.limited_fraction, split_case=a.split_case,
-                                jobs=a.jobs, force=a.force, style=a.style)
+                                jobs=a.jobs, force=a.force, style=a.style, test_style=a.test_style)
     except (ValueError, FileExistsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

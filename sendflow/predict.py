@@ -70,6 +70,7 @@ def _video_steps(video: Path, bundle, batch_size: int, device) -> dict:
 
 def _predict_group(per_video: dict[Path, dict], bundle, device) -> dict[Path, pd.DataFrame]:
     """Tables for videos whose features are centred together (one person, or one video)."""
+    from .classifier.trained import ensemble_class_source
     from .ratings import RATING_STEP_S
 
     videos = list(per_video)
@@ -80,7 +81,7 @@ def _predict_group(per_video: dict[Path, dict], bundle, device) -> dict[Path, pd
         values.append([v for _, v in outputs])
     names, edges = bundle.labels["names"], bundle.labels["edges"]
     # classes as most of the fold models chose them on their select speakers (model card)
-    from_valence = 2 * sum(m["classifier"].classes_from == "valence" for m in bundle.members) > len(bundle.members)
+    from_valence = ensemble_class_source([m["classifier"].classes_from for m in bundle.members]) == "valence"
     tables = {}
     for j, video in enumerate(videos):
         valence = np.mean([member[j] for member in values], axis=0)

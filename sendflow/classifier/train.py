@@ -108,7 +108,9 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
         trained.model.fit([(c.x, c.label, c.valence) for c in train])
     on_select = predict_frame(trained, select, device)
     trained.classes_from = choose_class_source(trained, on_select, cfg["classes_from"])
-    chosen_on = select_score(predict_frame(trained, select, device), cfg["select_metric"], trained.num_classes)
+    probs = on_select[[f"prob_{k}" for k in range(trained.num_classes)]].to_numpy() if "prob_0" in on_select else None
+    on_select["class_pred"] = trained.classes(probs, on_select["valence_pred"].to_numpy())  # from the chosen source
+    chosen_on = select_score(on_select, cfg["select_metric"], trained.num_classes)
     if cfg["name"] not in TORCH_CLASSIFIERS:
         write_csv(pd.DataFrame([{"epoch": 0, f"select_{cfg['select_metric']}": chosen_on}]), out_dir / "history.csv")
 

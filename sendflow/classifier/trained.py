@@ -113,6 +113,12 @@ class TrainedClassifier:
                     "state_dict": self.model.state_dict()}, path)
 
 
+def ensemble_class_source(sources: list[str]) -> str:
+    """Where an ensemble of fold models takes its classes from: the valence bands when most of
+    them chose those on their select speakers, else the class head."""
+    return "valence" if 2 * sum(s == "valence" for s in sources) > len(sources) else "head"
+
+
 def read_model_file(path: Path) -> tuple[dict, np.ndarray, np.ndarray, dict]:
     """(header, mean, std, state_dict) of a model file of either kind."""
     if path.suffix == ".npz":

@@ -139,12 +139,12 @@ def _majority(train_ds, select_ds, num_classes) -> tuple[int, dict]:
     return majority, class_metrics(select_ds.classes, np.full_like(select_ds.classes, majority), num_classes)
 
 
-def _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, model_path, problems) -> dict:
+def _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, model_path, problems,
+             majority, always_majority) -> dict:
     """What the chosen epoch scored on the select speakers, beside always predicting the
     training majority class, whether training took off, and what the extractor was trained on."""
     row = progress.history[progress.best_epoch - 1]
     train_counts = train_ds.class_counts(num_classes)
-    majority, always_majority = _majority(train_ds, select_ds, num_classes)
     return dict(
         best_epoch=progress.best_epoch, epochs_run=progress.epoch, select_metric=cfg["select_metric"],
         took_off=not problems, takeoff_problems=problems,
@@ -181,7 +181,7 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
     train_ds, select_ds = train_loader.dataset, select_loader.dataset
     train_counts = train_ds.class_counts(num_classes)
     model, criterion, optimiser, scheduler, scaler = _build(cfg, edges, train_counts, device)
-    _, always_majority = _majority(train_ds, select_ds, num_classes)
+    majority, always_majority = _majority(train_ds, select_ds, num_classes)
     base = baselines(train_counts, cfg["balance"],
                      {"acc": always_majority["accuracy"], "f1": always_majority["macro_f1"]})
     log.info("training %s-%d on %s: %d train frames from %d clips (classes %s), %d select frames from %d clips",
@@ -224,7 +224,7 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
                 image_size=int(train_ds.frames[0].shape[1]))
     save_torch(dict(meta, state_dict=best, epoch=progress.best_epoch), out_dir / "model.pt")
     summary = _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, out_dir / "model.pt",
-                       problems)
+                       problems, majority, always_majority)
     write_json(summary, out_dir / "summary.json")
     log.info("best epoch %d: select acc %.3f F1 %.3f CCC %.3f (majority class: acc %.3f F1 %.3f)",
              summary["best_epoch"], summary["select"]["acc"], summary["select"]["f1"], summary["select"]["ccc"],

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..report.aggregate import MODEL_KEYS
+from ..report.compare import fixed_settings
 from ..report.questions import QUESTIONS
 from ..report.stats import CANNOT_TELL
 from .output import save_figure
@@ -19,8 +19,8 @@ ROW_INCHES = 0.26  # per row (comparison or heading): 8 pt labels never overlap
 
 def _label(row, metric: bool) -> str:
     """'candidate vs reference (the fixed settings[; metric])', e.g. 'resattn vs resnet (mstcn, three)'."""
-    fixed = [str(row[k]) for k in MODEL_KEYS if k != row["factor"] and pd.notna(row[k]) and str(row[k])]
-    extra = "; ".join([", ".join(fixed)] * bool(fixed) + [row["metric"]] * metric)
+    fixed = fixed_settings(row)
+    extra = "; ".join([fixed] * bool(fixed) + [row["metric"]] * metric)
     return f"{row['candidate']} vs {row['reference']}" + (f" ({extra})" if extra else "")
 
 

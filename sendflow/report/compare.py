@@ -50,6 +50,7 @@ def compare(folds: pd.DataFrame, units: pd.DataFrame, factor: str, candidate: st
     the verdict, and the per-fold differences as description. Settings that say nothing are
     left out: a feature-blind baseline across feature sources, and identical predictions."""
     lower_is_better = metric in LOWER_IS_BETTER
+    sign = -1 if lower_is_better else 1
     by_fold, by_unit, fixed = _fold_differences(folds, units, factor, candidate, reference, metric)
     unit_diffs = {setting: group for setting, group in by_unit.groupby(fixed)}
     rows = []
@@ -60,7 +61,6 @@ def compare(folds: pd.DataFrame, units: pd.DataFrame, factor: str, candidate: st
             continue
         interval = hierarchical_bootstrap(pairs, "diff", n_resamples=n_resamples, seed=seed)
         per_speaker = speaker_means(pairs, "diff")
-        sign = -1 if lower_is_better else 1
         rows.append({
             "factor": factor, "candidate": candidate, "reference": reference, "metric": metric, **keys,
             "mean_diff": interval.estimate, "ci_low": interval.low, "ci_high": interval.high,
@@ -97,8 +97,8 @@ def all_comparisons(folds: pd.DataFrame, clips: pd.DataFrame, speakers: pd.DataF
 
 
 def fixed_settings(row) -> str:
-    """The model keys a comparison holds fixed, e.g. 'mstcn, three'."""
-    return ", ".join(str(row[k]) for k in MODEL_KEYS if k != row["factor"])
+    """The model keys a comparison holds fixed, e.g. 'mstcn, three' (empty ones left out)."""
+    return ", ".join(str(row[k]) for k in MODEL_KEYS if k != row["factor"] and pd.notna(row[k]) and str(row[k]))
 
 
 def interval_text(row) -> str:

@@ -2,6 +2,8 @@
 
 import math
 
+from ..classifier.trained import ensemble_class_source
+
 HEADLINE = ("ccc", "pearson_r", "rmse", "accuracy", "macro_f1")
 
 
@@ -18,8 +20,8 @@ def _classes(sources: list[str], folds: list[int]) -> str:
     by_source = {s: [str(f) for f, source in zip(folds, sources) if source == s] for s in ("head", "valence")}
     said = {"head": "from the class head", "valence": "the band the predicted valence falls in"}
     parts = [f"{said[s]} (fold{'s' * (len(f) > 1)} {', '.join(f)})" for s, f in by_source.items() if f]
-    majority = "valence" if 2 * len(by_source["valence"]) > len(sources) else "head"
-    return f"{'; '.join(parts)}, chosen on each fold's select speakers; `sendflow predict` uses {said[majority]}"
+    return (f"{'; '.join(parts)}, chosen on each fold's select speakers; `sendflow predict` uses "
+            f"{said[ensemble_class_source(sources)]}")
 
 
 def model_card(manifest: dict) -> str:

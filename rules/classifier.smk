@@ -27,7 +27,7 @@ rule classifier:
         runtime=config["classifier"]["runtime"],
         gpu=1,
     params:
-        classifier=lambda wildcards: classifier_settings(config["classifier"], wildcards.classifier),
+        classifier=classifier_params,
         scheme=lambda wildcards: config["labels"]["schemes"][wildcards.labels],
         seed=training_seed,
     script:

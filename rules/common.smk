@@ -190,6 +190,15 @@ def feature_file(wildcards):
     return f"results/features/{wildcards.extractor}/fold{wildcards.fold}{repeat}.parquet"
 
 
+def classifier_params(wildcards):
+    """One classifier job's settings: its own, and for a torch model on `fused` features the
+    modality-dropout rate it trains with (so changing that rate reruns only those jobs)."""
+    cfg = classifier_settings(config["classifier"], wildcards.classifier)
+    if wildcards.extractor == FUSED and wildcards.classifier in TORCH_CLASSIFIERS:
+        cfg["modality_dropout"] = config["emotient"]["modality_dropout"]
+    return cfg
+
+
 # The files only some classifiers' jobs run (their model, and torch training for the torch
 # models): each job's code inputs leave out the others', so editing one model reruns only its
 # jobs, and the per-step baselines do not depend on the torch training code.

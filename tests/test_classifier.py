@@ -217,11 +217,11 @@ def test_framewise_survives_a_one_class_training_set():
 
 
 def test_centring_per_speaker_removes_each_speakers_mean_and_reads_no_ratings(data):
-    from sendflow.classifier.data import centre_per_speaker, load_clips
+    from sendflow.classifier.data import centre_per_speaker, load_clips, speaker_means
 
     features, _ = data
     clips = load_clips(features, EDGES)
-    centred = centre_per_speaker(clips)
+    centred = centre_per_speaker(clips, speaker_means(clips))
     for speaker in {c.speaker for c in clips.values()}:
         ids = [c for c, clip in clips.items() if clip.speaker == speaker]
         stacked = np.concatenate([centred[c].x for c in ids])
@@ -229,7 +229,8 @@ def test_centring_per_speaker_removes_each_speakers_mean_and_reads_no_ratings(da
         raw = np.concatenate([clips[c].x for c in ids])
         assert np.allclose(stacked, raw - raw.mean(0), atol=1e-5)  # one shift per speaker, not per clip
     relabelled = features.assign(valence=np.random.default_rng(1).permutation(features["valence"].to_numpy()))
-    again = centre_per_speaker(load_clips(relabelled, EDGES))
+    relabelled_clips = load_clips(relabelled, EDGES)
+    again = centre_per_speaker(relabelled_clips, speaker_means(relabelled_clips))
     assert all(np.array_equal(again[c].x, centred[c].x) for c in clips)
 
 

@@ -23,4 +23,5 @@ write_feature_table(steps, x, snakemake.output.features, {
     "sendflow.extractor": FUSED, "sendflow.fused_with": learned_meta["sendflow.extractor"],
     "sendflow.extractor_sha256": learned_meta["sendflow.extractor_sha256"],
     "sendflow.feature_dim": x.shape[1], "sendflow.fold": fold,
+    "sendflow.video_columns": learned_x.shape[1] + 1,  # the learned features and their mask come first
 })

@@ -27,12 +27,13 @@ folds = pd.read_parquet(snakemake.input.folds)
 out_dir = Path(snakemake.output.predictions).parent
 log.info("%s on %s features, labels %s, fold %d", snakemake.wildcards.classifier,
          snakemake.wildcards.extractor, snakemake.wildcards.labels, fold)
+feature_meta = pq.read_schema(snakemake.input.features).metadata
 predictions, metrics, trained = train_and_predict(
     features, folds, fold, snakemake.wildcards.labels, scheme["edges"],
     snakemake.params.classifier, snakemake.params.seed, out_dir, log,
+    video_columns=int(feature_meta.get(b"sendflow.video_columns", 0)),
 )
 metrics["extractor"] = snakemake.wildcards.extractor
-feature_meta = pq.read_schema(snakemake.input.features).metadata
 roles = folds[folds["fold"] == fold].groupby("role")["clip_id"].apply(sorted).to_dict()
 trained.save(snakemake.output.model, fold=fold, extractor=snakemake.wildcards.extractor,
              extractor_sha256=feature_meta[b"sendflow.extractor_sha256"].decode(),

@@ -69,20 +69,38 @@ def standardise(clips: dict[str, Clip], mean: np.ndarray, std: np.ndarray) -> di
     return {c: replace(clip, x=(clip.x - mean) / std) for c, clip in clips.items()}
 
 
-def centre_per_speaker(clips: dict[str, Clip]) -> dict[str, Clip]:
-    """Subtract each speaker's mean feature over all of their clips (features only, never
-    ratings, so it is as legitimate on test speakers as on training ones). What stays is how a
-    face differs from that person's usual look: identity, hair, glasses and background, which a
-    few training speakers cannot teach a model to ignore, drop out; clip-to-clip differences
-    within a speaker remain."""
-    by_speaker: dict[int, list[str]] = {}
-    for c, clip in clips.items():
-        by_speaker.setdefault(clip.speaker, []).append(c)
-    out = {}
-    for ids in by_speaker.values():
-        mean = np.concatenate([clips[c].x for c in ids]).mean(0)
-        out.update({c: replace(clips[c], x=clips[c].x - mean) for c in ids})
-    return out
+def speaker_means(clips: dict[str, Clip]) -> dict[int, np.ndarray]:
+    """Each speaker's mean feature over all of their clips."""
+    by_speaker: dict[int, list[np.ndarray]] = {}
+    for clip in clips.values():
+        by_speaker.setdefault(clip.speaker, []).append(clip.x)
+    return {s: np.concatenate(xs).mean(0) for s, xs in by_speaker.items()}
+
+
+def centre_per_speaker(clips: dict[str, Clip], means: dict[int, np.ndarray]) -> dict[str, Clip]:
+    """Subtract each speaker's mean feature (`speaker_means`: features only, never ratings, so
+    it is as legitimate on test speakers as on training ones). What stays is how a face differs
+    from that person's usual look: identity, hair, glasses and background, which a few training
+    speakers cannot teach a model to ignore, drop out; clip-to-clip differences within a speaker
+    remain."""
+    return {c: replace(clip, x=clip.x - means[clip.speaker]) for c, clip in clips.items()}
+
+
+@dataclass(frozen=True)
+class ModalityDropout:
+    """Training clips of a `fused` table whose video part (its first `columns` features: the
+    learned features and their mask) is replaced, at `rate` per clip and epoch, by what a clip
+    without video looks like to the model (`absent`, per speaker, after centring and
+    standardisation), so that the model also learns to predict from the action units alone."""
+    columns: int
+    rate: float
+    absent: dict[int, np.ndarray]
+
+    def apply(self, clips: list[Clip], rng: np.random.Generator) -> list[Clip]:
+        dropped = rng.random(len(clips)) < self.rate
+        return [replace(c, x=np.concatenate([np.broadcast_to(self.absent[c.speaker], (len(c.x), self.columns)),
+                                             c.x[:, self.columns:]], axis=1)) if drop else c
+                for c, drop in zip(clips, dropped)]
 
 
 def pad(features: list[np.ndarray], device="cpu"):

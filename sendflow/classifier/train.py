@@ -24,7 +24,7 @@ from ..folds import fold_roles
 from ..labels import classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
 from ..names import ROLES, SELECT_METRICS, TORCH_CLASSIFIERS
-from .data import centre_per_speaker, feature_stats, load_clips, standardise
+from .data import ModalityDropout, centre_per_speaker, feature_stats, load_clips, speaker_means, standardise
 from .trained import TrainedClassifier, build_model
 
 
@@ -73,10 +73,29 @@ def choose_class_source(trained: TrainedClassifier, select_frame: pd.DataFrame, 
     return "valence" if f1["valence"] > f1["head"] else "head"
 
 
-def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None):
+def prepare(clips, train_ids, cfg, video_columns: int = 0):
+    """Clips centred per speaker (where `speaker_norm`) and standardised with the training
+    clips' statistics: (clips, mean, std, the ModalityDropout of a `fused` table whose first
+    `video_columns` features are its video part, or None)."""
+    means = speaker_means(clips) if cfg["speaker_norm"] else {}
+    if means:
+        clips = centre_per_speaker(clips, means)
+    mean, std = feature_stats(clips, train_ids)
+    dropout = None
+    if video_columns and cfg.get("modality_dropout", 0) > 0:
+        no_video = np.zeros_like(mean)  # a step without video: learned features and mask 0
+        absent = {c.speaker: ((no_video - means.get(c.speaker, 0.0) - mean) / std)[:video_columns].astype(np.float32)
+                  for c in clips.values()}
+        dropout = ModalityDropout(video_columns, cfg["modality_dropout"], absent)
+    return standardise(clips, mean, std), mean, std, dropout
+
+
+def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None,
+                      video_columns: int = 0):
     """Train `cfg["name"]` on the fold's train clips, select on its select clips, and return
     (predictions for the test clips, metrics dict, the TrainedClassifier). `cfg`: the
-    classifier's settings as `sendflow.config.classifier_settings` gives them."""
+    classifier's settings as `sendflow.config.classifier_settings` gives them (plus
+    `modality_dropout` for a `fused` table, whose first `video_columns` features are video)."""
     log = log or logging.getLogger("sendflow.classifier")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -91,17 +110,14 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
     missing = sorted(set(roles) - set(clips))
     if missing:
         log.warning("fold %d: %d clips have no features (e.g. %s)", fold, len(missing), missing[0])
-    if cfg["speaker_norm"]:
-        clips = centre_per_speaker(clips)
-    mean, std = feature_stats(clips, by_role["train"])
-    clips = standardise(clips, mean, std)
+    clips, mean, std, dropout = prepare(clips, by_role["train"], cfg, video_columns)
     train, select, test = ([clips[c] for c in by_role[r]] for r in ROLES)
 
     if cfg["name"] in TORCH_CLASSIFIERS:
         from .train_torch import train_torch  # torch, imported only by the jobs that train with it
 
         trained, device, best_epoch, epochs_run = train_torch(
-            cfg, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log)
+            cfg, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log, dropout)
     else:  # fitted in one go, no epochs
         trained, device, best_epoch, epochs_run = TrainedClassifier(
             build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std), "cpu", 0, 0

@@ -28,10 +28,12 @@ def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
                        seed=seed, scheme=scheme_name, edges=list(map(float, edges)), data=digest.hexdigest())
 
 
-def train_torch(cfg, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log):
+def train_torch(cfg, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log,
+                dropout=None):
     """Build and train the model; return (TrainedClassifier with the best epoch's weights,
-    device, best epoch, epochs run). Each epoch reseeds its own random streams from
-    (seed, epoch), so a resumed run draws what an uninterrupted one would."""
+    device, best epoch, epochs run). `dropout`: a ModalityDropout applied to each epoch's
+    training clips. Each epoch reseeds its own random streams from (seed, epoch), so a resumed
+    run draws what an uninterrupted one would."""
     seed_everything(seed)
     trained = TrainedClassifier(build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std)
     model, device = trained.model, resolve_device(cfg["device"])
@@ -40,11 +42,13 @@ def train_torch(cfg, mean, std, edges, train, select, clips, roles, fold, seed, 
 
     def run_epoch(epoch: int) -> tuple[float, dict]:
         torch.manual_seed(seed * 100_003 + epoch)  # dropout
-        order = np.random.default_rng([seed, epoch]).permutation(len(train))
+        rng = np.random.default_rng([seed, epoch])
+        order = rng.permutation(len(train))
+        epoch_clips = dropout.apply(train, rng) if dropout else train
         model.train()
         losses = []
         for i in range(0, len(order), cfg["batch_size"]):
-            x, mask, classes, valence = batch([train[j] for j in order[i:i + cfg["batch_size"]]], device)
+            x, mask, classes, valence = batch([epoch_clips[j] for j in order[i:i + cfg["batch_size"]]], device)
             loss = mstcn_loss(model(x, mask), mask, classes, valence, cfg["task"], cfg["smooth_weight"],
                               cfg["tau"], cfg["regression_loss"], cfg["regression_weight"])
             optimizer.zero_grad()

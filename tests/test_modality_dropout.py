@@ -1,0 +1,83 @@
+"""Modality dropout for `fused` features: the blanked video part of a training clip is exactly
+what a clip without video looks like to the model, only the video part is touched, the rate
+holds, and training with it is reproducible."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_classifier import EDGES, settings, synthetic
+
+from sendflow.classifier import train_and_predict
+from sendflow.classifier.data import load_clips
+from sendflow.classifier.train import prepare
+from sendflow.feature_table import fuse
+
+LEARNED, UNITS = 4, 3
+
+
+def fused_clips(seed=0):
+    """A fused table of 3 speakers: speaker 2 has one clip with video and one without, speaker 3
+    none with video."""
+    rng = np.random.default_rng(seed)
+
+    def table(parts):
+        rows = [{"clip_id": c, "speaker": s, "step": i, "t": i * 0.5, "n_frames": 1,
+                 "valence": float(np.sin(i / 3 + s))} for c, (s, x) in parts.items() for i in range(len(x))]
+        return pd.DataFrame(rows), np.concatenate([x for _, x in parts.values()]).astype(np.float32)
+
+    learned = table({"1_1": (1, rng.normal(3, 2, (30, LEARNED))), "2_1": (2, rng.normal(-1, 1, (25, LEARNED)))})
+    units = table({c: (s, rng.normal(0, 1, (n, UNITS))) for c, s, n in
+                   (("1_1", 1, 30), ("2_1", 2, 25), ("2_2", 2, 20), ("3_1", 3, 22))})
+    roles = {"1_1": "train", "2_1": "train", "2_2": "train", "3_1": "train"}
+    steps, x = fuse(learned, units, roles)
+    features = steps.assign(feature=list(x))
+    return load_clips(features, EDGES)
+
+
+@pytest.mark.parametrize("speaker_norm", [True, False])
+def test_a_blanked_clip_looks_like_a_clip_without_video(speaker_norm):
+    clips = fused_clips()
+    cfg = {"speaker_norm": speaker_norm, "modality_dropout": 1.0}
+    prepared, _, _, dropout = prepare(clips, sorted(clips), cfg, video_columns=LEARNED + 1)
+    no_video = prepared["2_2"].x[:, :LEARNED + 1]
+    np.testing.assert_allclose(no_video, np.broadcast_to(dropout.absent[2], no_video.shape), atol=1e-6)
+    np.testing.assert_allclose(prepared["3_1"].x[:, :LEARNED + 1],
+                               np.broadcast_to(dropout.absent[3], (22, LEARNED + 1)), atol=1e-6)
+
+    blanked = dropout.apply([prepared["2_1"]], np.random.default_rng(0))[0]
+    np.testing.assert_allclose(blanked.x[:, :LEARNED + 1], np.broadcast_to(dropout.absent[2], (25, LEARNED + 1)))
+    np.testing.assert_array_equal(blanked.x[:, LEARNED + 1:], prepared["2_1"].x[:, LEARNED + 1:])  # units kept
+    assert not np.allclose(blanked.x, prepared["2_1"].x)
+    np.testing.assert_array_equal(blanked.valence, prepared["2_1"].valence)
+
+
+def test_the_rate_is_the_share_of_clips_blanked_and_draws_are_reproducible():
+    clips = fused_clips()
+    prepared, _, _, dropout = prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.3},
+                                      video_columns=LEARNED + 1)
+    many = [prepared["1_1"]] * 2000
+    draws = [dropout.apply(many, np.random.default_rng([7, epoch])) for epoch in (1, 1, 2)]
+    blanked = [np.array([not np.array_equal(c.x, prepared["1_1"].x) for c in d]) for d in draws]
+    assert abs(blanked[0].mean() - 0.3) < 0.04  # binomial sd ~0.01
+    np.testing.assert_array_equal(blanked[0], blanked[1])  # same (seed, epoch): same clips
+    assert not np.array_equal(blanked[0], blanked[2])
+
+
+def test_no_dropout_without_a_video_part_or_at_rate_zero():
+    clips = fused_clips()
+    assert prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.5})[3] is None
+    assert prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.0}, LEARNED + 1)[3] is None
+
+
+def test_training_with_dropout_changes_the_model_and_repeats_exactly(tmp_path):
+    features, folds = synthetic()
+    cfg = settings("mstcn", epochs=3, patience=0)
+
+    def history(rate, name):
+        train_and_predict(features, folds, 0, "three", EDGES, {**cfg, "modality_dropout": rate}, 3,
+                          tmp_path / name, video_columns=4)
+        return pd.read_csv(tmp_path / name / "history.csv")["train_loss"].to_numpy()
+
+    plain, dropped, again = history(0.0, "plain"), history(0.8, "dropped"), history(0.8, "again")
+    assert not np.allclose(plain, dropped)
+    np.testing.assert_array_equal(dropped, again)

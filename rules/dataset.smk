@@ -41,6 +41,7 @@ checkpoint index:
         runtime=20,
     params:
         root=lambda wildcards: DATA_ROOT,  # a folder, tracked as a param: a new data.root reruns the index
+        min_rating_span=config["data"]["min_rating_span"],
     script:
         "../workflow_scripts/build_index.py"
 

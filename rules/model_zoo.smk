@@ -5,6 +5,9 @@
 rule model_zoo:
     input:
         extractors=lambda wildcards: [extractor_file(wildcards.extractor, fold) for fold in FOLDS],
+        extractor_summaries=lambda wildcards: [
+            extractor_file(wildcards.extractor, fold, "summary.json") for fold in FOLDS
+        ],
         classifiers=lambda wildcards: model_results(model_file_name(wildcards.classifier), wildcards),
         metrics=lambda wildcards: model_results("metrics.json", wildcards),
         code=script_code("model_zoo.py"),

@@ -4,6 +4,7 @@ A run killed mid-write then leaves no partial file that Snakemake could mistake 
 """
 
 import contextlib
+import errno
 import glob
 import hashlib
 import json
@@ -15,6 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from .errors import OutputWriteError
+
+# errno values of a write that the file system refused, as opposed to a bug in the writer
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS, errno.EIO}
 
 
 def file_sha256(path) -> str:
@@ -34,15 +40,50 @@ def _fresh_temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
+def write_failure(path: Path, tmp: Path, error: BaseException) -> OutputWriteError | None:
+    """The error to report when writing `path` (through `tmp`) failed for want of disk, quota
+    or permission, or None when `error` is not such a failure. torch's writer loses the errno
+    ("unexpected pos ..."), so for its errors the free space decides."""
+    try:
+        written = tmp.stat().st_size
+    except OSError:
+        written = 0
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = None
+    if isinstance(error, OSError) and error.errno in WRITE_ERRNOS:
+        return OutputWriteError(path, os.strerror(error.errno), written, free)
+    if isinstance(error, OSError) and error.errno is None and any(  # pyarrow's IO errors carry no errno
+            os.strerror(code) in str(error) for code in WRITE_ERRNOS):
+        return OutputWriteError(path, str(error), written, free)
+    if isinstance(error, RuntimeError) and ("unexpected pos" in str(error) or "PytorchStreamWriter" in str(error)):
+        reason = os.strerror(errno.ENOSPC) if free is not None and free < (1 << 20) else \
+            "the write stopped part way: disk full, a quota or a file size limit"
+        return OutputWriteError(path, reason, written, free)
+    return None
+
+
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path next to `path`; rename it to `path` only if the block succeeds."""
+    """Yield a temporary path next to `path`; rename it to `path` only if the block succeeds.
+    A write the disk refuses is reported as OutputWriteError, naming `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        if error.errno in WRITE_ERRNOS:
+            raise OutputWriteError(path, f"its folder cannot be made: {os.strerror(error.errno)}", 0, None) from None
+        raise
     tmp = _fresh_temporary(path)
     try:
         yield tmp
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as error:
+        failure = write_failure(path, tmp, error)
+        if failure is None:
+            raise
+        raise failure from error
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -53,11 +94,16 @@ def atomic_dir(path):
     """Yield a fresh temporary sibling folder; it replaces `path` only if the block succeeds."""
     path = Path(path)
     tmp = _fresh_temporary(path)
-    tmp.mkdir(parents=True)
     try:
+        tmp.mkdir(parents=True)
         yield tmp
         shutil.rmtree(path, ignore_errors=True)  # os.replace cannot overwrite a non-empty folder
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as error:
+        failure = write_failure(path, tmp, error)
+        if failure is None:
+            raise
+        raise failure from error
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

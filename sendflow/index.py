@@ -65,6 +65,7 @@ def _add_rating_facts(row: dict) -> dict:
     if row["self_path"]:
         read_self(row["self_path"])  # fail early, naming the file, if it is unreadable
     row["n_ratings"] = len(ratings)
+    row["ewe_range"] = (float(ratings["valence"].min() + 1) * 50, float(ratings["valence"].max() + 1) * 50)
     ratings_span = float(ratings["time"].iloc[-1]) + RATING_STEP_S
     video_s = probe_duration(row["video_path"]) if row["has_video"] else None
     if row["has_video"] and video_s is None:
@@ -74,8 +75,25 @@ def _add_rating_facts(row: dict) -> dict:
     return row
 
 
-def build_index(root, threads: int = 4) -> pd.DataFrame:
-    """Index every clip under the SENDv1 `root`; raise SendDataError on bad input."""
+def check_rating_span(rows: list[dict], root: Path, min_span: float) -> None:
+    """Refuse a dataset whose observer ratings, all files together, span fewer than `min_span`
+    EWE points: on the wrong scale (0-1 instead of 0-100) every step is one class and every
+    class score perfect, with nothing else to show for it."""
+    low = min(row["ewe_range"][0] for row in rows)
+    high = max(row["ewe_range"][1] for row in rows)
+    if high - low >= min_span:
+        return
+    examples = ", ".join(row["observer_path"] for row in rows[:2]) + (f" and {len(rows) - 2} more" if len(rows) > 2 else "")
+    raise SendDataError(root / "ratings", (
+        f"the observer ratings of all {len(rows)} files ({examples}) span only {low:g} to {high:g}, "
+        f"{high - low:.3g} points of SEND's 0-100 evaluatorWeightedEstimate scale (data.min_rating_span is "
+        f"{min_span:g}). Ratings on a 0-1 scale? Multiply that column by 100. If these ratings are right, "
+        "set data.min_rating_span: 0"))
+
+
+def build_index(root, threads: int = 4, min_rating_span: float = 0.0) -> pd.DataFrame:
+    """Index every clip under the SENDv1 `root`; raise SendDataError on bad input, including
+    observer ratings that span fewer than `min_rating_span` EWE points in all."""
     root = Path(root)
     if not root.exists():
         raise SendDataError(root, "dataset root does not exist")
@@ -99,6 +117,7 @@ def build_index(root, threads: int = 4) -> pd.DataFrame:
         seen[row["clip_id"]] = row["observer_path"]
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         rows = list(pool.map(_add_rating_facts, rows))
+    check_rating_span(rows, root, min_rating_span)
     index = pd.DataFrame(rows, columns=COLUMNS)
     index = index.sort_values(["split", "speaker", "clip"], key=_split_order).reset_index(drop=True)
     return index.astype({"speaker": "int64", "clip": "int64", "n_ratings": "int64",

@@ -39,8 +39,9 @@ EXTRACTOR_RUNTIME = ("device", "num_workers")
 # From classifier.training: what the torch models read, and what the per-step baselines (fitted
 # in closed form: no epochs, batches or losses) read. Each classifier adds its own section.
 TEMPORAL_TRAINING = ("task", "epochs", "batch_size", "lr", "weight_decay", "patience", "select_metric",
-                     "regression_loss", "regression_weight", "speaker_norm", "classes_from", "device")
-PER_STEP_TRAINING = ("task", "select_metric", "speaker_norm", "classes_from")
+                     "regression_loss", "regression_weight", "speaker_norm", "classes_from", "allow_one_class",
+                     "device")
+PER_STEP_TRAINING = ("task", "select_metric", "speaker_norm", "classes_from", "allow_one_class")
 # Where a model's predicted classes come from: its class head, or the band its valence falls in.
 CLASS_SOURCES = ("head", "valence")
 CLASSIFIER_RUNTIME = ("epochs", "device")

@@ -40,6 +40,20 @@ def truncated(root):
     (root / VIDEO).write_bytes(data[: len(data) // 2])
 
 
+def ratings_on_a_0_to_1_scale(root):
+    for path in root.glob("ratings/*/observer_EWE/*.csv"):
+        lines = path.read_text().splitlines()
+        scaled = [lines[0]]
+        for line in lines[1:]:
+            fields = line.split(",")
+            try:
+                fields[1] = f"{float(fields[1]) / 100:g}"
+            except (IndexError, ValueError):
+                pass  # the ragged file's blank and text rows stay as they are
+            scaled.append(",".join(fields))
+        path.write_text("\n".join(scaled) + "\n")
+
+
 # case -> (change to the foreign root, target, the file or key named, the problem's words)
 CASES = {
     "ratings file empty": (write(OBSERVER, b""), INDEX, OBSERVER, "unreadable CSV"),
@@ -54,6 +68,8 @@ CASES = {
                                     "rating times do not increase: 0.5 s follows 1 s"),
     "ratings on another scale (x10)": (write(OBSERVER, HEADER + "0.0,500,2\n0.5,600,2\n"), INDEX, OBSERVER,
                                        "outside 0-100"),
+    "ratings on a 0-1 scale (all files)": (ratings_on_a_0_to_1_scale, INDEX, "observer_EWE/results_111_1.csv",
+                                           "span only 0.5 to 0.9, 0.4 points.*Ratings on a 0-1 scale"),
     "observer ratings missing for a video": (lambda root: (root / OBSERVER).unlink(), INDEX, VIDEO,
                                              "has no observer ratings"),
     "video name not ID{n}_vid{m}": (lambda root: make_mp4(root / "videos/test/ID117_clip1.mp4", 1), INDEX,

@@ -234,10 +234,17 @@ def test_centring_per_speaker_removes_each_speakers_mean_and_reads_no_ratings(da
     assert all(np.array_equal(again[c].x, centred[c].x) for c in clips)
 
 
-def test_a_one_class_fold_is_reported(data, tmp_path, caplog):
+def test_a_one_class_fold_stops_unless_allowed(data, tmp_path, caplog):
+    """Ratings on the wrong scale put every step in one class, and every class score is then
+    perfect: the job stops, naming the fold, the valence seen and the edges."""
     features, folds = data
-    with caplog.at_level("WARNING"):
+    with pytest.raises(ValueError, match=r"fold 0: every rated training step is one class of 3 .*label edges "
+                                         r"\[-5.0, 5.0\].*allow_one_class"):
         train_and_predict(features, folds, 0, "three", [-5.0, 5.0], settings("mean"), 3, tmp_path)
+    assert not (tmp_path / "history.csv").exists()
+    with caplog.at_level("WARNING"):
+        train_and_predict(features, folds, 0, "three", [-5.0, 5.0], settings("mean", allow_one_class=True), 3,
+                          tmp_path)
     assert "every rated train step is class 1 of 3" in caplog.text
     assert "every rated test step is class 1 of 3" in caplog.text
 

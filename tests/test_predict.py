@@ -1,6 +1,7 @@
 """Trained models kept and applied to new videos: model files, model zoo bundles and
 `sendflow predict`, on the tiny run's real outputs and real videos."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import make_mp4
+from conftest import make_mp4, run_tiny
 
 from sendflow.ffmpeg_bin import probe_duration
 
@@ -136,6 +137,30 @@ def test_a_tampered_or_foreign_bundle_is_refused(tiny_run, tmp_path):
     refused(newer, "format version 99", "reads version 1")
 
     refused(tiny_run / "results/classifier", "not a sendflow model bundle")
+    refused(tmp_path / "nowhere", f"{tmp_path / 'nowhere'}: no such folder")
+
+
+def test_bundle_files_are_copies_and_an_edited_training_output_is_refused(tiny_run, tmp_path, tiny_project):
+    """Editing a bundle file must not reach the training output (no hard links), and a training
+    output edited after its job recorded its sha256 is refused by model_zoo, not re-blessed."""
+    trained = tiny_run / "results/classifier/resattn/mstcn/three/fold1/model.pt"
+    for role, source in (("classifier", trained), ("extractor", tiny_run / "results/extractor/resattn/fold1/model.pt")):
+        copy = tiny_run / BUNDLE / f"fold1/{role}.pt"
+        assert copy.read_bytes() == source.read_bytes() and not os.path.samefile(copy, source)
+    assert json.loads((trained.parent / "metrics.json").read_text())["model_sha256"] == \
+        hashlib.sha256(trained.read_bytes()).hexdigest()
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run, symlinks=True)
+    edited = run / trained.relative_to(tiny_run)
+    data = bytearray(edited.read_bytes())
+    data[-100] ^= 0xFF
+    edited.write_bytes(bytes(data))
+    proc = run_tiny(run, "--cores", "1", BUNDLE, project=tiny_project)
+    assert proc.returncode != 0
+    assert f"{edited.relative_to(run)}: its sha256 is not the one its training job recorded" in proc.stderr
+    assert not (run / BUNDLE).exists() or json.loads((run / BUNDLE / "bundle.json").read_text()) == \
+        json.loads((tiny_run / BUNDLE / "bundle.json").read_text())
 
 
 def test_predict_help_documents_every_option():

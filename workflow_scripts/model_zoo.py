@@ -18,10 +18,14 @@ folds = fold_table(snakemake.input.metrics).set_index("fold").loc[params.folds]
 # write_json stores an undefined score (NaN) as null
 metrics = {name: {"mean": folds[name].mean(), "sd": folds[name].std(ddof=1), "per_fold": folds[name].tolist()}
            for name in METRICS}
-classes_from = [json.loads(Path(p).read_text()).get("classes_from", "head") for p in snakemake.input.metrics]
-members = [{"fold": fold, "extractor": extractor, "classifier": classifier}
-           for fold, extractor, classifier in zip(params.folds, snakemake.input.extractors,
-                                                  snakemake.input.classifiers)]
+fold_metrics = [json.loads(Path(p).read_text()) for p in snakemake.input.metrics]
+classes_from = [m.get("classes_from", "head") for m in fold_metrics]
+# the sha256 each training job recorded of its model file: a file edited since is refused
+extractor_sha256 = [json.loads(Path(p).read_text())["model_sha256"] for p in snakemake.input.extractor_summaries]
+members = [{"fold": fold, "extractor": extractor, "classifier": classifier,
+            "sha256": {"extractor": extractor_hash, "classifier": m["model_sha256"]}}
+           for fold, extractor, classifier, extractor_hash, m in zip(
+               params.folds, snakemake.input.extractors, snakemake.input.classifiers, extractor_sha256, fold_metrics)]
 description = {
     "extractor": wildcards.extractor, "classifier": wildcards.classifier, "labels": params.labels,
     "frames": params.frames, "cv": params.cv, "seed": params.seed, "data_root": params.data_root,

@@ -9,7 +9,7 @@ import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sendflow.atomic import write_json, write_parquet
+from sendflow.atomic import file_sha256, write_json, write_parquet
 from sendflow.classifier import train_and_predict
 from sendflow.classifier.data import read_features
 from sendflow.logs import setup
@@ -39,6 +39,7 @@ trained.save(snakemake.output.model, fold=fold, extractor=snakemake.wildcards.ex
              extractor_sha256=feature_meta[b"sendflow.extractor_sha256"].decode(),
              labels=snakemake.wildcards.labels, class_names=list(scheme["names"]),
              clips=roles, seed=snakemake.params.seed)
+metrics["model_sha256"] = file_sha256(snakemake.output.model)  # model_zoo refuses the file if it changes
 write_parquet(predictions, snakemake.output.predictions)
 write_json(metrics, snakemake.output.metrics)
 (out_dir / "last.pt").unlink(missing_ok=True)  # finished: the resume checkpoint has done its job

@@ -90,6 +90,18 @@ def prepare(clips, train_ids, cfg, video_columns: int = 0):
     return standardise(clips, mean, std), mean, std, dropout
 
 
+def one_class_warning(clips, role: str, fold: int, num_classes: int, log) -> bool:
+    """Log a warning and return True when every rated step of `clips` is one class: accuracy and
+    F1 of one class say nothing about a model."""
+    present = np.unique(np.concatenate([c.label for c in clips]))
+    present = present[present >= 0]
+    if len(present) != 1:
+        return False
+    log.warning("fold %d: every rated %s step is class %d of %d: class scores (accuracy, F1, kappa) "
+                "are not meaningful; check the label edges", fold, role, present[0], num_classes)
+    return True
+
+
 def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None,
                       video_columns: int = 0):
     """Train `cfg["name"]` on the fold's train clips, select on its select clips, and return
@@ -111,6 +123,14 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
     if missing:
         log.warning("fold %d: %d clips have no features (e.g. %s)", fold, len(missing), missing[0])
     clips, mean, std, dropout = prepare(clips, by_role["train"], cfg, video_columns)
+    if one_class_warning([clips[c] for c in by_role["train"]], "train", fold, len(edges) + 1, log) \
+            and not cfg["allow_one_class"]:
+        valence = np.concatenate([clips[c].valence for c in by_role["train"]])
+        raise ValueError(f"fold {fold}: every rated training step is one class of {len(edges) + 1} (observer "
+                         f"valence {np.nanmin(valence):.3f} to {np.nanmax(valence):.3f}, label edges {edges}): "
+                         "the model could only learn that class and its class scores would be perfect or "
+                         "meaningless. Check the ratings' scale (SEND's EWE is 0-100) and the label edges, or "
+                         "set classifier.training.allow_one_class: true")
     train, select, test = ([clips[c] for c in by_role[r]] for r in ROLES)
 
     if cfg["name"] in TORCH_CLASSIFIERS:
@@ -131,12 +151,7 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
         write_csv(pd.DataFrame([{"epoch": 0, f"select_{cfg['select_metric']}": chosen_on}]), out_dir / "history.csv")
 
     predictions = predict_frame(trained, test, device)
-    for role, clips_of_role in (("train", train), ("test", test)):
-        present = np.unique(np.concatenate([c.label for c in clips_of_role]))
-        present = present[present >= 0]
-        if len(present) == 1:  # accuracy and F1 of one class say nothing about the model
-            log.warning("fold %d: every rated %s step is class %d of %d: class scores (accuracy, F1, kappa) "
-                        "are not meaningful; check the label edges", fold, role, present[0], trained.num_classes)
+    one_class_warning(test, "test", fold, trained.num_classes, log)
     metrics = evaluate(predictions, trained.num_classes)
     metrics.update({"fold": fold, "scheme": scheme_name, "classifier": cfg["name"], "task": cfg["task"],
                     "seed": seed, "select_metric": cfg["select_metric"], "select_score": chosen_on,

@@ -7,8 +7,8 @@ file's checksum before any weights are read (all with `weights_only=True`), so a
 incompatible sendflow or with an edited file fails with a message that says which.
 """
 
+import fcntl
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,18 +27,32 @@ class BundleError(ValueError):
     """A bundle that cannot be used; the message names the bundle and the problem."""
 
 
-def _place(src, dst: Path) -> None:
-    """A hard link where the file system allows (bundles then cost no disk), else a copy."""
+FICLONE = 0x40049409  # Linux ioctl: share the source's blocks copy-on-write (btrfs, XFS, ...)
+
+
+def _place(src, dst: Path, recorded_sha256: str) -> str:
+    """Copy a trained model file into a bundle (a reflink where the file system allows, so it
+    costs no disk until one side changes), after checking it against the sha256 its training
+    job recorded; returns the copy's sha256. Never a hard link: editing a bundle file would
+    then change the training output too."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
+    with open(src, "rb") as source, open(dst, "wb") as copy:
+        try:
+            fcntl.ioctl(copy.fileno(), FICLONE, source.fileno())
+        except OSError:  # ext4, tmpfs, NFS...: a plain copy
+            shutil.copyfileobj(source, copy, 1 << 20)
+    digest = file_sha256(dst)
+    if digest != recorded_sha256:
+        raise BundleError(f"{src}: its sha256 is not the one its training job recorded ({recorded_sha256[:12]}..., "
+                          f"now {digest[:12]}...): the file changed after training. Delete it and rerun to "
+                          "retrain it; no bundle is made from it")
+    return digest
 
 
 def write_bundle(out_dir, name: str, members: list[dict], description: dict) -> dict:
     """Write the bundle folder atomically. `members`: one dict per fold with `fold`,
-    `extractor` and `classifier` (model file paths); `description`: what bundle.json says about
+    `extractor` and `classifier` (model file paths) and `sha256` (what their training jobs
+    recorded, per role; a file that no longer matches is refused); `description`: what bundle.json says about
     the model (extractor, classifier, labels, frames, cv, metrics, config, commit); the task and
     feature dimension are read from the classifiers. Returns the manifest."""
     from ..classifier.trained import read_model_file
@@ -51,8 +65,7 @@ def write_bundle(out_dir, name: str, members: list[dict], description: dict) -> 
             entry = {"fold": member["fold"]}
             for role in ("extractor", "classifier"):
                 rel = f"fold{member['fold']}/{role}{Path(member[role]).suffix}"  # .pt, or .npz (baselines)
-                _place(member[role], tmp / rel)
-                entry[role], files[rel] = rel, file_sha256(tmp / rel)
+                entry[role], files[rel] = rel, _place(member[role], tmp / rel, member["sha256"][role])
             entries.append(entry)
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
                     "sendflow_version": __version__,
@@ -83,6 +96,9 @@ def read_manifest(path) -> dict:
     """bundle.json of the bundle at `path`, after checking format, version and every checksum."""
     path = Path(path)
     manifest_path = path / MANIFEST
+    if not path.exists():
+        raise BundleError(f"{path}: no such folder; bundles are the folders under results/model_zoo/ "
+                          "(e.g. results/model_zoo/resattn-mstcn-three)")
     if not manifest_path.is_file():
         raise BundleError(f"{path}: not a sendflow model bundle (no {MANIFEST}); bundles are the "
                           "folders under results/model_zoo/")

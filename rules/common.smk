@@ -11,6 +11,7 @@ from snakemake.utils import validate
 from sendflow.code_inputs import code_files
 from sendflow.config import check, classifier_settings, load_schema, prepare
 from sendflow.folds import fold_ids
+from sendflow.layout import file_stamps
 from sendflow.labels import check_scheme
 from sendflow.names import (
     CLASSIFIERS,
@@ -119,6 +120,12 @@ def dataset_files():
         for name in names
         if not name.startswith(".")
     )
+
+
+def clip_stamps(wildcards):
+    """A frame job's dataset files (video and observer ratings) as a fingerprint param, so that
+    a replaced file reruns the clip even when its modification time went backwards."""
+    return file_stamps(clip_inputs(wildcards).values())
 
 
 def clip_index():

@@ -22,6 +22,7 @@ rule emotient_steps:
         runtime=30,
     params:
         columns=config["emotient"]["columns"],
+        dataset=lambda wildcards: file_stamps(emotient_files()),
     script:
         "../workflow_scripts/emotient_steps.py"
 

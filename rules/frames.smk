@@ -21,6 +21,7 @@ rule frames:
         runtime=30,
     params:
         frames=settings("frames"),
+        dataset=clip_stamps,
     script:
         "../workflow_scripts/extract_frames.py"
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .atomic import atomic_path
+from .errors import SendDataError
 
 STEP_COLUMNS = ["clip_id", "speaker", "step", "t", "n_frames", "valence"]
 
@@ -48,6 +49,22 @@ def read_feature_table(path) -> tuple[pd.DataFrame, np.ndarray, dict]:
     feature = table.column("feature").combine_chunks()
     x = feature.flatten().to_numpy(zero_copy_only=False).reshape(len(table), feature.type.list_size)
     return table.drop_columns(["feature"]).to_pandas(), x.astype(np.float32), meta
+
+
+def require_training_steps(steps: pd.DataFrame, x: np.ndarray, roles: dict[str, str], fold: int, source: str,
+                           path) -> None:
+    """Stop, naming the fold, its training speakers and the source, when none of the fold's
+    training clips has a usable step of `source` (`steps`/`x`, read from `path`): e.g. every
+    training speaker is ratings-only, with no video and no Emotient file."""
+    train = sorted(c for c, r in roles.items() if r == "train")
+    usable = steps["clip_id"].isin(train).to_numpy() & ~np.isnan(x).any(axis=1)
+    if usable.any():
+        return
+    speakers = sorted({int(c.split("_")[0]) for c in train})
+    raise SendDataError(path, (
+        f"fold {fold}: none of its {len(train)} training clips (speakers {', '.join(map(str, speakers))}) has "
+        f"{source}, so the {source} cannot be standardised or learnt on this fold. Give those speakers the "
+        f"files it needs, or leave the sources that need {source} out of extractor.kinds"))
 
 
 def train_statistics(x: np.ndarray, use: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,8 @@ Split folders are `Train/Valid/Test` in the lab's code and `train/valid/test` in
 zips, so they are matched case-insensitively; videos come as `_crop_downsized` or `_downsized`.
 """
 
+import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -65,3 +67,14 @@ def find_files(folder: Path, pattern: re.Pattern) -> dict[str, Path]:
             raise SendDataError(path, f"duplicate clip ID {cid} (also {files[cid]})")
         files[cid] = path
     return files
+
+
+def file_stamps(paths) -> str:
+    """sha256 over each file's path, size and mtime_ns (in the order given). Any change to any
+    of them, in any direction, changes it: a corrected file copied in with its older time
+    (`cp -p`, `rsync -a`, unzipping the release again) as well as an edited one."""
+    digest = hashlib.sha256()
+    for path in paths:
+        stat = os.stat(path)
+        digest.update(f"{path}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()

@@ -148,3 +148,22 @@ def test_a_root_with_spaces_and_non_ascii_characters_works(tmp_path, foreign_roo
     proc = sendflow(tmp_path / "work", INDEX, FRAMES, config=[f"data.root={root}", "cv.mode=official"])
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "work" / FRAMES).stat().st_size > 0
+
+
+def test_a_fold_whose_training_speakers_lack_a_source_names_fold_speakers_and_source(foreign_root, tmp_path):
+    """The Emotient files only of the Valid and Test speakers: fold 0 trains on 111, 113 and the
+    ratings-only 114, none of which has action units."""
+    units = foreign_root / EMOTIENT
+    for clip in ("ID115_vid1_crop_downsized.txt", "ID112_vid1_crop_downsized.txt"):
+        split = "valid" if clip.startswith("ID115") else "test"
+        (foreign_root / f"features/{split}/emotient").mkdir(parents=True, exist_ok=True)
+        shutil.copy(units, foreign_root / f"features/{split}/emotient/{clip}")
+    units.unlink()
+    target = "results/features/emotient/fold0.parquet"
+    proc = sendflow(tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official",
+                                              "emotient.columns=[AU1,AU12]"])
+    printed = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert re.search(r"SendDataError: .*steps.parquet: fold 0: none of its 3 training clips \(speakers 111, 113, "
+                     r"114\) has Emotient action units", printed), printed[-3000:]
+    assert not (tmp_path / target).exists()

@@ -180,3 +180,28 @@ def test_raising_repeats_plans_only_the_new_repeat(plan, plan_outputs):
     trained = [p for p in plan_outputs(["repeats=3"]) if p.startswith(("results/extractor", "results/features",
                                                                        "results/classifier"))]
     assert trained and all(re.search(r"/fold\d+-repeat[12][/.]", p) for p in trained), trained
+
+
+def test_a_dataset_file_replaced_by_an_older_copy_reruns_the_index_and_its_clip(foreign_root, tmp_path):
+    """`cp -p`, `rsync -a` or unzipping the release again puts a corrected file in place with an
+    older modification time than the outputs: the index and that clip's frames still rerun."""
+    import subprocess
+
+    from conftest import sendflow_command
+
+    frames = [f"results/frames/{c}.npz" for c in ("111_1", "113_2", "115_1", "112_1")]
+    config = ["--config", f"data.root={foreign_root}", "cv.mode=official"]
+
+    def run():
+        proc = subprocess.run(sendflow_command(tmp_path, "--cores", "2", "results/index/clips.parquet", *frames,
+                                               *config), capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", proc.stdout + proc.stderr)
+
+    assert sorted(run()) == ["frames"] * 4 + ["index"]
+    ratings = foreign_root / "ratings/test/observer_EWE/results_112_1.csv"
+    before = ratings.stat().st_mtime_ns
+    ratings.write_text(ratings.read_text().replace(",60,", ",65,"))  # the corrected release's file ...
+    os.utime(ratings, ns=(before - 86_400 * 10**9,) * 2)  # ... a day older than the first copy
+    assert sorted(run()) == ["frames", "index"]  # 112_1's frames only
+    assert run() == []

@@ -4,7 +4,7 @@ without video: action units only, with a mask) -> results/features/fused/fold{k}
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 
-from sendflow.feature_table import fuse, read_feature_table, write_feature_table
+from sendflow.feature_table import fuse, read_feature_table, require_training_steps, write_feature_table
 from sendflow.folds import fold_roles
 from sendflow.logs import setup
 from sendflow.names import FUSED
@@ -14,6 +14,7 @@ fold = int(snakemake.wildcards.fold)
 roles = fold_roles(pd.read_parquet(snakemake.input.folds), fold)
 learned_steps, learned_x, learned_meta = read_feature_table(snakemake.input.learned)
 unit_steps, unit_x, _ = read_feature_table(snakemake.input.emotient)
+require_training_steps(learned_steps, learned_x, roles, fold, "video", snakemake.input.learned)
 steps, x = fuse((learned_steps, learned_x), (unit_steps, unit_x), roles)
 video = x[:, learned_x.shape[1]] == 1
 log.info("fold %d: %d clips, %d steps (%d with %s features, %d action units only), dim %d",

@@ -83,7 +83,8 @@ def check_rating_span(rows: list[dict], root: Path, min_span: float) -> None:
     high = max(row["ewe_range"][1] for row in rows)
     if high - low >= min_span:
         return
-    examples = ", ".join(row["observer_path"] for row in rows[:2]) + (f" and {len(rows) - 2} more" if len(rows) > 2 else "")
+    examples = ", ".join(row["observer_path"] for row in rows[:2])
+    examples += f" and {len(rows) - 2} more" if len(rows) > 2 else ""
     raise SendDataError(root / "ratings", (
         f"the observer ratings of all {len(rows)} files ({examples}) span only {low:g} to {high:g}, "
         f"{high - low:.3g} points of SEND's 0-100 evaluatorWeightedEstimate scale (data.min_rating_span is "

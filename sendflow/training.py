@@ -7,8 +7,11 @@ what its checkpoint took).
 The checkpoint (`last.pt`) holds the loop's progress, the best epoch's weights and the state of
 every stateful object (model, optimiser, scheduler, random streams), keyed by a fingerprint of
 what training depends on: a rerun with the same fingerprint resumes after the last finished
-epoch, another fingerprint starts afresh. It holds tensors and plain values only, so it loads
-with `torch.load(..., weights_only=True)`: reading it never runs pickled code.
+epoch, another fingerprint starts afresh. Once training has finished, it shrinks to the
+progress and the best weights and stays: a job that finished while no Snakemake was watching
+(its run was killed) is rerun, and then writes its outputs from it without training again. It
+holds tensors and plain values only, so it loads with `torch.load(..., weights_only=True)`:
+reading it never runs pickled code.
 """
 
 import hashlib
@@ -86,12 +89,16 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
     progress, best = Progress(), None
     if checkpoint.exists():
         saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        if saved.get("fingerprint") == key:
-            for name, obj in stateful.items():
+        done = Progress(**saved["progress"]) if saved.get("fingerprint") == key else None
+        if done and "states" not in saved and done.epoch < epochs and not done.stopped_early:
+            log.warning("ignoring %s: training finished after epoch %d without the state to continue to "
+                        "epoch %d; starting afresh", checkpoint, done.epoch, epochs)
+        elif done:
+            for name, obj in stateful.items() if "states" in saved else ():
                 obj.load_state_dict(saved["states"][name])
-            progress, best = Progress(**saved["progress"]), saved["best"]
-            log.info("resuming from %s after epoch %d (best so far: epoch %d)", checkpoint,
-                     progress.epoch, progress.best_epoch)
+            progress, best = done, saved["best"]
+            log.info("resuming from %s after epoch %d (best so far: epoch %d)%s", checkpoint, progress.epoch,
+                     progress.best_epoch, "" if "states" in saved else ": training had finished")
         else:
             log.warning("ignoring %s: it was written for other data, settings or seed; starting afresh",
                         checkpoint)
@@ -111,8 +118,9 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
                                  "seconds": round(time.perf_counter() - started, 3)})
         finished = progress.epoch == epochs or progress.stopped_early
         if saved_at is None or finished or time.perf_counter() - saved_at >= CHECKPOINT_EVERY_S:
-            save_torch({"fingerprint": key, "progress": asdict(progress), "best": best,
-                        "states": {name: obj.state_dict() for name, obj in stateful.items()}}, checkpoint)
+            # finished: the progress and best weights only (no optimiser), kept after the job
+            states = {} if finished else {"states": {name: obj.state_dict() for name, obj in stateful.items()}}
+            save_torch({"fingerprint": key, "progress": asdict(progress), "best": best, **states}, checkpoint)
             write_csv(pd.DataFrame(progress.history), history_path)
             saved_at = time.perf_counter()
         log.info("epoch %d/%d: %s%s", epoch, epochs,
@@ -121,4 +129,6 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
             on_epoch(progress)
         if progress.stopped_early:
             log.info("early stop: no better select score for %d epochs", patience)
+    if not history_path.exists():  # resumed after the last epoch: Snakemake removed the old one
+        write_csv(pd.DataFrame(progress.history), history_path)
     return progress, best

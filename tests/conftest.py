@@ -131,3 +131,16 @@ def tiny_run(tmp_path_factory, tiny_project):
     proc = run_tiny(workdir, "--cores", "2", project=tiny_project)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return workdir
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes of process group `pgid`."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # field 5 of stat: the group; skip zombies
+            members.append(int(stat.parent.name))
+    return members

@@ -4,6 +4,7 @@ resumption from last.pt."""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from conftest import Reads
 
 import sendflow.training as training
@@ -76,6 +77,27 @@ def test_every_classifier_runs_end_to_end(data, tmp_path, name, task):
     assert (tmp_path / "history.csv").exists()
     if name in ("mstcn", "sstcn", "bigru"):
         assert len(pd.read_csv(tmp_path / "history.csv")) == 1 and (tmp_path / "last.pt").exists()
+
+
+def test_a_finished_job_run_again_trains_nothing_and_writes_the_same_results(data, tmp_path, caplog):
+    """A job whose run was killed while it trained finishes with no Snakemake to see it; the
+    rerun (outputs removed, as Snakemake does) writes them again from the kept checkpoint."""
+    features, folds = data
+    cfg = settings("mstcn", epochs=3, patience=0)
+    first = train_and_predict(features, folds, 0, "three", EDGES, cfg, 3, tmp_path)[:2]
+    history = (tmp_path / "history.csv").read_bytes()
+    kept = torch.load(tmp_path / "last.pt", weights_only=True)
+    assert kept["progress"]["epoch"] == 3 and "states" not in kept  # the optimiser's state is dropped
+    (tmp_path / "history.csv").unlink()
+    with caplog.at_level("INFO"):
+        again = train_and_predict(features, folds, 0, "three", EDGES, cfg, 3, tmp_path)[:2]
+    assert "after epoch 3 (best so far: epoch" in caplog.text and "training had finished" in caplog.text
+    assert "epoch 1/3" not in caplog.text
+    pd.testing.assert_frame_equal(first[0], again[0])
+    assert first[1] == again[1] and (tmp_path / "history.csv").read_bytes() == history
+    with caplog.at_level("INFO"):  # more epochs than the finished run had: it cannot continue
+        train_and_predict(features, folds, 0, "three", EDGES, {**cfg, "epochs": 4}, 3, tmp_path)
+    assert "starting afresh" in caplog.text and "epoch 1/4" in caplog.text
 
 
 @pytest.mark.parametrize("name,task", [("mstcn", "multitask"), ("bigru", "classification"),

@@ -17,9 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import torch
-from conftest import TINY, sendflow_command
-
-from sendflow.stale_lock import group_members
+from conftest import TINY, group_members, sendflow_command
 
 # Enough epochs, with no early stop, that a kill lands in the middle of training; the workflow
 # up to the metrics summary (not the report), MS-TCN on the learned features only (the Emotient
@@ -140,9 +138,17 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
 
     assert outputs(tmp_path) == expected  # metrics and predictions byte for byte
     if how == "kill -9 of Snakemake alone":
-        # No job is cut short: the orphans finish their outputs (atomically) with no Snakemake to
-        # log them, and the next run may keep those: fewer "Finished" lines, never more.
+        # No job is cut short: the orphans finish with no Snakemake to see it, so the next run
+        # runs them again, and each then writes its outputs from its kept checkpoint without
+        # training again (the last attempt in its log has no first epoch).
         assert all(jobs[rule] <= n for rule, n in expected_jobs.items()) and set(jobs) <= set(expected_jobs)
+        logs = [*tmp_path.glob("results/logs/extractor/*/*.log"),
+                *tmp_path.glob("results/logs/classifier/*/mstcn/*/*.log")]
+        again = [log for log in logs if log.read_text().count("--- job started ---") >= 2]
+        assert again, "no training job finished by an orphan was run again"
+        for log in again:
+            last = log.read_text().rsplit("--- job started ---", 1)[1]
+            assert "training had finished" in last and "epoch 1/" not in last, f"{log} trained again"
     else:
         assert jobs == expected_jobs, "a finished job was run again (or one never ran)"
         for logs in ("results/logs/extractor/*/*.log", "results/logs/classifier/*/mstcn/*/*.log"):

@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 
 import numpy as np
@@ -190,41 +191,49 @@ def test_no_shell_and_no_unsafe_unpickling_in_the_code():
 
 
 def test_a_lock_left_by_a_killed_run_is_removed_only_when_its_jobs_are_gone(tmp_path, monkeypatch):
-    """sendflow.stale_lock on real processes: a dead run's lock goes; a lock stays while the
-    dead run's orphaned jobs (its process group) or another live Snakemake still run."""
+    """sendflow.stale_lock on real processes: a dead run's lock goes; a lock stays while a job
+    of it still holds a file under results/ (in this process group too: a rerun from the same
+    wrapper script or CI step), or runs a job script, or another live Snakemake runs."""
     import socket
 
     from sendflow import stale_lock
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "results/logs").mkdir(parents=True)
+    (tmp_path / ".snakemake/scripts").mkdir(parents=True)
+    (tmp_path / ".snakemake/scripts/tmpjob.train.py").write_text("import time\ntime.sleep(60)\n")
     host, said = socket.gethostname(), []
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    orphan = subprocess.Popen(["sleep", "60"], start_new_session=True)  # its own process group
+    holder = "import sys, time; f = open(sys.argv[1], 'a'); time.sleep(60)"
+    orphans = [  # the same process group as this test and the rerun
+        subprocess.Popen([sys.executable, "-c", holder, str(tmp_path / "results/logs/job.log")]),
+        subprocess.Popen([sys.executable, ".snakemake/scripts/tmpjob.train.py"], cwd=tmp_path),
+    ]
+    bystander = subprocess.Popen(["sleep", "60"])  # same group, holds nothing of the workflow
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "snakemake"])
     try:
-        def record(pid, group):
+        def record(pid):
             stale_lock.RUNS.mkdir(parents=True, exist_ok=True)
-            (stale_lock.RUNS / f"{host}-{pid}").write_text(str(group))
+            (stale_lock.RUNS / f"{host}-{pid}").write_text("")
 
-        def lock():
-            stale_lock.LOCKS.mkdir(parents=True, exist_ok=True)
-            (stale_lock.LOCKS / "0.output.lock").write_text("results/x")
-
-        lock()
-        record(dead.pid, orphan.pid)  # Snakemake gone, one of its jobs still running
-        stale_lock.clear_stale_lock(said.append)
-        assert (stale_lock.LOCKS / "0.output.lock").exists() and f"pids {orphan.pid}" in said[-1]
-        orphan.kill()
-        orphan.wait()
-        record(live.pid, live.pid)  # and another run, alive
+        stale_lock.LOCKS.mkdir(parents=True, exist_ok=True)
+        (stale_lock.LOCKS / "0.output.lock").write_text("results/x")
+        record(dead.pid)  # Snakemake gone, two of its jobs still running
+        time.sleep(0.5)  # the holder has opened its log
+        for orphan in orphans:
+            stale_lock.clear_stale_lock(said.append)
+            assert (stale_lock.LOCKS / "0.output.lock").exists() and f"{orphan.pid}" in said[-1], said
+            orphan.kill()
+            orphan.wait()
+        record(live.pid)  # and another run, alive
         stale_lock.clear_stale_lock(said.append)
         assert (stale_lock.LOCKS / "0.output.lock").exists()
         live.kill()
         live.wait()
-        stale_lock.clear_stale_lock(said.append)
+        stale_lock.clear_stale_lock(said.append)  # the bystander is still there, and does not count
         assert not (stale_lock.LOCKS / "0.output.lock").exists() and "removing the lock" in said[-1]
         assert [p.name for p in stale_lock.RUNS.iterdir()] == [f"{host}-{os.getpid()}"]  # this run, recorded
     finally:
-        for process in (orphan, live):
+        for process in (*orphans, bystander, live):
             process.kill()

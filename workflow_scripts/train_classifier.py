@@ -42,7 +42,6 @@ trained.save(snakemake.output.model, fold=fold, extractor=snakemake.wildcards.ex
 metrics["model_sha256"] = file_sha256(snakemake.output.model)  # model_zoo refuses the file if it changes
 write_parquet(predictions, snakemake.output.predictions)
 write_json(metrics, snakemake.output.metrics)
-(out_dir / "last.pt").unlink(missing_ok=True)  # finished: the resume checkpoint has done its job
 log.info("test: CCC %.3f (pooled %.3f), accuracy %.3f, macro-F1 %.3f, edit %.1f, F1@25 %.1f",
          metrics["ccc"], metrics["ccc_pooled"], metrics["accuracy"], metrics["macro_f1"],
          metrics["edit"], metrics["f1@25"])

@@ -27,6 +27,5 @@ try:
     summary = train_extractor(files, out_dir, cfg, snakemake.params.edges, snakemake.params.seed, log)
 except ValueError as err:  # say which fold, so the message leads to the clips
     raise ValueError(f"{cfg['kind']} extractor, {scope}: {err}") from err
-(out_dir / "last.pt").unlink(missing_ok=True)  # finished: model.pt holds the best epoch
 log.info("select speakers: accuracy %+.3f and macro-F1 %+.3f over always predicting the majority class",
          summary["over_majority"]["acc"], summary["over_majority"]["f1"])

@@ -123,8 +123,9 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
     if missing:
         log.warning("fold %d: %d clips have no features (e.g. %s)", fold, len(missing), missing[0])
     clips, mean, std, dropout = prepare(clips, by_role["train"], cfg, video_columns)
+    allow_one_class = cfg["allow_one_class"]
     if one_class_warning([clips[c] for c in by_role["train"]], "train", fold, len(edges) + 1, log) \
-            and not cfg["allow_one_class"]:
+            and not allow_one_class:
         valence = np.concatenate([clips[c].valence for c in by_role["train"]])
         raise ValueError(f"fold {fold}: every rated training step is one class of {len(edges) + 1} (observer "
                          f"valence {np.nanmin(valence):.3f} to {np.nanmax(valence):.3f}, label edges {edges}): "

@@ -42,7 +42,8 @@ def scores(results: Path) -> tuple[pd.DataFrame, float]:
     clips = pd.read_csv(results / "metrics/per_clip.csv")
     video = pd.read_parquet(results / "index/clips.parquet").set_index("clip_id")["has_video"]
     clips["has_video"] = clips["clip_id"].map(video)
-    select = [json.loads(p.read_text())["select_score"] for p in results.glob("classifier/fused/mstcn/*/*/metrics.json")]
+    select = [json.loads(p.read_text())["select_score"]
+              for p in results.glob("classifier/fused/mstcn/*/*/metrics.json")]
     return clips, sum(select) / len(select)
 
 

@@ -38,14 +38,20 @@ def fused_clips(seed=0):
 def test_a_blanked_clip_looks_like_a_clip_without_video(speaker_norm):
     clips = fused_clips()
     cfg = {"speaker_norm": speaker_norm, "modality_dropout": 1.0}
-    prepared, _, _, dropout = prepare(clips, sorted(clips), cfg, video_columns=LEARNED + 1)
-    no_video = prepared["2_2"].x[:, :LEARNED + 1]
-    np.testing.assert_allclose(no_video, np.broadcast_to(dropout.absent[2], no_video.shape), atol=1e-6)
-    np.testing.assert_allclose(prepared["3_1"].x[:, :LEARNED + 1],
-                               np.broadcast_to(dropout.absent[3], (22, LEARNED + 1)), atol=1e-6)
+    prepared, mean, std, dropout = prepare(clips, sorted(clips), cfg, video_columns=LEARNED + 1)
+    for no_video in ("2_2", "3_1"):
+        assert (prepared[no_video].x[:, :LEARNED + 1] == 0).all()
+        assert (prepared[no_video].x[:, LEARNED + 1:] != 0).all()  # its action units stay
+    # the video part's statistics come from the steps with video only
+    raw = np.concatenate([clips[c].x[:, :LEARNED] for c in ("1_1", "2_1")])
+    if not speaker_norm:
+        np.testing.assert_allclose(mean[:LEARNED], raw.mean(0), rtol=1e-5)
+    with_video = np.concatenate([prepared[c].x[:, :LEARNED] for c in ("1_1", "2_1")])
+    np.testing.assert_allclose(with_video.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(with_video.std(0), 1, atol=1e-4)
 
     blanked = dropout.apply([prepared["2_1"]], np.random.default_rng(0))[0]
-    np.testing.assert_allclose(blanked.x[:, :LEARNED + 1], np.broadcast_to(dropout.absent[2], (25, LEARNED + 1)))
+    assert (blanked.x[:, :LEARNED + 1] == 0).all()
     np.testing.assert_array_equal(blanked.x[:, LEARNED + 1:], prepared["2_1"].x[:, LEARNED + 1:])  # units kept
     assert not np.allclose(blanked.x, prepared["2_1"].x)
     np.testing.assert_array_equal(blanked.valence, prepared["2_1"].valence)

@@ -1,12 +1,12 @@
 """Cached features -> per-clip arrays, fold roles with leak checks, standardisation, batches."""
 
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from ..errors import SendDataError
-from ..feature_table import train_statistics
 from ..labels import classify
 
 FEATURE_COLUMNS = ("clip_id", "speaker", "step", "t", "n_frames", "valence", "feature")
@@ -60,21 +60,31 @@ def load_clips(features: pd.DataFrame, edges) -> dict[str, Clip]:
 
 
 def feature_stats(clips: dict[str, Clip], train_ids) -> tuple[np.ndarray, np.ndarray]:
-    """The training clips' feature mean and standard deviation (1 where a feature is constant)."""
+    """The training clips' feature mean and standard deviation per column, over the steps that
+    have the feature (NaN: a `fused` step without video); 0 and 1 where no step has it, 1 where
+    a feature is constant."""
     x = np.concatenate([clips[c].x for c in train_ids])
-    return train_statistics(x, np.ones(len(x), bool))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        mean, std = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
+    mean, std = np.nan_to_num(mean), np.nan_to_num(std)
+    std[std < 1e-8] = 1.0
+    return mean.astype(np.float32), std.astype(np.float32)
 
 
 def standardise(clips: dict[str, Clip], mean: np.ndarray, std: np.ndarray) -> dict[str, Clip]:
-    return {c: replace(clip, x=(clip.x - mean) / std) for c, clip in clips.items()}
+    """(x - mean) / std; a missing value (NaN) becomes 0, the training mean."""
+    return {c: replace(clip, x=np.nan_to_num((clip.x - mean) / std)) for c, clip in clips.items()}
 
 
 def speaker_means(clips: dict[str, Clip]) -> dict[int, np.ndarray]:
-    """Each speaker's mean feature over all of their clips."""
+    """Each speaker's mean feature over all of their clips' steps that have it (0 where none)."""
     by_speaker: dict[int, list[np.ndarray]] = {}
     for clip in clips.values():
         by_speaker.setdefault(clip.speaker, []).append(clip.x)
-    return {s: np.concatenate(xs).mean(0) for s, xs in by_speaker.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {s: np.nan_to_num(np.nanmean(np.concatenate(xs), axis=0)) for s, xs in by_speaker.items()}
 
 
 def centre_per_speaker(clips: dict[str, Clip], means: dict[int, np.ndarray]) -> dict[str, Clip]:
@@ -86,20 +96,30 @@ def centre_per_speaker(clips: dict[str, Clip], means: dict[int, np.ndarray]) -> 
     return {c: replace(clip, x=clip.x - means[clip.speaker]) for c, clip in clips.items()}
 
 
+def without_video_as_missing(clips: dict[str, Clip], video_columns: int) -> dict[str, Clip]:
+    """A `fused` table's video part (its first `video_columns` features, the last of them the
+    mask) as NaN on the steps whose mask is 0, so that speaker means and training statistics
+    come from the steps with video only, and standardisation then makes those steps 0."""
+    out = {}
+    for c, clip in clips.items():
+        x = clip.x.copy()
+        x[x[:, video_columns - 1] == 0, :video_columns] = np.nan
+        out[c] = replace(clip, x=x)
+    return out
+
+
 @dataclass(frozen=True)
 class ModalityDropout:
-    """Training clips of a `fused` table whose video part (its first `columns` features: the
-    learned features and their mask) is replaced, at `rate` per clip and epoch, by what a clip
-    without video looks like to the model (`absent`, per speaker, after centring and
-    standardisation), so that the model also learns to predict from the action units alone."""
+    """Training clips of a `fused` table whose video part (its first `columns` standardised
+    features) is set, at `rate` per clip and epoch, to 0: what a step without video looks
+    like to the model, so that the model also learns to predict from the action units alone."""
     columns: int
     rate: float
-    absent: dict[int, np.ndarray]
 
     def apply(self, clips: list[Clip], rng: np.random.Generator) -> list[Clip]:
         dropped = rng.random(len(clips)) < self.rate
-        return [replace(c, x=np.concatenate([np.broadcast_to(self.absent[c.speaker], (len(c.x), self.columns)),
-                                             c.x[:, self.columns:]], axis=1)) if drop else c
+        return [replace(c, x=np.concatenate([np.zeros((len(c.x), self.columns), c.x.dtype), c.x[:, self.columns:]],
+                                            axis=1)) if drop else c
                 for c, drop in zip(clips, dropped)]
 
 

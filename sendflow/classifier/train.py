@@ -24,7 +24,8 @@ from ..folds import fold_roles
 from ..labels import classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
 from ..names import ROLES, SELECT_METRICS, TORCH_CLASSIFIERS
-from .data import ModalityDropout, centre_per_speaker, feature_stats, load_clips, speaker_means, standardise
+from .data import (ModalityDropout, centre_per_speaker, feature_stats, load_clips, speaker_means, standardise,
+                   without_video_as_missing)
 from .trained import TrainedClassifier, build_model
 
 
@@ -76,17 +77,15 @@ def choose_class_source(trained: TrainedClassifier, select_frame: pd.DataFrame, 
 def prepare(clips, train_ids, cfg, video_columns: int = 0):
     """Clips centred per speaker (where `speaker_norm`) and standardised with the training
     clips' statistics: (clips, mean, std, the ModalityDropout of a `fused` table whose first
-    `video_columns` features are its video part, or None)."""
-    means = speaker_means(clips) if cfg["speaker_norm"] else {}
-    if means:
-        clips = centre_per_speaker(clips, means)
+    `video_columns` features are its video part, or None). A `fused` step without video has
+    its video part at 0, the value modality dropout gives a blanked clip."""
+    if video_columns:
+        clips = without_video_as_missing(clips, video_columns)
+    if cfg["speaker_norm"]:
+        clips = centre_per_speaker(clips, speaker_means(clips))
     mean, std = feature_stats(clips, train_ids)
-    dropout = None
-    if video_columns and cfg.get("modality_dropout", 0) > 0:
-        no_video = np.zeros_like(mean)  # a step without video: learned features and mask 0
-        absent = {c.speaker: ((no_video - means.get(c.speaker, 0.0) - mean) / std)[:video_columns].astype(np.float32)
-                  for c in clips.values()}
-        dropout = ModalityDropout(video_columns, cfg["modality_dropout"], absent)
+    rate = cfg.get("modality_dropout", 0)
+    dropout = ModalityDropout(video_columns, rate) if video_columns and rate > 0 else None
     return standardise(clips, mean, std), mean, std, dropout
 
 

@@ -7,10 +7,11 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import make_mp4, sendflow_command, write_observer
+from conftest import PROJECT, make_mp4, sendflow_command, write_observer
 
 from sendflow.ffmpeg_bin import ffmpeg_path
 
+DOC = PROJECT / "docs/reliability.md"  # its bad-input table quotes each case's message
 OBSERVER = "ratings/test/observer_EWE/results_112_1.csv"
 VIDEO = "videos/test/ID112_vid1_crop_downsized.mp4"
 INDEX, FRAMES, FOLDS = "results/index/clips.parquet", "results/frames/112_1.npz", "results/index/folds.parquet"
@@ -100,7 +101,9 @@ def test_bad_dataset_input_stops_the_run_naming_the_file(foreign_root, tmp_path,
     message = next((line for line in printed.splitlines() if named in line and "SendDataError" in line), "")
     assert message and re.search(problem, message), printed[-3000:]
     assert not (tmp_path / target).exists()
-    print(f"{case}: {message.split('SendDataError: ')[-1].replace(str(foreign_root), '<root>')}")
+    said = message.split("SendDataError: ")[-1].replace(str(foreign_root), "<root>").strip()
+    row = next((line for line in DOC.read_text().splitlines() if line.startswith(f"| {case} |")), "")
+    assert f"`{said}`" in row, f"docs/reliability.md: the row of {case!r} should quote `{said}`"
 
 
 def test_action_units_asked_of_a_root_without_emotient_files_are_refused(foreign_root, tmp_path):

@@ -24,8 +24,15 @@ from ..folds import fold_roles
 from ..labels import classify
 from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
 from ..names import ROLES, SELECT_METRICS, TORCH_CLASSIFIERS
-from .data import (ModalityDropout, centre_per_speaker, feature_stats, load_clips, speaker_means, standardise,
-                   without_video_as_missing)
+from .data import (
+    ModalityDropout,
+    centre_per_speaker,
+    feature_stats,
+    load_clips,
+    speaker_means,
+    standardise,
+    without_video_as_missing,
+)
 from .trained import TrainedClassifier, build_model
 
 

@@ -122,6 +122,14 @@ def dataset_files():
     )
 
 
+def dataset_fingerprint():
+    """On real data, every dataset file's path, size and mtime_ns as one digest (the index's
+    param): a file replaced by an older copy changes it too, where Snakemake's own check only
+    sees inputs newer than the output. The demo's files are the demo_dataset rule's outputs,
+    which Snakemake tracks itself."""
+    return "" if USE_DEMO else file_stamps(dataset_files())
+
+
 def clip_stamps(wildcards):
     """A frame job's dataset files (video and observer ratings) as a fingerprint param, so that
     a replaced file reruns the clip even when its modification time went backwards."""

@@ -42,9 +42,7 @@ checkpoint index:
     params:
         root=lambda wildcards: DATA_ROOT,  # a folder, tracked as a param: a new data.root reruns the index
         min_rating_span=config["data"]["min_rating_span"],
-        # every dataset file's path, size and mtime_ns: a file replaced by an older copy changes
-        # it too, where Snakemake's own check only sees inputs newer than the output
-        dataset=file_stamps(dataset_files()),
+        dataset=dataset_fingerprint(),
     script:
         "../workflow_scripts/build_index.py"
 

@@ -8,8 +8,11 @@ Prints per rate: MS-TCN's select CCC on `fused` (mean over folds and repeats: th
 choose the rate on), then test CCC on clips without and with video for each source, and
 `fused` minus the reference with its 95% speaker interval (hierarchical bootstrap).
 
+`--components` adds runs with `emotient.fuse_components` (the learned part cut to that many
+principal components), each at every rate.
+
 Usage:
-  python bench/fused.py [--rates 0 0.5] [--style mixed] [--repeats 3] [--speakers 12]
+  python bench/fused.py [--rates 0 0.5] [--components 0 20] [--style mixed] [--repeats 3] [--speakers 12]
       [--out bench/out/fused] [--cores 2]
 """
 
@@ -62,6 +65,7 @@ def difference(clips: pd.DataFrame, candidate: str, reference: str) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rates", nargs="+", type=float, default=[0.0, 0.5])
+    p.add_argument("--components", nargs="+", type=int, default=[0])
     p.add_argument("--style", default="mixed")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--speakers", type=int, default=12)
@@ -77,11 +81,12 @@ def main(argv=None) -> int:
                          style=a.style)
     workdir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for rate in a.rates:
+    for components, rate in ((c, r) for c in a.components for r in a.rates):
         wall = run_workflow(workdir, root.resolve(), [f"repeats={a.repeats}", f"seed={a.seed}",
-                                                      f"emotient.modality_dropout={rate}"], a.cores)
+                                                      f"emotient.modality_dropout={rate}",
+                                                      f"emotient.fuse_components={components}"], a.cores)
         clips, select = scores(workdir / "results")
-        row = {"rate": rate, "fused select CCC": f"{select:.3f}"}
+        row = {"run": f"rate {rate}, components {components or 'all'}", "fused select CCC": f"{select:.3f}"}
         for has_video, name in ((False, "no video"), (True, "video")):
             part = clips[clips["has_video"] == has_video]
             for source in SOURCES:
@@ -92,7 +97,7 @@ def main(argv=None) -> int:
         row["wall s"] = f"{wall:.0f}"
         rows.append(row)
         print(json.dumps(row), flush=True)
-    table = pd.DataFrame(rows).set_index("rate").T
+    table = pd.DataFrame(rows).set_index("run").T
     print(f"\nstyle {a.style}, {a.speakers} speakers, {a.repeats} repeats, MS-TCN test CCC (mean over clips)")
     print(table.to_markdown())
     return 0

@@ -66,5 +66,7 @@ rule fused_features:
     resources:
         mem_mb=config["emotient"]["mem_mb"],
         runtime=10,
+    params:
+        components=config["emotient"]["fuse_components"],
     script:
         "../workflow_scripts/fused_features.py"

@@ -92,15 +92,31 @@ def fold_steps(steps: pd.DataFrame, x: np.ndarray, roles: dict[str, str]) -> tup
     return steps, standardise(x, mean, std), {"mean": mean.tolist(), "std": std.tolist()}
 
 
+def principal_components(x: np.ndarray, use: np.ndarray, components: int) -> np.ndarray:
+    """`x` (standardised) projected on the first `components` principal axes of its rows `use`
+    (the training speakers' steps), each scaled to unit variance over those rows."""
+    rows = x[use]
+    _, singular, axes = np.linalg.svd(rows - rows.mean(0), full_matrices=False)
+    scale = singular[:components] / np.sqrt(len(rows))
+    scale[scale < 1e-8] = 1.0
+    return ((x - rows.mean(0)) @ axes[:components].T / scale).astype(np.float32)
+
+
 def fuse(learned: tuple[pd.DataFrame, np.ndarray], units: tuple[pd.DataFrame, np.ndarray],
-         roles: dict[str, str]) -> tuple[pd.DataFrame, np.ndarray]:
-    """Per (clip, step): the learned features (standardised on the fold's `train` clips), a
-    mask that is 1 where the step has them, and the action units; steps either source has.
-    Where one part is missing (no video, or no Emotient row) it is 0, the training mean."""
+         roles: dict[str, str], components: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per (clip, step): the learned features (standardised on the fold's `train` clips, and
+    where `components` is below their number, reduced to that many principal components of
+    the `train` clips), a mask that is 1 where the step has them, and the action units; steps
+    either source has. Where one part is missing (no video, or no Emotient row) it is 0, the
+    training mean."""
     (a_steps, a_x), (u_steps, u_x) = learned, units
     a_steps = a_steps[a_steps["clip_id"].isin(roles)]
     a_x = a_x[a_steps.index.to_numpy()]
-    mean, std = train_statistics(a_x, (a_steps["clip_id"].map(roles) == "train").to_numpy())
+    is_train = (a_steps["clip_id"].map(roles) == "train").to_numpy()
+    mean, std = train_statistics(a_x, is_train)
+    a_x = standardise(a_x, mean, std)
+    if 0 < components < a_x.shape[1]:
+        a_x = principal_components(a_x, is_train, components)
     key = ["clip_id", "step"]
     joined = pd.merge(
         a_steps.reset_index(drop=True).assign(_a=np.arange(len(a_steps))),
@@ -109,7 +125,7 @@ def fuse(learned: tuple[pd.DataFrame, np.ndarray], units: tuple[pd.DataFrame, np
     )
     has_a, has_u = joined["_a"].notna().to_numpy(), joined["_u"].notna().to_numpy()
     x = np.zeros((len(joined), a_x.shape[1] + 1 + u_x.shape[1]), np.float32)
-    x[has_a, :a_x.shape[1]] = standardise(a_x[joined.loc[has_a, "_a"].astype(int)], mean, std)
+    x[has_a, :a_x.shape[1]] = a_x[joined.loc[has_a, "_a"].astype(int)]
     x[has_a, a_x.shape[1]] = 1.0
     x[has_u, a_x.shape[1] + 1:] = u_x[joined.loc[has_u, "_u"].astype(int)]
     for column in ("speaker", "t", "valence"):  # the same for both sources where both have the step

@@ -155,3 +155,21 @@ def test_an_emotient_only_run_decodes_no_video(tmp_path):
     assert set(units["clip_id"]) == set(clips["clip_id"])  # the clips without video too
     assert "No video stage ran" in (results / "report_pages/face_detection.html").read_text()
     assert not (results / "model_zoo").exists()  # a new video has no Emotient coding
+
+
+def test_fusion_can_keep_principal_components_of_the_learned_features():
+    """fuse_components: the learned part becomes that many components of the training clips,
+    uncorrelated and of unit variance there; clips without video still have it at 0."""
+    rng = np.random.default_rng(2)
+    signal = rng.normal(size=(60, 1))
+    learned = steps_of({"111_1": (111, signal[:30] @ rng.normal(size=(1, 6)) + rng.normal(0, 0.1, (30, 6))),
+                        "113_1": (113, signal[30:] @ rng.normal(size=(1, 6)) + rng.normal(0, 0.1, (30, 6)))})
+    units = steps_of({"111_1": (111, rng.normal(0, 1, (30, 3))), "112_1": (112, rng.normal(0, 1, (5, 3))),
+                      "113_1": (113, rng.normal(0, 1, (30, 3)))})
+    roles = {"111_1": "train", "112_1": "train", "113_1": "test"}
+    steps, x = fuse(learned, units, roles, components=2)
+    assert x.shape == (65, 2 + 1 + 3)
+    train = steps["clip_id"].eq("111_1").to_numpy()
+    np.testing.assert_allclose(np.cov(x[train, :2].T, bias=True), np.eye(2), atol=1e-4)
+    assert (x[steps["clip_id"].eq("112_1").to_numpy(), :3] == 0).all()
+    np.testing.assert_array_equal(fuse(learned, units, roles, components=0)[1].shape, (65, 6 + 1 + 3))

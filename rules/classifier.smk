@@ -19,6 +19,7 @@ rule classifier:
         "results/benchmarks/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}.tsv"
     wildcard_constraints:
         classifier="|".join(TORCH_CLASSIFIERS),
+    priority: 5  # the torch models before the per-step baselines and the report
     conda:
         "../envs/torch.yaml"
     threads: config["classifier"]["threads"]

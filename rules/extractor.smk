@@ -18,6 +18,8 @@ rule train_extractor:
         "results/benchmarks/extractor/{extractor}/{scope}{repeat}.tsv"
     wildcard_constraints:
         extractor="|".join(EXTRACTORS),
+    # the longest jobs: first among those ready, so the run does not end waiting on one
+    priority: 10
     conda:
         "../envs/torch.yaml"
     threads: config["extractor"]["threads"]

@@ -140,7 +140,7 @@ def test_a_tampered_or_foreign_bundle_is_refused(tiny_run, tmp_path):
     refused(tmp_path / "nowhere", f"{tmp_path / 'nowhere'}: no such folder")
 
 
-def test_bundle_files_are_copies_and_an_edited_training_output_is_refused(tiny_run, tmp_path, tiny_project):
+def test_bundle_files_are_copies_and_an_edited_training_output_is_refused(tiny_run, tmp_path_factory, tiny_project):
     """Editing a bundle file must not reach the training output (no hard links), and a training
     output edited after its job recorded its sha256 is refused by model_zoo, not re-blessed."""
     trained = tiny_run / "results/classifier/resattn/mstcn/three/fold1/model.pt"
@@ -150,14 +150,16 @@ def test_bundle_files_are_copies_and_an_edited_training_output_is_refused(tiny_r
     assert json.loads((trained.parent / "metrics.json").read_text())["model_sha256"] == \
         hashlib.sha256(trained.read_bytes()).hexdigest()
 
-    run = tmp_path / "run"
-    shutil.copytree(tiny_run, run, symlinks=True)
+    # a copy beside the run (same depth: the code inputs' relative paths stay the same, so only
+    # what the edit invalidates reruns)
+    run = tmp_path_factory.mktemp("copied_run")
+    shutil.copytree(tiny_run, run, symlinks=True, dirs_exist_ok=True)
     edited = run / trained.relative_to(tiny_run)
     data = bytearray(edited.read_bytes())
     data[-100] ^= 0xFF
     edited.write_bytes(bytes(data))
     proc = run_tiny(run, "--cores", "1", BUNDLE, project=tiny_project)
-    assert proc.returncode != 0
+    assert proc.returncode != 0, proc.stdout[-3000:]
     assert f"{edited.relative_to(run)}: its sha256 is not the one its training job recorded" in proc.stderr
     assert not (run / BUNDLE).exists() or json.loads((run / BUNDLE / "bundle.json").read_text()) == \
         json.loads((tiny_run / BUNDLE / "bundle.json").read_text())

@@ -14,6 +14,7 @@ from sendflow.folds import fold_ids
 from sendflow.layout import file_stamps
 from sendflow.labels import check_scheme
 from sendflow.names import (
+    CLASSIFIER_ONLY_CODE,
     CLASSIFIERS,
     EXTRACTOR_SETTINGS,
     EMOTIENT,
@@ -212,18 +213,6 @@ def classifier_params(wildcards):
     if wildcards.extractor == FUSED and wildcards.classifier in TORCH_CLASSIFIERS:
         cfg["modality_dropout"] = config["emotient"]["modality_dropout"]
     return cfg
-
-
-# The files only some classifiers' jobs run (their model, and torch training for the torch
-# models): each job's code inputs leave out the others', so editing one model reruns only its
-# jobs, and the per-step baselines do not depend on the torch training code.
-CLASSIFIER_ONLY_CODE = {
-    "mstcn": ["models/mstcn.py", "classifier/train_torch.py"],
-    "sstcn": ["models/sequence_baselines.py", "classifier/train_torch.py"],
-    "bigru": ["models/sequence_baselines.py", "classifier/train_torch.py"],
-    "framewise": [],
-    "mean": [],
-}
 
 
 def classifier_code(wildcards):

@@ -11,9 +11,9 @@ from conftest import Reads
 
 import sendflow.training as training
 from sendflow.config import schema_defaults
-from sendflow.extractor import clips_for_role, load_extractor, make_loaders, train_extractor
-from sendflow.extractor.data import frame_files_for_fold
-from sendflow.extractor.train import HISTORY_COLUMNS
+from sendflow.extractor.data import clips_for_role, frame_files_for_fold
+from sendflow.extractor.train import HISTORY_COLUMNS, make_loaders, train_extractor
+from sendflow.models.resnet_attention import load_extractor
 from sendflow.names import EXTRACTOR_SETTINGS
 
 EDGES = [-0.3, 0.3]

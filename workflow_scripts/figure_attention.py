@@ -7,9 +7,9 @@ import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 import torch
 
-from sendflow.extractor.train import load_extractor
 from sendflow.figures.attention import plot_attention, sample_frames
 from sendflow.logs import setup
+from sendflow.models.resnet_attention import load_extractor
 from sendflow.report.paths import extractor_result
 
 log = setup(snakemake.log[0])

@@ -13,7 +13,7 @@ from ..names import CLASSIFIER_RUNTIME
 from ..seeding import seed_everything
 from ..training import fingerprint, train_epochs
 from .data import batch
-from .train import predict_frame, select_score
+from .scoring import predict_frame, select_score
 from .trained import TrainedClassifier, build_model
 
 

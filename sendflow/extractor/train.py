@@ -230,12 +230,3 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
              summary["best_epoch"], summary["select"]["acc"], summary["select"]["f1"], summary["select"]["ccc"],
              summary["majority_select_acc"], summary["majority_select_f1"])
     return summary
-
-
-def load_extractor(model_pt_path: Path, device="cpu") -> nn.Module:
-    """Rebuild the model saved in model.pt, in eval mode; its metadata is `.meta`."""
-    ckpt = torch.load(model_pt_path, map_location=device, weights_only=True)
-    model = build_extractor(**ckpt["config"])
-    model.load_state_dict(ckpt["state_dict"])
-    model.meta = {k: v for k, v in ckpt.items() if k != "state_dict"}
-    return model.to(device).eval()

@@ -232,6 +232,15 @@ def build_extractor(kind: str, depth: int = 18, num_classes: int = 3, regression
     return model
 
 
+def load_extractor(model_pt_path, device="cpu") -> nn.Module:
+    """Rebuild the model saved in model.pt, in eval mode; its metadata is `.meta`."""
+    ckpt = torch.load(model_pt_path, map_location=device, weights_only=True)
+    model = build_extractor(**ckpt["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.meta = {k: v for k, v in ckpt.items() if k != "state_dict"}
+    return model.to(device).eval()
+
+
 @contextlib.contextmanager
 def attention_gates(model: nn.Module):
     """Inside the block, every forward pass appends (block name, gate [B, C]) per attention

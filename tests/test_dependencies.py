@@ -78,3 +78,12 @@ def test_no_module_imports_one_that_imports_it_back():
     modules = [m for m in graph if not (PACKAGE / Path(*m.split(".")[1:]) / "__init__.py").exists()]
     circles = sorted((a, b) for a in modules for b in graph[a] if b in modules and reaches(b, a, set()))
     assert not circles, f"import circles: {circles}"
+
+
+def test_result_paths_are_spelled_only_in_the_paths_module():
+    sources = [*PROJECT.glob("rules/*.smk"), PROJECT / "Snakefile", *PROJECT.glob("workflow_scripts/*.py"),
+               *(p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "paths.py")]
+    spelled = [f"{p.relative_to(PROJECT)}:{i}" for p in sources
+               for i, line in enumerate(p.read_text().splitlines(), 1) if '"results/' in line]
+    assert not spelled, f"result paths outside sendflow/paths.py: {spelled}"
+    assert '"results"' in (PACKAGE / "paths.py").read_text()

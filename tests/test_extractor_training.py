@@ -158,9 +158,10 @@ def test_no_early_stop_before_the_minimum_epochs(tmp_path, caplog):
         return -float(epoch), {"train_acc": 0.5}
 
     def run(min_epochs, folder):
-        progress, _ = training.train_epochs(model, {"model": model}, falling, 10, 1, tmp_path / folder / "last.pt",
-                                            "key", tmp_path / folder / "history.csv", logging.getLogger("t"),
-                                            min_epochs=min_epochs)
+        progress, _ = training.train_epochs(model, {"model": model}, falling, epochs=10, patience=1,
+                                            checkpoint=tmp_path / folder / "last.pt", key="key",
+                                            history_path=tmp_path / folder / "history.csv",
+                                            log=logging.getLogger("t"), min_epochs=min_epochs)
         return progress
 
     assert (run(0, "free").epoch, run(0, "again").stopped_early) == (2, True)

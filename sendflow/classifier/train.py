@@ -114,7 +114,8 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
         from .train_torch import train_torch  # torch, imported only by the jobs that train with it
 
         trained, device, best_epoch, epochs_run = train_torch(
-            cfg, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log, dropout)
+            cfg, mean=mean, std=std, edges=edges, train=train, select=select, clips=clips, roles=roles, fold=fold,
+            seed=seed, scheme_name=scheme_name, out_dir=out_dir, log=log, dropout=dropout)
     else:  # fitted in one go, no epochs
         trained, device, best_epoch, epochs_run = TrainedClassifier(
             build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std), "cpu", 0, 0

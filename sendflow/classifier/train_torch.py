@@ -28,7 +28,7 @@ def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
                        seed=seed, scheme=scheme_name, edges=list(map(float, edges)), data=digest.hexdigest())
 
 
-def train_torch(cfg, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log,
+def train_torch(cfg, *, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log,
                 dropout=None):
     """Build and train the model; return (TrainedClassifier with the best epoch's weights,
     device, best epoch, epochs run). `dropout`: a ModalityDropout applied to each epoch's
@@ -59,7 +59,8 @@ def train_torch(cfg, mean, std, edges, train, select, clips, roles, fold, seed, 
         return score, {"train_loss": float(np.mean(losses)), f"select_{cfg['select_metric']}": score}
 
     key = _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles)
-    progress, best = train_epochs(model, {"model": model, "optimizer": optimizer}, run_epoch, cfg["epochs"],
-                                  cfg["patience"], out_dir / "last.pt", key, out_dir / "history.csv", log)
+    progress, best = train_epochs(model, {"model": model, "optimizer": optimizer}, run_epoch, epochs=cfg["epochs"],
+                                  patience=cfg["patience"], checkpoint=out_dir / "last.pt", key=key,
+                                  history_path=out_dir / "history.csv", log=log)
     model.load_state_dict(best)
     return trained, device, progress.best_epoch, progress.epoch

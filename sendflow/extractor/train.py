@@ -213,9 +213,10 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
                 log.warning("after %d epochs the extractor has not taken off: %s", progress.epoch,
                             "; ".join(problems))
 
-    progress, best = train_epochs(model, stateful, run_epoch, cfg["epochs"], cfg["patience"],
-                                  out_dir / "last.pt", key, out_dir / "history.csv", log,
-                                  min_epochs=cfg["warmup_epochs"] + cfg["min_epochs"], on_epoch=warn_if_grounded)
+    progress, best = train_epochs(model, stateful, run_epoch, epochs=cfg["epochs"], patience=cfg["patience"],
+                                  checkpoint=out_dir / "last.pt", key=key, history_path=out_dir / "history.csv",
+                                  log=log, min_epochs=cfg["warmup_epochs"] + cfg["min_epochs"],
+                                  on_epoch=warn_if_grounded)
     problems = takeoff_problems(progress.history, cfg["select_metric"], base, cfg["takeoff_margin"])
     if problems:
         log.warning("the extractor never took off (summary.json took_off: false): %s", "; ".join(problems))

@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from sendflow.code_inputs import code_files
-from sendflow.config import check, classifier_settings, load_schema, prepare
+from sendflow.config import classifier_settings, validated
 from sendflow.folds import fold_ids
 from sendflow.layout import file_stamps
 from sendflow.paths import (
@@ -29,7 +29,6 @@ from sendflow.paths import (
     benchmark,
     log,
 )
-from sendflow.labels import check_scheme
 from sendflow.names import (
     CLASSIFIER_ONLY_CODE,
     CLASSIFIERS,
@@ -50,24 +49,9 @@ if workflow.is_main_process:
     clear_stale_lock()  # so the same command resumes after kill -9, with no --unlock
 
 _SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
-_prepared = prepare(config, load_schema(_SCHEMA))
-check(_prepared, load_schema(_SCHEMA))  # names each bad key as a dotted path
+_validated = validated(config, _SCHEMA, lambda prepared: validate(prepared, _SCHEMA, set_default=True))
 config.clear()
-config.update(_prepared)
-validate(config, _SCHEMA, set_default=True)  # fills in the defaults
-
-for _name, _scheme in config["labels"]["schemes"].items():
-    check_scheme(_name, _scheme)
-
-if config["extractor"]["labels"] not in config["labels"]["schemes"]:
-    raise WorkflowError(
-        f"extractor.labels {config['extractor']['labels']!r} is not one of labels.schemes "
-        f"({', '.join(config['labels']['schemes'])})"
-    )
-
-_unknown_schemes = set(config["classifier"]["labels"]) - set(config["labels"]["schemes"])
-if _unknown_schemes:
-    raise WorkflowError(f"classifier.labels names unknown label schemes: {sorted(_unknown_schemes)}")
+config.update(_validated)
 
 
 # One set of wildcard patterns for every rule, from the one list of each kind of name.
@@ -303,11 +287,7 @@ def include_faces():
     return USE_DEMO if setting == "auto" else bool(setting)
 
 
-ATTENTION_FOLD = config["report"]["attention"]["fold"]
-if ATTENTION_FOLD != "best" and ATTENTION_FOLD not in FOLDS:
-    raise WorkflowError(
-        f"report.attention.fold {ATTENTION_FOLD} is not a fold of this run " f"(folds {FOLDS[0]}..{FOLDS[-1]})"
-    )
+ATTENTION_FOLD = config["report"]["attention"]["fold"]  # checked by sendflow.config.check_consistency
 ATTENTION_FOLDS = FOLDS if ATTENTION_FOLD == "best" else [ATTENTION_FOLD]
 
 

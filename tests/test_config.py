@@ -1,5 +1,7 @@
 """Config: dotted keys, type coercion of command-line strings, and errors naming the key."""
 
+import re
+
 import pytest
 import yaml
 from conftest import PROJECT
@@ -143,3 +145,19 @@ def test_every_key_of_the_schema_is_documented(schema):
         cell.strip().startswith(f"`{k.rpartition('.')[0]}.") and f"`{k.rpartition('.')[2]}`" in cell
         for cell in first_cells)]
     assert not undocumented, f"keys missing from docs/configuration.md: {undocumented}"
+
+
+@pytest.mark.parametrize("change, named", [
+    (lambda c: c["report"]["attention"].update(fold=5), "report.attention.fold 5 is not a fold of this run"),
+    (lambda c: c["classifier"].update(labels=["three", "seven"]), "unknown label schemes: ['seven']"),
+    (lambda c: c["extractor"].update(labels="seven"), "extractor.labels 'seven' is not one of labels.schemes"),
+    (lambda c: c["labels"]["schemes"]["three"].update(names=["a", "b"]), "labels.schemes.three"),
+])
+def test_what_the_schema_cannot_say_is_checked_naming_the_key(change, named, default_config):
+    from sendflow.config import check_consistency
+
+    config = default_config  # config.yaml sets every key
+    check_consistency(config)  # the defaults are consistent
+    change(config)
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        check_consistency(config)

@@ -10,6 +10,7 @@ import torch
 from ..device import resolve_device
 from ..models.losses import mstcn_loss
 from ..names import CLASSIFIER_RUNTIME
+from ..optim import Adam
 from ..seeding import seed_everything
 from ..training import fingerprint, train_epochs
 from .data import batch
@@ -25,6 +26,7 @@ def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
         digest.update(clips[c].x.tobytes())
         digest.update(clips[c].valence.tobytes())
     return fingerprint(settings={k: v for k, v in cfg.items() if k not in CLASSIFIER_RUNTIME}, fold=fold,
+                       optimizer="sendflow.optim.Adam",  # checkpoints of torch.optim's Adam hold another state
                        seed=seed, scheme=scheme_name, edges=list(map(float, edges)), data=digest.hexdigest())
 
 
@@ -38,7 +40,7 @@ def train_torch(cfg, *, mean, std, edges, train, select, clips, roles, fold, see
     trained = TrainedClassifier(build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std)
     model, device = trained.model, resolve_device(cfg["device"])
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    optimizer = Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
 
     def run_epoch(epoch: int) -> tuple[float, dict]:
         torch.manual_seed(seed * 100_003 + epoch)  # dropout

@@ -9,14 +9,6 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
-# The report's front page: report/workflow.rst, with the run's headline once rule report_pages
-# has written it.
-_HOME = "results/report_pages/workflow.rst"
-
-
-report: os.path.abspath(_HOME) if os.path.exists(_HOME) else "report/workflow.rst"
-
-
 include: "rules/common.smk"
 include: "rules/dataset.smk"
 include: "rules/frames.smk"
@@ -25,6 +17,14 @@ include: "rules/emotient.smk"
 include: "rules/classifier.smk"
 include: "rules/model_zoo.smk"
 include: "rules/report.smk"
+
+
+# The report's front page: report/workflow.rst, with the run's headline once rule report_pages
+# has written it.
+_HOME = f"{REPORT_PAGES}/workflow.rst"
+
+
+report: os.path.abspath(_HOME) if os.path.exists(_HOME) else "report/workflow.rst"
 
 
 rule all:

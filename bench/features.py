@@ -20,10 +20,10 @@ import torch
 
 from sendflow.config import schema_defaults
 from sendflow.device import resolve_device
-from sendflow.extractor.train import load_extractor, train_extractor
+from sendflow.extractor.train import train_extractor
 from sendflow.features import cache_features
-from sendflow.frames.extract import write_clip
-from sendflow.models.resnet_attention import build_extractor
+from sendflow.frames.files import write_clip
+from sendflow.models.resnet_attention import build_extractor, load_extractor
 
 
 def write_fake_clips(folder: Path, clips: int, frames: int, size: int) -> list[Path]:

@@ -6,17 +6,17 @@
 rule classifier:
     input:
         features=feature_file,
-        folds="results/index/folds.parquet",
+        folds=INDEX_FOLDS,
         code=classifier_code,
     output:
-        predictions="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/predictions.parquet",
-        metrics="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/metrics.json",
-        history="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/history.csv",
-        model="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/model.pt",
+        predictions=f"{CLASSIFIER_RUN}/predictions.parquet",
+        metrics=f"{CLASSIFIER_RUN}/metrics.json",
+        history=f"{CLASSIFIER_RUN}/history.csv",
+        model=f"{CLASSIFIER_RUN}/model.pt",
     log:
-        "results/logs/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}.log",
+        log("classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}"),
     benchmark:
-        "results/benchmarks/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}.tsv"
+        benchmark("classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}")
     wildcard_constraints:
         classifier="|".join(TORCH_CLASSIFIERS),
     priority: 5  # the torch models before the per-step baselines and the report
@@ -37,10 +37,10 @@ rule classifier:
 
 use rule classifier as per_step_classifier with:
     output:
-        predictions="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/predictions.parquet",
-        metrics="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/metrics.json",
-        history="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/history.csv",
-        model="results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/model.npz",
+        predictions=f"{CLASSIFIER_RUN}/predictions.parquet",
+        metrics=f"{CLASSIFIER_RUN}/metrics.json",
+        history=f"{CLASSIFIER_RUN}/history.csv",
+        model=f"{CLASSIFIER_RUN}/model.npz",
     wildcard_constraints:
         classifier="|".join(PER_STEP_CLASSIFIERS),
     resources:

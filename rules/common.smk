@@ -9,11 +9,28 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from sendflow.code_inputs import code_files
-from sendflow.config import check, classifier_settings, load_schema, prepare
+from sendflow.config import classifier_settings, validated
 from sendflow.folds import fold_ids
 from sendflow.layout import file_stamps
-from sendflow.labels import check_scheme
+from sendflow.paths import (
+    BUNDLE,
+    CLASSIFIER_RUN,
+    EMOTIENT_FEATURES,
+    EMOTIENT_STEPS,
+    EXTRACTOR_RUN,
+    FACE_DETECTION,
+    INDEX_CLIPS,
+    INDEX_FOLDS,
+    FEATURES,
+    FIGURES,
+    FRAMES,
+    METRICS,
+    REPORT_PAGES,
+    benchmark,
+    log,
+)
 from sendflow.names import (
+    CLASSIFIER_ONLY_CODE,
     CLASSIFIERS,
     EXTRACTOR_SETTINGS,
     EMOTIENT,
@@ -32,24 +49,9 @@ if workflow.is_main_process:
     clear_stale_lock()  # so the same command resumes after kill -9, with no --unlock
 
 _SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
-_prepared = prepare(config, load_schema(_SCHEMA))
-check(_prepared, load_schema(_SCHEMA))  # names each bad key as a dotted path
+_validated = validated(config, _SCHEMA, lambda prepared: validate(prepared, _SCHEMA, set_default=True))
 config.clear()
-config.update(_prepared)
-validate(config, _SCHEMA, set_default=True)  # fills in the defaults
-
-for _name, _scheme in config["labels"]["schemes"].items():
-    check_scheme(_name, _scheme)
-
-if config["extractor"]["labels"] not in config["labels"]["schemes"]:
-    raise WorkflowError(
-        f"extractor.labels {config['extractor']['labels']!r} is not one of labels.schemes "
-        f"({', '.join(config['labels']['schemes'])})"
-    )
-
-_unknown_schemes = set(config["classifier"]["labels"]) - set(config["labels"]["schemes"])
-if _unknown_schemes:
-    raise WorkflowError(f"classifier.labels names unknown label schemes: {sorted(_unknown_schemes)}")
+config.update(_validated)
 
 
 # One set of wildcard patterns for every rule, from the one list of each kind of name.
@@ -180,7 +182,7 @@ def video_clips():
 
 
 def frame_files():
-    return expand("results/frames/{clip}.npz", clip=video_clips())
+    return expand(FRAMES, clip=video_clips())
 
 
 def clip_inputs(wildcards):
@@ -195,14 +197,15 @@ def extractor_file(extractor, fold, name="model.pt", repeat=""):
     """A file of the extractor a fold's features come from: its own (per_fold) or the shared one,
     of training repeat `repeat` (a path tag)."""
     scope = "shared" if config["extractor"]["scope"] == "shared" else f"fold{fold}"
-    return f"results/extractor/{extractor}/{scope}{repeat}/{name}"
+    run = EXTRACTOR_RUN.format(extractor=extractor, scope=scope, repeat=repeat)
+    return os.path.join(run, name)
 
 
 def feature_file(wildcards):
     """The features a classifier job trains on: the Emotient units are not trained, so every
     repeat reads the one file of its fold."""
     repeat = "" if wildcards.extractor == EMOTIENT else wildcards.repeat
-    return f"results/features/{wildcards.extractor}/fold{wildcards.fold}{repeat}.parquet"
+    return FEATURES.format(extractor=wildcards.extractor, fold=wildcards.fold, repeat=repeat)
 
 
 def classifier_params(wildcards):
@@ -212,18 +215,6 @@ def classifier_params(wildcards):
     if wildcards.extractor == FUSED and wildcards.classifier in TORCH_CLASSIFIERS:
         cfg["modality_dropout"] = config["emotient"]["modality_dropout"]
     return cfg
-
-
-# The files only some classifiers' jobs run (their model, and torch training for the torch
-# models): each job's code inputs leave out the others', so editing one model reruns only its
-# jobs, and the per-step baselines do not depend on the torch training code.
-CLASSIFIER_ONLY_CODE = {
-    "mstcn": ["models/mstcn.py", "classifier/train_torch.py"],
-    "sstcn": ["models/sequence_baselines.py", "classifier/train_torch.py"],
-    "bigru": ["models/sequence_baselines.py", "classifier/train_torch.py"],
-    "framewise": [],
-    "mean": [],
-}
 
 
 def classifier_code(wildcards):
@@ -246,7 +237,7 @@ MODEL_AXES = {
 # Bundles apply a model to a new video, so only the learned extractors' models get one: a new
 # video comes without Emotient's action units (its software is no longer sold).
 ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if k in EXTRACTORS]}
-MODEL_RESULT = "results/classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}/{name}"
+MODEL_RESULT = os.path.join(CLASSIFIER_RUN, "{name}")
 
 
 def model_results(name, wildcards):
@@ -266,10 +257,10 @@ def classifier_results(name, **fixed):
 
 def final_outputs():
     return [
-        "results/index/folds.parquet",
-        *(["results/frames/face_detection.tsv"] if NEEDS_VIDEO else []),
+        INDEX_FOLDS,
+        *([FACE_DETECTION] if NEEDS_VIDEO else []),
         *classifier_results("metrics.json"),
-        *expand("results/model_zoo/{extractor}-{classifier}-{labels}", **ZOO_AXES),
+        *expand(BUNDLE, **ZOO_AXES),
         *report_outputs(),
     ]
 
@@ -296,18 +287,14 @@ def include_faces():
     return USE_DEMO if setting == "auto" else bool(setting)
 
 
-ATTENTION_FOLD = config["report"]["attention"]["fold"]
-if ATTENTION_FOLD != "best" and ATTENTION_FOLD not in FOLDS:
-    raise WorkflowError(
-        f"report.attention.fold {ATTENTION_FOLD} is not a fold of this run " f"(folds {FOLDS[0]}..{FOLDS[-1]})"
-    )
+ATTENTION_FOLD = config["report"]["attention"]["fold"]  # checked by sendflow.config.check_consistency
 ATTENTION_FOLDS = FOLDS if ATTENTION_FOLD == "best" else [ATTENTION_FOLD]
 
 
 def report_page(name, category, label, caption):
     """An HTML page of rule report_pages, registered in the report."""
     return report(
-        f"results/report_pages/{name}.html",
+        f"{REPORT_PAGES}/{name}.html",
         category=category,
         labels={"page": label},
         caption=f"../report/{caption}.rst",
@@ -317,17 +304,17 @@ def report_page(name, category, label, caption):
 def report_outputs():
     """Tables, comparisons, figures and the manifest: everything the HTML report shows."""
     outputs = [
-        "results/metrics/summary.csv",
-        "results/metrics/comparisons.md",
-        "results/metrics/manifest.json",
-        "results/report_pages/summary.html",
-        "results/figures/comparison.png",
-        "results/figures/effects.png",
-        *(["results/figures/training_extractor.png"] if learned_extractors() else []),
-        "results/figures/training_classifier.png",
-        *expand("results/figures/confusion_{labels}.png", labels=config["classifier"]["labels"]),
-        *expand("results/figures/timelines/fold{fold}", fold=FOLDS),
+        f"{METRICS}/summary.csv",
+        f"{METRICS}/comparisons.md",
+        f"{METRICS}/manifest.json",
+        f"{REPORT_PAGES}/summary.html",
+        f"{FIGURES}/comparison.png",
+        f"{FIGURES}/effects.png",
+        *([f"{FIGURES}/training_extractor.png"] if learned_extractors() else []),
+        f"{FIGURES}/training_classifier.png",
+        *expand(f"{FIGURES}/confusion_{{labels}}.png", labels=config["classifier"]["labels"]),
+        *expand(f"{FIGURES}/timelines/fold{{fold}}", fold=FOLDS),
     ]
     if "resattn" in config["extractor"]["kinds"]:
-        outputs.append("results/figures/attention_resattn.png")
+        outputs.append(f"{FIGURES}/attention_resattn.png")
     return outputs

@@ -7,9 +7,9 @@ rule demo_dataset:
     output:
         marker=os.path.join(DATA_ROOT, ".sendflow-demo"),
     log:
-        "results/logs/demo_dataset.log",
+        log("demo_dataset"),
     benchmark:
-        "results/benchmarks/demo_dataset.tsv"
+        benchmark("demo_dataset")
     conda:
         "../envs/data.yaml"
     threads: 2
@@ -28,11 +28,11 @@ checkpoint index:
         dataset=dataset_files(),
         code=script_code("build_index.py"),
     output:
-        clips="results/index/clips.parquet",
+        clips=INDEX_CLIPS,
     log:
-        "results/logs/index.log",
+        log("index"),
     benchmark:
-        "results/benchmarks/index.tsv"
+        benchmark("index")
     conda:
         "../envs/data.yaml"
     threads: 2
@@ -52,11 +52,11 @@ rule folds:
         clips=rules.index.output.clips,
         code=script_code("make_folds.py"),
     output:
-        folds="results/index/folds.parquet",
+        folds=INDEX_FOLDS,
     log:
-        "results/logs/folds.log",
+        log("folds"),
     benchmark:
-        "results/benchmarks/folds.tsv"
+        benchmark("folds")
     conda:
         "../envs/data.yaml"
     threads: 1

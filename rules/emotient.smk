@@ -5,15 +5,15 @@
 
 rule emotient_steps:
     input:
-        clips="results/index/clips.parquet",
+        clips=INDEX_CLIPS,
         emotient=lambda wildcards: emotient_files(),
         code=script_code("emotient_steps.py"),
     output:
-        steps="results/features/emotient/steps.parquet",
+        steps=EMOTIENT_STEPS,
     log:
-        "results/logs/features/emotient/steps.log",
+        log("features/emotient/steps"),
     benchmark:
-        "results/benchmarks/features/emotient/steps.tsv"
+        benchmark("features/emotient/steps")
     conda:
         "../envs/data.yaml"
     threads: 1
@@ -30,14 +30,14 @@ rule emotient_steps:
 rule emotient_features:
     input:
         steps=rules.emotient_steps.output.steps,
-        folds="results/index/folds.parquet",
+        folds=INDEX_FOLDS,
         code=script_code("emotient_features.py"),
     output:
-        features="results/features/emotient/fold{fold}.parquet",
+        features=EMOTIENT_FEATURES,
     log:
-        "results/logs/features/emotient/fold{fold}.log",
+        log("features/emotient/fold{fold}"),
     benchmark:
-        "results/benchmarks/features/emotient/fold{fold}.tsv"
+        benchmark("features/emotient/fold{fold}")
     conda:
         "../envs/data.yaml"
     threads: 1
@@ -50,16 +50,16 @@ rule emotient_features:
 
 rule fused_features:
     input:
-        learned=f"results/features/{config['emotient']['fuse_with']}/fold{{fold}}{{repeat}}.parquet",
+        learned=FEATURES.replace("{extractor}", config["emotient"]["fuse_with"]),
         emotient=rules.emotient_features.output.features,
-        folds="results/index/folds.parquet",
+        folds=INDEX_FOLDS,
         code=script_code("fused_features.py"),
     output:
-        features="results/features/fused/fold{fold}{repeat}.parquet",
+        features=FEATURES.replace("{extractor}", FUSED),
     log:
-        "results/logs/features/fused/fold{fold}{repeat}.log",
+        log("features/fused/fold{fold}{repeat}"),
     benchmark:
-        "results/benchmarks/features/fused/fold{fold}{repeat}.tsv"
+        benchmark("features/fused/fold{fold}{repeat}")
     conda:
         "../envs/data.yaml"
     threads: 1

@@ -4,18 +4,18 @@
 
 rule train_extractor:
     input:
-        clips="results/index/clips.parquet",
-        folds="results/index/folds.parquet",
+        clips=INDEX_CLIPS,
+        folds=INDEX_FOLDS,
         frames=lambda wildcards: frame_files(),
         code=script_code("train_extractor.py"),
     output:
-        model="results/extractor/{extractor}/{scope}{repeat}/model.pt",
-        summary="results/extractor/{extractor}/{scope}{repeat}/summary.json",
-        history="results/extractor/{extractor}/{scope}{repeat}/history.csv",
+        model=f"{EXTRACTOR_RUN}/model.pt",
+        summary=f"{EXTRACTOR_RUN}/summary.json",
+        history=f"{EXTRACTOR_RUN}/history.csv",
     log:
-        "results/logs/extractor/{extractor}/{scope}{repeat}.log",
+        log("extractor/{extractor}/{scope}{repeat}"),
     benchmark:
-        "results/benchmarks/extractor/{extractor}/{scope}{repeat}.tsv"
+        benchmark("extractor/{extractor}/{scope}{repeat}")
     wildcard_constraints:
         extractor="|".join(EXTRACTORS),
     # the longest jobs: first among those ready, so the run does not end waiting on one
@@ -38,15 +38,15 @@ rule train_extractor:
 rule features:
     input:
         model=lambda wildcards: extractor_file(wildcards.extractor, wildcards.fold, repeat=wildcards.repeat),
-        folds="results/index/folds.parquet",
+        folds=INDEX_FOLDS,
         frames=lambda wildcards: frame_files(),
         code=script_code("cache_features.py"),
     output:
-        features="results/features/{extractor}/fold{fold}{repeat}.parquet",
+        features=FEATURES,
     log:
-        "results/logs/features/{extractor}/fold{fold}{repeat}.log",
+        log("features/{extractor}/fold{fold}{repeat}"),
     benchmark:
-        "results/benchmarks/features/{extractor}/fold{fold}{repeat}.tsv"
+        benchmark("features/{extractor}/fold{fold}{repeat}")
     wildcard_constraints:
         extractor="|".join(EXTRACTORS),
     conda:

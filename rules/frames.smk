@@ -6,11 +6,11 @@ rule frames:
         unpack(clip_inputs),
         code=script_code("extract_frames.py"),
     output:
-        npz="results/frames/{clip}.npz",
+        npz=FRAMES,
     log:
-        "results/logs/frames/{clip}.log",
+        log("frames/{clip}"),
     benchmark:
-        "results/benchmarks/frames/{clip}.tsv"
+        benchmark("frames/{clip}")
     group:
         "frames"
     conda:
@@ -31,11 +31,11 @@ rule face_report:
         npz=lambda wildcards: frame_files(),
         code=script_code("face_report.py"),
     output:
-        table="results/frames/face_detection.tsv",
+        table=FACE_DETECTION,
     log:
-        "results/logs/face_report.log",
+        log("face_report"),
     benchmark:
-        "results/benchmarks/face_report.tsv"
+        benchmark("face_report")
     conda:
         "../envs/data.yaml"
     threads: 1

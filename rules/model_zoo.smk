@@ -12,11 +12,11 @@ rule model_zoo:
         metrics=lambda wildcards: model_results("metrics.json", wildcards),
         code=script_code("model_zoo.py"),
     output:
-        bundle=directory("results/model_zoo/{extractor}-{classifier}-{labels}"),
+        bundle=directory(BUNDLE),
     log:
-        "results/logs/model_zoo/{extractor}-{classifier}-{labels}.log",
+        log("model_zoo/{extractor}-{classifier}-{labels}"),
     benchmark:
-        "results/benchmarks/model_zoo/{extractor}-{classifier}-{labels}.tsv"
+        benchmark("model_zoo/{extractor}-{classifier}-{labels}")
     conda:
         "../envs/torch.yaml"
     threads: 1

@@ -9,15 +9,15 @@ rule aggregate:
         predictions=classifier_results("predictions.parquet"),
         code=script_code("aggregate.py"),
     output:
-        summary="results/metrics/summary.csv",
-        summary_md="results/metrics/summary.md",
-        folds="results/metrics/folds.csv",
-        per_speaker="results/metrics/per_speaker.csv",
-        per_clip="results/metrics/per_clip.csv",
+        summary=f"{METRICS}/summary.csv",
+        summary_md=f"{METRICS}/summary.md",
+        folds=f"{METRICS}/folds.csv",
+        per_speaker=f"{METRICS}/per_speaker.csv",
+        per_clip=f"{METRICS}/per_clip.csv",
     log:
-        "results/logs/report/aggregate.log",
+        log("report/aggregate"),
     benchmark:
-        "results/benchmarks/report/aggregate.tsv"
+        benchmark("report/aggregate")
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -35,12 +35,12 @@ rule compare:
         per_speaker=rules.aggregate.output.per_speaker,
         code=script_code("compare.py"),
     output:
-        markdown="results/metrics/comparisons.md",
-        table="results/metrics/comparisons.csv",
+        markdown=f"{METRICS}/comparisons.md",
+        table=f"{METRICS}/comparisons.csv",
     log:
-        "results/logs/report/compare.log",
+        log("report/compare"),
     benchmark:
-        "results/benchmarks/report/compare.tsv"
+        benchmark("report/compare")
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -59,11 +59,11 @@ rule manifest:
         comparisons=rules.compare.output.table,
         code=script_code("write_manifest.py"),
     output:
-        manifest="results/metrics/manifest.json",
+        manifest=f"{METRICS}/manifest.json",
     log:
-        "results/logs/report/manifest.log",
+        log("report/manifest"),
     benchmark:
-        "results/benchmarks/report/manifest.tsv"
+        benchmark("report/manifest")
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -81,7 +81,7 @@ rule report_pages:
         per_speaker=rules.aggregate.output.per_speaker,
         per_clip=rules.aggregate.output.per_clip,
         comparisons=rules.compare.output.table,
-        faces=lambda wildcards: "results/frames/face_detection.tsv" if NEEDS_VIDEO else [],
+        faces=lambda wildcards: FACE_DETECTION if NEEDS_VIDEO else [],
         extractors=sorted(
             {extractor_file(e, k, "summary.json", r) for e in learned_extractors() for k in FOLDS for r in REPEATS}
         ),
@@ -96,11 +96,11 @@ rule report_pages:
         comparisons=report_page("comparisons", "1. Tables", "paired comparisons", "comparisons"),
         faces=report_page("face_detection", "1. Tables", "face detection", "tables"),
         manifest=report_page("manifest", "4. Run", "manifest", "manifest"),
-        home="results/report_pages/workflow.rst",
+        home=f"{REPORT_PAGES}/workflow.rst",
     log:
-        "results/logs/report/report_pages.log",
+        log("report/report_pages"),
     benchmark:
-        "results/benchmarks/report/report_pages.tsv"
+        benchmark("report/report_pages")
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -123,15 +123,15 @@ rule figure_comparison:
         code=script_code("figure_comparison.py"),
     output:
         png=report(
-            "results/figures/comparison.png",
+            f"{FIGURES}/comparison.png",
             category="0. Summary",
             labels={"figure": "comparison bar chart"},
             caption="../report/comparison.rst",
         ),
     log:
-        "results/logs/report/figure_comparison.log",
+        log("report/figure_comparison"),
     benchmark:
-        "results/benchmarks/report/figure_comparison.tsv"
+        benchmark("report/figure_comparison")
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -151,15 +151,15 @@ rule figure_effects:
         code=script_code("figure_effects.py"),
     output:
         png=report(
-            "results/figures/effects.png",
+            f"{FIGURES}/effects.png",
             category="0. Summary",
             labels={"figure": "effects forest plot"},
             caption="../report/effects.rst",
         ),
     log:
-        "results/logs/report/figure_effects.log",
+        log("report/figure_effects"),
     benchmark:
-        "results/benchmarks/report/figure_effects.tsv"
+        benchmark("report/figure_effects")
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -178,16 +178,16 @@ rule figure_confusion:
         code=script_code("figure_confusion.py"),
     output:
         png=report(
-            "results/figures/confusion_{labels}.png",
+            f"{FIGURES}/confusion_{{labels}}.png",
             category="2. Figures",
             subcategory="Confusion matrices",
             labels={"labels": "{labels}"},
             caption="../report/confusion.rst",
         ),
     log:
-        "results/logs/report/figure_confusion_{labels}.log",
+        log("report/figure_confusion_{labels}"),
     benchmark:
-        "results/benchmarks/report/figure_confusion_{labels}.tsv"
+        benchmark("report/figure_confusion_{labels}")
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -210,7 +210,7 @@ rule figure_timelines:
         code=script_code("figure_timelines.py"),
     output:
         folder=report(
-            directory("results/figures/timelines/fold{fold}"),
+            directory(f"{FIGURES}/timelines/fold{{fold}}"),
             patterns=["{order,\\d+}_{clip}_ccc{ccc}.png"],
             category="3. Valence over time",
             subcategory="fold {fold}",
@@ -218,9 +218,9 @@ rule figure_timelines:
             caption="../report/timelines.rst",
         ),
     log:
-        "results/logs/report/figure_timelines_fold{fold}.log",
+        log("report/figure_timelines_fold{fold}"),
     benchmark:
-        "results/benchmarks/report/figure_timelines_fold{fold}.tsv"
+        benchmark("report/figure_timelines_fold{fold}")
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -240,16 +240,16 @@ rule figure_curves:
         code=script_code("figure_curves.py"),
     output:
         png=report(
-            "results/figures/training_classifier.png",
+            f"{FIGURES}/training_classifier.png",
             category="2. Figures",
             subcategory="Training curves",
             labels={"stage": "classifier"},
             caption="../report/curves.rst",
         ),
     log:
-        "results/logs/report/figure_curves.log",
+        log("report/figure_curves"),
     benchmark:
-        "results/benchmarks/report/figure_curves.tsv"
+        benchmark("report/figure_curves")
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -269,16 +269,16 @@ use rule figure_curves as figure_curves_extractor with:
         code=script_code("figure_curves.py"),
     output:
         png=report(
-            "results/figures/training_extractor.png",
+            f"{FIGURES}/training_extractor.png",
             category="2. Figures",
             subcategory="Training curves",
             labels={"stage": "extractor"},
             caption="../report/curves.rst",
         ),
     log:
-        "results/logs/report/figure_curves_extractor.log",
+        log("report/figure_curves_extractor"),
     benchmark:
-        "results/benchmarks/report/figure_curves_extractor.tsv"
+        benchmark("report/figure_curves_extractor")
     params:
         stage="extractor",
         dpi=config["report"]["dpi"],
@@ -290,21 +290,21 @@ rule figure_attention:
         summaries=lambda wildcards: [
             extractor_file(wildcards.extractor, fold, "summary.json") for fold in ATTENTION_FOLDS
         ],
-        folds="results/index/folds.parquet",
+        folds=INDEX_FOLDS,
         frames=lambda wildcards: frame_files(),
         code=script_code("figure_attention.py"),
     output:
         png=report(
-            "results/figures/attention_{extractor}.png",
+            f"{FIGURES}/attention_{{extractor}}.png",
             category="2. Figures",
             subcategory="Attention",
             labels={"extractor": "{extractor}"},
             caption="../report/attention.rst",
         ),
     log:
-        "results/logs/report/figure_attention_{extractor}.log",
+        log("report/figure_attention_{extractor}"),
     benchmark:
-        "results/benchmarks/report/figure_attention_{extractor}.tsv"
+        benchmark("report/figure_attention_{extractor}")
     conda:
         "../envs/report.yaml"
     threads: 1

@@ -121,6 +121,43 @@ def check(config: dict, schema: dict | None = None) -> None:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
 
 
+def check_consistency(config: dict) -> None:
+    """What the schema cannot say: label schemes that make sense and exist where named, and an
+    attention fold that the run has. Raises ConfigError naming the key."""
+    from .folds import fold_ids
+    from .labels import check_scheme
+
+    schemes = config["labels"]["schemes"]
+    try:
+        for name, scheme in schemes.items():
+            check_scheme(name, scheme)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    if config["extractor"]["labels"] not in schemes:
+        raise ConfigError(f"extractor.labels {config['extractor']['labels']!r} is not one of labels.schemes "
+                          f"({', '.join(schemes)})")
+    unknown = set(config["classifier"]["labels"]) - set(schemes)
+    if unknown:
+        raise ConfigError(f"classifier.labels names unknown label schemes: {sorted(unknown)}")
+    folds = fold_ids(config["cv"]["mode"], config["cv"]["k"])
+    attention = config["report"]["attention"]["fold"]
+    if attention != "best" and attention not in folds:
+        raise ConfigError(f"report.attention.fold {attention} is not a fold of this run "
+                          f"(folds {folds[0]}..{folds[-1]})")
+
+
+def validated(config: dict, schema_path, fill_defaults) -> dict:
+    """The run's config, validated once: dotted keys unflattened and strings coerced, every
+    key checked against the schema (each bad one named), the defaults filled in by
+    `fill_defaults` (Snakemake's `validate(..., set_default=True)`), then `check_consistency`."""
+    schema = load_schema(schema_path)
+    prepared = prepare(config, schema)
+    check(prepared, schema)
+    fill_defaults(prepared)
+    check_consistency(prepared)
+    return prepared
+
+
 def schema_defaults(path=SCHEMA_PATH) -> dict:
     """The whole config as the schema's defaults give it (filled in as the Snakefile fills
     them): the one source of every default."""

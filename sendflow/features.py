@@ -17,9 +17,9 @@ import torch
 from .atomic import atomic_path, file_sha256
 from .device import resolve_device
 from .extractor.data import preprocess
-from .extractor.train import load_extractor
 from .feature_table import feature_batch, feature_schema
-from .frames.extract import load_clip
+from .frames.files import load_clip
+from .models.resnet_attention import load_extractor
 from .ratings import RATING_STEP_S
 
 log = logging.getLogger(__name__)

@@ -49,3 +49,15 @@ CLASSIFIER_RUNTIME = ("epochs", "device")
 # `sendflow predict` cuts new videos with them.
 FRAME_KEYS = ("fps", "size", "decode_width", "detect_width", "detector", "fallback_below", "face_crop",
               "margin", "smooth_window")
+
+
+# The sendflow files (under sendflow/) only some classifiers' jobs run: their model, and torch
+# training for the torch models. Each job's code inputs leave out the others', so editing one
+# model reruns only its jobs, and the per-step baselines do not depend on torch training code.
+CLASSIFIER_ONLY_CODE = {
+    "mstcn": ["models/mstcn.py", "classifier/train_torch.py"],
+    "sstcn": ["models/sequence_baselines.py", "classifier/train_torch.py"],
+    "bigru": ["models/sequence_baselines.py", "classifier/train_torch.py"],
+    "framewise": [],
+    "mean": [],
+}

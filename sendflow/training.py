@@ -75,7 +75,7 @@ class RandomStreams:
             torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[int], tuple[float, dict]],
+def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[int], tuple[float, dict]], *,
                  epochs: int, patience: int, checkpoint: Path, key: str, history_path: Path,
                  log: logging.Logger, min_epochs: int = 0,
                  on_epoch: Callable[[Progress], None] | None = None) -> tuple[Progress, dict]:

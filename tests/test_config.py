@@ -1,5 +1,7 @@
 """Config: dotted keys, type coercion of command-line strings, and errors naming the key."""
 
+import re
+
 import pytest
 import yaml
 from conftest import PROJECT
@@ -123,3 +125,39 @@ def test_the_schema_lists_the_names_the_code_defines(schema):
     assert set(names.EXTRACTOR_SETTINGS) <= set(props["extractor"]["properties"])
     assert set(names.TEMPORAL_TRAINING) == set(training)
 
+
+
+def test_every_key_of_the_schema_is_documented(schema):
+    """docs/configuration.md has a row for every leaf key: `a.b.c`, or `a.b.x`, `c` in one row."""
+    doc = (PROJECT / "docs/configuration.md").read_text()
+    first_cells = [line.split("|")[1] for line in doc.splitlines() if line.startswith("| `")]
+
+    def leaves(props, prefix=""):
+        for key, spec in props.items():
+            if spec.get("type") == "object" and "properties" in spec:
+                yield from leaves(spec["properties"], f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}"
+
+    keys = list(leaves(schema["properties"]))
+    assert len(keys) > 90
+    undocumented = [k for k in keys if f"`{k}`" not in doc and not any(
+        cell.strip().startswith(f"`{k.rpartition('.')[0]}.") and f"`{k.rpartition('.')[2]}`" in cell
+        for cell in first_cells)]
+    assert not undocumented, f"keys missing from docs/configuration.md: {undocumented}"
+
+
+@pytest.mark.parametrize("change, named", [
+    (lambda c: c["report"]["attention"].update(fold=5), "report.attention.fold 5 is not a fold of this run"),
+    (lambda c: c["classifier"].update(labels=["three", "seven"]), "unknown label schemes: ['seven']"),
+    (lambda c: c["extractor"].update(labels="seven"), "extractor.labels 'seven' is not one of labels.schemes"),
+    (lambda c: c["labels"]["schemes"]["three"].update(names=["a", "b"]), "labels.schemes.three"),
+])
+def test_what_the_schema_cannot_say_is_checked_naming_the_key(change, named, default_config):
+    from sendflow.config import check_consistency
+
+    config = default_config  # config.yaml sets every key
+    check_consistency(config)  # the defaults are consistent
+    change(config)
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        check_consistency(config)

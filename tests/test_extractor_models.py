@@ -8,14 +8,8 @@ import torch
 import torchvision
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
-from sendflow.models.resnet_attention import (
-    WITH_ATTENTION,
-    ChannelAttention,
-    MissingWeightsError,
-    attention_gates,
-    build_extractor,
-    imagenet_weights,
-)
+from sendflow.models.pretrained import MissingWeightsError, imagenet_weights
+from sendflow.models.resnet_attention import WITH_ATTENTION, ChannelAttention, attention_gates, build_extractor
 
 
 def _set_gate(block, value: float) -> None:

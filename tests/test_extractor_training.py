@@ -11,9 +11,9 @@ from conftest import Reads
 
 import sendflow.training as training
 from sendflow.config import schema_defaults
-from sendflow.extractor import clips_for_role, load_extractor, make_loaders, train_extractor
-from sendflow.extractor.data import frame_files_for_fold
-from sendflow.extractor.train import HISTORY_COLUMNS
+from sendflow.extractor.data import clips_for_role, frame_files_for_fold
+from sendflow.extractor.train import HISTORY_COLUMNS, make_loaders, train_extractor
+from sendflow.models.resnet_attention import load_extractor
 from sendflow.names import EXTRACTOR_SETTINGS
 
 EDGES = [-0.3, 0.3]
@@ -158,9 +158,10 @@ def test_no_early_stop_before_the_minimum_epochs(tmp_path, caplog):
         return -float(epoch), {"train_acc": 0.5}
 
     def run(min_epochs, folder):
-        progress, _ = training.train_epochs(model, {"model": model}, falling, 10, 1, tmp_path / folder / "last.pt",
-                                            "key", tmp_path / folder / "history.csv", logging.getLogger("t"),
-                                            min_epochs=min_epochs)
+        progress, _ = training.train_epochs(model, {"model": model}, falling, epochs=10, patience=1,
+                                            checkpoint=tmp_path / folder / "last.pt", key="key",
+                                            history_path=tmp_path / folder / "history.csv",
+                                            log=logging.getLogger("t"), min_epochs=min_epochs)
         return progress
 
     assert (run(0, "free").epoch, run(0, "again").stopped_early) == (2, True)

@@ -8,10 +8,9 @@ import torch
 
 from sendflow.atomic import file_sha256
 from sendflow.extractor.data import preprocess
-from sendflow.extractor.train import load_extractor
 from sendflow.features import cache_features, pool_steps
-from sendflow.frames.extract import skipped_clip, write_clip
-from sendflow.models.resnet_attention import build_extractor
+from sendflow.frames.files import skipped_clip, write_clip
+from sendflow.models.resnet_attention import build_extractor, load_extractor
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from sendflow.atomic import write_json
 from sendflow.checkpoints import save_torch
 from sendflow.extractor.augment import MEAN, STD
 from sendflow.extractor.data import preprocess
-from sendflow.extractor.train import HISTORY_COLUMNS, load_extractor
+from sendflow.extractor.train import HISTORY_COLUMNS
 from sendflow.figures.attention import attention_figure, plot_attention, sample_frames
 from sendflow.figures.comparison import plot_comparison
 from sendflow.figures.confusion import normalise_rows, plot_confusion, pooled_confusions
@@ -25,10 +25,10 @@ from sendflow.figures.curves import (
 )
 from sendflow.figures.gradcam import cam_stage, grad_cam
 from sendflow.figures.timelines import plot_timelines
-from sendflow.frames.extract import skipped_clip, write_clip
+from sendflow.frames.files import skipped_clip, write_clip
 from sendflow.labels import classify
 from sendflow.metrics import ccc
-from sendflow.models.resnet_attention import attention_gates, build_extractor
+from sendflow.models.resnet_attention import attention_gates, build_extractor, load_extractor
 
 SCHEME = {"edges": [-0.15, 0.15], "names": ["negative", "neutral", "positive"]}
 SIZE = 32  # crop side: layer4 maps are 1x1 here, so Grad-CAM must fall back to layer3

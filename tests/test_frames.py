@@ -10,8 +10,9 @@ from conftest import make_mp4, sendflow_command, write_observer
 
 from sendflow.errors import SendDataError
 from sendflow.frames import extract
-from sendflow.frames.extract import extract_clip, load_clip, write_clip
+from sendflow.frames.extract import extract_clip
 from sendflow.frames.faces import FaceDetector, face_detector
+from sendflow.frames.files import load_clip, write_clip
 from sendflow.labels import class_centres, classify
 from sendflow.synth import generate_dataset
 from sendflow.synth.encode import Mp4Writer

@@ -3,7 +3,8 @@
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 
 from sendflow.errors import SendDataError
-from sendflow.frames.extract import extract_clip, skipped_clip, write_clip
+from sendflow.frames.extract import extract_clip
+from sendflow.frames.files import skipped_clip, write_clip
 from sendflow.logs import setup
 
 log = setup(snakemake.log[0])

@@ -4,7 +4,7 @@ import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 
 from sendflow.atomic import write_csv
-from sendflow.frames.extract import load_clip
+from sendflow.frames.files import load_clip
 from sendflow.logs import setup
 
 log = setup(snakemake.log[0])

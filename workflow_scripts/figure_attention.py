@@ -7,10 +7,9 @@ import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd
 import torch
 
-from sendflow.extractor.train import load_extractor
 from sendflow.figures.attention import plot_attention, sample_frames
 from sendflow.logs import setup
-from sendflow.report.paths import extractor_result
+from sendflow.models.resnet_attention import load_extractor
 
 log = setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
@@ -27,7 +26,7 @@ fold, model_path = int(params.folds[best]), snakemake.input.models[best]
 model = load_extractor(model_path, device="cpu")
 samples = sample_frames(pd.read_parquet(snakemake.input.folds), snakemake.input.frames, fold,
                         int(params.n_frames), int(params.seed), model.meta["edges"])
-title = f"{extractor_result(model_path)['extractor']}, fold {fold} (select score {scores[best]:.3f})"
+title = f"{snakemake.wildcards.extractor}, fold {fold} (select score {scores[best]:.3f})"
 plot_attention(model, samples, bool(params.include_faces), snakemake.output.png, params.dpi, title)
 log.info("%s: %d test frames (%s), faces %s -> %s", title, len(samples),
          ", ".join(f"{s.clip_id}#{s.index}" for s in samples),

@@ -22,8 +22,8 @@ import pandas as pd
 from ..atomic import write_csv
 from ..folds import fold_roles
 from ..labels import classify
-from ..metrics import ccc_per_clip_mean, class_metrics, evaluate
-from ..names import ROLES, SELECT_METRICS, TORCH_CLASSIFIERS
+from ..metrics import class_metrics, evaluate
+from ..names import ROLES, TORCH_CLASSIFIERS
 from .data import (
     ModalityDropout,
     centre_per_speaker,
@@ -33,38 +33,8 @@ from .data import (
     standardise,
     without_video_as_missing,
 )
+from .scoring import predict_frame, select_score
 from .trained import TrainedClassifier, build_model
-
-
-def _frame(clips, outputs, trained: TrainedClassifier) -> pd.DataFrame:
-    parts = []
-    for c, (probs, values) in zip(clips, outputs):
-        part = pd.DataFrame({
-            "clip_id": c.clip_id, "speaker": c.speaker, "step": c.step, "t": c.t,
-            "valence_true": c.valence, "valence_pred": np.asarray(values, np.float32),
-            "class_true": c.label, "class_pred": trained.classes(probs, values),
-        })
-        if probs is not None:
-            for k in range(trained.num_classes):
-                part[f"prob_{k}"] = probs[:, k].astype(np.float32)
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)
-
-
-def select_score(frame: pd.DataFrame, metric: str, num_classes: int) -> float:
-    if metric == "ccc":
-        score = ccc_per_clip_mean(frame)
-    elif metric == "f1":
-        score = class_metrics(frame["class_true"], frame["class_pred"], num_classes)["macro_f1"]
-    else:
-        raise ValueError(f"select_metric must be one of {SELECT_METRICS}, not {metric!r}")
-    return -np.inf if np.isnan(score) else float(score)
-
-
-def predict_frame(trained: TrainedClassifier, clips, device) -> pd.DataFrame:
-    """Predictions for standardised clips, one row per step."""
-    outputs = trained.outputs([c.x for c in clips], device)
-    return _frame(clips, outputs, trained)
 
 
 def choose_class_source(trained: TrainedClassifier, select_frame: pd.DataFrame, setting: str) -> str:
@@ -144,7 +114,8 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
         from .train_torch import train_torch  # torch, imported only by the jobs that train with it
 
         trained, device, best_epoch, epochs_run = train_torch(
-            cfg, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log, dropout)
+            cfg, mean=mean, std=std, edges=edges, train=train, select=select, clips=clips, roles=roles, fold=fold,
+            seed=seed, scheme_name=scheme_name, out_dir=out_dir, log=log, dropout=dropout)
     else:  # fitted in one go, no epochs
         trained, device, best_epoch, epochs_run = TrainedClassifier(
             build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std), "cpu", 0, 0

@@ -10,10 +10,11 @@ import torch
 from ..device import resolve_device
 from ..models.losses import mstcn_loss
 from ..names import CLASSIFIER_RUNTIME
+from ..optim import Adam
 from ..seeding import seed_everything
 from ..training import fingerprint, train_epochs
 from .data import batch
-from .train import predict_frame, select_score
+from .scoring import predict_frame, select_score
 from .trained import TrainedClassifier, build_model
 
 
@@ -25,10 +26,11 @@ def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
         digest.update(clips[c].x.tobytes())
         digest.update(clips[c].valence.tobytes())
     return fingerprint(settings={k: v for k, v in cfg.items() if k not in CLASSIFIER_RUNTIME}, fold=fold,
+                       optimizer="sendflow.optim.Adam",  # checkpoints of torch.optim's Adam hold another state
                        seed=seed, scheme=scheme_name, edges=list(map(float, edges)), data=digest.hexdigest())
 
 
-def train_torch(cfg, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log,
+def train_torch(cfg, *, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log,
                 dropout=None):
     """Build and train the model; return (TrainedClassifier with the best epoch's weights,
     device, best epoch, epochs run). `dropout`: a ModalityDropout applied to each epoch's
@@ -38,7 +40,7 @@ def train_torch(cfg, mean, std, edges, train, select, clips, roles, fold, seed, 
     trained = TrainedClassifier(build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std)
     model, device = trained.model, resolve_device(cfg["device"])
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    optimizer = Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
 
     def run_epoch(epoch: int) -> tuple[float, dict]:
         torch.manual_seed(seed * 100_003 + epoch)  # dropout
@@ -59,7 +61,8 @@ def train_torch(cfg, mean, std, edges, train, select, clips, roles, fold, seed, 
         return score, {"train_loss": float(np.mean(losses)), f"select_{cfg['select_metric']}": score}
 
     key = _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles)
-    progress, best = train_epochs(model, {"model": model, "optimizer": optimizer}, run_epoch, cfg["epochs"],
-                                  cfg["patience"], out_dir / "last.pt", key, out_dir / "history.csv", log)
+    progress, best = train_epochs(model, {"model": model, "optimizer": optimizer}, run_epoch, epochs=cfg["epochs"],
+                                  patience=cfg["patience"], checkpoint=out_dir / "last.pt", key=key,
+                                  history_path=out_dir / "history.csv", log=log)
     model.load_state_dict(best)
     return trained, device, progress.best_epoch, progress.epoch

@@ -1,7 +1,3 @@
-"""Frame-level valence extractor: datasets over per-clip frame files, training, loading."""
-
-from .data import FrameDataset, clips_for_role, frame_files_for_fold, preprocess
-from .train import load_extractor, make_loaders, train_extractor
-
-__all__ = ["FrameDataset", "clips_for_role", "frame_files_for_fold",
-           "load_extractor", "make_loaders", "preprocess", "train_extractor"]
+"""Frame-level valence extractor: datasets over per-clip frame files (`data`), augmentation,
+training (`train`) and its take-off check. Loading a trained extractor is inference and lives
+beside its model, in `sendflow.models.resnet_attention`."""

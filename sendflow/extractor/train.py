@@ -213,9 +213,10 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
                 log.warning("after %d epochs the extractor has not taken off: %s", progress.epoch,
                             "; ".join(problems))
 
-    progress, best = train_epochs(model, stateful, run_epoch, cfg["epochs"], cfg["patience"],
-                                  out_dir / "last.pt", key, out_dir / "history.csv", log,
-                                  min_epochs=cfg["warmup_epochs"] + cfg["min_epochs"], on_epoch=warn_if_grounded)
+    progress, best = train_epochs(model, stateful, run_epoch, epochs=cfg["epochs"], patience=cfg["patience"],
+                                  checkpoint=out_dir / "last.pt", key=key, history_path=out_dir / "history.csv",
+                                  log=log, min_epochs=cfg["warmup_epochs"] + cfg["min_epochs"],
+                                  on_epoch=warn_if_grounded)
     problems = takeoff_problems(progress.history, cfg["select_metric"], base, cfg["takeoff_margin"])
     if problems:
         log.warning("the extractor never took off (summary.json took_off: false): %s", "; ".join(problems))
@@ -230,12 +231,3 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
              summary["best_epoch"], summary["select"]["acc"], summary["select"]["f1"], summary["select"]["ccc"],
              summary["majority_select_acc"], summary["majority_select_f1"])
     return summary
-
-
-def load_extractor(model_pt_path: Path, device="cpu") -> nn.Module:
-    """Rebuild the model saved in model.pt, in eval mode; its metadata is `.meta`."""
-    ckpt = torch.load(model_pt_path, map_location=device, weights_only=True)
-    model = build_extractor(**ckpt["config"])
-    model.load_state_dict(ckpt["state_dict"])
-    model.meta = {k: v for k, v in ckpt.items() if k != "state_dict"}
-    return model.to(device).eval()

@@ -15,7 +15,7 @@ from matplotlib.colors import Normalize
 from torch import nn
 
 from sendflow.extractor.data import clips_for_role, preprocess
-from sendflow.frames.extract import load_clip
+from sendflow.frames.files import load_clip
 from sendflow.labels import classify
 from sendflow.models.resnet_attention import attention_gates
 

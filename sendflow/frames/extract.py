@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
 from ..errors import SendDataError
 from ..ratings import rating_steps, read_observer, valence_at
 from .decode import decode_frames
@@ -100,27 +99,3 @@ def extract_clip(video, observer, cfg: dict) -> dict:
         )
     return {**arrays, "valence": valence_at(ratings, arrays["times"]).astype(np.float32),
             "skipped": np.bool_(False), "reason": np.str_("")}
-
-
-def skipped_clip(reason: str, size: int) -> dict:
-    """What a clip skipped under `on_bad_video: skip` stores: no frames and the reason."""
-    return {
-        "frames": np.zeros((0, size, size, 3), np.uint8), "times": np.zeros(0),
-        "steps": np.zeros(0, np.int32), "boxes": np.zeros((0, 3), np.float32),
-        "frame_size": np.zeros(2, np.int32), "detected": np.zeros(0, bool),
-        "face_rate": np.float32(np.nan), "detector": np.str_("none"),
-        "valence": np.zeros(0, np.float32), "skipped": np.bool_(True), "reason": np.str_(reason),
-    }
-
-
-def write_clip(arrays: dict, path) -> None:
-    """Save atomically, so an interrupted job never leaves a partial .npz behind."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-
-
-def load_clip(path, keys=None) -> dict:
-    """The arrays of a clip's .npz; only `keys` when given (members are read on demand)."""
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in (keys or data.files)}

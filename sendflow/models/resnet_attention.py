@@ -3,30 +3,18 @@
 `resattn` gates the residual branch of each torchvision BasicBlock/Bottleneck, channel by
 channel, before the skip connection is added (Zhang et al., RCAN, 2018). `resnet` is the same
 network without the gates, kept as the ablation. Both start from torchvision's ResNet with
-random weights, or with pretrained ones: `weights="imagenet"` loads torchvision's
-IMAGENET1K_V1 through its weights API (downloaded once into the torch hub cache, then read from
-there; offline, a missing file fails at once and says where to put it), any other string is a
-local state_dict file.
+random weights, or with pretrained ones (`sendflow.models.pretrained`: torchvision's ImageNet
+weights or a local state_dict file).
 """
 
 import contextlib
-import logging
-import os
-import socket
-from pathlib import Path
-from urllib.parse import urlparse
 
 import torch
 from torch import Tensor, nn
-from torchvision.models import WeightsEnum, get_model_weights
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from ..names import EXTRACTORS
-
-log = logging.getLogger(__name__)
-
-# Per blocking socket call, so an unreachable host fails in seconds while a slow download still runs.
-DOWNLOAD_TIMEOUT_S = 10
+from .pretrained import load_weights
 
 
 class ChannelAttention(nn.Module):
@@ -134,84 +122,6 @@ class Extractor(nn.Module):
         return out
 
 
-class MissingWeightsError(RuntimeError):
-    """ImageNet weights are not in the torch hub cache and could not be downloaded."""
-
-
-def imagenet_weights(depth: int) -> WeightsEnum:
-    if depth == 10:
-        raise ValueError("extractor.weights: imagenet: torchvision has no ImageNet weights for ResNet-10; "
-                         "set extractor.depth to 18, 34 or 50")
-    # V1, not DEFAULT: DEFAULT moves with torchvision releases (ResNet-50 is already V2), and a
-    # fixed choice keeps runs reproducible and the documented file names valid.
-    return get_model_weights(f"resnet{depth}").IMAGENET1K_V1
-
-
-def imagenet_cache_path(weights: WeightsEnum) -> Path:
-    """Where torch.hub.load_state_dict_from_url keeps (and first looks for) this weights file."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(weights.url).path)
-
-
-@contextlib.contextmanager
-def _socket_timeout(seconds: float):
-    # torch.hub's urlopen takes no timeout; the process-wide default is its only knob.
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
-
-
-def _download_imagenet(weights: WeightsEnum, path: Path) -> dict:
-    try:
-        with _socket_timeout(DOWNLOAD_TIMEOUT_S):
-            return weights.get_state_dict(progress=True, check_hash=True, map_location="cpu",
-                                          weights_only=True)
-    except (OSError, RuntimeError) as e:  # URLError and timeouts are OSErrors; a bad hash, RuntimeError
-        path.unlink(missing_ok=True)  # torch.hub drops its .partial file; never keep a bad final one
-        raise MissingWeightsError(
-            f"ImageNet weights {weights} are not in the torch cache and could not be downloaded "
-            f"({type(e).__name__}: {e}). On a machine with internet fetch\n  {weights.url}\n"
-            f"and put it at\n  {path}\n(the torch hub cache; set TORCH_HOME to move it: files then go "
-            f"to $TORCH_HOME/hub/checkpoints/).") from e
-
-
-def _imagenet_state_dict(depth: int) -> tuple[dict, Path]:
-    weights = imagenet_weights(depth)
-    path = imagenet_cache_path(weights)
-    if path.is_file():  # torchvision only reads the cached file; its errors are not "missing"
-        return weights.get_state_dict(map_location="cpu", weights_only=True), path
-    return _download_imagenet(weights, path), path
-
-
-def _load_state(backbone: nn.Module, state: dict, source: str | Path) -> None:
-    """Load a state_dict non-strictly; skip (and report) tensors of the wrong shape."""
-    state = state.get("state_dict", state)
-    own = backbone.state_dict()
-    mismatched = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
-    result = backbone.load_state_dict({k: v for k, v in state.items() if k not in mismatched}, strict=False)
-    log.info("loaded backbone weights from %s", source)
-    missing = [k for k in result.missing_keys if ".attention." not in k]  # the gates are new
-    for name, keys in (("missing", missing), ("unexpected", result.unexpected_keys),
-                       ("shape-mismatched (skipped)", mismatched)):
-        if keys:
-            log.warning("%d %s keys in %s: %s", len(keys), name, source, ", ".join(keys[:8]))
-
-
-def _load_weights(backbone: nn.Module, depth: int, weights: str) -> None:
-    """`weights` is "imagenet" or a local state_dict file."""
-    if weights == "imagenet":
-        state, path = _imagenet_state_dict(depth)
-    else:
-        path = Path(weights)
-        if not path.is_file():
-            raise FileNotFoundError(f"extractor weights {weights!r} are neither 'imagenet' nor an existing "
-                                    f"state_dict file (looked for {path.resolve()})")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    _load_state(backbone, state, path)
-
-
 def build_extractor(kind: str, depth: int = 18, num_classes: int = 3, regression: bool = False,
                     reduction: int = 16, weights: str | None = None, width: int = 64) -> Extractor:
     """Frame encoder with `.embed(x) -> [B, D]` and `.forward(x) -> {"logits", ["valence"]}`."""
@@ -223,13 +133,22 @@ def build_extractor(kind: str, depth: int = 18, num_classes: int = 3, regression
         raise ValueError(f"extractor.weights need extractor.width 64, the width they were trained at (got {width})")
     backbone = resnet(kind, depth, reduction, width)
     if weights:
-        _load_weights(backbone, depth, weights)
+        load_weights(backbone, depth, weights)
     feature_dim = backbone.fc.in_features
     backbone.fc = nn.Identity()
     model = Extractor(backbone, feature_dim, num_classes, regression)
     model.config = dict(kind=kind, depth=depth, num_classes=num_classes, regression=regression,
                         reduction=reduction, width=width)
     return model
+
+
+def load_extractor(model_pt_path, device="cpu") -> nn.Module:
+    """Rebuild the model saved in model.pt, in eval mode; its metadata is `.meta`."""
+    ckpt = torch.load(model_pt_path, map_location=device, weights_only=True)
+    model = build_extractor(**ckpt["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.meta = {k: v for k, v in ckpt.items() if k != "state_dict"}
+    return model.to(device).eval()
 
 
 @contextlib.contextmanager

@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..paths import REPORT
+
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Without the networking flags Chromium keeps dialling Google's hosts from a closed network.
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -165,7 +167,7 @@ def screenshot_summary(result: dict, png_path, chromium: str | None = None, time
 
 
 def main(argv=None) -> int:
-    args = argv or sys.argv[1:] or ["results/report.html"]
+    args = argv or sys.argv[1:] or [REPORT]
     path, summary_csv = args[0], (args[1] if len(args) > 1 else None)
     result = check_report(path)
     problems = failures(result, summary_csv)

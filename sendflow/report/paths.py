@@ -1,17 +1,28 @@
-"""What a result file is about, read from its path (the stage contract fixes the layout).
-
-A training repeat r >= 1 tags its fold folder and files `-repeat{r}` (`fold0-repeat1/`,
-`fold0-repeat1.parquet`); repeat 0 has no tag, so a run with `repeats: 1` keeps the layout it
-always had and raising `repeats` leaves repeat 0's files where they are.
-"""
+"""What a result file is about, read from its path: the patterns of `sendflow.paths` turned
+into regular expressions, so the layout is spelled in one place."""
 
 import re
 from pathlib import Path
 
+from ..paths import CLASSIFIER_RUN, EXTRACTOR_RUN, RESULTS
+
 REPEAT_TAG = r"(-repeat[1-9]\d*)?"  # the `{repeat}` wildcard: empty for repeat 0
-_CLASSIFIER = re.compile(r"classifier/(?P<extractor>[^/]+)/(?P<classifier>[^/]+)/(?P<labels>[^/]+)/"
-                         r"fold(?P<fold>\d+)(?:-repeat(?P<repeat>\d+))?/[^/]+$")
-_EXTRACTOR = re.compile(r"extractor/(?P<extractor>[^/]+)/(?P<scope>fold\d+|shared)(?:-repeat(?P<repeat>\d+))?/[^/]+$")
+_GROUPS = {"{repeat}": r"(?:-repeat(?P<repeat>\d+))?", "{fold}": r"(?P<fold>\d+)",
+           "{scope}": r"(?P<scope>fold\d+|shared)"}
+
+
+def _regex(pattern: str) -> re.Pattern:
+    """A path pattern (less its results/ prefix, so relative and absolute paths both match) as a
+    regex with one named group per wildcard, followed by a file name."""
+    regex = re.escape(pattern.removeprefix(f"{RESULTS}/"))
+    for wildcard, group in _GROUPS.items():
+        regex = regex.replace(re.escape(wildcard), group)
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
+    return re.compile(regex + r"/[^/]+$")
+
+
+_CLASSIFIER = _regex(CLASSIFIER_RUN)
+_EXTRACTOR = _regex(EXTRACTOR_RUN)
 
 
 def repeat_tag(repeat: int) -> str:
@@ -25,7 +36,7 @@ def repeat_number(tag: str) -> int:
 
 
 def classifier_result(path) -> dict:
-    """results/classifier/{extractor}/{classifier}/{labels}/fold{k}[-repeat{r}]/<file> -> its keys."""
+    """A file of a classifier run (`sendflow.paths.CLASSIFIER_RUN`/<file>) -> its keys."""
     match = _CLASSIFIER.search(Path(path).as_posix())
     if not match:
         raise ValueError(f"{path}: not a classifier result path "
@@ -35,7 +46,7 @@ def classifier_result(path) -> dict:
 
 
 def extractor_result(path) -> dict:
-    """results/extractor/{extractor}/{fold<k>|shared}[-repeat{r}]/<file> -> {extractor, scope, repeat}."""
+    """A file of an extractor run (`sendflow.paths.EXTRACTOR_RUN`/<file>) -> {extractor, scope, repeat}."""
     match = _EXTRACTOR.search(Path(path).as_posix())
     if not match:
         raise ValueError(f"{path}: not an extractor result path "

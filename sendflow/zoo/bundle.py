@@ -126,7 +126,7 @@ def read_manifest(path) -> dict:
 def load_bundle(path, device="cpu") -> LoadedBundle:
     """A verified bundle with every fold's extractor and classifier loaded on `device`."""
     from ..classifier.trained import load_classifier  # torch: imported only when loading models
-    from ..extractor.train import load_extractor
+    from ..models.resnet_attention import load_extractor
 
     path = Path(path)
     manifest = read_manifest(path)

@@ -1,0 +1,36 @@
+"""Every output path of the workflow, as Snakemake patterns (`{wildcard}`), in one place:
+the rules, the scripts and the report read them from here.
+
+A training repeat r >= 1 tags its fold folder and files `-repeat{r}` (`{repeat}`:
+`fold0-repeat1/`, `fold0-repeat1.parquet`); repeat 0 has no tag, so a run with `repeats: 1`
+keeps the layout it always had and raising `repeats` leaves repeat 0's files where they are.
+"""
+
+RESULTS = "results"
+INDEX_CLIPS = f"{RESULTS}/index/clips.parquet"
+INDEX_FOLDS = f"{RESULTS}/index/folds.parquet"
+FRAMES_DIR = f"{RESULTS}/frames"
+FRAMES = f"{FRAMES_DIR}/{{clip}}.npz"
+FACE_DETECTION = f"{FRAMES_DIR}/face_detection.tsv"
+EXTRACTOR_RUN = f"{RESULTS}/extractor/{{extractor}}/{{scope}}{{repeat}}"  # model.pt, summary.json, history.csv
+FEATURES = f"{RESULTS}/features/{{extractor}}/fold{{fold}}{{repeat}}.parquet"
+EMOTIENT_STEPS = f"{RESULTS}/features/emotient/steps.parquet"
+EMOTIENT_FEATURES = f"{RESULTS}/features/emotient/fold{{fold}}.parquet"  # not trained: no repeats
+CLASSIFIER_RUN = f"{RESULTS}/classifier/{{extractor}}/{{classifier}}/{{labels}}/fold{{fold}}{{repeat}}"
+BUNDLE = f"{RESULTS}/model_zoo/{{extractor}}-{{classifier}}-{{labels}}"
+METRICS = f"{RESULTS}/metrics"
+FIGURES = f"{RESULTS}/figures"
+REPORT_PAGES = f"{RESULTS}/report_pages"
+REPORT = f"{RESULTS}/report.html"
+BENCHMARKS = f"{RESULTS}/benchmarks"
+LOGS = f"{RESULTS}/logs"
+
+
+def log(job: str) -> str:
+    """A job's log, by its name (a pattern such as `frames/{clip}`)."""
+    return f"{LOGS}/{job}.log"
+
+
+def benchmark(job: str) -> str:
+    """A job's `benchmark:` file, by the same name as its log."""
+    return f"{BENCHMARKS}/{job}.tsv"

@@ -12,7 +12,7 @@ choose the rate on), then test CCC on clips without and with video for each sour
 principal components), each at every rate.
 
 Usage:
-  python bench/fused.py [--rates 0 0.5] [--components 0 20] [--style mixed] [--repeats 3] [--speakers 12]
+  python bench/fused.py [--rates 0 0.6] [--components 0 20] [--style mixed] [--repeats 3] [--speakers 12]
       [--out bench/out/fused] [--cores 2]
 """
 
@@ -64,8 +64,8 @@ def difference(clips: pd.DataFrame, candidate: str, reference: str) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rates", nargs="+", type=float, default=[0.0, 0.5])
-    p.add_argument("--components", nargs="+", type=int, default=[0])
+    p.add_argument("--rates", nargs="+", type=float, default=[0.0, 0.6])
+    p.add_argument("--components", nargs="+", type=int, default=[0, 20])
     p.add_argument("--style", default="mixed")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--speakers", type=int, default=12)

@@ -1,0 +1,36 @@
+"""bench/gpu.sh, the prepared GPU check: its arguments, and its CPU fallback run end to end
+(tiny workflow, extractor images/s, predict twice, the agreement check) where no CUDA device is."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import PROJECT
+
+SCRIPT = PROJECT / "bench/gpu.sh"
+
+
+def gpu_sh(*args, **env):
+    return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, cwd=PROJECT,
+                          env={**os.environ, "PYTHON": sys.executable, **env})
+
+
+def test_arguments_are_checked():
+    assert gpu_sh("--help").returncode == 0 and "Usage: bench/gpu.sh" in gpu_sh("--help").stdout
+    bad = gpu_sh("--bogus")
+    assert bad.returncode == 2 and "unknown argument '--bogus'" in bad.stderr
+    missing = gpu_sh(PYTHON="/nonexistent/python")
+    assert missing.returncode == 2 and "make install" in missing.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA machine runs the GPU path instead")
+def test_asking_for_cuda_without_it_is_refused_and_the_fallback_runs(tmp_path):
+    refused = gpu_sh("--device", "cuda", "--out", str(tmp_path / "refused"))
+    assert refused.returncode == 2 and "torch sees no CUDA device" in refused.stderr
+    run = gpu_sh("--out", str(tmp_path))
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "the CPU fallback" in run.stdout and "images/s" in run.stdout
+    assert "max |valence difference| 0.00e+00" in run.stdout  # CPU against CPU: the same to the bit
+    assert list((tmp_path / "predict_cpu").glob("*.csv"))

@@ -1,22 +1,22 @@
 # Classifier stage: temporal models and baselines on the cached features, one job per
-# (extractor, classifier, label scheme, fold, repeat). The torch models keep model.pt; the per-step
-# baselines keep model.npz, so their jobs never import torch.
+# (extractor, classifier, label scheme, fold), training each repeat in turn. The torch models
+# keep model.pt; the per-step baselines keep model.npz, so their jobs never import torch.
 
 
 rule classifier:
     input:
-        features=feature_file,
+        features=feature_files,
         folds=INDEX_FOLDS,
         code=classifier_code,
     output:
-        predictions=f"{CLASSIFIER_RUN}/predictions.parquet",
-        metrics=f"{CLASSIFIER_RUN}/metrics.json",
-        history=f"{CLASSIFIER_RUN}/history.csv",
-        model=f"{CLASSIFIER_RUN}/model.pt",
+        predictions=each_repeat(f"{CLASSIFIER_RUN}/predictions.parquet"),
+        metrics=each_repeat(f"{CLASSIFIER_RUN}/metrics.json"),
+        history=each_repeat(f"{CLASSIFIER_RUN}/history.csv"),
+        model=each_repeat(f"{CLASSIFIER_RUN}/model.pt"),
     log:
-        log("classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}"),
+        log("classifier/{extractor}/{classifier}/{labels}/fold{fold}"),
     benchmark:
-        benchmark("classifier/{extractor}/{classifier}/{labels}/fold{fold}{repeat}")
+        benchmark("classifier/{extractor}/{classifier}/{labels}/fold{fold}")
     wildcard_constraints:
         classifier="|".join(TORCH_CLASSIFIERS),
     priority: 5  # the torch models before the per-step baselines and the report
@@ -25,25 +25,25 @@ rule classifier:
     threads: config["classifier"]["threads"]
     resources:
         mem_mb=config["classifier"]["mem_mb"],
-        runtime=config["classifier"]["runtime"],
+        runtime=per_repeat_runtime(config["classifier"]["runtime"]),
         gpu=1,
     params:
         classifier=classifier_params,
         scheme=lambda wildcards: config["labels"]["schemes"][wildcards.labels],
-        seed=training_seed,
+        seeds=REPEAT_SEEDS,
     script:
         "../workflow_scripts/train_classifier.py"
 
 
 use rule classifier as per_step_classifier with:
     output:
-        predictions=f"{CLASSIFIER_RUN}/predictions.parquet",
-        metrics=f"{CLASSIFIER_RUN}/metrics.json",
-        history=f"{CLASSIFIER_RUN}/history.csv",
-        model=f"{CLASSIFIER_RUN}/model.npz",
+        predictions=each_repeat(f"{CLASSIFIER_RUN}/predictions.parquet"),
+        metrics=each_repeat(f"{CLASSIFIER_RUN}/metrics.json"),
+        history=each_repeat(f"{CLASSIFIER_RUN}/history.csv"),
+        model=each_repeat(f"{CLASSIFIER_RUN}/model.npz"),
     wildcard_constraints:
         classifier="|".join(PER_STEP_CLASSIFIERS),
     resources:
         mem_mb=config["classifier"]["mem_mb"],
-        runtime=config["classifier"]["runtime"],
+        runtime=per_repeat_runtime(config["classifier"]["runtime"]),
         gpu=0,

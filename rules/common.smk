@@ -82,6 +82,21 @@ def training_seed(wildcards):
     return SEED + repeat_number(wildcards.repeat)
 
 
+# The feature and classifier jobs hold every repeat of their fold, so that each pays its
+# start-up (Python, torch: about 3 s, a third of a demo MS-TCN job) once, not once per repeat.
+REPEAT_SEEDS = [SEED + r for r in range(config["repeats"])]
+
+
+def each_repeat(pattern):
+    """`pattern` for every training repeat, in REPEATS order, its other wildcards left open."""
+    return expand(pattern, repeat=REPEATS, allow_missing=True)
+
+
+def per_repeat_runtime(minutes):
+    """A job's runtime resource: minutes per repeat, times the repeats it holds."""
+    return minutes * len(REPEATS)
+
+
 def script_code(script):
     """The sendflow source files that workflow_scripts/`script` runs, found from its imports
     (sendflow/code_inputs.py): inputs, because Snakemake tracks a rule's script but not the
@@ -201,11 +216,15 @@ def extractor_file(extractor, fold, name="model.pt", repeat=""):
     return os.path.join(run, name)
 
 
-def feature_file(wildcards):
-    """The features a classifier job trains on: the Emotient units are not trained, so every
-    repeat reads the one file of its fold."""
-    repeat = "" if wildcards.extractor == EMOTIENT else wildcards.repeat
-    return FEATURES.format(extractor=wildcards.extractor, fold=wildcards.fold, repeat=repeat)
+def feature_files(wildcards):
+    """The features a classifier job trains on, one file per repeat: the Emotient units are not
+    trained, so every repeat reads the one file of its fold."""
+    return [
+        FEATURES.format(
+            extractor=wildcards.extractor, fold=wildcards.fold, repeat="" if wildcards.extractor == EMOTIENT else tag
+        )
+        for tag in REPEATS
+    ]
 
 
 def classifier_params(wildcards):

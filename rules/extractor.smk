@@ -1,5 +1,6 @@
-# Extractor stage: per-fold training of the frame encoders, then the per-fold feature cache;
-# {repeat} is the training repeat's path tag ('' for repeat 0).
+# Extractor stage: per-fold training of the frame encoders (a job per repeat), then the per-fold
+# feature cache (a job per fold, holding every repeat); {repeat} is the training repeat's path
+# tag ('' for repeat 0).
 
 
 rule train_extractor:
@@ -37,16 +38,16 @@ rule train_extractor:
 
 rule features:
     input:
-        model=lambda wildcards: extractor_file(wildcards.extractor, wildcards.fold, repeat=wildcards.repeat),
+        models=lambda wildcards: [extractor_file(wildcards.extractor, wildcards.fold, repeat=r) for r in REPEATS],
         folds=INDEX_FOLDS,
         frames=lambda wildcards: frame_files(),
         code=script_code("cache_features.py"),
     output:
-        features=FEATURES,
+        features=each_repeat(FEATURES),
     log:
-        log("features/{extractor}/fold{fold}{repeat}"),
+        log("features/{extractor}/fold{fold}"),
     benchmark:
-        benchmark("features/{extractor}/fold{fold}{repeat}")
+        benchmark("features/{extractor}/fold{fold}")
     wildcard_constraints:
         extractor="|".join(EXTRACTORS),
     conda:
@@ -54,7 +55,7 @@ rule features:
     threads: config["extractor"]["threads"]
     resources:
         mem_mb=config["extractor"]["mem_mb"],
-        runtime=config["extractor"]["runtime"],
+        runtime=per_repeat_runtime(config["extractor"]["runtime"]),
         gpu=1,
     params:
         extractor=settings("extractor", "feature_batch_size", "device"),

@@ -1,5 +1,6 @@
 """Training repeats, for real: a copy of the finished tiny run (repeat 0) raised to `repeats=2`
-trains repeat 1 with seed + 1 beside it, and the tables aggregate both."""
+trains repeat 1 with seed + 1 beside it, leaves repeat 0's results as they were, and the tables
+aggregate both."""
 
 import json
 import shutil
@@ -36,6 +37,20 @@ def test_repeat_one_trains_again_with_the_next_seed(two_repeats):
                 for tag in ("", "-repeat1"))
         assert list(a["clip_id"]) == list(b["clip_id"])  # the same test clips
         assert not a["valence_pred"].equals(b["valence_pred"])  # another training run
+
+
+def test_repeat_zero_is_not_trained_again(tiny_run, two_repeats):
+    """The feature and classifier jobs hold both repeats of a fold, so they run again; repeat 0's
+    outputs still come out byte for byte as before, and its torch models are loaded, not trained."""
+    before = tiny_run / "results"
+    repeat_zero = [*before.glob("features/*/fold*.parquet"), *before.glob("classifier/*/*/*/fold?/*.json"),
+                   *before.glob("classifier/*/*/*/fold?/*.parquet")]
+    assert repeat_zero
+    for path in repeat_zero:
+        assert (two_repeats / path.relative_to(before)).read_bytes() == path.read_bytes(), path
+    for log in two_repeats.glob("logs/classifier/*/mstcn/*/fold*.log"):
+        text = log.read_text().split("repeat 1 (seed")[0]  # repeat 0's part of the last attempt
+        assert "training had finished" in text.rsplit("--- job started ---", 1)[-1], log
 
 
 def test_the_tables_aggregate_both_repeats(two_repeats):

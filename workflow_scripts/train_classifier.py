@@ -1,7 +1,7 @@
 """Rules `classifier` and `per_step_classifier`: one temporal model (or baseline) per
-(extractor, classifier, labels, fold) -> predictions.parquet (test clips), metrics.json, and the
-trained model (model.pt for torch models, model.npz for the per-step baselines, whose jobs never
-import torch)."""
+(extractor, classifier, labels, fold), trained once per repeat with that repeat's features and
+seed -> predictions.parquet (test clips), metrics.json, and the trained model (model.pt for torch
+models, model.npz for the per-step baselines, whose jobs never import torch)."""
 
 from pathlib import Path
 
@@ -22,26 +22,27 @@ if snakemake.wildcards.classifier in TORCH_CLASSIFIERS:
     torch.set_num_threads(snakemake.threads)
 fold = int(snakemake.wildcards.fold)
 scheme = snakemake.params.scheme
-features = read_features(snakemake.input.features, snakemake.wildcards.extractor)
 folds = pd.read_parquet(snakemake.input.folds)
-out_dir = Path(snakemake.output.predictions).parent
-log.info("%s on %s features, labels %s, fold %d", snakemake.wildcards.classifier,
-         snakemake.wildcards.extractor, snakemake.wildcards.labels, fold)
-feature_meta = pq.read_schema(snakemake.input.features).metadata
-predictions, metrics, trained = train_and_predict(
-    features, folds, fold, snakemake.wildcards.labels, scheme["edges"],
-    snakemake.params.classifier, snakemake.params.seed, out_dir, log,
-    video_columns=int(feature_meta.get(b"sendflow.video_columns", 0)),
-)
-metrics["extractor"] = snakemake.wildcards.extractor
 roles = folds[folds["fold"] == fold].groupby("role")["clip_id"].apply(sorted).to_dict()
-trained.save(snakemake.output.model, fold=fold, extractor=snakemake.wildcards.extractor,
-             extractor_sha256=feature_meta[b"sendflow.extractor_sha256"].decode(),
-             labels=snakemake.wildcards.labels, class_names=list(scheme["names"]),
-             clips=roles, seed=snakemake.params.seed)
-metrics["model_sha256"] = file_sha256(snakemake.output.model)  # model_zoo refuses the file if it changes
-write_parquet(predictions, snakemake.output.predictions)
-write_json(metrics, snakemake.output.metrics)
-log.info("test: CCC %.3f (pooled %.3f), accuracy %.3f, macro-F1 %.3f, edit %.1f, F1@25 %.1f",
-         metrics["ccc"], metrics["ccc_pooled"], metrics["accuracy"], metrics["macro_f1"],
-         metrics["edit"], metrics["f1@25"])
+out = snakemake.output
+for repeat, (features_path, seed, predictions_path, metrics_path, model_path) in enumerate(
+    zip(snakemake.input.features, snakemake.params.seeds, out.predictions, out.metrics, out.model)
+):
+    log.info("%s on %s features, labels %s, fold %d, repeat %d (seed %d)", snakemake.wildcards.classifier,
+             snakemake.wildcards.extractor, snakemake.wildcards.labels, fold, repeat, seed)
+    feature_meta = pq.read_schema(features_path).metadata
+    predictions, metrics, trained = train_and_predict(
+        read_features(features_path, snakemake.wildcards.extractor), folds, fold, snakemake.wildcards.labels,
+        scheme["edges"], snakemake.params.classifier, seed, Path(predictions_path).parent, log,
+        video_columns=int(feature_meta.get(b"sendflow.video_columns", 0)),
+    )
+    metrics["extractor"] = snakemake.wildcards.extractor
+    trained.save(model_path, fold=fold, extractor=snakemake.wildcards.extractor,
+                 extractor_sha256=feature_meta[b"sendflow.extractor_sha256"].decode(),
+                 labels=snakemake.wildcards.labels, class_names=list(scheme["names"]), clips=roles, seed=seed)
+    metrics["model_sha256"] = file_sha256(model_path)  # model_zoo refuses the file if it changes
+    write_parquet(predictions, predictions_path)
+    write_json(metrics, metrics_path)
+    log.info("test: CCC %.3f (pooled %.3f), accuracy %.3f, macro-F1 %.3f, edit %.1f, F1@25 %.1f",
+             metrics["ccc"], metrics["ccc_pooled"], metrics["accuracy"], metrics["macro_f1"],
+             metrics["edit"], metrics["f1@25"])

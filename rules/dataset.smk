@@ -59,7 +59,6 @@ rule folds:
         benchmark("folds")
     conda:
         "../envs/data.yaml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,

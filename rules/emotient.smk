@@ -16,7 +16,6 @@ rule emotient_steps:
         benchmark("features/emotient/steps")
     conda:
         "../envs/data.yaml"
-    threads: 1
     resources:
         mem_mb=config["emotient"]["mem_mb"],
         runtime=30,
@@ -40,7 +39,6 @@ rule emotient_features:
         benchmark("features/emotient/fold{fold}")
     conda:
         "../envs/data.yaml"
-    threads: 1
     resources:
         mem_mb=config["emotient"]["mem_mb"],
         runtime=10,
@@ -62,7 +60,6 @@ rule fused_features:
         benchmark("features/fused/fold{fold}{repeat}")
     conda:
         "../envs/data.yaml"
-    threads: 1
     resources:
         mem_mb=config["emotient"]["mem_mb"],
         runtime=10,

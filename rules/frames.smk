@@ -15,7 +15,6 @@ rule frames:
         "frames"
     conda:
         "../envs/data.yaml"
-    threads: 1
     resources:
         mem_mb=config["frames"]["mem_mb"],
         runtime=30,
@@ -38,7 +37,6 @@ rule face_report:
         benchmark("face_report")
     conda:
         "../envs/data.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,

@@ -19,7 +19,6 @@ rule model_zoo:
         benchmark("model_zoo/{extractor}-{classifier}-{labels}")
     conda:
         "../envs/torch.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,

@@ -20,7 +20,6 @@ rule aggregate:
         benchmark("report/aggregate")
     conda:
         "../envs/report.yaml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -43,7 +42,6 @@ rule compare:
         benchmark("report/compare")
     conda:
         "../envs/report.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -66,7 +64,6 @@ rule manifest:
         benchmark("report/manifest")
     conda:
         "../envs/report.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -103,7 +100,6 @@ rule report_pages:
         benchmark("report/report_pages")
     conda:
         "../envs/report.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -134,7 +130,6 @@ rule figure_comparison:
         benchmark("report/figure_comparison")
     conda:
         "../envs/report.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -162,7 +157,6 @@ rule figure_effects:
         benchmark("report/figure_effects")
     conda:
         "../envs/report.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -190,7 +184,6 @@ rule figure_confusion:
         benchmark("report/figure_confusion_{labels}")
     conda:
         "../envs/report.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -223,7 +216,6 @@ rule figure_timelines:
         benchmark("report/figure_timelines_fold{fold}")
     conda:
         "../envs/report.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -252,7 +244,6 @@ rule figure_curves:
         benchmark("report/figure_curves")
     conda:
         "../envs/report.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -307,7 +298,6 @@ rule figure_attention:
         benchmark("report/figure_attention_{extractor}")
     conda:
         "../envs/report.yaml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,

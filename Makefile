@@ -41,6 +41,7 @@ test: $(STAMP)
 # Style and workflow checks (settings in pyproject.toml); CI runs them before the tests.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile rules
 	$(BIN)/snakemake --lint
 

@@ -19,8 +19,9 @@ from pathlib import Path
 import pandas as pd
 
 PROJECT = Path(__file__).resolve().parent.parent
-IGNORE = shutil.ignore_patterns(".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info",
-                                ".pytest_cache", "out")
+IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info", ".pytest_cache", "out"
+)
 
 
 def timed(cmd: list[str], cwd: Path) -> float:
@@ -37,11 +38,20 @@ def stage_table(benchmarks: Path) -> pd.DataFrame:
     rows = []
     for tsv in benchmarks.rglob("*.tsv"):
         rel = tsv.relative_to(benchmarks)
-        rows.append({"stage": rel.parts[0] if len(rel.parts) > 1 else rel.stem,
-                     "seconds": float(pd.read_csv(tsv, sep="\t")["s"].iloc[0]), "job": str(rel)})
+        rows.append(
+            {
+                "stage": rel.parts[0] if len(rel.parts) > 1 else rel.stem,
+                "seconds": float(pd.read_csv(tsv, sep="\t")["s"].iloc[0]),
+                "job": str(rel),
+            }
+        )
     jobs = pd.DataFrame(rows)
-    table = jobs.groupby("stage").agg(jobs=("seconds", "size"), job_seconds=("seconds", "sum"),
-                                      per_job=("seconds", "mean"), slowest=("seconds", "max"))
+    table = jobs.groupby("stage").agg(
+        jobs=("seconds", "size"),
+        job_seconds=("seconds", "sum"),
+        per_job=("seconds", "mean"),
+        slowest=("seconds", "max"),
+    )
     return table.sort_values("job_seconds", ascending=False).round(1)
 
 
@@ -62,12 +72,16 @@ def main(argv=None) -> int:
     report = timed([*snakemake, "--cores", "1", "--report", "results/report.html", *config], project)
     table = stage_table(project / "results/benchmarks")
     print(f"cores {a.cores}, config {' '.join(a.config) or '(default)'}")
-    print(f"workflow {workflow:.0f} s ({workflow / 60:.1f} min), report {report:.0f} s, "
-          f"total {(workflow + report) / 60:.1f} min")
+    print(
+        f"workflow {workflow:.0f} s ({workflow / 60:.1f} min), report {report:.0f} s, "
+        f"total {(workflow + report) / 60:.1f} min"
+    )
     print(table.to_markdown())
     busy = table["job_seconds"].sum() / (workflow * a.cores)
-    print(f"job seconds {table['job_seconds'].sum():.0f} over {a.cores} cores x wall: {busy:.2f} "
-          "(1.00: both cores busy throughout)")
+    print(
+        f"job seconds {table['job_seconds'].sum():.0f} over {a.cores} cores x wall: {busy:.2f} "
+        "(1.00: both cores busy throughout)"
+    )
     if not a.keep:
         shutil.rmtree(scratch)
     return 0

@@ -31,8 +31,14 @@ EXTRACTOR = schema_defaults()["extractor"]
 
 def settings(args) -> dict:
     """The configured extractor settings (the schema's defaults), with the model and batch given."""
-    return {**EXTRACTOR, "kind": args.kind, "depth": args.depth, "width": args.width, "batch_size": args.batch,
-            "num_workers": 0}
+    return {
+        **EXTRACTOR,
+        "kind": args.kind,
+        "depth": args.depth,
+        "width": args.width,
+        "batch_size": args.batch,
+        "num_workers": 0,
+    }
 
 
 def bare_epoch(model, n_images, batch, size, device) -> float:
@@ -91,15 +97,21 @@ def main():
         evaluate(model, select_loader, criterion, device, cfg)
         select_s = time.perf_counter() - start
 
-    print(f"{args.kind}-{args.depth} width {args.width} at {args.size} px on {device}, batch {args.batch}, "
-          f"{args.threads} threads, {trained} training images, {len(select_loader.dataset)} select images")
+    print(
+        f"{args.kind}-{args.depth} width {args.width} at {args.size} px on {device}, batch {args.batch}, "
+        f"{args.threads} threads, {trained} training images, {len(select_loader.dataset)} select images"
+    )
     print(f"bare training loop   : {n / bare_s:8.1f} images/s")
     print(f"project, train steps : {trained / train_s:8.1f} images/s")
     print(f"project, whole epoch : {trained / (train_s + select_s):8.1f} images/s (with select evaluation)")
-    print(f"ratio project/bare   : {bare_s / train_s * trained / n:8.2f} train steps, "
-          f"{bare_s / (train_s + select_s) * trained / n:.2f} whole epoch  (goal >= 0.9)")
-    print(f"data path alone      : {data_s:8.2f} s of the epoch's {train_s:.2f} s "
-          f"({100 * data_s / train_s:.0f}%); select evaluation {select_s:.2f} s")
+    print(
+        f"ratio project/bare   : {bare_s / train_s * trained / n:8.2f} train steps, "
+        f"{bare_s / (train_s + select_s) * trained / n:.2f} whole epoch  (goal >= 0.9)"
+    )
+    print(
+        f"data path alone      : {data_s:8.2f} s of the epoch's {train_s:.2f} s "
+        f"({100 * data_s / train_s:.0f}%); select evaluation {select_s:.2f} s"
+    )
 
 
 if __name__ == "__main__":

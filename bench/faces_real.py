@@ -19,8 +19,12 @@ from sendflow.frames.decode import decode_frames
 from sendflow.frames.faces import DETECTORS, face_detector
 
 VARIANTS = {  # name: (roll degrees, scale, shift as a share of the width, brightness gain)
-    "as taken": (0, 1.0, 0.0, 1.0), "turned 20": (20, 1.0, 0.0, 1.0), "turned -30": (-30, 1.0, 0.0, 1.0),
-    "shrunk 0.6": (0, 0.6, 0.0, 1.0), "shifted 0.2": (0, 1.0, 0.2, 1.0), "dark 0.35": (0, 1.0, 0.0, 0.35),
+    "as taken": (0, 1.0, 0.0, 1.0),
+    "turned 20": (20, 1.0, 0.0, 1.0),
+    "turned -30": (-30, 1.0, 0.0, 1.0),
+    "shrunk 0.6": (0, 0.6, 0.0, 1.0),
+    "shifted 0.2": (0, 1.0, 0.2, 1.0),
+    "dark 0.35": (0, 1.0, 0.0, 0.35),
     "turned 20, shrunk 0.7, dark 0.5": (20, 0.7, 0.1, 0.5),
 }
 
@@ -42,8 +46,10 @@ def main() -> None:
     frames, _, _ = decode_frames(a.data / "Megamind.avi", 2, 320)
     frames = list(frames)
     video = {name: np.mean([face_detector(name, 160)(f) is not None for f in frames]) for name in DETECTORS}
-    print(f"Megamind.avi, {len(frames)} frames at 2 fps, 320 wide: face found in "
-          + ", ".join(f"{name} {100 * rate:.0f}%" for name, rate in video.items()))
+    print(
+        f"Megamind.avi, {len(frames)} frames at 2 fps, 320 wide: face found in "
+        + ", ".join(f"{name} {100 * rate:.0f}%" for name, rate in video.items())
+    )
 
     photo = cv2.cvtColor(cv2.imread(str(a.data / "messi5.jpg")), cv2.COLOR_BGR2RGB)
     photo = cv2.resize(photo, (320, round(320 * photo.shape[0] / photo.shape[1])), interpolation=cv2.INTER_AREA)

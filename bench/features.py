@@ -38,12 +38,21 @@ def write_fake_clips(folder: Path, clips: int, frames: int, size: int) -> list[P
     for i in range(clips):
         times = np.arange(frames) * 0.5
         path = folder / f"{100 + i}_1.npz"
-        write_clip({"frames": rng.integers(0, 255, (frames, size, size, 3), dtype=np.uint8),
-                    "times": times, "steps": np.arange(frames, dtype=np.int32),
-                    "valence": rng.uniform(-1, 1, frames).astype(np.float32),
-                    "boxes": np.zeros((frames, 3), np.float32), "frame_size": np.array([size, size]),
-                    "detected": np.ones(frames, bool), "face_rate": np.float32(1),
-                    "skipped": np.bool_(False), "reason": np.str_("")}, path)
+        write_clip(
+            {
+                "frames": rng.integers(0, 255, (frames, size, size, 3), dtype=np.uint8),
+                "times": times,
+                "steps": np.arange(frames, dtype=np.int32),
+                "valence": rng.uniform(-1, 1, frames).astype(np.float32),
+                "boxes": np.zeros((frames, 3), np.float32),
+                "frame_size": np.array([size, size]),
+                "detected": np.ones(frames, bool),
+                "face_rate": np.float32(1),
+                "skipped": np.bool_(False),
+                "reason": np.str_(""),
+            },
+            path,
+        )
         paths.append(path)
     return paths
 
@@ -53,7 +62,7 @@ def job_batches(paths: list[Path], batch: int, device) -> list[torch.Tensor]:
     batches = []
     for path in paths:
         frames = load_clip(path, ["frames"])["frames"]
-        batches += [preprocess(frames[i:i + batch]).to(device) for i in range(0, len(frames), batch)]
+        batches += [preprocess(frames[i : i + batch]).to(device) for i in range(0, len(frames), batch)]
     return batches
 
 
@@ -95,8 +104,7 @@ def main():
         paths = write_fake_clips(tmp, args.clips, args.frames, args.size)
         model = build_extractor(args.kind, args.depth, num_classes=3, regression=True, width=args.width)
         model_path = tmp / "model.pt"
-        torch.save({"config": model.config, "state_dict": model.state_dict(),
-                    "image_size": args.size}, model_path)
+        torch.save({"config": model.config, "state_dict": model.state_dict(), "image_size": args.size}, model_path)
         model = load_extractor(model_path, device)
         n = args.clips * args.frames
         batches = job_batches(paths, args.batch, device)
@@ -110,20 +118,29 @@ def main():
 
         bare_s, job_s = best_of(args.repeats, lambda: bare_forward(model, batches, device), job)
 
-        print(f"{args.kind}-{args.depth} width {args.width} at {args.size} px on {device}, batch {args.batch}, "
-              f"{n} frames in {len(batches)} batches of {', '.join(sorted({str(len(b)) for b in batches}))}, "
-              f"{torch.get_num_threads()} threads, best of {args.repeats}")
+        print(
+            f"{args.kind}-{args.depth} width {args.width} at {args.size} px on {device}, batch {args.batch}, "
+            f"{n} frames in {len(batches)} batches of {', '.join(sorted({str(len(b)) for b in batches}))}, "
+            f"{torch.get_num_threads()} threads, best of {args.repeats}"
+        )
         print(f"bare forward pass : {n / bare_s:8.1f} frames/s")
         print(f"feature job       : {n / job_s:8.1f} frames/s")
         print(f"ratio job/bare    : {bare_s / job_s:8.2f}  (bar >= 0.85, goal >= 0.95)")
 
-        files = {"train": paths[: args.clips // 2], "select": paths[args.clips // 2:]}
-        cfg = {**schema_defaults()["extractor"], "kind": args.kind, "epochs": 1, "batch_size": 32,
-               "device": str(device)}
+        files = {"train": paths[: args.clips // 2], "select": paths[args.clips // 2 :]}
+        cfg = {
+            **schema_defaults()["extractor"],
+            "kind": args.kind,
+            "epochs": 1,
+            "batch_size": 32,
+            "device": str(device),
+        }
         train_extractor(files, tmp / "train", cfg, [-0.15, 0.15], seed=0)
         history = pd.read_csv(tmp / "train" / "history.csv")
-        print(f"training          : {history['images_per_s'].iloc[0]:8.1f} images/s "
-              f"(batch 32, augmentation, forward + backward)")
+        print(
+            f"training          : {history['images_per_s'].iloc[0]:8.1f} images/s "
+            f"(batch 32, augmentation, forward + backward)"
+        )
 
 
 if __name__ == "__main__":

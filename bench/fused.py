@@ -30,9 +30,23 @@ SOURCES = ["resattn", "emotient", "fused"]
 
 
 def run_workflow(workdir: Path, root: Path, config: list[str], cores: int) -> float:
-    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"), "--directory",
-           str(workdir), "--cores", str(cores), "results/metrics/summary.csv", "--config", f"data.root={root}",
-           f"extractor.kinds=[{','.join(SOURCES)}]", "classifier.names=[mstcn]", *config]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sendflow.cli",
+        "--snakefile",
+        str(PROJECT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        str(cores),
+        "results/metrics/summary.csv",
+        "--config",
+        f"data.root={root}",
+        f"extractor.kinds=[{','.join(SOURCES)}]",
+        "classifier.names=[mstcn]",
+        *config,
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode:
@@ -45,8 +59,9 @@ def scores(results: Path) -> tuple[pd.DataFrame, float]:
     clips = pd.read_csv(results / "metrics/per_clip.csv")
     video = pd.read_parquet(results / "index/clips.parquet").set_index("clip_id")["has_video"]
     clips["has_video"] = clips["clip_id"].map(video)
-    select = [json.loads(p.read_text())["select_score"]
-              for p in results.glob("classifier/fused/mstcn/*/*/metrics.json")]
+    select = [
+        json.loads(p.read_text())["select_score"] for p in results.glob("classifier/fused/mstcn/*/*/metrics.json")
+    ]
     return clips, sum(select) / len(select)
 
 
@@ -77,14 +92,21 @@ def main(argv=None) -> int:
 
     root, workdir = a.out / f"data-{a.style}", a.out / f"work-{a.style}"
     if not (root / "videos").is_dir():
-        generate_dataset(root, speakers=a.speakers, clips_per_speaker=3, seconds=30, seed=a.seed, fps=6,
-                         style=a.style)
+        generate_dataset(root, speakers=a.speakers, clips_per_speaker=3, seconds=30, seed=a.seed, fps=6, style=a.style)
     workdir.mkdir(parents=True, exist_ok=True)
     rows = []
     for components, rate in ((c, r) for c in a.components for r in a.rates):
-        wall = run_workflow(workdir, root.resolve(), [f"repeats={a.repeats}", f"seed={a.seed}",
-                                                      f"emotient.modality_dropout={rate}",
-                                                      f"emotient.fuse_components={components}"], a.cores)
+        wall = run_workflow(
+            workdir,
+            root.resolve(),
+            [
+                f"repeats={a.repeats}",
+                f"seed={a.seed}",
+                f"emotient.modality_dropout={rate}",
+                f"emotient.fuse_components={components}",
+            ],
+            a.cores,
+        )
         clips, select = scores(workdir / "results")
         row = {"run": f"rate {rate}, components {components or 'all'}", "fused select CCC": f"{select:.3f}"}
         for has_video, name in ((False, "no video"), (True, "video")):

@@ -32,10 +32,23 @@ MODELS = ["mstcn", "bigru", "framewise"]
 
 def run_workflow(workdir: Path, root: Path, config: list[str], cores: int) -> float:
     """The real Snakefile on `root` in `workdir`; returns its wall time in seconds."""
-    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"), "--directory",
-           str(workdir), "--cores", str(cores), "results/metrics/comparisons.csv", "--config",
-           f"data.root={root}", "extractor.kinds=[resattn]", f"classifier.names=[{','.join(MODELS)}]",
-           *config]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sendflow.cli",
+        "--snakefile",
+        str(PROJECT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        str(cores),
+        "results/metrics/comparisons.csv",
+        "--config",
+        f"data.root={root}",
+        "extractor.kinds=[resattn]",
+        f"classifier.names=[{','.join(MODELS)}]",
+        *config,
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode:
@@ -49,17 +62,20 @@ def summarise(workdir: Path) -> dict:
     comparisons = pd.read_csv(results / "metrics/comparisons.csv")
     versus = comparisons[(comparisons["candidate"] == "mstcn") & (comparisons["reference"] == "framewise")]
     extractors = [json.loads(p.read_text()) for p in sorted(results.glob("extractor/resattn/*/summary.json"))]
-    select = [json.loads(p.read_text())["select_score"]
-              for p in results.glob("classifier/resattn/mstcn/*/*/metrics.json")]
-    row = {f"{m} CCC": f"{summary.loc[m, 'ccc_mean']:.3f} [{summary.loc[m, 'ccc_ci_low']:.2f}, "
-                       f"{summary.loc[m, 'ccc_ci_high']:.2f}]" for m in MODELS}
+    select = [
+        json.loads(p.read_text())["select_score"] for p in results.glob("classifier/resattn/mstcn/*/*/metrics.json")
+    ]
+    row = {
+        f"{m} CCC": f"{summary.loc[m, 'ccc_mean']:.3f} [{summary.loc[m, 'ccc_ci_low']:.2f}, "
+        f"{summary.loc[m, 'ccc_ci_high']:.2f}]"
+        for m in MODELS
+    }
     diff = versus.iloc[0]
     row["mstcn - framewise"] = f"{diff['mean_diff']:+.3f} [{diff['ci_low']:+.2f}, {diff['ci_high']:+.2f}]"
     above = sum(e["over_majority"]["acc"] > 0 and e["took_off"] for e in extractors)
     row["extractors above majority"] = f"{above}/{len(extractors)}"
     row["mstcn select CCC"] = f"{sum(select) / len(select):.3f}"  # mean over folds and repeats
-    checks = {"mstcn": summary.loc["mstcn", "ccc_mean"], "above": above == len(extractors),
-              "margin": diff["mean_diff"]}
+    checks = {"mstcn": summary.loc["mstcn", "ccc_mean"], "above": above == len(extractors), "margin": diff["mean_diff"]}
     return {"row": row, "checks": checks}
 
 
@@ -77,8 +93,9 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     from sendflow.synth import generate_dataset
 
-    runs = [(f"{a.train_style} -> {s}", dict(style=a.train_style, test_style=s), ["cv.mode=official"])
-            for s in a.styles]
+    runs = [
+        (f"{a.train_style} -> {s}", dict(style=a.train_style, test_style=s), ["cv.mode=official"]) for s in a.styles
+    ]
     if a.mixed:
         runs.append(("mixed, 3-fold", dict(style="mixed"), ["cv.mode=kfold", "cv.k=3"]))
     rows, failures = [], []
@@ -86,8 +103,9 @@ def main(argv=None) -> int:
         tag = name.replace(" -> ", "-to-").replace(", ", "-")
         root, workdir = a.out / "data" / tag, a.out / "runs" / tag
         if not root.exists():
-            generate_dataset(root, a.speakers, 3, a.seconds, a.seed, fps=6, limited_fraction=0.0,
-                             jobs=a.cores, **styles)
+            generate_dataset(
+                root, a.speakers, 3, a.seconds, a.seed, fps=6, limited_fraction=0.0, jobs=a.cores, **styles
+            )
         workdir.mkdir(parents=True, exist_ok=True)
         seconds = run_workflow(workdir, root, [*cv, f"repeats={a.repeats}", f"seed={a.seed}"], a.cores)
         result = summarise(workdir)

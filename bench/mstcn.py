@@ -30,9 +30,8 @@ def epoch_seconds(clips, cfg, batch_size, epochs) -> float:
         order = np.random.default_rng(epoch).permutation(len(clips))
         start = time.perf_counter()
         for i in range(0, len(order), batch_size):
-            x, mask, classes, valence = batch([clips[j] for j in order[i:i + batch_size]])
-            loss = mstcn_loss(model(x, mask), mask, classes, valence, "multitask",
-                              cfg["smooth_weight"], cfg["tau"])
+            x, mask, classes, valence = batch([clips[j] for j in order[i : i + batch_size]])
+            loss = mstcn_loss(model(x, mask), mask, classes, valence, "multitask", cfg["smooth_weight"], cfg["tau"])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -59,8 +58,10 @@ def main():
     one = epoch_seconds(train, config["mstcn"], 1, args.epochs)
     many = epoch_seconds(train, config["mstcn"], default, args.epochs)
     steps = sum(len(c.x) for c in train)
-    print(f"MS-TCN {config['mstcn']['stages']}x{config['mstcn']['layers']}, {len(train)} train clips, "
-          f"{steps} steps, D={train[0].x.shape[1]}, best of {args.epochs} epochs, {torch.get_num_threads()} threads")
+    print(
+        f"MS-TCN {config['mstcn']['stages']}x{config['mstcn']['layers']}, {len(train)} train clips, "
+        f"{steps} steps, D={train[0].x.shape[1]}, best of {args.epochs} epochs, {torch.get_num_threads()} threads"
+    )
     print(f"batch 1          : {one:7.3f} s/epoch")
     print(f"batch {default:<11d}: {many:7.3f} s/epoch   ({one / many:.2f}x faster)")
 

@@ -60,23 +60,38 @@ def run_one(job: dict) -> dict:
     features = pd.read_parquet(job["features"])
     folds = pd.read_parquet(job["folds"])
     with tempfile.TemporaryDirectory() as out_dir:
-        _, metrics, _ = train_and_predict(features, folds, job["fold"], job["labels"], job["edges"],
-                                       job["cfg"], job["seed"], out_dir)
-    return {**job["row"], "fold": job["fold"], "select": metrics["select_score"], "test": metrics["ccc"],
-            "test_acc": metrics["accuracy"], "epochs": metrics["best_epoch"]}
+        _, metrics, _ = train_and_predict(
+            features, folds, job["fold"], job["labels"], job["edges"], job["cfg"], job["seed"], out_dir
+        )
+    return {
+        **job["row"],
+        "fold": job["fold"],
+        "select": metrics["select_score"],
+        "test": metrics["ccc"],
+        "test_acc": metrics["accuracy"],
+        "epochs": metrics["best_epoch"],
+    }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(SCHEMA_PATH.parent.parent / "config.yaml"))
     parser.add_argument("--extractor", default="resattn")
-    parser.add_argument("--features", default="results/features/{extractor}/fold{fold}.parquet",
-                        help="feature cache per fold ({extractor} and {fold} are filled in)")
+    parser.add_argument(
+        "--features",
+        default="results/features/{extractor}/fold{fold}.parquet",
+        help="feature cache per fold ({extractor} and {fold} are filled in)",
+    )
     parser.add_argument("--folds", default="results/index/folds.parquet")
     parser.add_argument("--labels", default="three")
     parser.add_argument("--classifiers", default="mstcn")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2",
-                        help="a grid axis over one classifier setting (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a grid axis over one classifier setting (repeatable)",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
 
@@ -91,9 +106,18 @@ def main():
             cfg = {**classifier_settings(section, name), "device": "cpu", **setting}
             for fold in fold_ids:
                 features = args.features.format(extractor=args.extractor, fold=fold)
-                jobs.append(dict(features=features, folds=str(folds_path), fold=int(fold), labels=args.labels,
-                                 edges=edges, cfg=cfg, seed=config["seed"],
-                                 row={"classifier": name, **{k: str(v) for k, v in setting.items()}}))
+                jobs.append(
+                    dict(
+                        features=features,
+                        folds=str(folds_path),
+                        fold=int(fold),
+                        labels=args.labels,
+                        edges=edges,
+                        cfg=cfg,
+                        seed=config["seed"],
+                        row={"classifier": name, **{k: str(v) for k, v in setting.items()}},
+                    )
+                )
     print(f"{len(jobs)} trainings ({args.extractor} features, labels {args.labels}, folds {fold_ids})", flush=True)
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(run_one, jobs))
@@ -101,8 +125,9 @@ def main():
     keys = [c for c in table.columns if c not in ("fold", "select", "test", "test_acc", "epochs")]
     wide = table.pivot_table(index=keys, columns="fold", values=["select", "test"], aggfunc="first")
     wide.columns = [f"{metric}{fold}" for metric, fold in wide.columns]
-    summary = table.groupby(keys, sort=False).agg(select=("select", "mean"), test=("test", "mean"),
-                                                  test_min=("test", "min"), test_acc=("test_acc", "mean"))
+    summary = table.groupby(keys, sort=False).agg(
+        select=("select", "mean"), test=("test", "mean"), test_min=("test", "min"), test_acc=("test_acc", "mean")
+    )
     out = summary.join(wide).sort_values("select", ascending=False)
     with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:.3f}".format):
         print("sorted by mean select CCC (choose on this column; test columns are for the final report)")

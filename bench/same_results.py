@@ -18,8 +18,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "tests"))
 from conftest import TINY  # noqa: E402  (the one definition of the tiny run)
 
-IGNORE = shutil.ignore_patterns(".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info",
-                                ".pytest_cache", "out")
+IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info", ".pytest_cache", "out"
+)
 COMPARED = ("classifier/*/*/*/*/metrics.json", "classifier/*/*/*/*/predictions.parquet")
 
 
@@ -33,8 +34,19 @@ def export(rev: str, into: Path) -> Path:
 
 def run_tiny(project: Path, workdir: Path, cores: int) -> Path:
     # sendflow's launcher, which turns the dotted --config keys into nested ones
-    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(project / "Snakefile"), "--directory",
-           str(workdir), "--cores", str(cores), "--config", *TINY]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sendflow.cli",
+        "--snakefile",
+        str(project / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        str(cores),
+        "--config",
+        *TINY,
+    ]
     env = {**os.environ, "SLURM_CONF": "/dev/null", "PYTHONPATH": str(project)}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode:
@@ -60,8 +72,10 @@ def main(argv=None) -> int:
     new = compared_files(run_tiny(new_project, scratch / "new" / "run", a.cores))
     differ = sorted(name for name in old.keys() & new.keys() if old[name] != new[name])
     one_side = sorted(old.keys() ^ new.keys())
-    print(f"{a.rev} against the working tree: {len(old.keys() & new.keys())} files compared, "
-          f"{len(differ)} differ, {len(one_side)} on one side only")
+    print(
+        f"{a.rev} against the working tree: {len(old.keys() & new.keys())} files compared, "
+        f"{len(differ)} differ, {len(one_side)} on one side only"
+    )
     for name in differ + one_side:
         print(f"  {name}")
     if not a.keep:

@@ -52,8 +52,16 @@ def write_root(root: Path, seed: int = 0) -> pd.DataFrame:
 
 
 def sendflow(workdir: Path, *args) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "sendflow.cli", "--snakefile", str(PROJECT / "Snakefile"),
-           "--directory", str(workdir), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sendflow.cli",
+        "--snakefile",
+        str(PROJECT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
@@ -75,16 +83,20 @@ def plan(workdir: Path) -> None:
     if proc.returncode:
         sys.exit(proc.stderr[-3000:])
     video_s = clips.loc[clips["video"], "seconds"].sum()
-    print(f"SENDv1-sized root: {SPEAKERS} speakers, {CLIPS} clips, {WITH_VIDEO} with video "
-          f"({video_s / 3600:.1f} h of video)")
+    print(
+        f"SENDv1-sized root: {SPEAKERS} speakers, {CLIPS} clips, {WITH_VIDEO} with video "
+        f"({video_s / 3600:.1f} h of video)"
+    )
     seconds, jobs = timed_dry_run(workdir, config)
     demo_dir = workdir / "demo"
     demo = sendflow(demo_dir, "--cores", "2", "results/index/folds.parquet")  # the demo's index
     if demo.returncode:
         sys.exit(demo.stderr[-3000:])
     demo_seconds, demo_jobs = timed_dry_run(demo_dir, [])
-    print(f"dry run, whole DAG (5 folds, labels three and nine): {seconds:.1f} s for {jobs} jobs "
-          f"(goal < 5 s); the demo's: {demo_seconds:.1f} s for {demo_jobs} jobs; ratio {seconds / demo_seconds:.2f}")
+    print(
+        f"dry run, whole DAG (5 folds, labels three and nine): {seconds:.1f} s for {jobs} jobs "
+        f"(goal < 5 s); the demo's: {demo_seconds:.1f} s for {demo_jobs} jobs; ratio {seconds / demo_seconds:.2f}"
+    )
 
 
 def benchmarks(run: Path) -> pd.DataFrame:
@@ -121,16 +133,26 @@ def project(run: Path) -> None:
         "frames": per_video_s * real_video_s / 3600,
         "extractor": kinds * folds * epochs * 0.6 * real_frames * area / images_per_s / 3600,
         "features": kinds * folds * real_frames * per_frame * area / 3600,
-        "classifier": classifier["cpu_time"].mean() * sources * folds * schemes * classifiers
-        * real_frames / frames_per_fold / 3600,
+        "classifier": classifier["cpu_time"].mean()
+        * sources
+        * folds
+        * schemes
+        * classifiers
+        * real_frames
+        / frames_per_fold
+        / 3600,
     }
-    print(f"\nprojected CPU hours on SENDv1 (presets/sendv1.yaml: {WITH_VIDEO} videos, about "
-          f"{real_video_s / 3600:.1f} h, 112 px crops, {epochs} extractor epochs, both extractors, "
-          "official fold, both label schemes), from this run's measured costs:")
+    print(
+        f"\nprojected CPU hours on SENDv1 (presets/sendv1.yaml: {WITH_VIDEO} videos, about "
+        f"{real_video_s / 3600:.1f} h, 112 px crops, {epochs} extractor epochs, both extractors, "
+        "official fold, both label schemes), from this run's measured costs:"
+    )
     for stage, value in hours.items():
         print(f"  {stage:12s} {value:7.1f} h")
-    print(f"  {'total':12s} {sum(hours.values()):7.1f} h  (on a GPU the extractor and feature stages "
-          "shrink most; not measured here)")
+    print(
+        f"  {'total':12s} {sum(hours.values()):7.1f} h  (on a GPU the extractor and feature stages "
+        "shrink most; not measured here)"
+    )
 
 
 def main():

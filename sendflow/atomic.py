@@ -54,12 +54,20 @@ def write_failure(path: Path, tmp: Path, error: BaseException) -> OutputWriteErr
         free = None
     if isinstance(error, OSError) and error.errno in WRITE_ERRNOS:
         return OutputWriteError(path, os.strerror(error.errno), written, free)
-    if isinstance(error, OSError) and error.errno is None and any(  # pyarrow's IO errors carry no errno
-            os.strerror(code) in str(error) for code in WRITE_ERRNOS):
+    if (
+        isinstance(error, OSError)
+        and error.errno is None
+        and any(  # pyarrow's IO errors carry no errno
+            os.strerror(code) in str(error) for code in WRITE_ERRNOS
+        )
+    ):
         return OutputWriteError(path, str(error), written, free)
     if isinstance(error, RuntimeError) and ("unexpected pos" in str(error) or "PytorchStreamWriter" in str(error)):
-        reason = os.strerror(errno.ENOSPC) if free is not None and free < (1 << 20) else \
-            "the write stopped part way: disk full, a quota or a file size limit"
+        reason = (
+            os.strerror(errno.ENOSPC)
+            if free is not None and free < (1 << 20)
+            else "the write stopped part way: disk full, a quota or a file size limit"
+        )
         return OutputWriteError(path, reason, written, free)
     return None
 
@@ -147,4 +155,3 @@ def write_json(obj, path) -> None:
     """Write `obj` as indented, strict JSON atomically: NaN becomes null, NumPy scalars plain."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(_plain(obj), indent=2, allow_nan=False))
-

@@ -51,7 +51,7 @@ def _imports(path: Path, root: Path) -> frozenset[str]:
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = ".".join(here[:len(here) - node.level])
+                base = ".".join(here[: len(here) - node.level])
                 module = f"{base}.{node.module}" if node.module else base
             else:
                 module = node.module

@@ -44,8 +44,7 @@ def _merge(base: dict, update: dict) -> dict:
 
 
 # Python types of the non-string JSON-schema types a command-line string may stand for.
-_PYTHON_TYPES = {"integer": int, "number": (int, float), "boolean": bool, "array": list,
-                 "null": type(None)}
+_PYTHON_TYPES = {"integer": int, "number": (int, float), "boolean": bool, "array": list, "null": type(None)}
 
 
 def _coerce(value, schema: dict):
@@ -136,16 +135,18 @@ def check_consistency(config: dict) -> None:
     except ValueError as error:
         raise ConfigError(str(error)) from None
     if config["extractor"]["labels"] not in schemes:
-        raise ConfigError(f"extractor.labels {config['extractor']['labels']!r} is not one of labels.schemes "
-                          f"({', '.join(schemes)})")
+        raise ConfigError(
+            f"extractor.labels {config['extractor']['labels']!r} is not one of labels.schemes ({', '.join(schemes)})"
+        )
     unknown = set(config["classifier"]["labels"]) - set(schemes)
     if unknown:
         raise ConfigError(f"classifier.labels names unknown label schemes: {sorted(unknown)}")
     folds = fold_ids(config["cv"]["mode"], config["cv"]["k"])
     attention = config["report"]["attention"]["fold"]
     if attention != "best" and attention not in folds:
-        raise ConfigError(f"report.attention.fold {attention} is not a fold of this run "
-                          f"(folds {folds[0]}..{folds[-1]})")
+        raise ConfigError(
+            f"report.attention.fold {attention} is not a fold of this run (folds {folds[0]}..{folds[-1]})"
+        )
 
 
 def validated(config: dict, schema_path, fill_defaults) -> dict:

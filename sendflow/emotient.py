@@ -27,8 +27,9 @@ def _numeric(raw: pd.Series, path, column: str) -> np.ndarray:
     text = values.isna() & ~raw.fillna("").str.strip().str.lower().isin(MISSING)
     if text.any():
         row = int(np.argmax(text.to_numpy()))
-        raise SendDataError(path, f"column {column!r} holds text where a number belongs: "
-                                  f"{raw.iloc[row]!r} on line {row + 2}")
+        raise SendDataError(
+            path, f"column {column!r} holds text where a number belongs: {raw.iloc[row]!r} on line {row + 2}"
+        )
     return values.to_numpy(float)
 
 
@@ -36,8 +37,7 @@ def read_emotient(path, columns) -> tuple[np.ndarray, np.ndarray]:
     """Frame times [N] and the named columns [N, D] of an Emotient file, rows without a time
     dropped (NaN features stay NaN). Raises SendDataError naming the file and the column."""
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=True,
-                          encoding_errors="strict")
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=True, encoding_errors="strict")
     except FileNotFoundError:
         raise SendDataError(path, "Emotient file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
@@ -45,9 +45,12 @@ def read_emotient(path, columns) -> tuple[np.ndarray, np.ndarray]:
     raw.columns = [str(c).strip() for c in raw.columns]
     missing = [c for c in (TIME_COLUMN, *columns) if c not in raw.columns]
     if missing:
-        raise SendDataError(path, f"missing column {missing[0]!r}"
-                                  + (f" (and {missing[1:]})" if len(missing) > 1 else "")
-                                  + "; set emotient.columns to the file's column names")
+        raise SendDataError(
+            path,
+            f"missing column {missing[0]!r}"
+            + (f" (and {missing[1:]})" if len(missing) > 1 else "")
+            + "; set emotient.columns to the file's column names",
+        )
     times = _numeric(raw[TIME_COLUMN], path, TIME_COLUMN)
     values = np.stack([_numeric(raw[c], path, c) for c in columns], axis=1) if columns else np.zeros((len(raw), 0))
     timed = ~np.isnan(times)
@@ -56,8 +59,9 @@ def read_emotient(path, columns) -> tuple[np.ndarray, np.ndarray]:
         raise SendDataError(path, f"no row with a {TIME_COLUMN}")
     back = np.flatnonzero(np.diff(times) <= 0)
     if len(back):
-        raise SendDataError(path, f"{TIME_COLUMN} does not increase: {times[back[0] + 1]:g} s follows "
-                                  f"{times[back[0]]:g} s")
+        raise SendDataError(
+            path, f"{TIME_COLUMN} does not increase: {times[back[0] + 1]:g} s follows {times[back[0]]:g} s"
+        )
     return times, values.astype(np.float64)
 
 
@@ -87,11 +91,22 @@ def clip_steps(clip_id: str, speaker: int, emotient_path, observer_path, columns
     dropped = len(times) - int(steps["n_frames"].sum())  # rows left out of every step's mean
     empty = int((steps["n_frames"] == 0).sum())
     if dropped:
-        log.info("%s: %d of %d rows without every value (no face) left out; %d of %d steps empty",
-                 emotient_path, dropped, len(times), empty, len(t))
-    return pd.DataFrame({
-        "clip_id": clip_id, "speaker": int(speaker), "step": steps["step"], "t": t,
-        "n_frames": steps["n_frames"],
-        "valence": valence_at(read_observer(observer_path), t).astype(np.float32),
-        "feature": list(steps["feature"]),
-    })
+        log.info(
+            "%s: %d of %d rows without every value (no face) left out; %d of %d steps empty",
+            emotient_path,
+            dropped,
+            len(times),
+            empty,
+            len(t),
+        )
+    return pd.DataFrame(
+        {
+            "clip_id": clip_id,
+            "speaker": int(speaker),
+            "step": steps["step"],
+            "t": t,
+            "n_frames": steps["n_frames"],
+            "valence": valence_at(read_observer(observer_path), t).astype(np.float32),
+            "feature": list(steps["feature"]),
+        }
+    )

@@ -23,5 +23,7 @@ class OutputWriteError(OSError):
         if needed is not None:
             sizes.insert(0, f"it needs about {needed / 1e6:.1f} MB")
         sizes.append(f"{free / 1e6:.1f} MB free on that disk" if free is not None else "free space unknown")
-        super().__init__(f"{self.path}: could not be written ({reason}; {', '.join(sizes)}). Free space "
-                         "there (or run from a folder on a bigger disk) and rerun: finished outputs are kept.")
+        super().__init__(
+            f"{self.path}: could not be written ({reason}; {', '.join(sizes)}). Free space "
+            "there (or run from a folder on a bigger disk) and rerun: finished outputs are kept."
+        )

@@ -22,8 +22,12 @@ WRITE_OPTIONS = {"use_dictionary": STEP_COLUMNS}
 
 def feature_schema(dim: int, metadata: dict | None = None) -> pa.Schema:
     fields = [
-        ("clip_id", pa.string()), ("speaker", pa.int64()), ("step", pa.int32()),
-        ("t", pa.float64()), ("n_frames", pa.int32()), ("valence", pa.float32()),
+        ("clip_id", pa.string()),
+        ("speaker", pa.int64()),
+        ("step", pa.int32()),
+        ("t", pa.float64()),
+        ("n_frames", pa.int32()),
+        ("valence", pa.float32()),
         ("feature", pa.list_(pa.float32(), dim)),
     ]
     meta = {k.encode(): str(v).encode() for k, v in (metadata or {}).items()}
@@ -54,8 +58,9 @@ def read_feature_table(path) -> tuple[pd.DataFrame, np.ndarray, dict]:
     return table.drop_columns(["feature"]).to_pandas(), x.astype(np.float32), meta
 
 
-def require_training_steps(steps: pd.DataFrame, x: np.ndarray, roles: dict[str, str], fold: int, source: str,
-                           path) -> None:
+def require_training_steps(
+    steps: pd.DataFrame, x: np.ndarray, roles: dict[str, str], fold: int, source: str, path
+) -> None:
     """Stop, naming the fold, its training speakers and the source, when none of the fold's
     training clips has a usable step of `source` (`steps`/`x`, read from `path`): e.g. every
     training speaker is ratings-only, with no video and no Emotient file."""
@@ -64,10 +69,14 @@ def require_training_steps(steps: pd.DataFrame, x: np.ndarray, roles: dict[str, 
     if usable.any():
         return
     speakers = sorted({int(c.split("_")[0]) for c in train})
-    raise SendDataError(path, (
-        f"fold {fold}: none of its {len(train)} training clips (speakers {', '.join(map(str, speakers))}) has "
-        f"{source}, so the {source} cannot be standardised or learnt on this fold. Give those speakers the "
-        f"files it needs, or leave the sources that need {source} out of extractor.kinds"))
+    raise SendDataError(
+        path,
+        (
+            f"fold {fold}: none of its {len(train)} training clips (speakers {', '.join(map(str, speakers))}) has "
+            f"{source}, so the {source} cannot be standardised or learnt on this fold. Give those speakers the "
+            f"files it needs, or leave the sources that need {source} out of extractor.kinds"
+        ),
+    )
 
 
 def train_statistics(x: np.ndarray, use: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,8 +114,12 @@ def principal_components(x: np.ndarray, use: np.ndarray, components: int) -> np.
     return ((x - rows.mean(0)) @ axes[:components].T / scale).astype(np.float32)
 
 
-def fuse(learned: tuple[pd.DataFrame, np.ndarray], units: tuple[pd.DataFrame, np.ndarray],
-         roles: dict[str, str], components: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+def fuse(
+    learned: tuple[pd.DataFrame, np.ndarray],
+    units: tuple[pd.DataFrame, np.ndarray],
+    roles: dict[str, str],
+    components: int = 0,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Per (clip, step): the learned features (standardised on the fold's `train` clips, and
     where `components` is below their number, reduced to that many principal components of
     the `train` clips), a mask that is 1 where the step has them, and the action units; steps
@@ -124,13 +137,16 @@ def fuse(learned: tuple[pd.DataFrame, np.ndarray], units: tuple[pd.DataFrame, np
     joined = pd.merge(
         a_steps.reset_index(drop=True).assign(_a=np.arange(len(a_steps))),
         u_steps.reset_index(drop=True).assign(_u=np.arange(len(u_steps))),
-        on=key, how="outer", suffixes=("_a", ""), sort=True,
+        on=key,
+        how="outer",
+        suffixes=("_a", ""),
+        sort=True,
     )
     has_a, has_u = joined["_a"].notna().to_numpy(), joined["_u"].notna().to_numpy()
     x = np.zeros((len(joined), a_x.shape[1] + 1 + u_x.shape[1]), np.float32)
-    x[has_a, :a_x.shape[1]] = a_x[joined.loc[has_a, "_a"].astype(int)]
+    x[has_a, : a_x.shape[1]] = a_x[joined.loc[has_a, "_a"].astype(int)]
     x[has_a, a_x.shape[1]] = 1.0
-    x[has_u, a_x.shape[1] + 1:] = u_x[joined.loc[has_u, "_u"].astype(int)]
+    x[has_u, a_x.shape[1] + 1 :] = u_x[joined.loc[has_u, "_u"].astype(int)]
     for column in ("speaker", "t", "valence"):  # the same for both sources where both have the step
         joined[column] = joined[column].fillna(joined[f"{column}_a"])
     joined["n_frames"] = joined["n_frames"].fillna(0)  # Emotient rows averaged into the step

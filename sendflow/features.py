@@ -33,7 +33,7 @@ def embed_frames(model, frames: np.ndarray, batch_size: int, device: torch.devic
     amp = device.type == "cuda"
     out = []
     for start in range(0, len(frames), batch_size):
-        batch = preprocess(frames[start:start + batch_size]).to(device, non_blocking=True)
+        batch = preprocess(frames[start : start + batch_size]).to(device, non_blocking=True)
         with torch.autocast(device.type, enabled=amp):
             out.append(model.embed(batch).float().cpu())
     return torch.cat(out).numpy()
@@ -48,9 +48,12 @@ def pool_steps(features: np.ndarray, steps: np.ndarray, valence: np.ndarray) -> 
         v_sum = np.bincount(inverse, weights=np.where(rated, valence, 0.0), minlength=len(unique))
         v_n = np.bincount(inverse, weights=rated.astype(float), minlength=len(unique))
         pooled_valence = np.where(v_n > 0, v_sum / np.maximum(v_n, 1), np.nan)
-    return {"step": unique.astype(np.int32), "n_frames": counts.astype(np.int32),
-            "feature": (pooled / counts[:, None]).astype(np.float32),
-            "valence": pooled_valence.astype(np.float32)}
+    return {
+        "step": unique.astype(np.int32),
+        "n_frames": counts.astype(np.int32),
+        "feature": (pooled / counts[:, None]).astype(np.float32),
+        "valence": pooled_valence.astype(np.float32),
+    }
 
 
 def _sum_rows_by_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -67,14 +70,23 @@ def _sum_rows_by_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> 
     return sums
 
 
-def cache_features(model_path, clips: list[tuple[str, int, Path]], out_path, batch_size: int,
-                   device: str = "auto", extra_metadata: dict | None = None) -> dict:
+def cache_features(
+    model_path,
+    clips: list[tuple[str, int, Path]],
+    out_path,
+    batch_size: int,
+    device: str = "auto",
+    extra_metadata: dict | None = None,
+) -> dict:
     """Embed `clips` ((clip_id, speaker, frames .npz) each) and write `out_path` atomically."""
     device = resolve_device(device)
     model = load_extractor(model_path, device)
-    metadata = {"sendflow.extractor_sha256": file_sha256(model_path),
-                "sendflow.feature_dim": model.feature_dim,
-                "sendflow.extractor": model.config.get("kind", ""), **(extra_metadata or {})}
+    metadata = {
+        "sendflow.extractor_sha256": file_sha256(model_path),
+        "sendflow.feature_dim": model.feature_dim,
+        "sendflow.extractor": model.config.get("kind", ""),
+        **(extra_metadata or {}),
+    }
     schema = feature_schema(model.feature_dim, metadata)
     n_frames, started = 0, time.perf_counter()
     with atomic_path(out_path) as tmp, pq.ParquetWriter(tmp, schema, **WRITE_OPTIONS) as writer:
@@ -83,15 +95,30 @@ def cache_features(model_path, clips: list[tuple[str, int, Path]], out_path, bat
             if arrays["skipped"] or len(arrays["frames"]) == 0:
                 log.info("clip %s has no frames (%s); not in the cache", clip_id, arrays["reason"])
                 continue
-            pooled = pool_steps(embed_frames(model, arrays["frames"], batch_size, device),
-                                arrays["steps"], arrays["valence"])
+            pooled = pool_steps(
+                embed_frames(model, arrays["frames"], batch_size, device), arrays["steps"], arrays["valence"]
+            )
             n = len(pooled["step"])
-            steps = pd.DataFrame({"clip_id": clip_id, "speaker": speaker, "step": pooled["step"],
-                                  "t": pooled["step"] * RATING_STEP_S, "n_frames": pooled["n_frames"],
-                                  "valence": pooled["valence"]})
+            steps = pd.DataFrame(
+                {
+                    "clip_id": clip_id,
+                    "speaker": speaker,
+                    "step": pooled["step"],
+                    "t": pooled["step"] * RATING_STEP_S,
+                    "n_frames": pooled["n_frames"],
+                    "valence": pooled["valence"],
+                }
+            )
             writer.write_table(feature_batch(schema, steps, pooled["feature"]))
             n_frames += len(arrays["frames"])
             elapsed = time.perf_counter() - started
-            log.info("[%d/%d] %s: %d frames -> %d steps (%.0f frames/s so far)",
-                     i, len(clips), clip_id, len(arrays["frames"]), n, n_frames / max(elapsed, 1e-9))
+            log.info(
+                "[%d/%d] %s: %d frames -> %d steps (%.0f frames/s so far)",
+                i,
+                len(clips),
+                clip_id,
+                len(arrays["frames"]),
+                n,
+                n_frames / max(elapsed, 1e-9),
+            )
     return {"frames": n_frames, "seconds": time.perf_counter() - started, **metadata}

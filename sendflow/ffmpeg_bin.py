@@ -37,7 +37,9 @@ def probe(path) -> VideoInfo:
     """Duration and frame size read from `ffmpeg -i` (imageio-ffmpeg ships no ffprobe)."""
     proc = subprocess.run(
         [ffmpeg_path(), "-hide_banner", "-i", str(path)],
-        capture_output=True, text=True, errors="replace",
+        capture_output=True,
+        text=True,
+        errors="replace",
     )
     duration = _DURATION.search(proc.stderr)
     size = _VIDEO_SIZE.search(proc.stderr)

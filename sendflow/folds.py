@@ -58,9 +58,12 @@ def make_folds(index: pd.DataFrame, mode: str, k: int, select_fraction: float, s
         mixed = {int(s): sorted(v) for s, v in splits.items() if len(v) > 1}
         if mixed:  # official roles follow splits: such a speaker would leak between roles
             speaker, where = next(iter(mixed.items()))
-            raise SendDataError(None, f"cv.mode official: {len(mixed)} speaker(s) have clips in more than one "
-                                      f"split (e.g. speaker {speaker} in {', '.join(where)}): fix the "
-                                      "dataset's split folders, or use cv.mode kfold")
+            raise SendDataError(
+                None,
+                f"cv.mode official: {len(mixed)} speaker(s) have clips in more than one "
+                f"split (e.g. speaker {speaker} in {', '.join(where)}): fix the "
+                "dataset's split folders, or use cv.mode kfold",
+            )
         roles = {s: r for split, r in zip(SPLITS, ROLES) for s in by_split[split]}
         folds = _rows(0, index, roles)
     elif mode == "kfold":
@@ -68,15 +71,19 @@ def make_folds(index: pd.DataFrame, mode: str, k: int, select_fraction: float, s
         n_speakers = pool["speaker"].nunique()
         if n_speakers < k + 2:
             raise SendDataError(
-                None, f"cv.k={k} needs at least {k + 2} Train+Valid speakers (test, select and "
+                None,
+                f"cv.k={k} needs at least {k + 2} Train+Valid speakers (test, select and "
                 f"train in every fold); the dataset has {n_speakers}",
             )
         parts = []
         for fold, test_speakers in enumerate(_balanced_groups(pool["speaker"], k, rng)):
             rest = sorted(set(pool["speaker"]) - set(test_speakers))
             train, select = _carve_select(rest, select_fraction, rng)
-            roles = {**{s: "train" for s in train}, **{s: "select" for s in select},
-                     **{s: "test" for s in test_speakers}}
+            roles = {
+                **{s: "train" for s in train},
+                **{s: "select" for s in select},
+                **{s: "test" for s in test_speakers},
+            }
             parts.append(_rows(fold, pool, roles))
         folds = pd.concat(parts, ignore_index=True)
     else:

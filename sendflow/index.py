@@ -20,13 +20,23 @@ from .ratings import RATING_STEP_S, read_observer, read_self
 log = logging.getLogger(__name__)
 
 COLUMNS = [
-    "clip_id", "speaker", "clip", "split", "has_video", "video_path", "observer_path",
-    "self_path", "emotient_path", "n_ratings", "duration_s",
+    "clip_id",
+    "speaker",
+    "clip",
+    "split",
+    "has_video",
+    "video_path",
+    "observer_path",
+    "self_path",
+    "emotient_path",
+    "n_ratings",
+    "duration_s",
 ]
 
 
 def _scan_split(root: Path, split: str, dirs: dict[str, dict[str, Path]]) -> list[dict]:
     """Rows for one split: observer ratings anchor a clip; the other files are optional."""
+
     def files(kind: str, sub: str, pattern):
         folder = dirs[kind].get(split)
         return layout.find_files(folder / sub if sub else folder, pattern) if folder else {}
@@ -48,14 +58,19 @@ def _scan_split(root: Path, split: str, dirs: dict[str, dict[str, Path]]) -> lis
     rows = []
     for cid, observer in observers.items():
         speaker, clip = (int(x) for x in cid.split("_"))
-        rows.append({
-            "clip_id": cid, "speaker": speaker, "clip": clip, "split": split,
-            "has_video": cid in videos,
-            "video_path": str(videos[cid]) if cid in videos else None,
-            "observer_path": str(observer),
-            "self_path": str(selves[cid]) if cid in selves else None,
-            "emotient_path": str(emotients[cid]) if cid in emotients else None,
-        })
+        rows.append(
+            {
+                "clip_id": cid,
+                "speaker": speaker,
+                "clip": clip,
+                "split": split,
+                "has_video": cid in videos,
+                "video_path": str(videos[cid]) if cid in videos else None,
+                "observer_path": str(observer),
+                "self_path": str(selves[cid]) if cid in selves else None,
+                "emotient_path": str(emotients[cid]) if cid in emotients else None,
+            }
+        )
     return rows
 
 
@@ -69,8 +84,7 @@ def _add_rating_facts(row: dict) -> dict:
     ratings_span = float(ratings["time"].iloc[-1]) + RATING_STEP_S
     video_s = probe_duration(row["video_path"]) if row["has_video"] else None
     if row["has_video"] and video_s is None:
-        log.warning("%s: ffmpeg reports no duration; the frame stage will check it",
-                    row["video_path"])
+        log.warning("%s: ffmpeg reports no duration; the frame stage will check it", row["video_path"])
     row["duration_s"] = video_s if video_s is not None else ratings_span
     return row
 
@@ -85,11 +99,15 @@ def check_rating_span(rows: list[dict], root: Path, min_span: float) -> None:
         return
     examples = ", ".join(row["observer_path"] for row in rows[:2])
     examples += f" and {len(rows) - 2} more" if len(rows) > 2 else ""
-    raise SendDataError(root / "ratings", (
-        f"the observer ratings of all {len(rows)} files ({examples}) span only {low:g} to {high:g}, "
-        f"{high - low:.3g} points of SEND's 0-100 evaluatorWeightedEstimate scale (data.min_rating_span is "
-        f"{min_span:g}). Ratings on a 0-1 scale? Multiply that column by 100. If these ratings are right, "
-        "set data.min_rating_span: 0"))
+    raise SendDataError(
+        root / "ratings",
+        (
+            f"the observer ratings of all {len(rows)} files ({examples}) span only {low:g} to {high:g}, "
+            f"{high - low:.3g} points of SEND's 0-100 evaluatorWeightedEstimate scale (data.min_rating_span is "
+            f"{min_span:g}). Ratings on a 0-1 scale? Multiply that column by 100. If these ratings are right, "
+            "set data.min_rating_span: 0"
+        ),
+    )
 
 
 def build_index(root, threads: int = 4, min_rating_span: float = 0.0) -> pd.DataFrame:
@@ -102,9 +120,7 @@ def build_index(root, threads: int = 4, min_rating_span: float = 0.0) -> pd.Data
         raise SendDataError(root, "dataset root is empty or not a folder")
     dirs = {kind: layout.split_dirs(root / kind) for kind in ("ratings", "videos", "features")}
     if not dirs["ratings"]:
-        raise SendDataError(
-            root, "no ratings/<Train|Valid|Test> folders: not a SENDv1 root"
-        )
+        raise SendDataError(root, "no ratings/<Train|Valid|Test> folders: not a SENDv1 root")
     rows = [row for split in SPLITS for row in _scan_split(root, split, dirs)]
     if not rows:
         raise SendDataError(root / "ratings", "no observer rating files (results_<n>_<m>.csv)")
@@ -121,8 +137,9 @@ def build_index(root, threads: int = 4, min_rating_span: float = 0.0) -> pd.Data
     check_rating_span(rows, root, min_rating_span)
     index = pd.DataFrame(rows, columns=COLUMNS)
     index = index.sort_values(["split", "speaker", "clip"], key=_split_order).reset_index(drop=True)
-    return index.astype({"speaker": "int64", "clip": "int64", "n_ratings": "int64",
-                         "duration_s": "float64", "has_video": "bool"})
+    return index.astype(
+        {"speaker": "int64", "clip": "int64", "n_ratings": "int64", "duration_s": "float64", "has_video": "bool"}
+    )
 
 
 def _split_order(column: pd.Series) -> pd.Series:

@@ -30,6 +30,5 @@ def check_scheme(name: str, scheme: dict) -> None:
         raise ValueError(f"labels.schemes.{name}.edges must increase strictly: {edges}")
     if len(names) != len(edges) + 1:
         raise ValueError(
-            f"labels.schemes.{name}: {len(edges)} edges make {len(edges) + 1} classes, "
-            f"but {len(names)} names are given"
+            f"labels.schemes.{name}: {len(edges)} edges make {len(edges) + 1} classes, but {len(names)} names are given"
         )

@@ -23,7 +23,9 @@ def setup(log_path=None, level=logging.INFO) -> logging.Logger:
             log_path.write_text(journal.read_text())
         handlers += [logging.FileHandler(log_path, mode="a"), logging.FileHandler(journal, mode="a")]
     logging.basicConfig(
-        level=level, handlers=handlers, force=True,
+        level=level,
+        handlers=handlers,
+        force=True,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logger = logging.getLogger("sendflow")
@@ -57,7 +59,9 @@ def _log_code_used(logger: logging.Logger) -> None:
     """Name every sendflow file the job ran, at its end, so a test can check that the rule
     declares each of them as a code input (see sendflow/code_inputs.py)."""
     logging.raiseExceptions = False  # at exit a closed stream (a test's capture) is no error worth a trace
-    used = sorted(str(Path(m.__file__).resolve().relative_to(PROJECT))
-                  for name, m in list(sys.modules.items())
-                  if (name == "sendflow" or name.startswith("sendflow.")) and getattr(m, "__file__", None))
+    used = sorted(
+        str(Path(m.__file__).resolve().relative_to(PROJECT))
+        for name, m in list(sys.modules.items())
+        if (name == "sendflow" or name.startswith("sendflow.")) and getattr(m, "__file__", None)
+    )
     logger.info("sendflow code used: %s", " ".join(used))

@@ -59,8 +59,13 @@ def rmse(y_true, y_pred) -> float:
 def ccc_per_clip(df: pd.DataFrame, true="valence_true", pred="valence_pred") -> pd.Series:
     """CCC of each clip's 0.5 s sequence, by clip_id (NaN for clips with fewer than two rated
     steps)."""
-    return pd.Series({clip: ccc(g[true], g[pred]) if g[true].notna().sum() >= 2 else np.nan
-                      for clip, g in df.groupby("clip_id", sort=True)}, dtype=float)
+    return pd.Series(
+        {
+            clip: ccc(g[true], g[pred]) if g[true].notna().sum() >= 2 else np.nan
+            for clip, g in df.groupby("clip_id", sort=True)
+        },
+        dtype=float,
+    )
 
 
 def ccc_per_clip_mean(df: pd.DataFrame, true="valence_true", pred="valence_pred") -> float:
@@ -72,8 +77,7 @@ def ccc_per_clip_mean(df: pd.DataFrame, true="valence_true", pred="valence_pred"
 
 def regression_metrics(df: pd.DataFrame) -> dict:
     t, p = df["valence_true"], df["valence_pred"]
-    return {"ccc": ccc_per_clip_mean(df), "ccc_pooled": ccc(t, p),
-            "pearson_r": pearson(t, p), "rmse": rmse(t, p)}
+    return {"ccc": ccc_per_clip_mean(df), "ccc_pooled": ccc(t, p), "pearson_r": pearson(t, p), "rmse": rmse(t, p)}
 
 
 def class_metrics(y_true, y_pred, num_classes: int) -> dict:
@@ -83,15 +87,19 @@ def class_metrics(y_true, y_pred, num_classes: int) -> dict:
     y_true, y_pred = np.asarray(y_true, int), np.asarray(y_pred, int)
     keep = y_true >= 0
     y_true, y_pred = y_true[keep], y_pred[keep]
-    confusion = np.bincount(num_classes * y_true + y_pred, minlength=num_classes ** 2).reshape(num_classes, -1)
+    confusion = np.bincount(num_classes * y_true + y_pred, minlength=num_classes**2).reshape(num_classes, -1)
     if y_true.size == 0:
-        return {"accuracy": float("nan"), "macro_f1": float("nan"), "kappa": float("nan"),
-                "confusion": confusion.tolist()}
+        return {
+            "accuracy": float("nan"),
+            "macro_f1": float("nan"),
+            "kappa": float("nan"),
+            "confusion": confusion.tolist(),
+        }
     present = np.union1d(y_true, y_pred)
     hits, truths, predictions = np.diag(confusion), confusion.sum(1), confusion.sum(0)
     f1 = 2 * hits[present] / (truths[present] + predictions[present])  # never 0/0: each class is present
     n = confusion.sum()
-    expected = (truths * predictions).sum() / n ** 2
+    expected = (truths * predictions).sum() / n**2
     kappa = float("nan") if len(present) < 2 else float((np.trace(confusion) / n - expected) / (1 - expected))
     return {
         "accuracy": float(np.mean(y_true == y_pred)),
@@ -102,6 +110,7 @@ def class_metrics(y_true, y_pred, num_classes: int) -> dict:
 
 
 # --- segmental scores (MS-TCN paper) -------------------------------------------------------
+
 
 def segments(labels) -> list[tuple[int, int, int]]:
     """Runs of equal labels as (label, start, end) with `end` exclusive."""
@@ -135,8 +144,7 @@ def segment_counts(y_true, y_pred, overlap: float) -> tuple[int, int, int]:
     hit = np.zeros(len(gt), bool)
     tp = fp = 0
     for label, start, end in pr:
-        iou = [(min(end, e) - max(start, s)) / (max(end, e) - min(start, s)) if g == label else 0.0
-               for g, s, e in gt]
+        iou = [(min(end, e) - max(start, s)) / (max(end, e) - min(start, s)) if g == label else 0.0 for g, s, e in gt]
         best = int(np.argmax(iou)) if iou else -1
         if best >= 0 and iou[best] >= overlap and not hit[best]:
             tp, hit[best] = tp + 1, True
@@ -166,6 +174,7 @@ def segmental_metrics(sequences) -> dict:
 
 # --- everything ------------------------------------------------------------------------------
 
+
 def _scores(df: pd.DataFrame, num_classes: int) -> dict:
     out = {"n_clips": int(df["clip_id"].nunique()), "n_steps": int(df["valence_true"].notna().sum())}
     out.update(regression_metrics(df))
@@ -183,6 +192,7 @@ def evaluate(predictions: pd.DataFrame, num_classes: int) -> dict:
     """All scores over the whole frame, plus `per_speaker`: a list of the same scores with a
     `speaker` key for each speaker in the frame."""
     out = _scores(predictions, num_classes)
-    out["per_speaker"] = [{"speaker": int(s), **_scores(g, num_classes)}
-                          for s, g in predictions.groupby("speaker", sort=True)]
+    out["per_speaker"] = [
+        {"speaker": int(s), **_scores(g, num_classes)} for s, g in predictions.groupby("speaker", sort=True)
+    ]
     return out

@@ -4,8 +4,7 @@
 SPLITS = ("Train", "Valid", "Test")
 ROLES = ("train", "select", "test")
 # Scores of a model on its test clips, as metrics.json and summary.csv hold them.
-METRICS = ("ccc", "ccc_pooled", "pearson_r", "rmse", "accuracy", "macro_f1", "kappa",
-           "edit", "f1@10", "f1@25", "f1@50")
+METRICS = ("ccc", "ccc_pooled", "pearson_r", "rmse", "accuracy", "macro_f1", "kappa", "edit", "f1@10", "f1@25", "f1@50")
 # Frame extractors: ResNet with residual channel attention, and the plain ResNet ablation.
 EXTRACTORS = ("resattn", "resnet")
 # Feature sources the classifiers train on (config extractor.kinds): the learned extractors,
@@ -24,6 +23,7 @@ def model_file_name(classifier: str) -> str:
     """A classifier job's trained-model file: torch weights, or the baselines' NumPy arrays."""
     return "model.pt" if classifier in TORCH_CLASSIFIERS else "model.npz"
 
+
 # What a temporal model predicts: valence classes, continuous valence, or both from one model.
 TASKS = ("multitask", "classification", "regression")
 REGRESSION_LOSSES = ("ccc", "mse")
@@ -31,24 +31,63 @@ SELECT_METRICS = ("ccc", "f1")
 # The settings each training job reads: its rule passes exactly these, and its resume
 # checkpoint is keyed on them (less the runtime ones, which may change between a killed run
 # and its resumption).
-EXTRACTOR_SETTINGS = ("depth", "width", "reduction", "weights", "regression", "regression_weight", "epochs",
-                      "batch_size", "lr", "weight_decay", "warmup_epochs", "patience", "min_epochs",
-                      "takeoff_epochs", "takeoff_margin", "select_metric",
-                      "label_smoothing", "balance", "device", "num_workers")
+EXTRACTOR_SETTINGS = (
+    "depth",
+    "width",
+    "reduction",
+    "weights",
+    "regression",
+    "regression_weight",
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "warmup_epochs",
+    "patience",
+    "min_epochs",
+    "takeoff_epochs",
+    "takeoff_margin",
+    "select_metric",
+    "label_smoothing",
+    "balance",
+    "device",
+    "num_workers",
+)
 EXTRACTOR_RUNTIME = ("device", "num_workers")
 # From classifier.training: what the torch models read, and what the per-step baselines (fitted
 # in closed form: no epochs, batches or losses) read. Each classifier adds its own section.
-TEMPORAL_TRAINING = ("task", "epochs", "batch_size", "lr", "weight_decay", "patience", "select_metric",
-                     "regression_loss", "regression_weight", "speaker_norm", "classes_from", "allow_one_class",
-                     "device")
+TEMPORAL_TRAINING = (
+    "task",
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "patience",
+    "select_metric",
+    "regression_loss",
+    "regression_weight",
+    "speaker_norm",
+    "classes_from",
+    "allow_one_class",
+    "device",
+)
 PER_STEP_TRAINING = ("task", "select_metric", "speaker_norm", "classes_from", "allow_one_class")
 # Where a model's predicted classes come from: its class head, or the band its valence falls in.
 CLASS_SOURCES = ("head", "valence")
 CLASSIFIER_RUNTIME = ("epochs", "device")
 # The frame settings that decide what a model sees: a model bundle keeps them, and
 # `sendflow predict` cuts new videos with them.
-FRAME_KEYS = ("fps", "size", "decode_width", "detect_width", "detector", "fallback_below", "face_crop",
-              "margin", "smooth_window")
+FRAME_KEYS = (
+    "fps",
+    "size",
+    "decode_width",
+    "detect_width",
+    "detector",
+    "fallback_below",
+    "face_crop",
+    "margin",
+    "smooth_window",
+)
 
 
 # The sendflow files (under sendflow/) only some classifiers' jobs run: their model, and torch

@@ -27,25 +27,51 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sendflow predict",
         description="Predict valence over time for videos with a trained model bundle "
-                    "(a folder under results/model_zoo/). Writes NAME.csv and NAME.png per video.",
+        "(a folder under results/model_zoo/). Writes NAME.csv and NAME.png per video.",
         epilog="Exit status: 0 when every video was predicted, 1 when any failed (the others "
-               "still run), 2 for a bad command line or an unusable bundle.")
-    parser.add_argument("videos", nargs="+", metavar="VIDEO", type=Path,
-                        help="video files (any length, size and frame rate ffmpeg reads)")
-    parser.add_argument("--model", required=True, type=Path, metavar="BUNDLE",
-                        help="model bundle folder, e.g. results/model_zoo/resattn-mstcn-three")
-    parser.add_argument("--out", type=Path, default=Path("predictions"), metavar="DIR",
-                        help="folder for the CSV and PNG files (default: ./predictions)")
-    parser.add_argument("--device", default="auto",
-                        help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N (default: auto)")
-    parser.add_argument("--fold", type=int, default=None, metavar="K",
-                        help="use fold K's models only instead of the ensemble of all folds")
-    parser.add_argument("--one-person", action="store_true",
-                        help="the videos show one person: with a model trained on per-speaker "
-                             "centred features, centre them over all these videos together (as "
-                             "training does per speaker) instead of each video on its own")
-    parser.add_argument("--batch-size", type=int, default=128, metavar="N",
-                        help="frames per extractor forward pass (default: 128)")
+        "still run), 2 for a bad command line or an unusable bundle.",
+    )
+    parser.add_argument(
+        "videos",
+        nargs="+",
+        metavar="VIDEO",
+        type=Path,
+        help="video files (any length, size and frame rate ffmpeg reads)",
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        type=Path,
+        metavar="BUNDLE",
+        help="model bundle folder, e.g. results/model_zoo/resattn-mstcn-three",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("predictions"),
+        metavar="DIR",
+        help="folder for the CSV and PNG files (default: ./predictions)",
+    )
+    parser.add_argument(
+        "--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N (default: auto)"
+    )
+    parser.add_argument(
+        "--fold",
+        type=int,
+        default=None,
+        metavar="K",
+        help="use fold K's models only instead of the ensemble of all folds",
+    )
+    parser.add_argument(
+        "--one-person",
+        action="store_true",
+        help="the videos show one person: with a model trained on per-speaker "
+        "centred features, centre them over all these videos together (as "
+        "training does per speaker) instead of each video on its own",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=128, metavar="N", help="frames per extractor forward pass (default: 128)"
+    )
     return parser
 
 
@@ -60,8 +86,10 @@ def _video_steps(video: Path, bundle, batch_size: int, device) -> dict:
     arrays = crop_faces(video, frames_cfg, on_frame=bar.update)
     bar.close(f"face found in {100 * np.nan_to_num(arrays['face_rate']):.0f}% of frames")
     unrated = np.full(len(arrays["frames"]), np.nan)
-    features = [pool_steps(embed_frames(m["extractor"], arrays["frames"], batch_size, device),
-                           arrays["steps"], unrated) for m in bundle.members]
+    features = [
+        pool_steps(embed_frames(m["extractor"], arrays["frames"], batch_size, device), arrays["steps"], unrated)
+        for m in bundle.members
+    ]
     steps = features[0]["step"]
     face_found = np.zeros(len(steps), bool)
     face_found[np.searchsorted(steps, arrays["steps"][arrays["detected"]])] = True
@@ -102,8 +130,7 @@ def _write(video: Path, table: pd.DataFrame, bundle, out_dir: Path) -> None:
     from .figures.prediction import plot_prediction
 
     write_csv(table, out_dir / f"{video.stem}.csv", float_format="%.6g")
-    plot_prediction(table, bundle.labels, out_dir / f"{video.stem}.png",
-                    f"{video.name} · {bundle.manifest['name']}")
+    plot_prediction(table, bundle.labels, out_dir / f"{video.stem}.png", f"{video.name} · {bundle.manifest['name']}")
     print(f"{video}: {len(table)} steps -> {out_dir / video.stem}.csv, .png", file=sys.stderr)
 
 
@@ -114,8 +141,11 @@ def run(args) -> int:
     stems = [v.stem for v in args.videos]
     clashes = sorted({s for s in stems if stems.count(s) > 1})
     if clashes:
-        print(f"error: several videos are named {', '.join(clashes)}; their outputs would "
-              "overwrite each other (predict them into different --out folders)", file=sys.stderr)
+        print(
+            f"error: several videos are named {', '.join(clashes)}; their outputs would "
+            "overwrite each other (predict them into different --out folders)",
+            file=sys.stderr,
+        )
         return 2
     device = resolve_device(args.device)
     try:
@@ -143,8 +173,7 @@ def run(args) -> int:
         for video, table in _predict_group(group, bundle, device).items():
             _write(video, table, bundle, args.out)
     if failed:
-        print(f"{len(failed)} of {len(args.videos)} videos failed: {', '.join(map(str, failed))}",
-              file=sys.stderr)
+        print(f"{len(failed)} of {len(args.videos)} videos failed: {', '.join(map(str, failed))}", file=sys.stderr)
     return 1 if failed else 0
 
 

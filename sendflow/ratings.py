@@ -33,9 +33,7 @@ def _read_numeric_csv(path: Path, required: list[str]) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise SendDataError(
-            path, f"unreadable CSV: missing column(s) {missing}; found {list(frame.columns)}"
-        )
+        raise SendDataError(path, f"unreadable CSV: missing column(s) {missing}; found {list(frame.columns)}")
     numeric = frame[required].apply(pd.to_numeric, errors="coerce").dropna()
     if numeric.empty:
         raise SendDataError(path, "unreadable CSV: no row with numeric values")
@@ -44,8 +42,11 @@ def _read_numeric_csv(path: Path, required: list[str]) -> pd.DataFrame:
     steps = numeric["time"].diff()
     if (steps <= 0).any():  # a shuffled or concatenated file: sorting would hide the damage
         row = int(np.argmax(steps.to_numpy() <= 0))
-        raise SendDataError(path, f"rating times do not increase: {numeric['time'].iloc[row]:g} s follows "
-                                  f"{numeric['time'].iloc[row - 1]:g} s")
+        raise SendDataError(
+            path,
+            f"rating times do not increase: {numeric['time'].iloc[row]:g} s follows "
+            f"{numeric['time'].iloc[row - 1]:g} s",
+        )
     return numeric.reset_index(drop=True)
 
 
@@ -54,8 +55,11 @@ def _check_range(frame: pd.DataFrame, column: str, bounds: tuple[float, float], 
     outside = frame[(frame[column] < low) | (frame[column] > high)]
     if len(outside):
         first = outside.iloc[0]
-        raise SendDataError(path, f"{len(outside)} {column} value(s) outside {low:g}-{high:g} (e.g. "
-                                  f"{first[column]:g} at {first['time']:g} s): wrong scale or column?")
+        raise SendDataError(
+            path,
+            f"{len(outside)} {column} value(s) outside {low:g}-{high:g} (e.g. "
+            f"{first[column]:g} at {first['time']:g} s): wrong scale or column?",
+        )
     if (frame["time"] < 0).all():
         raise SendDataError(path, "every rating time is negative")
 

@@ -8,5 +8,5 @@ import torch
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
-    np.random.seed(seed % 2 ** 32)  # NumPy's legacy seed must fit 32 bits
+    np.random.seed(seed % 2**32)  # NumPy's legacy seed must fit 32 bits
     torch.manual_seed(seed)

@@ -78,8 +78,10 @@ def clear_stale_lock(log=print) -> None:
     locks = list(LOCKS.glob("*.lock"))
     if locks and dead and not live and (orphans := workflow_jobs(Path.cwd())):
         live = True
-        log(f"sendflow: jobs of a killed run still run here: pids {' '.join(map(str, orphans))}; "
-            "its lock stays until they end or are killed")
+        log(
+            f"sendflow: jobs of a killed run still run here: pids {' '.join(map(str, orphans))}; "
+            "its lock stays until they end or are killed"
+        )
     if locks and dead and not live:
         log(f"sendflow: removing the lock left by a killed run ({len(locks)} lock files in {LOCKS})")
         for lock in locks:

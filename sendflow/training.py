@@ -35,7 +35,7 @@ CHECKPOINT_EVERY_S = 10.0  # an interrupted job loses at most this much training
 
 @dataclass
 class Progress:
-    epoch: int = 0                 # last finished epoch
+    epoch: int = 0  # last finished epoch
     best_epoch: int = 0
     best_score: float = float("-inf")
     stopped_early: bool = False
@@ -57,10 +57,13 @@ class RandomStreams:
     def state_dict(self) -> dict:
         _, keys, pos, has_gauss, cached = np.random.get_state()
         version, internal, gauss = random.getstate()
-        state = {"torch": torch.get_rng_state(), "sampler": self.generator.get_state(),
-                 "numpy": torch.from_numpy(keys.astype(np.int64)),
-                 "numpy_rest": [int(pos), int(has_gauss), float(cached)],
-                 "python": [version, list(internal), gauss]}
+        state = {
+            "torch": torch.get_rng_state(),
+            "sampler": self.generator.get_state(),
+            "numpy": torch.from_numpy(keys.astype(np.int64)),
+            "numpy_rest": [int(pos), int(has_gauss), float(cached)],
+            "python": [version, list(internal), gauss],
+        }
         if torch.cuda.is_available():
             state["cuda"] = torch.cuda.get_rng_state_all()
         return state
@@ -75,10 +78,20 @@ class RandomStreams:
             torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[int], tuple[float, dict]], *,
-                 epochs: int, patience: int, checkpoint: Path, key: str, history_path: Path,
-                 log: logging.Logger, min_epochs: int = 0,
-                 on_epoch: Callable[[Progress], None] | None = None) -> tuple[Progress, dict]:
+def train_epochs(
+    model: torch.nn.Module,
+    stateful: dict,
+    run_epoch: Callable[[int], tuple[float, dict]],
+    *,
+    epochs: int,
+    patience: int,
+    checkpoint: Path,
+    key: str,
+    history_path: Path,
+    log: logging.Logger,
+    min_epochs: int = 0,
+    on_epoch: Callable[[Progress], None] | None = None,
+) -> tuple[Progress, dict]:
     """Run `run_epoch(epoch)` -> (select score, history row) for epochs 1..`epochs`, keeping the
     best-scoring epoch's weights of `model`; stop early after `patience` epochs without a
     better score (0: never), but never before epoch `min_epochs`: a network that has not yet
@@ -91,17 +104,26 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
         saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
         done = Progress(**saved["progress"]) if saved.get("fingerprint") == key else None
         if done and "states" not in saved and done.epoch < epochs and not done.stopped_early:
-            log.warning("ignoring %s: training finished after epoch %d without the state to continue to "
-                        "epoch %d; starting afresh", checkpoint, done.epoch, epochs)
+            log.warning(
+                "ignoring %s: training finished after epoch %d without the state to continue to "
+                "epoch %d; starting afresh",
+                checkpoint,
+                done.epoch,
+                epochs,
+            )
         elif done:
             for name, obj in stateful.items() if "states" in saved else ():
                 obj.load_state_dict(saved["states"][name])
             progress, best = done, saved["best"]
-            log.info("resuming from %s after epoch %d (best so far: epoch %d)%s", checkpoint, progress.epoch,
-                     progress.best_epoch, "" if "states" in saved else ": training had finished")
+            log.info(
+                "resuming from %s after epoch %d (best so far: epoch %d)%s",
+                checkpoint,
+                progress.epoch,
+                progress.best_epoch,
+                "" if "states" in saved else ": training had finished",
+            )
         else:
-            log.warning("ignoring %s: it was written for other data, settings or seed; starting afresh",
-                        checkpoint)
+            log.warning("ignoring %s: it was written for other data, settings or seed; starting afresh", checkpoint)
 
     saved_at = None
     while progress.epoch < epochs and not progress.stopped_early:
@@ -114,8 +136,14 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
             best = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         progress.epoch = epoch
         progress.stopped_early = bool(patience) and epoch >= min_epochs and epoch - progress.best_epoch >= patience
-        progress.history.append({"epoch": epoch, **row, "best_epoch": progress.best_epoch,
-                                 "seconds": round(time.perf_counter() - started, 3)})
+        progress.history.append(
+            {
+                "epoch": epoch,
+                **row,
+                "best_epoch": progress.best_epoch,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
         finished = progress.epoch == epochs or progress.stopped_early
         if saved_at is None or finished or time.perf_counter() - saved_at >= CHECKPOINT_EVERY_S:
             # finished: the progress and best weights only (no optimiser), kept after the job
@@ -123,8 +151,13 @@ def train_epochs(model: torch.nn.Module, stateful: dict, run_epoch: Callable[[in
             save_torch({"fingerprint": key, "progress": asdict(progress), "best": best, **states}, checkpoint)
             write_csv(pd.DataFrame(progress.history), history_path)
             saved_at = time.perf_counter()
-        log.info("epoch %d/%d: %s%s", epoch, epochs,
-                 ", ".join(f"{k} {v:.4g}" for k, v in row.items()), " *best*" if improved else "")
+        log.info(
+            "epoch %d/%d: %s%s",
+            epoch,
+            epochs,
+            ", ".join(f"{k} {v:.4g}" for k, v in row.items()),
+            " *best*" if improved else "",
+        )
         if on_epoch:
             on_epoch(progress)
         if progress.stopped_early:

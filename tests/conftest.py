@@ -16,9 +16,23 @@ def make_mp4(path: Path, seconds: float, size: str = "64x48", fps: str = "30000/
     """Encode a real H.264 test-pattern clip with the ffmpeg binary."""
     path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [ffmpeg_path(), "-v", "error", "-y", "-f", "lavfi", "-i",
-         f"testsrc=size={size}:rate={fps}", "-t", str(seconds), "-c:v", "libx264",
-         "-pix_fmt", "yuv420p", str(path)],
+        [
+            ffmpeg_path(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=size={size}:rate={fps}",
+            "-t",
+            str(seconds),
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
         check=True,
     )
     return path
@@ -84,7 +98,7 @@ def planned_jobs(dry_run_output: str) -> dict[str, int]:
     if "Job stats:" not in lines:
         return {}
     jobs = {}
-    for line in lines[lines.index("Job stats:") + 3:]:  # past the header and its rule line
+    for line in lines[lines.index("Job stats:") + 3 :]:  # past the header and its rule line
         parts = line.split()
         if len(parts) != 2 or parts[0] == "total":
             break
@@ -94,10 +108,18 @@ def planned_jobs(dry_run_output: str) -> dict[str, int]:
 
 # A whole-workflow configuration small enough for a 2-core CPU in about a minute.
 TINY = [
-    "data.demo.speakers=6", "data.demo.clips_per_speaker=2", "data.demo.seconds=8",
-    "data.demo.width=192", "data.demo.height=144", "cv.k=2", "frames.size=32",
-    "extractor.kinds=[resattn,emotient,fused]", "extractor.epochs=1", "extractor.batch_size=16",
-    "classifier.names=[mstcn,framewise,mean]", "classifier.training.epochs=2",
+    "data.demo.speakers=6",
+    "data.demo.clips_per_speaker=2",
+    "data.demo.seconds=8",
+    "data.demo.width=192",
+    "data.demo.height=144",
+    "cv.k=2",
+    "frames.size=32",
+    "extractor.kinds=[resattn,emotient,fused]",
+    "extractor.epochs=1",
+    "extractor.batch_size=16",
+    "classifier.names=[mstcn,framewise,mean]",
+    "classifier.training.epochs=2",
     # 8 s clips of 6 speakers: a fold's training steps can all be one class
     "classifier.training.allow_one_class=true",
 ]
@@ -105,8 +127,16 @@ TINY = [
 
 def sendflow_command(workdir, *args, project=PROJECT) -> list[str]:
     """The `sendflow` launcher running the real Snakefile of `project` in `workdir`."""
-    return [sys.executable, "-m", "sendflow.cli", "--snakefile", str(project / "Snakefile"),
-            "--directory", str(workdir), *args]
+    return [
+        sys.executable,
+        "-m",
+        "sendflow.cli",
+        "--snakefile",
+        str(project / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
 
 
 def run_tiny(workdir, *args, config=(), project=PROJECT) -> subprocess.CompletedProcess:
@@ -120,8 +150,13 @@ def tiny_project(tmp_path_factory):
     """A copy of the project's sources, so tests may edit its code and docs and see what
     Snakemake then plans, without touching the working tree."""
     copy = tmp_path_factory.mktemp("project") / "sendflow"
-    shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info", ".pytest_cache"))
+    shutil.copytree(
+        PROJECT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info", ".pytest_cache"
+        ),
+    )
     return copy
 
 

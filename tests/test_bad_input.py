@@ -28,12 +28,29 @@ def write(relative, content):
     def change(root):
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_bytes(content if isinstance(content, bytes) else content.encode())
+
     return change
 
 
 def video_without_a_picture(root):
-    subprocess.run([ffmpeg_path(), "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440",
-                    "-t", "2", "-c:a", "aac", str(root / VIDEO)], check=True)
+    subprocess.run(
+        [
+            ffmpeg_path(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-t",
+            "2",
+            "-c:a",
+            "aac",
+            str(root / VIDEO),
+        ],
+        check=True,
+    )
 
 
 def truncated(root):
@@ -59,34 +76,82 @@ def ratings_on_a_0_to_1_scale(root):
 CASES = {
     "ratings file empty": (write(OBSERVER, b""), INDEX, OBSERVER, "unreadable CSV"),
     "ratings header only": (write(OBSERVER, HEADER), INDEX, OBSERVER, "no row with numeric values"),
-    "ratings non-numeric": (write(OBSERVER, HEADER + "0.0,high,1\n0.5,low,1\n"), INDEX, OBSERVER,
-                            "no row with numeric values"),
-    "ratings all NaN": (write(OBSERVER, HEADER + "0.0,NaN,\n0.5,NaN,\n"), INDEX, OBSERVER,
-                        "no row with numeric values"),
-    "ratings with negative times": (write(OBSERVER, HEADER + "-1.0,50,2\n-0.5,60,2\n"), INDEX, OBSERVER,
-                                    "every rating time is negative"),
-    "ratings with unsorted times": (write(OBSERVER, HEADER + "0.0,50,2\n1.0,60,2\n0.5,55,2\n"), INDEX, OBSERVER,
-                                    "rating times do not increase: 0.5 s follows 1 s"),
-    "ratings on another scale (x10)": (write(OBSERVER, HEADER + "0.0,500,2\n0.5,600,2\n"), INDEX, OBSERVER,
-                                       "outside 0-100"),
-    "ratings on a 0-1 scale (all files)": (ratings_on_a_0_to_1_scale, INDEX, "observer_EWE/results_111_1.csv",
-                                           "span only 0.5 to 0.9, 0.4 points.*Ratings on a 0-1 scale"),
-    "observer ratings missing for a video": (lambda root: (root / OBSERVER).unlink(), INDEX, VIDEO,
-                                             "has no observer ratings"),
-    "video name not ID{n}_vid{m}": (lambda root: make_mp4(root / "videos/test/ID117_clip1.mp4", 1), INDEX,
-                                    "videos/test/ID117_clip1.mp4", "file name does not name a clip"),
-    "the same clip in two splits": (lambda root: shutil.copy(root / OBSERVER, root / "ratings/train/observer_EWE"),
-                                    INDEX, "results_112_1.csv", "duplicate clip ID 112_1"),
+    "ratings non-numeric": (
+        write(OBSERVER, HEADER + "0.0,high,1\n0.5,low,1\n"),
+        INDEX,
+        OBSERVER,
+        "no row with numeric values",
+    ),
+    "ratings all NaN": (
+        write(OBSERVER, HEADER + "0.0,NaN,\n0.5,NaN,\n"),
+        INDEX,
+        OBSERVER,
+        "no row with numeric values",
+    ),
+    "ratings with negative times": (
+        write(OBSERVER, HEADER + "-1.0,50,2\n-0.5,60,2\n"),
+        INDEX,
+        OBSERVER,
+        "every rating time is negative",
+    ),
+    "ratings with unsorted times": (
+        write(OBSERVER, HEADER + "0.0,50,2\n1.0,60,2\n0.5,55,2\n"),
+        INDEX,
+        OBSERVER,
+        "rating times do not increase: 0.5 s follows 1 s",
+    ),
+    "ratings on another scale (x10)": (
+        write(OBSERVER, HEADER + "0.0,500,2\n0.5,600,2\n"),
+        INDEX,
+        OBSERVER,
+        "outside 0-100",
+    ),
+    "ratings on a 0-1 scale (all files)": (
+        ratings_on_a_0_to_1_scale,
+        INDEX,
+        "observer_EWE/results_111_1.csv",
+        "span only 0.5 to 0.9, 0.4 points.*Ratings on a 0-1 scale",
+    ),
+    "observer ratings missing for a video": (
+        lambda root: (root / OBSERVER).unlink(),
+        INDEX,
+        VIDEO,
+        "has no observer ratings",
+    ),
+    "video name not ID{n}_vid{m}": (
+        lambda root: make_mp4(root / "videos/test/ID117_clip1.mp4", 1),
+        INDEX,
+        "videos/test/ID117_clip1.mp4",
+        "file name does not name a clip",
+    ),
+    "the same clip in two splits": (
+        lambda root: shutil.copy(root / OBSERVER, root / "ratings/train/observer_EWE"),
+        INDEX,
+        "results_112_1.csv",
+        "duplicate clip ID 112_1",
+    ),
     "zero-byte mp4": (write(VIDEO, b""), FRAMES, VIDEO, "video file is empty"),
     "truncated mp4 (half its bytes)": (truncated, FRAMES, VIDEO, "could not decode|no video stream"),
     "a text file named .mp4": (write(VIDEO, "not a video\n" * 100), FRAMES, VIDEO, "could not decode|no video stream"),
     "an mp4 with no video stream": (video_without_a_picture, FRAMES, VIDEO, "no video stream"),
-    "a video ten times shorter than its ratings": (lambda root: write_observer(root / OBSERVER, 40), FRAMES, VIDEO,
-                                                   "much shorter than its ratings"),
-    "Emotient file without a chosen column": (write(EMOTIENT, "Frametime,AU1\n0.0,0.1\n"), UNITS, EMOTIENT,
-                                              "missing column 'AU12'"),
-    "Emotient text in a numeric column": (write(EMOTIENT, "Frametime,AU1,AU12\n0.0,0.1,0.2\n0.0334,high,0.3\n"),
-                                          UNITS, EMOTIENT, "column 'AU1' holds text where a number belongs"),
+    "a video ten times shorter than its ratings": (
+        lambda root: write_observer(root / OBSERVER, 40),
+        FRAMES,
+        VIDEO,
+        "much shorter than its ratings",
+    ),
+    "Emotient file without a chosen column": (
+        write(EMOTIENT, "Frametime,AU1\n0.0,0.1\n"),
+        UNITS,
+        EMOTIENT,
+        "missing column 'AU12'",
+    ),
+    "Emotient text in a numeric column": (
+        write(EMOTIENT, "Frametime,AU1,AU12\n0.0,0.1,0.2\n0.0334,high,0.3\n"),
+        UNITS,
+        EMOTIENT,
+        "column 'AU1' holds text where a number belongs",
+    ),
 }
 
 
@@ -94,8 +159,9 @@ CASES = {
 def test_bad_dataset_input_stops_the_run_naming_the_file(foreign_root, tmp_path, case):
     change, target, named, problem = CASES[case]
     change(foreign_root)
-    proc = sendflow(tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official",
-                                              "emotient.columns=[AU1,AU12]"])
+    proc = sendflow(
+        tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official", "emotient.columns=[AU1,AU12]"]
+    )
     printed = proc.stdout + proc.stderr
     assert proc.returncode != 0, printed[-2000:]
     message = next((line for line in printed.splitlines() if named in line and "SendDataError" in line), "")
@@ -118,20 +184,26 @@ def test_a_root_that_is_missing_empty_or_a_file_is_named(tmp_path):
     empty, a_file = tmp_path / "empty", tmp_path / "a_file"
     empty.mkdir()
     a_file.write_text("not a folder")
-    for root, problem in ((tmp_path / "missing", "does not exist"), (empty, "empty or not a folder"),
-                          (a_file, "is a file, not a folder")):
+    for root, problem in (
+        (tmp_path / "missing", "does not exist"),
+        (empty, "empty or not a folder"),
+        (a_file, "is a file, not a folder"),
+    ):
         proc = sendflow(tmp_path / "work", INDEX, config=[f"data.root={root}"])
         assert proc.returncode != 0
         assert str(root) in proc.stderr and re.search(problem, proc.stderr), proc.stderr[-2000:]
         assert not (tmp_path / "work" / INDEX).exists()
 
 
-@pytest.mark.parametrize("override, named", [
-    ("frames.sise=32", "frames.sise"),
-    ("cv.k=abc", "cv.k"),
-    ("cv.k=1", "cv.k"),
-    ("labels.schemes.three.edges=[0.15,-0.15]", "labels.schemes.three"),
-])
+@pytest.mark.parametrize(
+    "override, named",
+    [
+        ("frames.sise=32", "frames.sise"),
+        ("cv.k=abc", "cv.k"),
+        ("cv.k=1", "cv.k"),
+        ("labels.schemes.three.edges=[0.15,-0.15]", "labels.schemes.three"),
+    ],
+)
 def test_a_bad_setting_is_named_before_anything_runs(tmp_path, foreign_root, override, named):
     proc = sendflow(tmp_path, INDEX, config=[f"data.root={foreign_root}", override])
     assert proc.returncode != 0 and named in proc.stderr, proc.stderr[-2000:]
@@ -163,10 +235,14 @@ def test_a_fold_whose_training_speakers_lack_a_source_names_fold_speakers_and_so
         shutil.copy(units, foreign_root / f"features/{split}/emotient/{clip}")
     units.unlink()
     target = "results/features/emotient/fold0.parquet"
-    proc = sendflow(tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official",
-                                              "emotient.columns=[AU1,AU12]"])
+    proc = sendflow(
+        tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official", "emotient.columns=[AU1,AU12]"]
+    )
     printed = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert re.search(r"SendDataError: .*steps.parquet: fold 0: none of its 3 training clips \(speakers 111, 113, "
-                     r"114\) has Emotient action units", printed), printed[-3000:]
+    assert re.search(
+        r"SendDataError: .*steps.parquet: fold 0: none of its 3 training clips \(speakers 111, 113, "
+        r"114\) has Emotient action units",
+        printed,
+    ), printed[-3000:]
     assert not (tmp_path / target).exists()

@@ -17,8 +17,17 @@ from sendflow.names import CLASSIFIERS, PER_STEP_CLASSIFIERS, model_file_name
 
 EDGES = [-0.2, 0.2]
 D = 8
-TINY = {"stages": 2, "layers": 3, "channels": 8, "hidden": 8, "epochs": 2, "batch_size": 2,
-        "lr": 1e-3, "patience": 5, "device": "cpu"}
+TINY = {
+    "stages": 2,
+    "layers": 3,
+    "channels": 8,
+    "hidden": 8,
+    "epochs": 2,
+    "batch_size": 2,
+    "lr": 1e-3,
+    "patience": 5,
+    "device": "cpu",
+}
 SECTION = schema_defaults()["classifier"]
 
 
@@ -41,8 +50,16 @@ def synthetic(seed=0):
                 valence[rng.integers(0, n)] = np.nan
                 feats = np.nan_to_num(valence)[:, None] * direction + rng.normal(scale=0.5, size=(n, D))
                 for step in range(n):
-                    rows.append({"clip_id": clip, "speaker": speaker, "step": step, "t": step * 0.5,
-                                 "valence": valence[step], "feature": feats[step].astype(np.float32)})
+                    rows.append(
+                        {
+                            "clip_id": clip,
+                            "speaker": speaker,
+                            "step": step,
+                            "t": step * 0.5,
+                            "valence": valence[step],
+                            "feature": feats[step].astype(np.float32),
+                        }
+                    )
                 folds.append({"fold": 0, "clip_id": clip, "speaker": speaker, "split": "Train", "role": role})
     return pd.DataFrame(rows), pd.DataFrame(folds)
 
@@ -54,8 +71,7 @@ def data():
 
 def run(data, tmp_path, name, **cfg):
     features, folds = data
-    return train_and_predict(features, folds, 0, "three", EDGES,
-                             settings(name, **cfg), seed=3, out_dir=tmp_path)[:2]
+    return train_and_predict(features, folds, 0, "three", EDGES, settings(name, **cfg), seed=3, out_dir=tmp_path)[:2]
 
 
 @pytest.mark.parametrize("name", ["mstcn", "sstcn", "bigru", "framewise", "mean"])
@@ -100,12 +116,15 @@ def test_a_finished_job_run_again_trains_nothing_and_writes_the_same_results(dat
     assert "starting afresh" in caplog.text and "epoch 1/4" in caplog.text
 
 
-@pytest.mark.parametrize("name,task", [("mstcn", "multitask"), ("bigru", "classification"),
-                                       ("framewise", "multitask"), ("mean", "regression")])
+@pytest.mark.parametrize(
+    "name,task",
+    [("mstcn", "multitask"), ("bigru", "classification"), ("framewise", "multitask"), ("mean", "regression")],
+)
 def test_a_saved_model_reproduces_its_predictions_from_raw_features(data, tmp_path, name, task):
     features, folds = data
-    preds, _, trained = train_and_predict(features, folds, 0, "three", EDGES,
-                                          settings(name, task=task, epochs=1), 3, tmp_path)
+    preds, _, trained = train_and_predict(
+        features, folds, 0, "three", EDGES, settings(name, task=task, epochs=1), 3, tmp_path
+    )
     path = tmp_path / model_file_name(name)
     trained.save(path, fold=0)
     assert read_model_file(path)[0]["about"] == {"fold": 0}
@@ -160,8 +179,9 @@ def test_selection_reads_the_select_clips_only(data, tmp_path):
         rows = out["clip_id"].isin(clips)
         rng = np.random.default_rng(0)
         out.loc[rows, "valence"] = rng.permutation(out.loc[rows, "valence"].to_numpy())
-        out.loc[rows, "feature"] = pd.Series([rng.normal(size=D).astype(np.float32) for _ in range(rows.sum())],
-                                             index=out.index[rows])
+        out.loc[rows, "feature"] = pd.Series(
+            [rng.normal(size=D).astype(np.float32) for _ in range(rows.sum())], index=out.index[rows]
+        )
         return out
 
     def selection(feats, name):
@@ -178,8 +198,7 @@ def test_a_clip_in_two_roles_raises(data, tmp_path):
     features, folds = data
     leaked = pd.concat([folds, folds[folds["clip_id"] == "106_1"].assign(role="train")])
     with pytest.raises(AssertionError, match="106_1"):
-        train_and_predict(features, leaked, 0, "three", EDGES,
-                          settings("mean"), 3, tmp_path)
+        train_and_predict(features, leaked, 0, "three", EDGES, settings("mean"), 3, tmp_path)
 
 
 def test_a_speaker_in_two_roles_raises(data, tmp_path):
@@ -187,8 +206,7 @@ def test_a_speaker_in_two_roles_raises(data, tmp_path):
     moved = folds.copy()
     moved.loc[moved["clip_id"] == "107_2", "role"] = "select"  # speaker 107 is also in test
     with pytest.raises(AssertionError, match="107"):
-        train_and_predict(features, moved, 0, "three", EDGES,
-                          settings("mean"), 3, tmp_path)
+        train_and_predict(features, moved, 0, "three", EDGES, settings("mean"), 3, tmp_path)
 
 
 def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, monkeypatch):
@@ -208,8 +226,11 @@ def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, mo
     with pytest.raises(KeyboardInterrupt):
         run(data, tmp_path / "resumed", **cfg)
     saved_epochs = []
-    monkeypatch.setattr(training, "save_torch",
-                        lambda state, path: (saved_epochs.append(state["progress"]["epoch"]), real_save(state, path)))
+    monkeypatch.setattr(
+        training,
+        "save_torch",
+        lambda state, path: (saved_epochs.append(state["progress"]["epoch"]), real_save(state, path)),
+    )
     resumed, metrics = run(data, tmp_path / "resumed", **cfg)
 
     assert saved_epochs == [3]  # only the missing epoch was trained
@@ -222,8 +243,11 @@ def test_short_epochs_checkpoint_after_the_first_and_the_last_only(data, tmp_pat
     """Writing a checkpoint takes about as long as a demo epoch of a temporal model: between the
     first and the last epoch one is written only every CHECKPOINT_EVERY_S."""
     real_save, saved_epochs = training.save_torch, []
-    monkeypatch.setattr(training, "save_torch",
-                        lambda state, path: (saved_epochs.append(state["progress"]["epoch"]), real_save(state, path)))
+    monkeypatch.setattr(
+        training,
+        "save_torch",
+        lambda state, path: (saved_epochs.append(state["progress"]["epoch"]), real_save(state, path)),
+    )
     run(data, tmp_path / "quick", name="mstcn", epochs=5, patience=0)
     assert saved_epochs == [1, 5]
     assert len(pd.read_csv(tmp_path / "quick" / "history.csv")) == 5
@@ -260,13 +284,15 @@ def test_a_one_class_fold_stops_unless_allowed(data, tmp_path, caplog):
     """Ratings on the wrong scale put every step in one class, and every class score is then
     perfect: the job stops, naming the fold, the valence seen and the edges."""
     features, folds = data
-    with pytest.raises(ValueError, match=r"fold 0: every rated training step is one class of 3 .*label edges "
-                                         r"\[-5.0, 5.0\].*allow_one_class"):
+    with pytest.raises(
+        ValueError,
+        match=r"fold 0: every rated training step is one class of 3 .*label edges "
+        r"\[-5.0, 5.0\].*allow_one_class",
+    ):
         train_and_predict(features, folds, 0, "three", [-5.0, 5.0], settings("mean"), 3, tmp_path)
     assert not (tmp_path / "history.csv").exists()
     with caplog.at_level("WARNING"):
-        train_and_predict(features, folds, 0, "three", [-5.0, 5.0], settings("mean", allow_one_class=True), 3,
-                          tmp_path)
+        train_and_predict(features, folds, 0, "three", [-5.0, 5.0], settings("mean", allow_one_class=True), 3, tmp_path)
     assert "every rated train step is class 1 of 3" in caplog.text
     assert "every rated test step is class 1 of 3" in caplog.text
 
@@ -287,8 +313,11 @@ def test_a_feature_file_from_elsewhere_is_refused_naming_it(data, tmp_path):
     with pytest.raises(SendDataError, match="unsigned.parquet: no sendflow.extractor_sha256 metadata"):
         read_features(unsigned)
     other = tmp_path / "other.parquet"
-    write_parquet(features.assign(n_frames=1), other,
-                  metadata={"sendflow.extractor_sha256": "ab12", "sendflow.extractor": "resnet"})
+    write_parquet(
+        features.assign(n_frames=1),
+        other,
+        metadata={"sendflow.extractor_sha256": "ab12", "sendflow.extractor": "resnet"},
+    )
     with pytest.raises(SendDataError, match="other.parquet: features of extractor 'resnet', expected 'resattn'"):
         read_features(other, "resattn")
     assert len(read_features(other, "resnet")) == len(features)
@@ -344,8 +373,9 @@ def test_classes_follow_the_source_that_scores_better_on_the_select_clips():
     valence = np.array([-0.6, -0.4, 0.0, 0.05, 0.5, 0.7])
     truth = classify(valence, edges)
     probs = np.tile([0.1, 0.2, 0.7], (len(valence), 1))  # always positive
-    frame = pd.DataFrame({"class_true": truth, "valence_pred": valence + 0.02,
-                          **{f"prob_{k}": probs[:, k] for k in range(3)}})
+    frame = pd.DataFrame(
+        {"class_true": truth, "valence_pred": valence + 0.02, **{f"prob_{k}": probs[:, k] for k in range(3)}}
+    )
     trained = TrainedClassifier(None, {}, edges, np.zeros(1), np.ones(1))
     assert choose_class_source(trained, frame, "auto") == "valence"
     assert choose_class_source(trained, frame, "head") == "head"

@@ -33,13 +33,16 @@ def test_dotted_keys_merge_and_strings_are_coerced(schema, default_config):
     check(prepared, schema)
 
 
-@pytest.mark.parametrize("key, given, expected", [
-    ("report.include_faces", "false", False),   # boolean or the word auto
-    ("report.include_faces", "auto", "auto"),
-    ("report.timelines.extractor", "null", None),  # string or null
-    ("report.timelines.extractor", "resnet", "resnet"),
-    ("extractor.lr", "1e-3", 0.001),  # YAML 1.1 alone would keep this a string
-])
+@pytest.mark.parametrize(
+    "key, given, expected",
+    [
+        ("report.include_faces", "false", False),  # boolean or the word auto
+        ("report.include_faces", "auto", "auto"),
+        ("report.timelines.extractor", "null", None),  # string or null
+        ("report.timelines.extractor", "resnet", "resnet"),
+        ("extractor.lr", "1e-3", 0.001),  # YAML 1.1 alone would keep this a string
+    ],
+)
 def test_strings_of_union_types_become_what_they_spell(schema, default_config, key, given, expected):
     default_config[key] = given
     prepared = prepare(default_config, schema)
@@ -51,16 +54,19 @@ def test_strings_of_union_types_become_what_they_spell(schema, default_config, k
     check(prepared, schema)
 
 
-@pytest.mark.parametrize("override, named", [
-    ({"cv.mode": "loso"}, r"cv\.mode: 'loso' is not one of"),
-    ({"cv.k": "three"}, r"cv\.k: 'three' is not of type 'integer'"),
-    ({"cv.kk": 3}, r"cv\.kk: unknown key; known keys of cv: k, mode"),
-    ({"shoe_size": 44}, r"shoe_size: unknown key; known keys of \(top level\): classifier, cv, data"),
-    ({"data.demo.limited_fraction": 2}, r"data\.demo\.limited_fraction: 2 is greater than"),
-    ({"report.include_faces": "sometimes"}, r"report\.include_faces: 'sometimes' is not one of"),
-    ({"repeats": 0}, r"repeats: 0 is less than the minimum of 1"),
-    ({"repeats": "two"}, r"repeats: 'two' is not of type 'integer'"),
-])
+@pytest.mark.parametrize(
+    "override, named",
+    [
+        ({"cv.mode": "loso"}, r"cv\.mode: 'loso' is not one of"),
+        ({"cv.k": "three"}, r"cv\.k: 'three' is not of type 'integer'"),
+        ({"cv.kk": 3}, r"cv\.kk: unknown key; known keys of cv: k, mode"),
+        ({"shoe_size": 44}, r"shoe_size: unknown key; known keys of \(top level\): classifier, cv, data"),
+        ({"data.demo.limited_fraction": 2}, r"data\.demo\.limited_fraction: 2 is greater than"),
+        ({"report.include_faces": "sometimes"}, r"report\.include_faces: 'sometimes' is not one of"),
+        ({"repeats": 0}, r"repeats: 0 is less than the minimum of 1"),
+        ({"repeats": "two"}, r"repeats: 'two' is not of type 'integer'"),
+    ],
+)
 def test_bad_values_and_unknown_keys_are_named(schema, default_config, override, named):
     default_config.update(override)
     with pytest.raises(ConfigError, match=named):
@@ -126,7 +132,6 @@ def test_the_schema_lists_the_names_the_code_defines(schema):
     assert set(names.TEMPORAL_TRAINING) == set(training)
 
 
-
 def test_every_key_of_the_schema_is_documented(schema):
     """docs/configuration.md has a row for every leaf key: `a.b.c`, or `a.b.x`, `c` in one row."""
     doc = (PROJECT / "docs/configuration.md").read_text()
@@ -141,18 +146,27 @@ def test_every_key_of_the_schema_is_documented(schema):
 
     keys = list(leaves(schema["properties"]))
     assert len(keys) > 90
-    undocumented = [k for k in keys if f"`{k}`" not in doc and not any(
-        cell.strip().startswith(f"`{k.rpartition('.')[0]}.") and f"`{k.rpartition('.')[2]}`" in cell
-        for cell in first_cells)]
+    undocumented = [
+        k
+        for k in keys
+        if f"`{k}`" not in doc
+        and not any(
+            cell.strip().startswith(f"`{k.rpartition('.')[0]}.") and f"`{k.rpartition('.')[2]}`" in cell
+            for cell in first_cells
+        )
+    ]
     assert not undocumented, f"keys missing from docs/configuration.md: {undocumented}"
 
 
-@pytest.mark.parametrize("change, named", [
-    (lambda c: c["report"]["attention"].update(fold=5), "report.attention.fold 5 is not a fold of this run"),
-    (lambda c: c["classifier"].update(labels=["three", "seven"]), "unknown label schemes: ['seven']"),
-    (lambda c: c["extractor"].update(labels="seven"), "extractor.labels 'seven' is not one of labels.schemes"),
-    (lambda c: c["labels"]["schemes"]["three"].update(names=["a", "b"]), "labels.schemes.three"),
-])
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        (lambda c: c["report"]["attention"].update(fold=5), "report.attention.fold 5 is not a fold of this run"),
+        (lambda c: c["classifier"].update(labels=["three", "seven"]), "unknown label schemes: ['seven']"),
+        (lambda c: c["extractor"].update(labels="seven"), "extractor.labels 'seven' is not one of labels.schemes"),
+        (lambda c: c["labels"]["schemes"]["three"].update(names=["a", "b"]), "labels.schemes.three"),
+    ],
+)
 def test_what_the_schema_cannot_say_is_checked_naming_the_key(change, named, default_config):
     from sendflow.config import check_consistency
 

@@ -13,9 +13,21 @@ PROJECT = Path(__file__).resolve().parent.parent
 PACKAGE = PROJECT / "sendflow"
 TRAINING = ("sendflow.extractor.train", "sendflow.classifier.train_torch")
 # the rules' scripts that must start without torch or OpenCV: the index and the report
-LIGHT_SCRIPTS = ["build_index.py", "make_folds.py", "aggregate.py", "compare.py", "write_manifest.py",
-                 "report_pages.py", "figure_comparison.py", "figure_effects.py", "figure_confusion.py",
-                 "figure_timelines.py", "emotient_steps.py", "emotient_features.py", "fused_features.py"]
+LIGHT_SCRIPTS = [
+    "build_index.py",
+    "make_folds.py",
+    "aggregate.py",
+    "compare.py",
+    "write_manifest.py",
+    "report_pages.py",
+    "figure_comparison.py",
+    "figure_effects.py",
+    "figure_confusion.py",
+    "figure_timelines.py",
+    "emotient_steps.py",
+    "emotient_features.py",
+    "fused_features.py",
+]
 
 
 def loaded_after(code: str, cwd: Path = PROJECT) -> set[str]:
@@ -55,7 +67,7 @@ def module_imports() -> dict[str, set[str]]:
                 found |= {a.name for a in node.names if a.name.startswith("sendflow")}
             elif isinstance(node, ast.ImportFrom):
                 base = package.split(".")
-                base = base[:len(base) - node.level + 1] if node.level else []
+                base = base[: len(base) - node.level + 1] if node.level else []
                 target = ".".join([*base, node.module] if node.module else base)
                 if target.startswith("sendflow"):
                     found.add(target)
@@ -81,9 +93,17 @@ def test_no_module_imports_one_that_imports_it_back():
 
 
 def test_result_paths_are_spelled_only_in_the_paths_module():
-    sources = [*PROJECT.glob("rules/*.smk"), PROJECT / "Snakefile", *PROJECT.glob("workflow_scripts/*.py"),
-               *(p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "paths.py")]
-    spelled = [f"{p.relative_to(PROJECT)}:{i}" for p in sources
-               for i, line in enumerate(p.read_text().splitlines(), 1) if '"results/' in line]
+    sources = [
+        *PROJECT.glob("rules/*.smk"),
+        PROJECT / "Snakefile",
+        *PROJECT.glob("workflow_scripts/*.py"),
+        *(p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "paths.py"),
+    ]
+    spelled = [
+        f"{p.relative_to(PROJECT)}:{i}"
+        for p in sources
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if '"results/' in line
+    ]
     assert not spelled, f"result paths outside sendflow/paths.py: {spelled}"
     assert '"results"' in (PACKAGE / "paths.py").read_text()

@@ -9,17 +9,56 @@ import pytest
 from sendflow.figures.effects import effects_figure, plot_effects
 from sendflow.report.questions import QUESTIONS
 
-COLUMNS = ["question", "factor", "candidate", "reference", "metric", "extractor", "classifier", "labels",
-           "mean_diff", "ci_low", "ci_high", "n_speakers", "verdict"]
+COLUMNS = [
+    "question",
+    "factor",
+    "candidate",
+    "reference",
+    "metric",
+    "extractor",
+    "classifier",
+    "labels",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+    "n_speakers",
+    "verdict",
+]
 NAN = np.nan
 ROWS = [  # deliberately not in QUESTIONS order
     ("temporal", "classifier", "mstcn", "framewise", "ccc", "resattn", NAN, "three", 0.04, 0.01, 0.07, 6, "better"),
-    ("attention", "extractor", "resattn", "resnet", "ccc", NAN, "mstcn", "three", -0.02, -0.05, 0.01, 6,
-     "the data cannot tell"),
+    (
+        "attention",
+        "extractor",
+        "resattn",
+        "resnet",
+        "ccc",
+        NAN,
+        "mstcn",
+        "three",
+        -0.02,
+        -0.05,
+        0.01,
+        6,
+        "the data cannot tell",
+    ),
     ("temporal", "classifier", "mstcn", "bigru", "ccc", "resattn", NAN, "three", -0.03, -0.06, -0.01, 6, "worse"),
     ("labels", "labels", "nine", "three", "rmse", "resattn", "mstcn", NAN, -0.05, -0.09, -0.02, 6, "better"),
-    ("attention", "extractor", "resattn", "resnet", "ccc", NAN, "framewise", "three", 0.01, NAN, NAN, 1,
-     "the data cannot tell"),
+    (
+        "attention",
+        "extractor",
+        "resattn",
+        "resnet",
+        "ccc",
+        NAN,
+        "framewise",
+        "three",
+        0.01,
+        NAN,
+        NAN,
+        1,
+        "the data cannot tell",
+    ),
 ]
 TITLE = {key: title for key, *_, title in QUESTIONS}
 
@@ -41,10 +80,16 @@ def test_rows_points_and_intervals_in_report_order():
     fig = effects_figure(table())
     ax = fig.axes[0]
     ticks = ax.get_yticklabels()
-    expected = [TITLE["attention"], "resattn vs resnet (mstcn, three; ccc)",
-                "resattn vs resnet (framewise, three; ccc)",
-                TITLE["temporal"], "mstcn vs framewise (resattn, three; ccc)", "mstcn vs bigru (resattn, three; ccc)",
-                TITLE["labels"], "nine vs three (resattn, mstcn; rmse)"]
+    expected = [
+        TITLE["attention"],
+        "resattn vs resnet (mstcn, three; ccc)",
+        "resattn vs resnet (framewise, three; ccc)",
+        TITLE["temporal"],
+        "mstcn vs framewise (resattn, three; ccc)",
+        "mstcn vs bigru (resattn, three; ccc)",
+        TITLE["labels"],
+        "nine vs three (resattn, mstcn; rmse)",
+    ]
     assert [t.get_text() for t in ticks] == expected
     headings = {0, 3, 6}
     assert {i for i, t in enumerate(ticks) if t.get_fontweight() == "bold"} == headings

@@ -66,16 +66,23 @@ def test_clip_steps_take_the_observer_valence_at_each_step(tmp_path):
     assert (table["clip_id"] == "111_1").all() and (table["speaker"] == 111).all()
 
 
-@pytest.mark.parametrize("content, problem", [
-    ("Frametime,AU1,joyEvidence\n0.0,0.1,0.2\n", "missing column 'AU12'"),
-    ("Time,AU1,AU12,joyEvidence\n0.0,0.1,0.2,0.3\n", "missing column 'Frametime'"),
-    ("Frametime,AU1,AU12,joyEvidence\n0.0,0.1,0.2,0.3\n0.0334,0.1,high,0.3\n",
-     "column 'AU12' holds text where a number belongs: 'high' on line 3"),
-    ("Frametime,AU1,AU12,joyEvidence\n0.0,0.1,0.2,0.3\nFrametime,AU1,AU12,joyEvidence\n",
-     "column 'Frametime' holds text"),
-    ("Frametime,AU1,AU12,joyEvidence\n0.5,0.1,0.2,0.3\n0.4,0.1,0.2,0.3\n", "Frametime does not increase"),
-    ("", "unreadable Emotient file"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("Frametime,AU1,joyEvidence\n0.0,0.1,0.2\n", "missing column 'AU12'"),
+        ("Time,AU1,AU12,joyEvidence\n0.0,0.1,0.2,0.3\n", "missing column 'Frametime'"),
+        (
+            "Frametime,AU1,AU12,joyEvidence\n0.0,0.1,0.2,0.3\n0.0334,0.1,high,0.3\n",
+            "column 'AU12' holds text where a number belongs: 'high' on line 3",
+        ),
+        (
+            "Frametime,AU1,AU12,joyEvidence\n0.0,0.1,0.2,0.3\nFrametime,AU1,AU12,joyEvidence\n",
+            "column 'Frametime' holds text",
+        ),
+        ("Frametime,AU1,AU12,joyEvidence\n0.5,0.1,0.2,0.3\n0.4,0.1,0.2,0.3\n", "Frametime does not increase"),
+        ("", "unreadable Emotient file"),
+    ],
+)
 def test_a_bad_file_is_refused_naming_the_file_and_the_column(tmp_path, content, problem):
     path = tmp_path / "ID111_vid1_crop_downsized.txt"
     path.write_text(content)
@@ -86,17 +93,34 @@ def test_a_bad_file_is_refused_naming_the_file_and_the_column(tmp_path, content,
 
 def steps_of(clips: dict[str, tuple[int, np.ndarray]]):
     """A feature table's steps and features from {clip_id: (speaker, features [T, D])}."""
-    steps = pd.concat([pd.DataFrame({"clip_id": c, "speaker": s, "step": np.arange(len(x), dtype=np.int32),
-                                     "t": np.arange(len(x)) * 0.5, "n_frames": 15, "valence": 0.1})
-                       for c, (s, x) in clips.items()], ignore_index=True)
+    steps = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "clip_id": c,
+                    "speaker": s,
+                    "step": np.arange(len(x), dtype=np.int32),
+                    "t": np.arange(len(x)) * 0.5,
+                    "n_frames": 15,
+                    "valence": 0.1,
+                }
+            )
+            for c, (s, x) in clips.items()
+        ],
+        ignore_index=True,
+    )
     return steps, np.concatenate([x for _, x in clips.values()]).astype(np.float32)
 
 
 def test_standardisation_uses_the_training_speakers_only(tmp_path):
     rng = np.random.default_rng(0)
-    clips = {"111_1": (111, rng.normal(2.0, 3.0, (40, 4))), "111_2": (111, rng.normal(2.0, 3.0, (30, 4))),
-             "112_1": (112, rng.normal(-5.0, 0.5, (20, 4))), "113_1": (113, rng.normal(9.0, 1.0, (25, 4))),
-             "199_1": (199, rng.normal(0.0, 1.0, (10, 4)))}  # not in the fold
+    clips = {
+        "111_1": (111, rng.normal(2.0, 3.0, (40, 4))),
+        "111_2": (111, rng.normal(2.0, 3.0, (30, 4))),
+        "112_1": (112, rng.normal(-5.0, 0.5, (20, 4))),
+        "113_1": (113, rng.normal(9.0, 1.0, (25, 4))),
+        "199_1": (199, rng.normal(0.0, 1.0, (10, 4))),
+    }  # not in the fold
     steps, x = steps_of(clips)
     x[3] = np.nan  # a step without a face in a training clip
     path = tmp_path / "steps.parquet"
@@ -118,22 +142,37 @@ def test_standardisation_uses_the_training_speakers_only(tmp_path):
     np.testing.assert_allclose(standardised[is_train & face].std(0), 1, atol=1e-4)
     assert (standardised[3] == 0).all()  # no face: the training mean
     test = fold["clip_id"].eq("113_1").to_numpy()
-    np.testing.assert_allclose(standardised[test], (clips["113_1"][1] - train_rows.mean(0)) / train_rows.std(0),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        standardised[test], (clips["113_1"][1] - train_rows.mean(0)) / train_rows.std(0), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_fusion_sets_learned_features_beside_the_units_with_a_mask():
     rng = np.random.default_rng(1)
     # 112_1 has no video: units only. 111_1's video is one step shorter than its Emotient file.
     learned = steps_of({"111_1": (111, rng.normal(5, 2, (3, 2))), "113_1": (113, rng.normal(0, 1, (4, 2)))})
-    units = steps_of({"111_1": (111, rng.normal(0, 1, (4, 3))), "112_1": (112, rng.normal(0, 1, (2, 3))),
-                      "113_1": (113, rng.normal(0, 1, (4, 3)))})
+    units = steps_of(
+        {
+            "111_1": (111, rng.normal(0, 1, (4, 3))),
+            "112_1": (112, rng.normal(0, 1, (2, 3))),
+            "113_1": (113, rng.normal(0, 1, (4, 3))),
+        }
+    )
     roles = {"111_1": "train", "112_1": "train", "113_1": "test"}
     steps, x = fuse(learned, units, roles)
     assert x.shape == (10, 2 + 1 + 3)
     assert steps[["clip_id", "step"]].values.tolist() == [
-        ["111_1", 0], ["111_1", 1], ["111_1", 2], ["111_1", 3], ["112_1", 0], ["112_1", 1],
-        ["113_1", 0], ["113_1", 1], ["113_1", 2], ["113_1", 3]]
+        ["111_1", 0],
+        ["111_1", 1],
+        ["111_1", 2],
+        ["111_1", 3],
+        ["112_1", 0],
+        ["112_1", 1],
+        ["113_1", 0],
+        ["113_1", 1],
+        ["113_1", 2],
+        ["113_1", 3],
+    ]
     mask = x[:, 2]
     assert mask.tolist() == [1, 1, 1, 0, 0, 0, 1, 1, 1, 1]
     assert (x[mask == 0, :2] == 0).all()
@@ -162,10 +201,19 @@ def test_fusion_can_keep_principal_components_of_the_learned_features():
     uncorrelated and of unit variance there; clips without video still have it at 0."""
     rng = np.random.default_rng(2)
     signal = rng.normal(size=(60, 1))
-    learned = steps_of({"111_1": (111, signal[:30] @ rng.normal(size=(1, 6)) + rng.normal(0, 0.1, (30, 6))),
-                        "113_1": (113, signal[30:] @ rng.normal(size=(1, 6)) + rng.normal(0, 0.1, (30, 6)))})
-    units = steps_of({"111_1": (111, rng.normal(0, 1, (30, 3))), "112_1": (112, rng.normal(0, 1, (5, 3))),
-                      "113_1": (113, rng.normal(0, 1, (30, 3)))})
+    learned = steps_of(
+        {
+            "111_1": (111, signal[:30] @ rng.normal(size=(1, 6)) + rng.normal(0, 0.1, (30, 6))),
+            "113_1": (113, signal[30:] @ rng.normal(size=(1, 6)) + rng.normal(0, 0.1, (30, 6))),
+        }
+    )
+    units = steps_of(
+        {
+            "111_1": (111, rng.normal(0, 1, (30, 3))),
+            "112_1": (112, rng.normal(0, 1, (5, 3))),
+            "113_1": (113, rng.normal(0, 1, (30, 3))),
+        }
+    )
     roles = {"111_1": "train", "112_1": "train", "113_1": "test"}
     steps, x = fuse(learned, units, roles, components=2)
     assert x.shape == (65, 2 + 1 + 3)

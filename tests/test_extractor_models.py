@@ -24,8 +24,12 @@ def _down(i, o):
 
 
 # torchvision blocks: (class, constructor arguments), with and without downsampling.
-BLOCKS = [(BasicBlock, (16, 16)), (BasicBlock, (16, 32, 2, "down")), (Bottleneck, (32, 8)),
-          (Bottleneck, (16, 8, 2, "down"))]
+BLOCKS = [
+    (BasicBlock, (16, 16)),
+    (BasicBlock, (16, 32, 2, "down")),
+    (Bottleneck, (32, 8)),
+    (Bottleneck, (16, 8, 2, "down")),
+]
 
 
 def _pair(index):
@@ -83,8 +87,9 @@ def test_closed_gate_leaves_relu_of_identity(index):
         assert not torch.equal(plain(x), torch.relu(identity))  # the branch does matter normally
 
 
-@pytest.mark.parametrize("depth,width,dim,blocks", [(10, 64, 512, 4), (10, 32, 256, 4), (18, 64, 512, 8),
-                                                    (50, 64, 2048, 16)])
+@pytest.mark.parametrize(
+    "depth,width,dim,blocks", [(10, 64, 512, 4), (10, 32, 256, 4), (18, 64, 512, 8), (50, 64, 2048, 16)]
+)
 def test_shapes_and_attention_weights(depth, width, dim, blocks):
     model = build_extractor("resattn", depth, num_classes=3, regression=True, width=width).eval()
     x = torch.randn(2, 3, 32, 32)
@@ -156,8 +161,7 @@ def test_imagenet_weights_load_from_the_torch_cache(kind, tmp_path, monkeypatch)
     backbone = build_extractor(kind, 18, weights="imagenet").backbone
     torch.testing.assert_close(backbone.conv1.weight, state["conv1.weight"])
     torch.testing.assert_close(backbone.layer4[1].conv2.weight, state["layer4.1.conv2.weight"])
-    torch.testing.assert_close(backbone.layer2[0].downsample[1].running_var,
-                               state["layer2.0.downsample.1.running_var"])
+    torch.testing.assert_close(backbone.layer2[0].downsample[1].running_var, state["layer2.0.downsample.1.running_var"])
 
 
 def test_imagenet_weights_offline_fail_fast_and_say_where_to_put_them(tmp_path, monkeypatch):

@@ -19,8 +19,15 @@ from sendflow.names import EXTRACTOR_SETTINGS
 EDGES = [-0.3, 0.3]
 ROLES = {"train": ["tr0", "tr1", "tr2"], "select": ["se0", "se1"], "test": ["te0", "te1"]}
 # The settings the rule passes (the schema's defaults), made small and quick.
-CFG = {**{key: schema_defaults()["extractor"][key] for key in EXTRACTOR_SETTINGS}, "kind": "resattn",
-       "reduction": 8, "epochs": 3, "lr": 2e-3, "patience": 0, "device": "cpu"}
+CFG = {
+    **{key: schema_defaults()["extractor"][key] for key in EXTRACTOR_SETTINGS},
+    "kind": "resattn",
+    "reduction": 8,
+    "epochs": 3,
+    "lr": 2e-3,
+    "patience": 0,
+    "device": "cpu",
+}
 
 
 def _write_clip(path, rng, n=20, size=32):
@@ -30,8 +37,7 @@ def _write_clip(path, rng, n=20, size=32):
     cls = np.digitize(np.nan_to_num(valence), EDGES)
     frames = rng.integers(0, 60, (n, size, size, 3)).astype(np.uint8)
     frames[np.arange(n), :, :, cls] += 150
-    np.savez(path, frames=frames, times=np.arange(n) * 0.5, steps=np.arange(n, dtype=np.int32),
-             valence=valence)
+    np.savez(path, frames=frames, times=np.arange(n) * 0.5, steps=np.arange(n, dtype=np.int32), valence=valence)
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +102,10 @@ def test_resume_is_bit_identical_and_learns(toy, tmp_path, monkeypatch):
     history = pd.read_csv(tmp_path / "full" / "history.csv")
     assert list(history["epoch"]) == [1, 2, 3] and list(history.columns) == HISTORY_COLUMNS
     assert torch.load(tmp_path / "resumed" / "last.pt", weights_only=True)["progress"]["epoch"] == 3
-    pd.testing.assert_frame_equal(history.drop(columns=["seconds", "images_per_s"]),
-                                  pd.read_csv(tmp_path / "resumed" / "history.csv")
-                                  .drop(columns=["seconds", "images_per_s"]))
+    pd.testing.assert_frame_equal(
+        history.drop(columns=["seconds", "images_per_s"]),
+        pd.read_csv(tmp_path / "resumed" / "history.csv").drop(columns=["seconds", "images_per_s"]),
+    )
 
     summary = json.loads((tmp_path / "full" / "summary.json").read_text())
     assert set(summary["train_clips"]) == set(ROLES["train"])
@@ -158,10 +165,18 @@ def test_no_early_stop_before_the_minimum_epochs(tmp_path, caplog):
         return -float(epoch), {"train_acc": 0.5}
 
     def run(min_epochs, folder):
-        progress, _ = training.train_epochs(model, {"model": model}, falling, epochs=10, patience=1,
-                                            checkpoint=tmp_path / folder / "last.pt", key="key",
-                                            history_path=tmp_path / folder / "history.csv",
-                                            log=logging.getLogger("t"), min_epochs=min_epochs)
+        progress, _ = training.train_epochs(
+            model,
+            {"model": model},
+            falling,
+            epochs=10,
+            patience=1,
+            checkpoint=tmp_path / folder / "last.pt",
+            key="key",
+            history_path=tmp_path / folder / "history.csv",
+            log=logging.getLogger("t"),
+            min_epochs=min_epochs,
+        )
         return progress
 
     assert (run(0, "free").epoch, run(0, "again").stopped_early) == (2, True)

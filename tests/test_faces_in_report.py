@@ -15,8 +15,15 @@ from conftest import sendflow_command
 from sendflow.ffmpeg_bin import ffmpeg_path
 
 MAGENTA = np.array([1.0, 0.0, 1.0])
-CONFIG = ["cv.mode=official", "frames.size=32", "extractor.kinds=[resattn]", "extractor.epochs=1",
-          "extractor.batch_size=16", "classifier.names=[mstcn,mean]", "classifier.training.epochs=2"]
+CONFIG = [
+    "cv.mode=official",
+    "frames.size=32",
+    "extractor.kinds=[resattn]",
+    "extractor.epochs=1",
+    "extractor.batch_size=16",
+    "classifier.names=[mstcn,mean]",
+    "classifier.training.epochs=2",
+]
 
 
 def magenta_pixels(png: bytes) -> int:
@@ -33,14 +40,34 @@ def magenta_root(tmp_path_factory):
     from conftest import write_observer
 
     root = tmp_path_factory.mktemp("real") / "SENDv1"
-    for split, clip, seconds in [("train", "111_1", 4), ("train", "113_1", 4), ("valid", "115_1", 4),
-                                 ("test", "112_1", 4)]:
+    for split, clip, seconds in [
+        ("train", "111_1", 4),
+        ("train", "113_1", 4),
+        ("valid", "115_1", 4),
+        ("test", "112_1", 4),
+    ]:
         speaker, number = clip.split("_")
         video = root / f"videos/{split}/ID{speaker}_vid{number}_crop_downsized.mp4"
         video.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([ffmpeg_path(), "-v", "error", "-f", "lavfi", "-i",
-                        "color=c=magenta:size=64x48:rate=30000/1001", "-t", str(seconds), "-c:v", "libx264",
-                        "-pix_fmt", "yuv420p", str(video)], check=True)
+        subprocess.run(
+            [
+                ffmpeg_path(),
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "color=c=magenta:size=64x48:rate=30000/1001",
+                "-t",
+                str(seconds),
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                str(video),
+            ],
+            check=True,
+        )
         write_observer(root / f"ratings/{split}/observer_EWE/results_{clip}.csv", 2 * seconds)
     return root
 
@@ -48,8 +75,7 @@ def magenta_root(tmp_path_factory):
 def report(workdir, root, *config):
     """Run the workflow, then build its report; return the report's HTML."""
     for report_args in ([], ["--report", "results/report.html"]):
-        cmd = sendflow_command(workdir, "--cores", "2", *report_args, "--config", f"data.root={root}",
-                               *CONFIG, *config)
+        cmd = sendflow_command(workdir, "--cores", "2", *report_args, "--config", f"data.root={root}", *CONFIG, *config)
         run = subprocess.run(cmd, capture_output=True, text=True)
         assert run.returncode == 0, run.stderr[-3000:]
     return (workdir / "results/report.html").read_text()

@@ -18,8 +18,16 @@ def model_path(tmp_path_factory):
     torch.manual_seed(0)
     model = build_extractor("resattn", 18, num_classes=3, regression=True)
     path = tmp_path_factory.mktemp("model") / "model.pt"
-    torch.save({"config": model.config, "state_dict": model.state_dict(), "edges": [-0.15, 0.15],
-                "image_size": 32, "epoch": 1}, path)
+    torch.save(
+        {
+            "config": model.config,
+            "state_dict": model.state_dict(),
+            "edges": [-0.15, 0.15],
+            "image_size": 32,
+            "epoch": 1,
+        },
+        path,
+    )
     return path
 
 
@@ -28,13 +36,21 @@ def fake_clip(path, n_frames, fps, seed):
     times = np.arange(n_frames) / fps
     valence = np.linspace(-0.5, 0.5, n_frames).astype(np.float32)
     valence[1] = np.nan  # an unrated frame is left out of its step's mean
-    write_clip({
-        "frames": rng.integers(0, 255, (n_frames, 32, 32, 3), dtype=np.uint8), "times": times,
-        "steps": np.floor(times / 0.5 + 1e-3).astype(np.int32), "valence": valence,
-        "boxes": np.zeros((n_frames, 3), np.float32), "frame_size": np.array([32, 32], np.int32),
-        "detected": np.ones(n_frames, bool), "face_rate": np.float32(1), "skipped": np.bool_(False),
-        "reason": np.str_(""),
-    }, path)
+    write_clip(
+        {
+            "frames": rng.integers(0, 255, (n_frames, 32, 32, 3), dtype=np.uint8),
+            "times": times,
+            "steps": np.floor(times / 0.5 + 1e-3).astype(np.int32),
+            "valence": valence,
+            "boxes": np.zeros((n_frames, 3), np.float32),
+            "frame_size": np.array([32, 32], np.int32),
+            "detected": np.ones(n_frames, bool),
+            "face_rate": np.float32(1),
+            "skipped": np.bool_(False),
+            "reason": np.str_(""),
+        },
+        path,
+    )
     return path
 
 
@@ -47,13 +63,14 @@ def test_pool_steps_averages_frames_of_a_step():
 
 
 def test_cache_round_trips_with_metadata(tmp_path, model_path):
-    clips = [("111_1", 111, fake_clip(tmp_path / "111_1.npz", 9, 6, 1)),  # 6 fps: 3 per step
-             ("112_1", 112, fake_clip(tmp_path / "112_1.npz", 4, 2, 2))]
+    clips = [
+        ("111_1", 111, fake_clip(tmp_path / "111_1.npz", 9, 6, 1)),  # 6 fps: 3 per step
+        ("112_1", 112, fake_clip(tmp_path / "112_1.npz", 4, 2, 2)),
+    ]
     write_clip(skipped_clip("corrupt video", 32), tmp_path / "113_1.npz")
     clips.append(("113_1", 113, tmp_path / "113_1.npz"))
     out = tmp_path / "features" / "fold0.parquet"
-    cache_features(model_path, clips, out, batch_size=4, device="cpu",
-                   extra_metadata={"sendflow.fold": 0})
+    cache_features(model_path, clips, out, batch_size=4, device="cpu", extra_metadata={"sendflow.fold": 0})
 
     schema = pq.read_schema(out)
     meta = {k.decode(): v.decode() for k, v in schema.metadata.items()}
@@ -72,6 +89,7 @@ def test_cache_round_trips_with_metadata(tmp_path, model_path):
     frames = np.load(clips[0][2])["frames"]
     with torch.no_grad():
         direct = model.embed(preprocess(frames)).numpy()
-    np.testing.assert_allclose(np.stack(table["feature"].iloc[:3]), direct.reshape(3, 3, -1).mean(1),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        np.stack(table["feature"].iloc[:3]), direct.reshape(3, 3, -1).mean(1), rtol=1e-4, atol=1e-5
+    )
     assert not list(out.parent.glob(".*tmp*"))  # the temporary file was renamed away

@@ -50,11 +50,21 @@ def predictions(clips=("a_1", "b_1", "c_2"), steps=12, seed=0) -> pd.DataFrame:
         truth = np.clip(np.cumsum(rng.normal(0, 0.1, steps)), -1, 1)
         truth[slice(None) if clip == "c_2" else slice(3, 5)] = np.nan
         probs = rng.dirichlet(np.ones(3), steps)
-        frames.append(pd.DataFrame(dict(
-            clip_id=clip, speaker=100 + k, step=np.arange(steps), t=0.5 * np.arange(steps),
-            valence_true=truth, valence_pred=0.5 * np.nan_to_num(truth) + rng.normal(0, 0.05, steps),
-            class_true=classify(truth, SCHEME["edges"]), class_pred=probs.argmax(1),
-            **{f"prob_{c}": probs[:, c] for c in range(3)})))
+        frames.append(
+            pd.DataFrame(
+                dict(
+                    clip_id=clip,
+                    speaker=100 + k,
+                    step=np.arange(steps),
+                    t=0.5 * np.arange(steps),
+                    valence_true=truth,
+                    valence_pred=0.5 * np.nan_to_num(truth) + rng.normal(0, 0.05, steps),
+                    class_true=classify(truth, SCHEME["edges"]),
+                    class_pred=probs.argmax(1),
+                    **{f"prob_{c}": probs[:, c] for c in range(3)},
+                )
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -85,8 +95,18 @@ def test_normalise_rows_by_hand_without_warnings():
 
 def _write_metrics(root, extractor, classifier, labels, fold, confusion):
     path = root / f"classifier/{extractor}/{classifier}/{labels}/fold{fold}/metrics.json"
-    write_json(dict(confusion=confusion, scheme=labels, classifier=classifier, extractor=extractor,
-                    fold=fold, ccc=0.1, accuracy=0.5), path)
+    write_json(
+        dict(
+            confusion=confusion,
+            scheme=labels,
+            classifier=classifier,
+            extractor=extractor,
+            fold=fold,
+            ccc=0.1,
+            accuracy=0.5,
+        ),
+        path,
+    )
     return path
 
 
@@ -97,11 +117,9 @@ def test_confusion_pools_folds_per_model(tmp_path):
             for fold in (0, 1):
                 confusion = np.full((3, 3), fold + 1)
                 confusion[1] = 0  # class 1 never occurs in the truth
-                paths.append(_write_metrics(tmp_path, extractor, classifier, "three", fold,
-                                            confusion.tolist()))
+                paths.append(_write_metrics(tmp_path, extractor, classifier, "three", fold, confusion.tolist()))
     pooled = pooled_confusions(paths, "three")
-    assert sorted(pooled) == [("resattn", "mean"), ("resattn", "mstcn"),
-                              ("resnet", "mean"), ("resnet", "mstcn")]
+    assert sorted(pooled) == [("resattn", "mean"), ("resattn", "mstcn"), ("resnet", "mean"), ("resnet", "mstcn")]
     np.testing.assert_array_equal(pooled["resnet", "mstcn"], [[3, 3, 3], [0, 0, 0], [3, 3, 3]])
     plot_confusion(pooled, "three", tmp_path / "confusion.png", dpi=60)
     assert_png(tmp_path / "confusion.png")
@@ -132,8 +150,15 @@ def test_training_curves(tmp_path):
     for extractor in ("resattn", "resnet"):
         folder = tmp_path / f"classifier/{extractor}/mstcn/three/fold0"
         folder.mkdir(parents=True)
-        pd.DataFrame(dict(epoch=[1, 2, 3], train_loss=[3.0, 2.0, 1.5], select_f1=[0.2, 0.4, 0.3],
-                          best_epoch=[1, 2, 2], seconds=0.1)).to_csv(folder / "history.csv", index=False)
+        pd.DataFrame(
+            dict(
+                epoch=[1, 2, 3],
+                train_loss=[3.0, 2.0, 1.5],
+                select_f1=[0.2, 0.4, 0.3],
+                best_epoch=[1, 2, 2],
+                seconds=0.1,
+            )
+        ).to_csv(folder / "history.csv", index=False)
         classifier_paths.append(folder / "history.csv")
         folder = tmp_path / f"classifier/{extractor}/mean/three/fold0"
         folder.mkdir(parents=True)
@@ -154,10 +179,21 @@ def test_training_curves(tmp_path):
 
 
 def test_comparison_bars_with_single_fold_and_unknown_metric(tmp_path):
-    rows = [dict(extractor=e, classifier=c, labels=s, n_folds=1 if s == "nine" else 3,
-                 ccc_mean=0.1 * i, ccc_std=np.nan if s == "nine" else 0.05, rmse_mean=0.3, rmse_std=0.01)
-            for i, (e, c, s) in enumerate((e, c, s) for s in ("three", "nine") for e in ("resattn", "resnet")
-                                          for c in ("framewise", "mean", "mstcn"))]
+    rows = [
+        dict(
+            extractor=e,
+            classifier=c,
+            labels=s,
+            n_folds=1 if s == "nine" else 3,
+            ccc_mean=0.1 * i,
+            ccc_std=np.nan if s == "nine" else 0.05,
+            rmse_mean=0.3,
+            rmse_std=0.01,
+        )
+        for i, (e, c, s) in enumerate(
+            (e, c, s) for s in ("three", "nine") for e in ("resattn", "resnet") for c in ("framewise", "mean", "mstcn")
+        )
+    ]
     summary = pd.DataFrame(rows).drop(index=[4])  # a missing model leaves a gap, not a crash
     summary.to_csv(tmp_path / "summary.csv", index=False)
     with warnings.catch_warnings():
@@ -173,7 +209,9 @@ def test_comparison_bars_with_single_fold_and_unknown_metric(tmp_path):
 
 EXTRACTOR_EDGES = [-0.3, 0.3]
 CLIPS = {  # clip: (role, detected pattern, skipped)
-    "t_1": ("test", "mixed", False), "t_2": ("test", "all", False), "t_3": ("test", "all", True),
+    "t_1": ("test", "mixed", False),
+    "t_2": ("test", "all", False),
+    "t_3": ("test", "all", True),
     "r_1": ("train", "all", False),
 }
 
@@ -181,8 +219,18 @@ CLIPS = {  # clip: (role, detected pattern, skipped)
 def _save_model(path, kind):
     torch.manual_seed(0)
     model = build_extractor(kind, depth=18, num_classes=3, reduction=16)
-    save_torch(dict(config=model.config, edges=EXTRACTOR_EDGES, mean=MEAN, std=STD, image_size=SIZE,
-                    state_dict=model.state_dict(), epoch=1), path)
+    save_torch(
+        dict(
+            config=model.config,
+            edges=EXTRACTOR_EDGES,
+            mean=MEAN,
+            std=STD,
+            image_size=SIZE,
+            state_dict=model.state_dict(),
+            epoch=1,
+        ),
+        path,
+    )
     return path
 
 
@@ -197,16 +245,25 @@ def fold_files(tmp_path_factory):
             write_clip(skipped_clip("corrupt video", SIZE), path)
         else:
             n = 10
-            write_clip(dict(frames=rng.integers(0, 256, (n, SIZE, SIZE, 3), dtype=np.uint8),
-                            times=np.arange(n) * 0.5, steps=np.arange(n, dtype=np.int32),
-                            valence=np.linspace(-0.9, 0.9, n).astype(np.float32),
-                            detected=np.arange(n) % 2 == 0 if detected == "mixed" else np.ones(n, bool),
-                            skipped=np.bool_(False)), path)
+            write_clip(
+                dict(
+                    frames=rng.integers(0, 256, (n, SIZE, SIZE, 3), dtype=np.uint8),
+                    times=np.arange(n) * 0.5,
+                    steps=np.arange(n, dtype=np.int32),
+                    valence=np.linspace(-0.9, 0.9, n).astype(np.float32),
+                    detected=np.arange(n) % 2 == 0 if detected == "mixed" else np.ones(n, bool),
+                    skipped=np.bool_(False),
+                ),
+                path,
+            )
         frame_paths.append(path)
         rows.append(dict(fold=0, clip_id=clip, speaker=1, split="Train", role=role))
-    return dict(folds=pd.DataFrame(rows), frames=frame_paths,
-                resattn=load_extractor(_save_model(root / "resattn.pt", "resattn")),
-                resnet=load_extractor(_save_model(root / "resnet.pt", "resnet")))
+    return dict(
+        folds=pd.DataFrame(rows),
+        frames=frame_paths,
+        resattn=load_extractor(_save_model(root / "resattn.pt", "resattn")),
+        resnet=load_extractor(_save_model(root / "resnet.pt", "resnet")),
+    )
 
 
 def test_sample_frames_deterministic_detected_test_frames_over_classes(fold_files):

@@ -46,8 +46,11 @@ def test_official_mode_uses_the_release_splits():
     index = toy_index()
     folds = make_folds(index, "official", 5, 0.2, seed=0)
     assert folds["fold"].unique().tolist() == [0]
-    assert (folds.groupby("split")["role"].agg(set).to_dict()
-            == {"Train": {"train"}, "Valid": {"select"}, "Test": {"test"}})
+    assert folds.groupby("split")["role"].agg(set).to_dict() == {
+        "Train": {"train"},
+        "Valid": {"select"},
+        "Test": {"test"},
+    }
 
 
 def test_too_few_speakers_is_a_clear_error():
@@ -56,10 +59,15 @@ def test_too_few_speakers_is_a_clear_error():
 
 
 def test_check_folds_catches_a_speaker_with_two_roles():
-    leaky = pd.DataFrame({
-        "fold": [0, 0, 0, 0], "clip_id": ["1_1", "1_2", "2_1", "3_1"],
-        "speaker": [1, 1, 2, 3], "split": "Train", "role": ["train", "test", "select", "test"],
-    })
+    leaky = pd.DataFrame(
+        {
+            "fold": [0, 0, 0, 0],
+            "clip_id": ["1_1", "1_2", "2_1", "3_1"],
+            "speaker": [1, 1, 2, 3],
+            "split": "Train",
+            "role": ["train", "test", "select", "test"],
+        }
+    )
     with pytest.raises(AssertionError, match="speaker 1 holds more than one role"):
         check_folds(leaky)
 

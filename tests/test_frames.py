@@ -19,8 +19,18 @@ from sendflow.synth.encode import Mp4Writer
 from sendflow.synth.face import FrameRenderer
 from sendflow.synth.identity import make_identity
 
-CFG = dict(fps=2, size=32, decode_width=160, detect_width=160, detector="haar", face_crop=True, margin=0.2,
-           smooth_window=3, max_rating_overhang_s=2.0, on_bad_video="error")
+CFG = dict(
+    fps=2,
+    size=32,
+    decode_width=160,
+    detect_width=160,
+    detector="haar",
+    face_crop=True,
+    margin=0.2,
+    smooth_window=3,
+    max_rating_overhang_s=2.0,
+    on_bad_video="error",
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +57,19 @@ def test_frames_sit_on_the_rating_grid_with_decoder_times(clip_3s, tmp_path):
 def test_valence_is_aligned_on_time_in_a_ragged_file(clip_3s, tmp_path):
     # A blank and a junk row, a 2 s hole, and rows past the video's end (rows out of order are
     # refused: tests/test_bad_input.py).
-    obs = ratings_file(tmp_path / "ragged.csv", [
-        "0.0,50,1", "0.5,60,1", "", "x,y,z", "2.5,75,1", "3.0,80,1", "3.5,85,1", "4.0,90,1",
-    ])
+    obs = ratings_file(
+        tmp_path / "ragged.csv",
+        [
+            "0.0,50,1",
+            "0.5,60,1",
+            "",
+            "x,y,z",
+            "2.5,75,1",
+            "3.0,80,1",
+            "3.5,85,1",
+            "4.0,90,1",
+        ],
+    )
     arrays = extract_clip(clip_3s, obs, CFG)
     # frame t: 0 -> 0.0 (ewe 50), 0.5 -> 60, 1.0 -> nearest 0.5 (60), 1.5 -> nothing within
     # 0.75 s (NaN), 2.0 -> nearest 2.5 (75), 2.5 -> 75.
@@ -67,11 +87,14 @@ def test_class_thresholds_bin_edges_go_up():
     np.testing.assert_allclose(class_centres(edges), [-0.575, 0.0, 0.575])
 
 
-@pytest.mark.parametrize("damage, problem", [
-    (lambda p: p.write_bytes(b""), "empty"),
-    (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 3]), "could not decode|no video stream"),
-    (lambda p: p.write_bytes(b"\x00" * 64 + b"definitely not an mp4" * 50), "could not decode|no video stream"),
-])
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 3]), "could not decode|no video stream"),
+        (lambda p: p.write_bytes(b"\x00" * 64 + b"definitely not an mp4" * 50), "could not decode|no video stream"),
+    ],
+)
 def test_broken_videos_fail_naming_the_file(clip_3s, tmp_path, damage, problem):
     video = tmp_path / "ID9_vid9_crop_downsized.mp4"
     video.write_bytes(clip_3s.read_bytes())
@@ -105,8 +128,7 @@ def test_npz_is_written_atomically(clip_3s, tmp_path, monkeypatch):
 
 def test_faces_are_found_in_generated_videos(tmp_path):
     root = tmp_path / "synth"
-    generate_dataset(root, speakers=6, clips_per_speaker=1, seconds=6, seed=5,
-                     limited_fraction=0.0, jobs=2)
+    generate_dataset(root, speakers=6, clips_per_speaker=1, seconds=6, seed=5, limited_fraction=0.0, jobs=2)
     rates = []
     for video in sorted(root.glob("videos/*/*.mp4")):
         n, m = video.name.split("_")[0][2:], video.name.split("_")[1][3:]
@@ -121,7 +143,8 @@ def synthetic_face(speaker, roll=0.0):
     face oval as (cx, cy, half width, half height)."""
     ident = make_identity(7, speaker)
     frame = FrameRenderer(ident, 320, 240, np.random.default_rng(speaker)).frame(
-        0, expression=0.3, mouth_open=0.2, blink=0.0, head=(0, 0, roll, 1), light=(1, 0))
+        0, expression=0.3, mouth_open=0.2, blink=0.0, head=(0, 0, roll, 1), light=(1, 0)
+    )
     half_h = 0.5 * ident.face_size * 240
     return frame, (160, 0.46 * 240, ident.face_ratio * half_h, half_h)
 
@@ -165,8 +188,15 @@ def test_npz_names_the_detector_that_ran(clip_3s, tmp_path):
 
 def test_skip_mode_in_a_real_run(tmp_path, foreign_root):
     (foreign_root / "videos/train/ID111_vid1_crop_downsized.mp4").write_bytes(b"")
-    args = sendflow_command(tmp_path, "results/frames/face_detection.tsv", "--cores", "2",
-                            "--config", f"data.root={foreign_root}", "cv.mode=official")
+    args = sendflow_command(
+        tmp_path,
+        "results/frames/face_detection.tsv",
+        "--cores",
+        "2",
+        "--config",
+        f"data.root={foreign_root}",
+        "cv.mode=official",
+    )
     failed = subprocess.run(args, capture_output=True, text=True)
     assert failed.returncode != 0
     assert "ID111_vid1_crop_downsized.mp4: video file is empty" in (failed.stdout + failed.stderr)

@@ -13,8 +13,13 @@ SCRIPT = PROJECT / "bench/gpu.sh"
 
 
 def gpu_sh(*args, **env):
-    return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, cwd=PROJECT,
-                          env={**os.environ, "PYTHON": sys.executable, **env})
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        env={**os.environ, "PYTHON": sys.executable, **env},
+    )
 
 
 def test_arguments_are_checked():

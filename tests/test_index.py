@@ -51,18 +51,23 @@ def test_duplicate_clip_across_splits_is_refused(foreign_root):
 
 
 def test_both_video_name_forms_for_one_clip_is_a_duplicate(foreign_root):
-    shutil.copy(foreign_root / "videos/train/ID111_vid1_crop_downsized.mp4",
-                foreign_root / "videos/train/ID111_vid1_downsized.mp4")
+    shutil.copy(
+        foreign_root / "videos/train/ID111_vid1_crop_downsized.mp4",
+        foreign_root / "videos/train/ID111_vid1_downsized.mp4",
+    )
     with pytest.raises(SendDataError, match="duplicate clip ID 111_1"):
         build_index(foreign_root)
 
 
-@pytest.mark.parametrize("content, problem", [
-    (b"\x00\x01\x02garbage\xff\xfe", "unreadable CSV"),
-    (b"when,what\n1,2\n", "missing column"),
-    (b"time,evaluatorWeightedEstimate,SDofEWE\nx,y,z\n", "no row with numeric values"),
-    (b"", "unreadable CSV"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"\x00\x01\x02garbage\xff\xfe", "unreadable CSV"),
+        (b"when,what\n1,2\n", "missing column"),
+        (b"time,evaluatorWeightedEstimate,SDofEWE\nx,y,z\n", "no row with numeric values"),
+        (b"", "unreadable CSV"),
+    ],
+)
 def test_unreadable_rating_csv_names_the_file(foreign_root, content, problem):
     bad = foreign_root / "ratings/test/observer_EWE/results_112_1.csv"
     bad.write_bytes(content)
@@ -82,10 +87,13 @@ def test_missing_and_empty_roots(tmp_path):
         build_index(empty)
 
 
-@pytest.mark.parametrize("rows, problem", [
-    (["0.0,500,2", "0.5,600,2"], r"2 evaluatorWeightedEstimate value\(s\) outside 0-100 \(e\.g\. 500 at 0 s\)"),
-    (["-1.0,50,2", "-0.5,60,2"], "every rating time is negative"),
-])
+@pytest.mark.parametrize(
+    "rows, problem",
+    [
+        (["0.0,500,2", "0.5,600,2"], r"2 evaluatorWeightedEstimate value\(s\) outside 0-100 \(e\.g\. 500 at 0 s\)"),
+        (["-1.0,50,2", "-0.5,60,2"], "every rating time is negative"),
+    ],
+)
 def test_ratings_on_the_wrong_scale_or_clock_fail_naming_the_file(tmp_path, rows, problem):
     path = tmp_path / "results_1_1.csv"
     path.write_text("time,evaluatorWeightedEstimate,SDofEWE\n" + "\n".join(rows) + "\n")

@@ -22,8 +22,14 @@ from conftest import TINY, group_members, sendflow_command
 # Enough epochs, with no early stop, that a kill lands in the middle of training; the workflow
 # up to the metrics summary (not the report), MS-TCN on the learned features only (the Emotient
 # jobs would run beside every stage and blur which one a kill lands in).
-CHAIN = ["extractor.kinds=[resattn]", "extractor.epochs=4", "extractor.patience=0", "classifier.names=[mstcn]",
-         "classifier.training.epochs=20", "classifier.training.patience=0"]
+CHAIN = [
+    "extractor.kinds=[resattn]",
+    "extractor.epochs=4",
+    "extractor.patience=0",
+    "classifier.names=[mstcn]",
+    "classifier.training.epochs=20",
+    "classifier.training.patience=0",
+]
 
 # (stage, its logs, a line meaning its work is under way)
 STAGES = [
@@ -65,8 +71,7 @@ def interrupt(run: subprocess.Popen, how: str, log: Path) -> None:
     elif how == "Ctrl-C":
         os.killpg(run.pid, signal.SIGINT)
     elif how == "kill -9 of one job":
-        job = wait_for(lambda: [pid for pid in group_members(run.pid) if writes(pid, log)],
-                       f"the job writing {log}")[0]
+        job = wait_for(lambda: [pid for pid in group_members(run.pid) if writes(pid, log)], f"the job writing {log}")[0]
         os.kill(job, signal.SIGKILL)
     elif how == "kill -9 of Snakemake alone":
         os.kill(run.pid, signal.SIGKILL)
@@ -99,8 +104,11 @@ def assert_no_partial_outputs(results: Path) -> None:
 
 def outputs(workdir: Path) -> dict[str, bytes]:
     kept = ("metrics.json", "predictions.parquet")
-    return {str(p.relative_to(workdir)): p.read_bytes()
-            for p in sorted(workdir.glob("results/classifier/**/*")) if p.name in kept}
+    return {
+        str(p.relative_to(workdir)): p.read_bytes()
+        for p in sorted(workdir.glob("results/classifier/**/*"))
+        if p.name in kept
+    }
 
 
 @pytest.fixture(scope="module")
@@ -112,15 +120,17 @@ def reference(tmp_path_factory):
     return outputs(workdir), finished_jobs(proc.stdout + proc.stderr)
 
 
-@pytest.mark.parametrize("how", ["kill -9 of Snakemake and its jobs", "kill -9 of one job", "Ctrl-C",
-                                 "kill -9 of Snakemake alone"])
+@pytest.mark.parametrize(
+    "how", ["kill -9 of Snakemake and its jobs", "kill -9 of one job", "Ctrl-C", "kill -9 of Snakemake alone"]
+)
 def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, reference, how):
     expected, expected_jobs = reference
     jobs = Counter()
     for stage, logs, marker in STAGES:
         with open(tmp_path / f"attempt_{stage}.out", "w+") as out:
-            run = subprocess.Popen(command(tmp_path), stdout=out, stderr=subprocess.STDOUT, text=True,
-                                   start_new_session=True)
+            run = subprocess.Popen(
+                command(tmp_path), stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True
+            )
             log = wait_for(lambda: under_way(tmp_path, logs, marker) or run.poll() is not None, f"the {stage} stage")
             assert run.poll() is None, f"the run ended before its {stage} stage could be interrupted"
             interrupt(run, how, log)
@@ -142,8 +152,10 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
         # attempts goes with their success), so the next run runs them again, and each then
         # writes its outputs from its kept checkpoint without training again.
         assert all(jobs[rule] <= n for rule, n in expected_jobs.items()) and set(jobs) <= set(expected_jobs)
-        logs = [*tmp_path.glob("results/logs/extractor/*/*.log"),
-                *tmp_path.glob("results/logs/classifier/*/mstcn/*/*.log")]
+        logs = [
+            *tmp_path.glob("results/logs/extractor/*/*.log"),
+            *tmp_path.glob("results/logs/classifier/*/mstcn/*/*.log"),
+        ]
         again = [log for log in logs if "training had finished" in log.read_text()]
         assert again, "no training job that an orphan finished was run again from its checkpoint"
         for log in again:
@@ -153,6 +165,8 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
         for logs in ("results/logs/extractor/*/*.log", "results/logs/classifier/*/mstcn/*/*.log"):
             resumed = [log.read_text() for log in tmp_path.glob(logs) if "resuming from" in log.read_text()]
             assert resumed, f"no job of {logs} resumed from its checkpoint"
-            assert all(text.count("--- job started ---") >= 2 and "epoch 1/" in text.split("resuming from")[0]
-                       for text in resumed), "a resumed job's log lost its earlier attempt"
+            assert all(
+                text.count("--- job started ---") >= 2 and "epoch 1/" in text.split("resuming from")[0]
+                for text in resumed
+            ), "a resumed job's log lost its earlier attempt"
     assert not list((tmp_path / "results").rglob(".*.tmp-*")), "a killed job's temporary was left behind"

@@ -52,8 +52,7 @@ def test_per_clip_mean_differs_from_pooled():
     # t: -5.5, -4.5, 4.5, 5.5; p: -5.5, -4.5, 5.5, 4.5.
     # cov = (30.25 + 20.25 + 24.75 + 24.75) / 4 = 100 / 4 = 25; var = (30.25+20.25)*2 / 4 = 25.25
     # -> 50 / 50.5 = 0.990099...
-    df = pd.DataFrame({"clip_id": ["a", "a", "b", "b"], "valence_true": [0, 1, 10, 11],
-                       "valence_pred": [0, 1, 11, 10]})
+    df = pd.DataFrame({"clip_id": ["a", "a", "b", "b"], "valence_true": [0, 1, 10, 11], "valence_pred": [0, 1, 11, 10]})
     assert ccc_per_clip_mean(df) == pytest.approx(0.0)
     assert ccc(df["valence_true"], df["valence_pred"]) == pytest.approx(50 / 50.5)
 
@@ -117,13 +116,32 @@ def test_same_label_required_and_each_truth_matched_once():
 
 
 def test_evaluate_has_everything_and_per_speaker():
-    df = pd.DataFrame({
-        "clip_id": ["a"] * 3 + ["b"] * 3, "speaker": [1] * 3 + [2] * 3, "step": [0, 1, 2] * 2,
-        "valence_true": [0.1, 0.2, 0.3, -0.5, np.nan, 0.5], "valence_pred": [0.1, 0.2, 0.3, 0.5, 0.0, -0.5],
-        "class_true": [1, 1, 1, 0, -1, 2], "class_pred": [1, 1, 1, 2, 1, 0]})
+    df = pd.DataFrame(
+        {
+            "clip_id": ["a"] * 3 + ["b"] * 3,
+            "speaker": [1] * 3 + [2] * 3,
+            "step": [0, 1, 2] * 2,
+            "valence_true": [0.1, 0.2, 0.3, -0.5, np.nan, 0.5],
+            "valence_pred": [0.1, 0.2, 0.3, 0.5, 0.0, -0.5],
+            "class_true": [1, 1, 1, 0, -1, 2],
+            "class_pred": [1, 1, 1, 2, 1, 0],
+        }
+    )
     m = evaluate(df, num_classes=3)
-    for key in ("ccc", "ccc_pooled", "pearson_r", "rmse", "accuracy", "macro_f1", "kappa",
-                "confusion", "edit", "f1@10", "f1@25", "f1@50"):
+    for key in (
+        "ccc",
+        "ccc_pooled",
+        "pearson_r",
+        "rmse",
+        "accuracy",
+        "macro_f1",
+        "kappa",
+        "confusion",
+        "edit",
+        "f1@10",
+        "f1@25",
+        "f1@50",
+    ):
         assert key in m
     # Clip a: perfect (1); clip b: truth [-0.5, 0.5] pred [0.5, -0.5] -> -1. Mean 0.
     assert m["ccc"] == pytest.approx(0.0)

@@ -21,13 +21,20 @@ def fused_clips(seed=0):
     rng = np.random.default_rng(seed)
 
     def table(parts):
-        rows = [{"clip_id": c, "speaker": s, "step": i, "t": i * 0.5, "n_frames": 1,
-                 "valence": float(np.sin(i / 3 + s))} for c, (s, x) in parts.items() for i in range(len(x))]
+        rows = [
+            {"clip_id": c, "speaker": s, "step": i, "t": i * 0.5, "n_frames": 1, "valence": float(np.sin(i / 3 + s))}
+            for c, (s, x) in parts.items()
+            for i in range(len(x))
+        ]
         return pd.DataFrame(rows), np.concatenate([x for _, x in parts.values()]).astype(np.float32)
 
     learned = table({"1_1": (1, rng.normal(3, 2, (30, LEARNED))), "2_1": (2, rng.normal(-1, 1, (25, LEARNED)))})
-    units = table({c: (s, rng.normal(0, 1, (n, UNITS))) for c, s, n in
-                   (("1_1", 1, 30), ("2_1", 2, 25), ("2_2", 2, 20), ("3_1", 3, 22))})
+    units = table(
+        {
+            c: (s, rng.normal(0, 1, (n, UNITS)))
+            for c, s, n in (("1_1", 1, 30), ("2_1", 2, 25), ("2_2", 2, 20), ("3_1", 3, 22))
+        }
+    )
     roles = {"1_1": "train", "2_1": "train", "2_2": "train", "3_1": "train"}
     steps, x = fuse(learned, units, roles)
     features = steps.assign(feature=list(x))
@@ -40,8 +47,8 @@ def test_a_blanked_clip_looks_like_a_clip_without_video(speaker_norm):
     cfg = {"speaker_norm": speaker_norm, "modality_dropout": 1.0}
     prepared, mean, std, dropout = prepare(clips, sorted(clips), cfg, video_columns=LEARNED + 1)
     for no_video in ("2_2", "3_1"):
-        assert (prepared[no_video].x[:, :LEARNED + 1] == 0).all()
-        assert (prepared[no_video].x[:, LEARNED + 1:] != 0).all()  # its action units stay
+        assert (prepared[no_video].x[:, : LEARNED + 1] == 0).all()
+        assert (prepared[no_video].x[:, LEARNED + 1 :] != 0).all()  # its action units stay
     # the video part's statistics come from the steps with video only
     raw = np.concatenate([clips[c].x[:, :LEARNED] for c in ("1_1", "2_1")])
     if not speaker_norm:
@@ -51,16 +58,17 @@ def test_a_blanked_clip_looks_like_a_clip_without_video(speaker_norm):
     np.testing.assert_allclose(with_video.std(0), 1, atol=1e-4)
 
     blanked = dropout.apply([prepared["2_1"]], np.random.default_rng(0))[0]
-    assert (blanked.x[:, :LEARNED + 1] == 0).all()
-    np.testing.assert_array_equal(blanked.x[:, LEARNED + 1:], prepared["2_1"].x[:, LEARNED + 1:])  # units kept
+    assert (blanked.x[:, : LEARNED + 1] == 0).all()
+    np.testing.assert_array_equal(blanked.x[:, LEARNED + 1 :], prepared["2_1"].x[:, LEARNED + 1 :])  # units kept
     assert not np.allclose(blanked.x, prepared["2_1"].x)
     np.testing.assert_array_equal(blanked.valence, prepared["2_1"].valence)
 
 
 def test_the_rate_is_the_share_of_clips_blanked_and_draws_are_reproducible():
     clips = fused_clips()
-    prepared, _, _, dropout = prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.3},
-                                      video_columns=LEARNED + 1)
+    prepared, _, _, dropout = prepare(
+        clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.3}, video_columns=LEARNED + 1
+    )
     many = [prepared["1_1"]] * 2000
     draws = [dropout.apply(many, np.random.default_rng([7, epoch])) for epoch in (1, 1, 2)]
     blanked = [np.array([not np.array_equal(c.x, prepared["1_1"].x) for c in d]) for d in draws]
@@ -80,8 +88,9 @@ def test_training_with_dropout_changes_the_model_and_repeats_exactly(tmp_path):
     cfg = settings("mstcn", epochs=3, patience=0)
 
     def history(rate, name):
-        train_and_predict(features, folds, 0, "three", EDGES, {**cfg, "modality_dropout": rate}, 3,
-                          tmp_path / name, video_columns=4)
+        train_and_predict(
+            features, folds, 0, "three", EDGES, {**cfg, "modality_dropout": rate}, 3, tmp_path / name, video_columns=4
+        )
         return pd.read_csv(tmp_path / name / "history.csv")["train_loss"].to_numpy()
 
     plain, dropped, again = history(0.0, "plain"), history(0.8, "dropped"), history(0.8, "again")

@@ -19,7 +19,7 @@ def pad_batch(xs, targets, fill):
     mask = torch.zeros(len(xs), 1, T)
     y = torch.full((len(xs), T), fill, dtype=targets[0].dtype)
     for i, (xi, ti) in enumerate(zip(xs, targets)):
-        x[i, :, :xi.shape[1]], mask[i, :, :xi.shape[1]], y[i, :len(ti)] = xi, 1, ti
+        x[i, :, : xi.shape[1]], mask[i, :, : xi.shape[1]], y[i, : len(ti)] = xi, 1, ti
     return x, mask, y
 
 
@@ -41,12 +41,11 @@ def test_shapes():
     for task, k in (("classification", C), ("regression", 1)):
         assert MSTCN(D, C, 2, 3, 8, task=task)(torch.randn(2, D, 5)).shape == (2, 2, k, 5)
         assert BiGRU(D, C, hidden=4, task=task)(torch.randn(2, D, 5)).shape == (1, 2, k, 5)
-    logits, valence = split_outputs(torch.arange(2 * (C + 1) * 5.).view(2, C + 1, 5), "multitask")
-    assert logits.shape == (2, C, 5) and torch.equal(valence, torch.arange(2 * (C + 1) * 5.).view(2, C + 1, 5)[:, C])
+    logits, valence = split_outputs(torch.arange(2 * (C + 1) * 5.0).view(2, C + 1, 5), "multitask")
+    assert logits.shape == (2, C, 5) and torch.equal(valence, torch.arange(2 * (C + 1) * 5.0).view(2, C + 1, 5)[:, C])
 
 
-@pytest.mark.parametrize("make", [lambda: MSTCN(D, C, stages=3, layers=6, channels=8),
-                                  lambda: BiGRU(D, C, hidden=5)])
+@pytest.mark.parametrize("make", [lambda: MSTCN(D, C, stages=3, layers=6, channels=8), lambda: BiGRU(D, C, hidden=5)])
 def test_padding_changes_no_real_output(clips, make):
     torch.manual_seed(0)
     model = make().eval()
@@ -65,8 +64,10 @@ def test_padding_changes_no_real_output(clips, make):
 def test_loss_of_a_batch_is_the_valid_step_weighted_mix(clips):
     torch.manual_seed(0)
     model = MSTCN(D, C, stages=2, layers=6, channels=8, task="classification").eval()
+
     def loss(out, y, m, **kw):
         return mstcn_loss(out, m, classes=y, task="classification", **kw)
+
     xs, ys = clips
     x, mask, y = pad_batch(xs, ys, -1)
     with torch.no_grad():
@@ -76,19 +77,19 @@ def test_loss_of_a_batch_is_the_valid_step_weighted_mix(clips):
         # Cross-entropy alone: batch mean over valid steps = (n1 L1 + n2 L2) / (n1 + n2).
         ce = [loss(a, yi[None], m, smooth_weight=0) for a, yi, m in zip(alone, ys, ones)]
         n = [int((yi >= 0).sum()) for yi in ys]  # 13 and 29
-        assert torch.allclose(loss(out, y, mask, smooth_weight=0),
-                              (n[0] * ce[0] + n[1] * ce[1]) / sum(n), atol=1e-6)
+        assert torch.allclose(loss(out, y, mask, smooth_weight=0), (n[0] * ce[0] + n[1] * ce[1]) / sum(n), atol=1e-6)
         # Smoothing alone (CE removed by ignoring every label): weights = valid pairs 12, 29.
         sm = [loss(a, torch.full_like(yi[None], -1), m) for a, yi, m in zip(alone, ys, ones)]
-        assert torch.allclose(loss(out, torch.full_like(y, -1), mask),
-                              (12 * sm[0] + 29 * sm[1]) / 41, atol=1e-6)
+        assert torch.allclose(loss(out, torch.full_like(y, -1), mask), (12 * sm[0] + 29 * sm[1]) / 41, atol=1e-6)
 
 
 def test_padding_does_not_dilute_the_loss(clips):
     torch.manual_seed(0)
     model = MSTCN(D, C, stages=2, layers=6, channels=8, task="classification").eval()
+
     def loss(out, y, m):
         return mstcn_loss(out, m, classes=y, task="classification")
+
     xs, ys = clips
     x, y = xs[0][None], ys[0][None]
     padded_x = F.pad(x, (0, 40))
@@ -169,7 +170,7 @@ def test_multitask_loss_is_the_sum_of_its_terms_on_hand_made_tensors():
         # smoothing over the 4 + 2 pairs of real neighbours, averaged over classes too
         lp = F.log_softmax(logits, dim=1)
         pairs = [(0, t) for t in range(1, 5)] + [(1, t) for t in range(1, 3)]
-        sm = torch.stack([torch.clamp((lp[b, :, t] - lp[b, :, t - 1]) ** 2, max=tau ** 2) for b, t in pairs]).mean()
+        sm = torch.stack([torch.clamp((lp[b, :, t] - lp[b, :, t - 1]) ** 2, max=tau**2) for b, t in pairs]).mean()
         # 1 - CCC per clip over its rated real steps, then the mean over clips
         ccc = (_reference_ccc(v[0, :4], valence[0, :4]) + _reference_ccc(v[1, :3], valence[1, :3])) / 2
         expected = expected + ce + lam * sm + weight * (1 - ccc)
@@ -178,13 +179,26 @@ def test_multitask_loss_is_the_sum_of_its_terms_on_hand_made_tensors():
     # each term on its own: the class head alone, the valence head alone (MSE too)
     no_classes = torch.full_like(classes, -1)
     only_valence = mstcn_loss(out, mask, no_classes, valence, "multitask", 0.0, tau, "ccc", weight)
-    assert torch.allclose(only_valence, sum(weight * (1 - (_reference_ccc(out[s, 0, C, :4], valence[0, :4])
-                                                          + _reference_ccc(out[s, 1, C, :3], valence[1, :3])) / 2)
-                                            for s in range(2)), atol=1e-5)
+    assert torch.allclose(
+        only_valence,
+        sum(
+            weight
+            * (
+                1
+                - (_reference_ccc(out[s, 0, C, :4], valence[0, :4]) + _reference_ccc(out[s, 1, C, :3], valence[1, :3]))
+                / 2
+            )
+            for s in range(2)
+        ),
+        atol=1e-5,
+    )
     mse = mstcn_loss(out, mask, no_classes, valence, "multitask", 0.0, tau, "mse", 1.0)
     rated = [(0, t) for t in range(4)] + [(1, t) for t in range(3)]
-    assert torch.allclose(mse, sum(torch.stack([(out[s, b, C, t] - valence[b, t]) ** 2 for b, t in rated]).mean()
-                                   for s in range(2)), atol=1e-5)
+    assert torch.allclose(
+        mse,
+        sum(torch.stack([(out[s, b, C, t] - valence[b, t]) ** 2 for b, t in rated]).mean() for s in range(2)),
+        atol=1e-5,
+    )
 
 
 def test_multitask_refinement_sees_probabilities_and_valence():

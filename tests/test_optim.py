@@ -13,15 +13,22 @@ from sendflow.models.sequence_baselines import BiGRU
 from sendflow.optim import Adam
 
 
-@pytest.mark.parametrize("make", [lambda: MSTCN(12, 3, stages=2, layers=3, channels=8, dropout=0.0),
-                                  lambda: BiGRU(12, 3, hidden=8, layers=1, dropout=0.0)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MSTCN(12, 3, stages=2, layers=3, channels=8, dropout=0.0),
+        lambda: BiGRU(12, 3, hidden=8, layers=1, dropout=0.0),
+    ],
+)
 @pytest.mark.parametrize("weight_decay", [0.0, 1e-3])
 def test_the_same_weights_as_torch_adam_bit_for_bit(make, weight_decay):
     torch.manual_seed(0)
     ours = make()
     theirs = copy.deepcopy(ours)
-    optimisers = (Adam(ours.parameters(), lr=5e-3, weight_decay=weight_decay),
-                  torch.optim.Adam(theirs.parameters(), lr=5e-3, weight_decay=weight_decay))
+    optimisers = (
+        Adam(ours.parameters(), lr=5e-3, weight_decay=weight_decay),
+        torch.optim.Adam(theirs.parameters(), lr=5e-3, weight_decay=weight_decay),
+    )
     for step in range(6):
         x = torch.randn(3, 12, 20, generator=torch.Generator().manual_seed(step))
         for model, optimiser in zip((ours, theirs), optimisers):
@@ -53,9 +60,11 @@ def test_a_restored_state_continues_exactly():
 
 
 def test_training_with_it_never_imports_dynamo():
-    code = ("import sys, torch\nfrom sendflow.optim import Adam\nfrom sendflow.models.mstcn import MSTCN\n"
-            "m = MSTCN(4, 3, stages=1, layers=2, channels=4)\no = Adam(m.parameters(), lr=1e-3)\n"
-            "m(torch.randn(2, 4, 9))[-1].sum().backward()\no.step()\nprint('torch._dynamo' in sys.modules)")
+    code = (
+        "import sys, torch\nfrom sendflow.optim import Adam\nfrom sendflow.models.mstcn import MSTCN\n"
+        "m = MSTCN(4, 3, stages=1, layers=2, channels=4)\no = Adam(m.parameters(), lr=1e-3)\n"
+        "m(torch.randn(2, 4, 9))[-1].sum().backward()\no.step()\nprint('torch._dynamo' in sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"

@@ -40,20 +40,32 @@ def test_every_stage_writes_its_outputs(finished):
         assert meta[b"sendflow.extractor_sha256"].decode() == hashlib.sha256(model.read_bytes()).hexdigest()
         for name in ("mstcn", "framewise", "mean"):
             out = results / f"classifier/resattn/{name}/three/fold{fold}"
-            metrics = json.loads((out / "metrics.json").read_text(),  # strict JSON: no bare NaN
-                                 parse_constant=lambda name: pytest.fail(f"metrics.json holds {name}"))
-            assert {"ccc", "ccc_pooled", "accuracy", "macro_f1", "kappa", "edit", "f1@25",
-                    "per_speaker"} <= set(metrics)
+            metrics = json.loads(
+                (out / "metrics.json").read_text(),  # strict JSON: no bare NaN
+                parse_constant=lambda name: pytest.fail(f"metrics.json holds {name}"),
+            )
+            assert {"ccc", "ccc_pooled", "accuracy", "macro_f1", "kappa", "edit", "f1@25", "per_speaker"} <= set(
+                metrics
+            )
             predictions = pd.read_parquet(out / "predictions.parquet")
-            assert {"clip_id", "speaker", "t", "valence_true", "valence_pred", "class_true",
-                    "class_pred", "prob_0", "prob_1", "prob_2"} <= set(predictions.columns)
+            assert {
+                "clip_id",
+                "speaker",
+                "t",
+                "valence_true",
+                "valence_pred",
+                "class_true",
+                "class_pred",
+                "prob_0",
+                "prob_1",
+                "prob_2",
+            } <= set(predictions.columns)
 
 
 def test_predictions_cover_exactly_the_test_clips(finished):
     folds = pd.read_parquet(finished / "results/index/folds.parquet")
     features = pd.read_parquet(finished / "results/features/resattn/fold0.parquet")
-    predictions = pd.read_parquet(
-        finished / "results/classifier/resattn/mstcn/three/fold0/predictions.parquet")
+    predictions = pd.read_parquet(finished / "results/classifier/resattn/mstcn/three/fold0/predictions.parquet")
     test = set(folds[(folds["fold"] == 0) & (folds["role"] == "test")]["clip_id"])
     assert set(predictions["clip_id"]) == test & set(features["clip_id"])
     summary = json.loads((finished / "results/extractor/resattn/fold0/summary.json").read_text())
@@ -69,7 +81,8 @@ def test_clips_without_video_count_in_the_emotient_and_fused_results_only(finish
         test = set(folds[(folds["fold"] == fold) & (folds["role"] == "test")]["clip_id"])
         for source in tested:
             predictions = pd.read_parquet(
-                finished / f"results/classifier/{source}/mstcn/three/fold{fold}/predictions.parquet")
+                finished / f"results/classifier/{source}/mstcn/three/fold{fold}/predictions.parquet"
+            )
             tested[source] |= set(predictions["clip_id"])
         assert test <= tested["emotient"] and test <= tested["fused"]
     assert limited & tested["emotient"], "the tiny run should test at least one clip without video"
@@ -105,11 +118,13 @@ def test_results_are_aggregated_and_compared(finished):
     assert sorted(summary["classifier"]) == sorted(["framewise", "mean", "mstcn"] * 3)
     assert sorted(set(summary["extractor"])) == ["emotient", "fused", "resattn"]
     assert (summary["n_folds"] == 2).all()
-    mstcn = [json.loads((finished / f"results/classifier/resattn/mstcn/three/fold{k}/metrics.json")
-                        .read_text())["ccc"] for k in (0, 1)]
+    mstcn = [
+        json.loads((finished / f"results/classifier/resattn/mstcn/three/fold{k}/metrics.json").read_text())["ccc"]
+        for k in (0, 1)
+    ]
     row = summary.set_index(["extractor", "classifier"]).loc[("resattn", "mstcn")]
     assert row["ccc_mean"] == pytest.approx(sum(mstcn) / 2)
-    assert row["ccc_std"] == pytest.approx(abs(mstcn[0] - mstcn[1]) / 2 ** 0.5)
+    assert row["ccc_std"] == pytest.approx(abs(mstcn[0] - mstcn[1]) / 2**0.5)
     comparisons = (metrics / "comparisons.md").read_text()
     assert "mstcn vs framewise" in comparisons and "mstcn vs mean" in comparisons
     assert "resattn vs resnet" not in comparisons  # only one extractor ran
@@ -149,8 +164,15 @@ def test_the_report_reads_in_a_browser(report, tiny_run):
     images = [v for v in result["views"] if v["kind"] == "image"]
     pages = {v["title"]: v for v in result["views"] if v["kind"] == "page"}
     assert len(images) == len(figures) and all(v["width"] > 100 for v in images)
-    assert set(pages) == {"Summary", "Scores per fold", "Scores per test speaker", "Scores per test clip",
-                          "Paired comparisons", "Face detection", "Run manifest"}
+    assert set(pages) == {
+        "Summary",
+        "Scores per fold",
+        "Scores per test speaker",
+        "Scores per test clip",
+        "Paired comparisons",
+        "Face detection",
+        "Run manifest",
+    }
     assert not [v for v in result["views"] if v["kind"] == "download"]  # every table is a page
     summary = pd.read_csv(summary_csv)
     best = summary.sort_values("ccc_mean").iloc[-1]
@@ -176,8 +198,7 @@ def _doctored(report, tmp_path, page_name, change):
 
 def test_the_browser_check_fails_on_a_summary_without_numbers(report, tiny_run, tmp_path):
     need_chromium()
-    no_numbers = _doctored(report, tmp_path, "report_pages/summary.html",
-                           lambda page: re.sub(rb"\d", b"-", page))
+    no_numbers = _doctored(report, tmp_path, "report_pages/summary.html", lambda page: re.sub(rb"\d", b"-", page))
     problems = failures(check_report(no_numbers), tiny_run / "results/metrics/summary.csv")
     assert "the summary page shows no numbers" in problems
     assert any("lacks resattn mstcn three's CCC" in p for p in problems)
@@ -197,8 +218,11 @@ def test_two_runs_from_scratch_give_identical_results(finished, tiny_project, tm
     for first in (finished / "results/classifier").rglob("metrics.json"):
         second = tmp_path / first.relative_to(finished)
         assert first.read_bytes() == second.read_bytes(), first
-        pd.testing.assert_frame_equal(pd.read_parquet(first.with_name("predictions.parquet")),
-                                      pd.read_parquet(second.with_name("predictions.parquet")), check_exact=True)
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(first.with_name("predictions.parquet")),
+            pd.read_parquet(second.with_name("predictions.parquet")),
+            check_exact=True,
+        )
         compared += 1
     assert compared == 18  # 3 feature sources x 3 classifiers x 2 folds
 
@@ -206,11 +230,18 @@ def test_two_runs_from_scratch_give_identical_results(finished, tiny_project, tm
 def test_nothing_a_run_writes_can_be_committed(finished):
     """results/ and data/ stay out of git (licence-restricted data, faces, weights), except the
     results README."""
-    written = [p.relative_to(finished).as_posix() for p in finished.rglob("*")
-               if p.is_file() and p.parts[len(finished.parts)] in ("results", "data")]
+    written = [
+        p.relative_to(finished).as_posix()
+        for p in finished.rglob("*")
+        if p.is_file() and p.parts[len(finished.parts)] in ("results", "data")
+    ]
     assert len(written) > 50
-    probe = subprocess.run(["git", "-C", str(PROJECT), "check-ignore", "--no-index", "--stdin", "-v", "-n"],
-                           input="\n".join(written + ["results/README.md"]), capture_output=True, text=True)
+    probe = subprocess.run(
+        ["git", "-C", str(PROJECT), "check-ignore", "--no-index", "--stdin", "-v", "-n"],
+        input="\n".join(written + ["results/README.md"]),
+        capture_output=True,
+        text=True,
+    )
     verdicts = dict(line.split("\t")[::-1] for line in probe.stdout.splitlines())
 
     def ignored(verdict):  # "source:line:pattern"; no pattern, or a "!" one, means committable

@@ -24,8 +24,9 @@ MEGAMIND = Path("/usr/share/doc/opencv-doc/examples/data/Megamind.avi")
 
 
 def predict(*args, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sendflow.cli", "predict", *map(str, args)],
-                          cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "sendflow.cli", "predict", *map(str, args)], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_every_classifier_job_keeps_a_safely_loadable_model(tiny_run):
@@ -51,8 +52,10 @@ def test_a_bundle_describes_itself(tiny_run):
     assert [m["fold"] for m in manifest["members"]] == [0, 1]
     assert manifest["frames"]["fps"] == 2 and manifest["frames"]["size"] == 32
     assert manifest["labels"]["names"] == ["negative", "neutral", "positive"]
-    folds = [json.loads((tiny_run / f"results/classifier/resattn/mstcn/three/fold{k}/metrics.json")
-                        .read_text())["ccc"] for k in (0, 1)]
+    folds = [
+        json.loads((tiny_run / f"results/classifier/resattn/mstcn/three/fold{k}/metrics.json").read_text())["ccc"]
+        for k in (0, 1)
+    ]
     assert manifest["metrics"]["ccc"]["per_fold"] == pytest.approx(folds)
     card = (bundle / "README.md").read_text()
     assert f"{np.mean(folds):.3f}" in card and "licence" in card.lower()
@@ -65,8 +68,19 @@ def test_predict_reproduces_the_workflow_test_predictions(tiny_run, tmp_path):
     speaker = test["speaker"].iloc[0]
     own = clips[(clips["speaker"] == speaker) & clips["has_video"]]
     # The workflow centres features over each test speaker's clips: give predict all of them.
-    proc = predict(*own["video_path"], "--model", BUNDLE, "--fold", 0, "--one-person",
-                   "--out", tmp_path, "--device", "cpu", cwd=tiny_run)
+    proc = predict(
+        *own["video_path"],
+        "--model",
+        BUNDLE,
+        "--fold",
+        0,
+        "--one-person",
+        "--out",
+        tmp_path,
+        "--device",
+        "cpu",
+        cwd=tiny_run,
+    )
     assert proc.returncode == 0, proc.stderr
     workflow = pd.read_parquet(tiny_run / "results/classifier/resattn/mstcn/three/fold0/predictions.parquet")
     for clip_id, row in own.iterrows():
@@ -147,8 +161,10 @@ def test_bundle_files_are_copies_and_an_edited_training_output_is_refused(tiny_r
     for role, source in (("classifier", trained), ("extractor", tiny_run / "results/extractor/resattn/fold1/model.pt")):
         copy = tiny_run / BUNDLE / f"fold1/{role}.pt"
         assert copy.read_bytes() == source.read_bytes() and not os.path.samefile(copy, source)
-    assert json.loads((trained.parent / "metrics.json").read_text())["model_sha256"] == \
-        hashlib.sha256(trained.read_bytes()).hexdigest()
+    assert (
+        json.loads((trained.parent / "metrics.json").read_text())["model_sha256"]
+        == hashlib.sha256(trained.read_bytes()).hexdigest()
+    )
 
     # a copy beside the run (same depth: the code inputs' relative paths stay the same, so only
     # what the edit invalidates reruns)
@@ -161,19 +177,20 @@ def test_bundle_files_are_copies_and_an_edited_training_output_is_refused(tiny_r
     proc = run_tiny(run, "--cores", "1", BUNDLE, project=tiny_project)
     assert proc.returncode != 0, proc.stdout[-3000:]
     assert f"{edited.relative_to(run)}: its sha256 is not the one its training job recorded" in proc.stderr
-    assert not (run / BUNDLE).exists() or json.loads((run / BUNDLE / "bundle.json").read_text()) == \
-        json.loads((tiny_run / BUNDLE / "bundle.json").read_text())
+    assert not (run / BUNDLE).exists() or json.loads((run / BUNDLE / "bundle.json").read_text()) == json.loads(
+        (tiny_run / BUNDLE / "bundle.json").read_text()
+    )
 
 
 def test_predict_help_documents_every_option():
     from sendflow.predict import build_parser
 
-    proc = subprocess.run([sys.executable, "-m", "sendflow.cli", "predict", "--help"],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "sendflow.cli", "predict", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
     actions = [a for a in build_parser()._actions if a.option_strings and a.dest != "help"]
-    assert {"--model", "--out", "--device", "--fold", "--one-person", "--batch-size"} <= \
-        {a.option_strings[0] for a in actions}
+    assert {"--model", "--out", "--device", "--fold", "--one-person", "--batch-size"} <= {
+        a.option_strings[0] for a in actions
+    }
     for action in actions:
         assert action.option_strings[0] in proc.stdout and action.help
     assert "VIDEO" in proc.stdout and "Exit status" in proc.stdout

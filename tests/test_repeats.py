@@ -33,8 +33,10 @@ def test_repeat_one_trains_again_with_the_next_seed(two_repeats):
         for source in ("resattn", "fused"):
             assert (two_repeats / f"features/{source}/fold{fold}-repeat1.parquet").is_file()
         assert not (two_repeats / f"features/emotient/fold{fold}-repeat1.parquet").exists()  # not trained
-        a, b = (pd.read_parquet(two_repeats / f"classifier/resattn/mstcn/three/fold{fold}{tag}/predictions.parquet")
-                for tag in ("", "-repeat1"))
+        a, b = (
+            pd.read_parquet(two_repeats / f"classifier/resattn/mstcn/three/fold{fold}{tag}/predictions.parquet")
+            for tag in ("", "-repeat1")
+        )
         assert list(a["clip_id"]) == list(b["clip_id"])  # the same test clips
         assert not a["valence_pred"].equals(b["valence_pred"])  # another training run
 
@@ -43,8 +45,11 @@ def test_repeat_zero_is_not_trained_again(tiny_run, two_repeats):
     """The feature and classifier jobs hold both repeats of a fold, so they run again; repeat 0's
     outputs still come out byte for byte as before, and its torch models are loaded, not trained."""
     before = tiny_run / "results"
-    repeat_zero = [*before.glob("features/*/fold*.parquet"), *before.glob("classifier/*/*/*/fold?/*.json"),
-                   *before.glob("classifier/*/*/*/fold?/*.parquet")]
+    repeat_zero = [
+        *before.glob("features/*/fold*.parquet"),
+        *before.glob("classifier/*/*/*/fold?/*.json"),
+        *before.glob("classifier/*/*/*/fold?/*.parquet"),
+    ]
     assert repeat_zero
     for path in repeat_zero:
         assert (two_repeats / path.relative_to(before)).read_bytes() == path.read_bytes(), path

@@ -35,24 +35,38 @@ def write_metrics(root, extractor, classifier, labels, fold, repeat="", **scores
 def clips_of(speakers: pd.DataFrame) -> pd.DataFrame:
     """A per-clip table with one clip per speaker row, scored as the speaker is."""
     return speakers.assign(clip_id=speakers["speaker"].astype(str) + "_1")[
-        ["extractor", "classifier", "labels", "fold", "repeat", "speaker", "clip_id", "ccc", "rmse", "accuracy"]]
+        ["extractor", "classifier", "labels", "fold", "repeat", "speaker", "clip_id", "ccc", "rmse", "accuracy"]
+    ]
 
 
 def test_paths_name_model_fold_and_repeat():
     assert classifier_result("x/results/classifier/resattn/mstcn/nine/fold12/metrics.json") == {
-        "extractor": "resattn", "classifier": "mstcn", "labels": "nine", "fold": 12, "repeat": 0}
+        "extractor": "resattn",
+        "classifier": "mstcn",
+        "labels": "nine",
+        "fold": 12,
+        "repeat": 0,
+    }
     assert classifier_result("results/classifier/fused/mean/three/fold1-repeat3/model.npz")["repeat"] == 3
     assert extractor_result("results/extractor/resnet/shared/history.csv") == {
-        "extractor": "resnet", "scope": "shared", "repeat": 0}
+        "extractor": "resnet",
+        "scope": "shared",
+        "repeat": 0,
+    }
     assert extractor_result("results/extractor/resnet/fold2-repeat1/model.pt") == {
-        "extractor": "resnet", "scope": "fold2", "repeat": 1}
+        "extractor": "resnet",
+        "scope": "fold2",
+        "repeat": 1,
+    }
     with pytest.raises(ValueError, match="not a classifier result"):
         classifier_result("results/classifier/resattn/mstcn/metrics.json")
 
 
 def test_summary_gives_hand_computed_means_and_sample_sds(tmp_path):
-    paths = [write_metrics(tmp_path, "resattn", "mstcn", "three", k, ccc=c, kappa=kappa)
-             for k, (c, kappa) in enumerate([(0.2, 0.1), (0.4, float("nan")), (0.9, 0.3)])]
+    paths = [
+        write_metrics(tmp_path, "resattn", "mstcn", "three", k, ccc=c, kappa=kappa)
+        for k, (c, kappa) in enumerate([(0.2, 0.1), (0.4, float("nan")), (0.9, 0.3)])
+    ]
     paths.append(write_metrics(tmp_path, "resnet", "mstcn", "three", 0, ccc=0.6, kappa=0.0))
     folds, speakers = fold_table(paths), speaker_table(paths)
     assert list(folds["fold"]) == [0, 1, 2, 0] and folds["rmse"].isna().all()
@@ -92,12 +106,16 @@ def test_repeats_give_the_training_noise_beside_the_spread_over_folds(tmp_path):
 
 
 def test_clip_scores_skip_unrated_steps():
-    predictions = pd.DataFrame({
-        "clip_id": ["a"] * 4 + ["b"] * 2, "speaker": [1] * 6,
-        "valence_true": [0.1, 0.2, np.nan, 0.4, np.nan, np.nan],
-        "valence_pred": [0.1, 0.2, 0.9, 0.4, 0.0, 0.0],
-        "class_true": [1, 1, -1, 2, -1, -1], "class_pred": [1, 2, 0, 2, 1, 1],
-    })
+    predictions = pd.DataFrame(
+        {
+            "clip_id": ["a"] * 4 + ["b"] * 2,
+            "speaker": [1] * 6,
+            "valence_true": [0.1, 0.2, np.nan, 0.4, np.nan, np.nan],
+            "valence_pred": [0.1, 0.2, 0.9, 0.4, 0.0, 0.0],
+            "class_true": [1, 1, -1, 2, -1, -1],
+            "class_pred": [1, 2, 0, 2, 1, 1],
+        }
+    )
     scores = clip_scores(predictions).set_index("clip_id")
     assert scores.loc["a", "n_steps"] == 3 and scores.loc["a", "ccc"] == pytest.approx(1.0)
     assert scores.loc["a", "accuracy"] == pytest.approx(2 / 3)
@@ -106,7 +124,8 @@ def test_clip_scores_skip_unrated_steps():
 
 def fold_scores(rows, n_clips=2):
     return pd.DataFrame(rows, columns=["extractor", "classifier", "labels", "fold", "ccc"]).assign(
-        n_clips=n_clips, repeat=0)
+        n_clips=n_clips, repeat=0
+    )
 
 
 CLIP_COLUMNS = ["extractor", "classifier", "labels", "fold", "repeat", "speaker", "clip_id", "ccc"]
@@ -116,22 +135,30 @@ def test_compare_takes_the_test_speaker_as_the_unit():
     """Three folds of two speakers with two clips each; resattn beats resnet by 0.1 on every clip
     of five speakers and by 0.4 on the sixth: the speaker-level mean is (5 * 0.1 + 0.4) / 6, every
     speaker is better, so the exact sign-flip p is 2 / 2**6 and the interval excludes 0."""
-    folds = fold_scores([
-        *[("resattn", "mstcn", "three", k, c) for k, c in enumerate([0.5, 0.6, 0.7])],
-        *[("resnet", "mstcn", "three", k, c) for k, c in enumerate([0.4, 0.65, 0.5])],
-        ("resnet", "mstcn", "nine", 0, 0.9),  # no resattn partner: not compared
-    ])
+    folds = fold_scores(
+        [
+            *[("resattn", "mstcn", "three", k, c) for k, c in enumerate([0.5, 0.6, 0.7])],
+            *[("resnet", "mstcn", "three", k, c) for k, c in enumerate([0.4, 0.65, 0.5])],
+            ("resnet", "mstcn", "nine", 0, 0.9),  # no resattn partner: not compared
+        ]
+    )
     gain = {speaker: 0.4 if speaker == 5 else 0.1 for speaker in range(6)}
     clips = pd.DataFrame(
-        [(e, "mstcn", "three", k, 0, s, f"{s}_{i}", 0.2 + 0.1 * i + (gain[s] if e == "resattn" else 0))
-         for e in ("resattn", "resnet") for k in range(3) for s in (2 * k, 2 * k + 1) for i in range(2)],
-        columns=CLIP_COLUMNS)
+        [
+            (e, "mstcn", "three", k, 0, s, f"{s}_{i}", 0.2 + 0.1 * i + (gain[s] if e == "resattn" else 0))
+            for e in ("resattn", "resnet")
+            for k in range(3)
+            for s in (2 * k, 2 * k + 1)
+            for i in range(2)
+        ],
+        columns=CLIP_COLUMNS,
+    )
     row = compare(folds, clips, "extractor", "resattn", "resnet").iloc[0]
     assert row["labels"] == "three" and row["fold_diffs"] == "+0.100 -0.050 +0.200"  # description
     assert (row["folds_better"], row["n_folds"]) == (2, 3)
     assert row["mean_diff"] == pytest.approx(0.9 / 6)
     assert (row["n_speakers"], row["n_clips"], row["speakers_better"]) == (6, 12, 6)
-    assert row["p"] == pytest.approx(2 / 2 ** 6) and row["p_method"] == "exact"
+    assert row["p"] == pytest.approx(2 / 2**6) and row["p_method"] == "exact"
     assert 0.1 - 1e-9 <= row["ci_low"] < row["mean_diff"] < row["ci_high"] <= 0.4 + 1e-9
     assert row["verdict"] == "better"
     worse = compare(folds, clips, "extractor", "resnet", "resattn").iloc[0]
@@ -141,9 +168,24 @@ def test_compare_takes_the_test_speaker_as_the_unit():
 def test_a_zero_effect_reads_the_data_cannot_tell():
     """Each speaker's two clips differ by +0.2 and -0.2: no speaker-level effect."""
     folds = fold_scores([(e, c, "three", 0, 0.5) for e in ("resattn",) for c in ("mstcn", "bigru")])
-    clips = pd.DataFrame([("resattn", c, "three", 0, 0, s, f"{s}_{i}", 0.5 + (0.1 * (-1) ** (i + s) if c == "mstcn"
-                                                                             else -0.1 * (-1) ** (i + s)))
-                          for c in ("mstcn", "bigru") for s in range(8) for i in range(2)], columns=CLIP_COLUMNS)
+    clips = pd.DataFrame(
+        [
+            (
+                "resattn",
+                c,
+                "three",
+                0,
+                0,
+                s,
+                f"{s}_{i}",
+                0.5 + (0.1 * (-1) ** (i + s) if c == "mstcn" else -0.1 * (-1) ** (i + s)),
+            )
+            for c in ("mstcn", "bigru")
+            for s in range(8)
+            for i in range(2)
+        ],
+        columns=CLIP_COLUMNS,
+    )
     row = all_comparisons(folds, clips, clips, "ccc").iloc[0]
     assert row["mean_diff"] == pytest.approx(0) and row["ci_low"] < 0 < row["ci_high"]
     assert row["verdict"] == "the data cannot tell" and row["p"] == pytest.approx(1)
@@ -155,10 +197,20 @@ def test_a_zero_effect_reads_the_data_cannot_tell():
 def test_sources_with_different_test_clips_are_compared_on_the_clips_both_have():
     """emotient also scores a clip without video (x): a fold's difference is over a and b only."""
     clip_ccc = {"resattn": {"a": 0.5, "b": 0.3}, "emotient": {"a": 0.2, "b": 0.2, "x": 0.9}}
-    clips = pd.DataFrame([(e, "mstcn", "three", k, 0, 10 + k, c, v + k / 10) for e, scores in clip_ccc.items()
-                          for k in range(2) for c, v in scores.items()], columns=CLIP_COLUMNS)
-    folds = (clips.groupby(["extractor", "classifier", "labels", "fold", "repeat"])["ccc"]
-             .agg(ccc="mean", n_clips="size").reset_index())
+    clips = pd.DataFrame(
+        [
+            (e, "mstcn", "three", k, 0, 10 + k, c, v + k / 10)
+            for e, scores in clip_ccc.items()
+            for k in range(2)
+            for c, v in scores.items()
+        ],
+        columns=CLIP_COLUMNS,
+    )
+    folds = (
+        clips.groupby(["extractor", "classifier", "labels", "fold", "repeat"])["ccc"]
+        .agg(ccc="mean", n_clips="size")
+        .reset_index()
+    )
     table = all_comparisons(folds, clips, clips)
     row = table[table["question"] == "units"].iloc[0]
     assert (row["candidate"], row["reference"]) == ("resattn", "emotient")
@@ -171,29 +223,57 @@ def test_comparisons_that_say_nothing_are_left_out():
     """The mean baseline ignores the features, and identical predictions differ nowhere."""
     models = [(e, c) for e in ("resattn", "resnet") for c in ("mstcn", "mean", "bigru")]
     folds = fold_scores([(e, c, "three", 0, 0.1) for e, c in models])
-    clips = pd.DataFrame([(e, c, "three", 0, 0, s, f"{s}_1", 0.1 * s + (0.05 if (e, c) == ("resattn", "mstcn") else 0)
-                           + (0.02 * s if c == "mean" else 0)) for e, c in models for s in range(4)],
-                         columns=CLIP_COLUMNS)
+    clips = pd.DataFrame(
+        [
+            (
+                e,
+                c,
+                "three",
+                0,
+                0,
+                s,
+                f"{s}_1",
+                0.1 * s + (0.05 if (e, c) == ("resattn", "mstcn") else 0) + (0.02 * s if c == "mean" else 0),
+            )
+            for e, c in models
+            for s in range(4)
+        ],
+        columns=CLIP_COLUMNS,
+    )
     clips.loc[(clips["extractor"] == "resnet") & (clips["classifier"] == "mean"), "ccc"] += 0.01
     table = all_comparisons(folds, clips, clips)
     # attention: only mstcn (bigru's predictions are identical, mean ignores the features)
     assert table.loc[table["question"] == "attention", "classifier"].tolist() == ["mstcn"]
     temporal = table[table["question"] == "temporal"]
     assert set(zip(temporal["extractor"], temporal["reference"])) == {
-        ("resattn", "bigru"), ("resattn", "mean"), ("resnet", "mean")}  # resnet's mstcn = bigru
+        ("resattn", "bigru"),
+        ("resattn", "mean"),
+        ("resnet", "mean"),
+    }  # resnet's mstcn = bigru
     assert all_comparisons(folds[folds["classifier"] == "mean"], clips, clips).empty
 
 
 def test_unit_table_resamples_clips_or_speakers():
-    speakers = pd.DataFrame({"extractor": ["resattn"], "classifier": ["mstcn"], "labels": ["three"], "fold": [0],
-                             "repeat": [0], "speaker": [7], "macro_f1": [0.4]})
+    speakers = pd.DataFrame(
+        {
+            "extractor": ["resattn"],
+            "classifier": ["mstcn"],
+            "labels": ["three"],
+            "fold": [0],
+            "repeat": [0],
+            "speaker": [7],
+            "macro_f1": [0.4],
+        }
+    )
     table = unit_table(None, speakers, "macro_f1")
     assert table[["speaker", "clip_id", "macro_f1"]].values.tolist() == [[7, "7", 0.4]]
 
 
 def test_official_mode_sets_test_scores_beside_the_published_ones(tmp_path):
-    paths = [write_metrics(tmp_path, e, "mstcn", "three", 0, ccc=c, accuracy=0.5, macro_f1=0.4, rmse=0.3)
-             for e, c in (("emotient", 0.0712), ("resattn", 0.1234))]
+    paths = [
+        write_metrics(tmp_path, e, "mstcn", "three", 0, ccc=c, accuracy=0.5, macro_f1=0.4, rmse=0.3)
+        for e, c in (("emotient", 0.0712), ("resattn", 0.1234))
+    ]
     speakers = speaker_table(paths)
     summary = summarise(fold_table(paths), clips_of(speakers), speakers)
     comparisons = all_comparisons(fold_table(paths), clips_of(speakers), speakers)
@@ -221,5 +301,3 @@ def test_stage_times_sum_the_benchmark_files(tmp_path):
 def test_markdown_table_marks_missing_values():
     table = markdown_table(pd.DataFrame({"model": ["a"], "score": [float("nan")]}))
     assert table.splitlines() == ["| model | score |", "|---|---|", "| a | n/a |"]
-
-

@@ -11,17 +11,41 @@ from contextlib import contextmanager
 import pytest
 from conftest import planned_jobs, run_tiny
 
-REPORT = {"aggregate", "compare", "manifest", "report_pages", "figure_comparison", "figure_effects", "figure_confusion",
-          "figure_curves", "figure_timelines"}
+REPORT = {
+    "aggregate",
+    "compare",
+    "manifest",
+    "report_pages",
+    "figure_comparison",
+    "figure_effects",
+    "figure_confusion",
+    "figure_curves",
+    "figure_timelines",
+}
 AFTER_CLASSIFIER = {"classifier", "model_zoo", *REPORT, "all"}
 AFTER_FEATURES = {"features", "fused_features", "per_step_classifier", *AFTER_CLASSIFIER}
 AFTER_EXTRACTOR = {"train_extractor", "figure_attention", "figure_curves_extractor", *AFTER_FEATURES}
 AFTER_FRAMES = {"frames", "face_report", *AFTER_EXTRACTOR}
 # The action units need no video and no extractor; only the sources built on them rerun.
-AFTER_UNITS = {"emotient_steps", "emotient_features", "fused_features", "classifier", "per_step_classifier",
-               *REPORT - {"figure_timelines"}, "all"}  # the timelines draw resattn's predictions
-FIGURES = {"figure_comparison", "figure_effects", "figure_confusion", "figure_curves", "figure_curves_extractor",
-           "figure_timelines", "figure_attention", "all"}
+AFTER_UNITS = {
+    "emotient_steps",
+    "emotient_features",
+    "fused_features",
+    "classifier",
+    "per_step_classifier",
+    *REPORT - {"figure_timelines"},
+    "all",
+}  # the timelines draw resattn's predictions
+FIGURES = {
+    "figure_comparison",
+    "figure_effects",
+    "figure_confusion",
+    "figure_curves",
+    "figure_curves_extractor",
+    "figure_timelines",
+    "figure_attention",
+    "all",
+}
 
 
 @pytest.fixture
@@ -30,18 +54,22 @@ def plan(tiny_run, tiny_project):
         proc = run_tiny(tiny_run, "--cores", "2", "--dry-run", config=config, project=tiny_project)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         return planned_jobs(proc.stdout)
+
     return planned
 
 
 @pytest.fixture
 def plan_outputs(tiny_run, tiny_project):
     """The output files of every job a dry run plans."""
+
     def planned(config=()) -> list[str]:
         proc = run_tiny(tiny_run, "--cores", "2", "--dry-run", config=config, project=tiny_project)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         lines = [line.strip() for line in proc.stdout.splitlines()]
-        return [path for line in lines if line.startswith("output:")
-                for path in line.removeprefix("output:").split(", ")]
+        return [
+            path for line in lines if line.startswith("output:") for path in line.removeprefix("output:").split(", ")
+        ]
+
     return planned
 
 
@@ -49,6 +77,7 @@ def plan_outputs(tiny_run, tiny_project):
 def edited(tiny_project):
     """A context that appends a comment to files of the project copy, then restores them
     (content and modification time) for the other tests of the session."""
+
     @contextmanager
     def edit(*relative_paths):
         paths = [tiny_project / p for p in relative_paths]
@@ -61,6 +90,7 @@ def edited(tiny_project):
             for p, (content, mtime) in zip(paths, saved):
                 p.write_bytes(content)
                 os.utime(p, ns=(mtime, mtime))
+
     return edit
 
 
@@ -68,19 +98,22 @@ def test_nothing_is_planned_after_a_finished_run(plan):
     assert plan() == {}
 
 
-@pytest.mark.parametrize("setting, expected", [
-    ("classifier.mstcn.layers=5", AFTER_CLASSIFIER),  # an MS-TCN setting
-    ("extractor.lr=0.003", AFTER_EXTRACTOR),  # an extractor setting
-    ("frames.margin=0.3", AFTER_FRAMES),  # a frame setting
-    ("report.dpi=60", FIGURES),  # a figure setting
-    ("report.include_faces=false", {"figure_attention", "all"}),
-    ("extractor.mem_mb=5000", set()),  # resources are not results
-    ("extractor.feature_batch_size=64", AFTER_FEATURES),  # read by the feature cache only
-    ("extractor.scope=per_fold", set()),  # the default, spelled out
-    ("classifier.training.epochs=3", AFTER_CLASSIFIER),  # only the torch models read it
-    ("emotient.columns=[AU1,AU12,joyEvidence]", AFTER_UNITS),  # no model bundle holds emotient
-    ("emotient.mem_mb=3000", set()),
-])
+@pytest.mark.parametrize(
+    "setting, expected",
+    [
+        ("classifier.mstcn.layers=5", AFTER_CLASSIFIER),  # an MS-TCN setting
+        ("extractor.lr=0.003", AFTER_EXTRACTOR),  # an extractor setting
+        ("frames.margin=0.3", AFTER_FRAMES),  # a frame setting
+        ("report.dpi=60", FIGURES),  # a figure setting
+        ("report.include_faces=false", {"figure_attention", "all"}),
+        ("extractor.mem_mb=5000", set()),  # resources are not results
+        ("extractor.feature_batch_size=64", AFTER_FEATURES),  # read by the feature cache only
+        ("extractor.scope=per_fold", set()),  # the default, spelled out
+        ("classifier.training.epochs=3", AFTER_CLASSIFIER),  # only the torch models read it
+        ("emotient.columns=[AU1,AU12,joyEvidence]", AFTER_UNITS),  # no model bundle holds emotient
+        ("emotient.mem_mb=3000", set()),
+    ],
+)
 def test_a_setting_reruns_only_what_it_invalidates(plan, setting, expected):
     assert set(plan([setting])) == expected
 
@@ -125,12 +158,15 @@ def test_adding_an_extractor_kind_trains_only_the_new_one(plan):
     assert jobs["model_zoo"] == 3
 
 
-@pytest.mark.parametrize("module, first", [
-    ("sendflow/metrics.py", "train_extractor"),  # picks the extractor's best epoch
-    ("sendflow/folds.py", "train_extractor"),  # the shared scope makes its own folds
-    ("sendflow/ffmpeg_bin.py", "index"),  # durations of the videos
-    ("sendflow/synth/face.py", "demo_dataset"),  # draws the demo's faces
-])
+@pytest.mark.parametrize(
+    "module, first",
+    [
+        ("sendflow/metrics.py", "train_extractor"),  # picks the extractor's best epoch
+        ("sendflow/folds.py", "train_extractor"),  # the shared scope makes its own folds
+        ("sendflow/ffmpeg_bin.py", "index"),  # durations of the videos
+        ("sendflow/synth/face.py", "demo_dataset"),  # draws the demo's faces
+    ],
+)
 def test_editing_a_module_reruns_the_rules_whose_scripts_import_it(plan, edited, module, first):
     with edited(module):
         assert first in plan()
@@ -159,13 +195,26 @@ def test_every_rule_declares_the_code_its_jobs_ran(tiny_run, tiny_project):
         text = (tiny_run / meta["log"][0]).read_text()
         used = re.search(r"sendflow code used: (.*)", text)
         assert used, f"{meta['log'][0]} does not say which code ran"
-        declared = {str((tiny_run / p).resolve().relative_to(tiny_project)) for p in meta["input"]
-                    if (tiny_run / p).resolve().is_relative_to(tiny_project / "sendflow")}
+        declared = {
+            str((tiny_run / p).resolve().relative_to(tiny_project))
+            for p in meta["input"]
+            if (tiny_run / p).resolve().is_relative_to(tiny_project / "sendflow")
+        }
         missing = set(used.group(1).split()) - declared
         assert not missing, f"rule {meta['rule']} runs {sorted(missing)} without declaring them"
         checked.add(meta["rule"])
-    assert {"demo_dataset", "index", "frames", "train_extractor", "features", "classifier",
-            "per_step_classifier", "model_zoo", "aggregate", "figure_attention"} <= checked
+    assert {
+        "demo_dataset",
+        "index",
+        "frames",
+        "train_extractor",
+        "features",
+        "classifier",
+        "per_step_classifier",
+        "model_zoo",
+        "aggregate",
+        "figure_attention",
+    } <= checked
 
 
 def test_raising_repeats_trains_only_the_new_repeats(plan, plan_outputs):
@@ -173,8 +222,16 @@ def test_raising_repeats_trains_only_the_new_repeats(plan, plan_outputs):
     hold every repeat of their fold, so they run again (test_repeats.py checks that repeat 0's
     files come out unchanged, its torch models loaded, not trained); then the report."""
     jobs = plan(["repeats=3"])
-    assert set(jobs) == {"train_extractor", "features", "fused_features", "classifier", "per_step_classifier",
-                         "model_zoo", *REPORT, "all"}
+    assert set(jobs) == {
+        "train_extractor",
+        "features",
+        "fused_features",
+        "classifier",
+        "per_step_classifier",
+        "model_zoo",
+        *REPORT,
+        "all",
+    }
     # TINY: 2 folds; resattn is the one learned extractor; sources resattn, emotient, fused.
     # Repeat 0's fused features follow its rewritten resattn features (the same bytes again).
     assert (jobs["train_extractor"], jobs["features"], jobs["fused_features"]) == (4, 2, 2 * 3)
@@ -194,8 +251,11 @@ def test_a_dataset_file_replaced_by_an_older_copy_reruns_the_index_and_its_clip(
     config = ["--config", f"data.root={foreign_root}", "cv.mode=official"]
 
     def run():
-        proc = subprocess.run(sendflow_command(tmp_path, "--cores", "2", "results/index/clips.parquet", *frames,
-                                               *config), capture_output=True, text=True)
+        proc = subprocess.run(
+            sendflow_command(tmp_path, "--cores", "2", "results/index/clips.parquet", *frames, *config),
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         return re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", proc.stdout + proc.stderr)
 

@@ -37,22 +37,19 @@ def cluster_problem() -> str | None:
 def cluster():
     problem = cluster_problem()
     if problem and os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but no SLURM cluster: {problem}. .ci/run starts one with "
-                    "tests/cluster/slurm_up.sh")
+        pytest.fail(f"CI=true but no SLURM cluster: {problem}. .ci/run starts one with tests/cluster/slurm_up.sh")
     if problem:
         pytest.skip(f"{problem}; start a test cluster with `sudo tests/cluster/slurm_up.sh`")
 
 
 def controller_log() -> Path:
-    config = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True,
-                            check=True).stdout
+    config = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, check=True).stdout
     return Path(re.search(r"^SlurmctldLogFile\s*=\s*(\S+)", config, re.M).group(1))
 
 
 def job_record(job_id: str) -> dict[str, str]:
     """`scontrol show job` as key=value pairs (finished jobs stay listed for MinJobAge)."""
-    out = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True, check=True).stdout
     return dict(field.split("=", 1) for field in out.split() if "=" in field)
 
 
@@ -84,8 +81,7 @@ def jobs_run(output: str, kind: str) -> Counter:
     """Jobs per rule that Snakemake's log shows started remotely ('rule'/'checkpoint') or on
     the submitting machine ('localrule'/'localcheckpoint')."""
     words = ("rule", "checkpoint") if kind == "remote" else ("localrule", "localcheckpoint")
-    return Counter(rule for word, rule in re.findall(r"^\s*(\w+) (\w+):$", output, re.M)
-                   if word in words)
+    return Counter(rule for word, rule in re.findall(r"^\s*(\w+) (\w+):$", output, re.M) if word in words)
 
 
 def test_every_job_went_through_sbatch_and_finished(slurm_run):
@@ -118,7 +114,7 @@ def test_results_equal_the_local_run(slurm_run, tiny_run):
     for path in metrics:
         assert json.loads((cluster / path).read_text()) == json.loads((local / path).read_text()), path
         predictions = path.with_name("predictions.parquet")
-        pd.testing.assert_frame_equal(pd.read_parquet(cluster / predictions),
-                                      pd.read_parquet(local / predictions))
-    pd.testing.assert_frame_equal(pd.read_csv(cluster / "metrics/summary.csv"),
-                                  pd.read_csv(local / "metrics/summary.csv"))
+        pd.testing.assert_frame_equal(pd.read_parquet(cluster / predictions), pd.read_parquet(local / predictions))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(cluster / "metrics/summary.csv"), pd.read_csv(local / "metrics/summary.csv")
+    )

@@ -20,8 +20,7 @@ from sendflow.report.stats import (
 )
 
 
-def simulate(rng, n_speakers, mu, sd_speaker=0.15, sd_clip=0.1, sd_run=0.05, sd_cell=0.03, clips=(2, 8),
-             n_repeats=3):
+def simulate(rng, n_speakers, mu, sd_speaker=0.15, sd_clip=0.1, sd_run=0.05, sd_cell=0.03, clips=(2, 8), n_repeats=3):
     """Long table of per-clip differences: true mean mu + speaker effect + clip effect + an effect
     of each training run (shared by all clips of the speaker) + per-cell noise."""
     n_clips = rng.integers(clips[0], clips[1] + 1, n_speakers)
@@ -30,12 +29,14 @@ def simulate(rng, n_speakers, mu, sd_speaker=0.15, sd_clip=0.1, sd_run=0.05, sd_
     clip_value = mu + rng.normal(0, sd_speaker, n_speakers)[speaker] + rng.normal(0, sd_clip, speaker.size)
     run = rng.normal(0, sd_run, (n_speakers, n_repeats))[speaker]
     value = clip_value[:, None] + run + rng.normal(0, sd_cell, (speaker.size, n_repeats))
-    return pd.DataFrame({
-        "speaker": np.repeat(speaker, n_repeats),
-        "clip_id": [f"clip{c}" for c in np.repeat(clip, n_repeats)],
-        "repeat": np.tile(np.arange(n_repeats), speaker.size),
-        "diff": value.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "speaker": np.repeat(speaker, n_repeats),
+            "clip_id": [f"clip{c}" for c in np.repeat(clip, n_repeats)],
+            "repeat": np.tile(np.arange(n_repeats), speaker.size),
+            "diff": value.ravel(),
+        }
+    )
 
 
 def rows(*cells):
@@ -47,12 +48,16 @@ def rows(*cells):
 
 def test_speaker_means_by_hand_ignores_nan_rows_and_weights_clips_equally():
     table = rows(
-        (7, "a", 0, 1.0), (7, "a", 1, 3.0),  # clip a: 2
+        (7, "a", 0, 1.0),
+        (7, "a", 1, 3.0),  # clip a: 2
         (7, "b", 0, 10.0),  # clip b lacks repeat 1: 10
         (7, "b", 1, np.nan),  # ignored
-        (3, "x", 0, -1.0), (3, "x", 1, -3.0),  # clip x: -2
-        (3, "y", 0, 4.0), (3, "y", 1, 6.0),  # clip y: 5
-        (3, "z", 0, 0.0), (3, "z", 1, 0.0),  # clip z: 0
+        (3, "x", 0, -1.0),
+        (3, "x", 1, -3.0),  # clip x: -2
+        (3, "y", 0, 4.0),
+        (3, "y", 1, 6.0),  # clip y: 5
+        (3, "z", 0, 0.0),
+        (3, "z", 1, 0.0),  # clip z: 0
     )
     means = speaker_means(table, "diff")
     assert list(means.index) == [3, 7]
@@ -143,8 +148,9 @@ def test_agrees_with_a_plain_reference_on_unequal_clip_counts():
     # 3 speakers with 2, 3 and 30 clips and most spread within speakers: drawing any other
     # number of clips than the speaker has (or ignoring a level) changes the width a lot
     rng = np.random.default_rng(4)
-    parts = [simulate(rng, 1, 0.0, sd_clip=0.3, sd_run=0.1, clips=(k, k)).assign(speaker=s)
-             for s, k in enumerate([2, 3, 30])]
+    parts = [
+        simulate(rng, 1, 0.0, sd_clip=0.3, sd_run=0.1, clips=(k, k)).assign(speaker=s) for s, k in enumerate([2, 3, 30])
+    ]
     table = pd.concat(parts, ignore_index=True).iloc[1:]  # one clip lacks a repeat
     interval = hierarchical_bootstrap(table, "diff", n_resamples=4000)
     low, high = reference_interval(table, 4000, seed=99)
@@ -172,12 +178,15 @@ def brute_force_p(values):
     return sum(abs(sum(s * v for s, v in zip(signs, exact))) >= observed for signs in patterns) / len(patterns)
 
 
-@pytest.mark.parametrize("values", [
-    [0.12, -0.03, 0.07, 0.2, 0.01, 0.05],
-    [0.1, 0.2, 0.3, -0.6, 0.0, 0.4],  # ties that floating point sums miss by an ulp
-    [0.0, 0.1, -0.1, 0.1, 0.0, 0.3],  # zeros and repeated magnitudes
-    [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],  # the smallest p, 2 / 64
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.12, -0.03, 0.07, 0.2, 0.01, 0.05],
+        [0.1, 0.2, 0.3, -0.6, 0.0, 0.4],  # ties that floating point sums miss by an ulp
+        [0.0, 0.1, -0.1, 0.1, 0.0, 0.3],  # zeros and repeated magnitudes
+        [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],  # the smallest p, 2 / 64
+    ],
+)
 def test_sign_flip_p_matches_brute_force(values):
     assert sign_flip_p(values) == pytest.approx(brute_force_p(values), abs=1e-12)
     assert sign_flip_p([*values, np.nan]) == sign_flip_p(values)
@@ -203,8 +212,14 @@ def test_sign_flip_edge_cases():
 def test_verdicts_from_tables():
     rng = np.random.default_rng(1)
     # each speaker's clips are +d and -d: a zero effect with real spread
-    zero = rows(*[(s, f"clip{k}", r, sign * d) for s, d in enumerate(rng.uniform(0.05, 0.3, 12))
-                  for k, sign in enumerate([1, -1]) for r in range(3)])
+    zero = rows(
+        *[
+            (s, f"clip{k}", r, sign * d)
+            for s, d in enumerate(rng.uniform(0.05, 0.3, 12))
+            for k, sign in enumerate([1, -1])
+            for r in range(3)
+        ]
+    )
     flat = hierarchical_bootstrap(zero, "diff")
     assert flat.low < 0 < flat.high
     assert verdict(flat) == CANNOT_TELL and verdict(flat, lower_is_better=True) == CANNOT_TELL
@@ -228,7 +243,9 @@ def test_few_speakers_get_the_expanded_percentile_interval():
     assert expanded_tail(0.025, 10_000) == pytest.approx(0.025, rel=1e-3)
     assert expanded_tail(0.025, 1) == 0.025
     rng = np.random.default_rng(11)
-    intervals = [hierarchical_bootstrap(simulate(rng, 5, 0.0, sd_clip=0.05, sd_run=0.01), "diff",
-                                        n_resamples=1000, seed=k) for k in range(150)]
+    intervals = [
+        hierarchical_bootstrap(simulate(rng, 5, 0.0, sd_clip=0.05, sd_run=0.01), "diff", n_resamples=1000, seed=k)
+        for k in range(150)
+    ]
     covered = sum(i.low <= 0 <= i.high for i in intervals)
     assert covered >= 0.9 * 150  # the plain percentile interval covers about 85% here

@@ -54,8 +54,11 @@ def read_numeric(path):
 
 def decode(path, fps=None):
     vf = ["-vf", f"fps={fps}"] if fps else []
-    raw = subprocess.run([ffmpeg_path(), "-v", "error", "-i", str(path), *vf, "-f", "rawvideo",
-                          "-pix_fmt", "bgr24", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [ffmpeg_path(), "-v", "error", "-i", str(path), *vf, "-f", "rawvideo", "-pix_fmt", "bgr24", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, H, W, 3)
 
 
@@ -85,7 +88,7 @@ def test_ratings_on_half_second_grid(ds, truth):
         assert own[" rating"].between(0, 1).all()
         assert abs(len(ewe) - full) <= 2
         lengths.append(len(ewe))
-    assert sum(n == full for n in lengths) > len(lengths) / 2   # most clips clean
+    assert sum(n == full for n in lengths) > len(lengths) / 2  # most clips clean
 
 
 def test_splits_are_speaker_disjoint(ds, truth):
@@ -108,7 +111,7 @@ def test_limited_clips_have_ratings_but_no_video(ds, truth):
     for row in limited.itertuples():
         p = paths(ds, row.speaker, row.clip, row.split)
         assert not p["mp4"].exists() and p["ewe"].exists() and p["self"].exists() and p["emo"].exists()
-    assert c.groupby("split")["has_video"].any().all()     # no split without video
+    assert c.groupby("split")["has_video"].any().all()  # no split without video
     for n_clips in range(4, 30, 3):
         specs = plan(n_clips, 1, seed=n_clips, limited_fraction=0.5)
         assert 1 <= sum(not s.has_video for s in specs) < n_clips
@@ -142,8 +145,9 @@ def test_video_decodes_at_ntsc_rate(ds, truth):
     n_frames = len(frame_times(SECONDS))
     for c in clips(truth)[lambda d: d.has_video].itertuples():
         p = paths(ds, c.speaker, c.clip, c.split)
-        info = subprocess.run([ffmpeg_path(), "-hide_banner", "-i", str(p["mp4"])],
-                              capture_output=True, text=True).stderr
+        info = subprocess.run(
+            [ffmpeg_path(), "-hide_banner", "-i", str(p["mp4"])], capture_output=True, text=True
+        ).stderr
         assert re.search(r"h264.*yuv420p", info) and "29.97 fps" in info
         frames = decode(p["mp4"])
         assert abs(len(frames) - n_frames) <= 1
@@ -158,8 +162,9 @@ def test_a_lower_video_rate_leaves_frames_out_and_nothing_else(ds, truth, tmp_pa
     slow = generate_dataset(tmp_path / "slow", seed=SEED, jobs=2, fps=10, **KW)
     for c in clips(truth)[lambda d: d.has_video].itertuples():
         ours, theirs = paths(slow, c.speaker, c.clip, c.split), paths(ds, c.speaker, c.clip, c.split)
-        info = subprocess.run([ffmpeg_path(), "-hide_banner", "-i", str(ours["mp4"])],
-                              capture_output=True, text=True).stderr
+        info = subprocess.run(
+            [ffmpeg_path(), "-hide_banner", "-i", str(ours["mp4"])], capture_output=True, text=True
+        ).stderr
         assert "9.99 fps" in info
         assert abs(len(decode(ours["mp4"])) - len(frame_times(SECONDS)) / 3) <= 1
         for kind in ("ewe", "self", "emo"):
@@ -190,13 +195,12 @@ def test_observer_file_is_lagged_valence(ds, truth):
         got = read_numeric(paths(ds, c.speaker, c.clip, c.split)["ewe"])
         merged = got.merge(expect, on="time", suffixes=("", "_model")).drop_duplicates("time")
         assert len(merged) >= len(times) - 2
-        assert np.allclose(merged["evaluatorWeightedEstimate"],
-                           merged["evaluatorWeightedEstimate_model"], atol=1e-3)
+        assert np.allclose(merged["evaluatorWeightedEstimate"], merged["evaluatorWeightedEstimate_model"], atol=1e-3)
 
 
 def _xcorr_peak(x, y, max_steps=8):
     """Lag (s) at which y best follows x, on the 0.5 s grid."""
-    corr = [np.corrcoef(x[:len(x) - k], y[k:])[0, 1] for k in range(max_steps + 1)]
+    corr = [np.corrcoef(x[: len(x) - k], y[k:])[0, 1] for k in range(max_steps + 1)]
     return 0.5 * int(np.argmax(corr)), np.array(corr)
 
 
@@ -265,25 +269,52 @@ def test_the_style_decides_which_parts_carry_valence():
         change = np.abs(render(name, 112, 0.9) - render(name, 112, -0.9)).mean(axis=(1, 2))
         ident = make_identity(SEED, 112, name)
         centre, unit = 0.46 * H, 0.5 * ident.face_size * H
-        upper = change[int(centre - 0.5 * unit):int(centre)].sum()   # brows and eyes
-        lower = change[int(centre + 0.3 * unit):int(centre + 0.8 * unit)].sum()  # mouth
+        upper = change[int(centre - 0.5 * unit) : int(centre)].sum()  # brows and eyes
+        lower = change[int(centre + 0.3 * unit) : int(centre + 0.8 * unit)].sum()  # mouth
         assert (upper > lower) == upper_wins, (name, upper, lower)
 
 
 def test_named_styles_from_the_command_line(tmp_path):
     out = tmp_path / "mixed"
-    proc = subprocess.run([sys.executable, "-m", "sendflow.synth", str(out), "--speakers", "6",
-                           "--clips-per-speaker", "1", "--seconds", "2", "--width", "96", "--height", "72",
-                           "--fps", "6", "--style", "mixed", "--jobs", "2"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sendflow.synth",
+            str(out),
+            "--speakers",
+            "6",
+            "--clips-per-speaker",
+            "1",
+            "--seconds",
+            "2",
+            "--width",
+            "96",
+            "--height",
+            "72",
+            "--fps",
+            "6",
+            "--style",
+            "mixed",
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     styles = pd.read_csv(out / TRUTH_FILE).groupby("speaker")["style"].first()
     assert set(styles) <= set(STYLES) and styles.nunique() > 1  # a style per speaker
-    split = generate_dataset(tmp_path / "split", seed=SEED, style="demo", test_style="unreal", jobs=2,
-                             **{**KW, "seconds": 2})
+    split = generate_dataset(
+        tmp_path / "split", seed=SEED, style="demo", test_style="unreal", jobs=2, **{**KW, "seconds": 2}
+    )
     by_split = pd.read_csv(split / TRUTH_FILE).groupby("split")["style"].unique()
     assert [list(by_split[s]) for s in ("Train", "Valid", "Test")] == [["demo"], ["demo"], ["unreal"]]
-    bad = subprocess.run([sys.executable, "-m", "sendflow.synth", str(tmp_path / "x"), "--style", "cubist"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "sendflow.synth", str(tmp_path / "x"), "--style", "cubist"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode != 0 and "invalid choice: 'cubist'" in bad.stderr
     with pytest.raises(ValueError, match="unknown style 'cubist'"):
         generate_dataset(tmp_path / "y", seed=SEED, style="cubist", **KW)

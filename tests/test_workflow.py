@@ -15,8 +15,7 @@ from conftest import PROJECT, make_mp4, write_observer
 def snakemake(workdir, *args, launcher=False):
     """Run the workflow in `workdir`; `launcher` goes through the `sendflow` entry point."""
     module = "sendflow.cli" if launcher else "snakemake"
-    cmd = [sys.executable, "-m", module, "--snakefile", str(PROJECT / "Snakefile"),
-           "--directory", str(workdir), *args]
+    cmd = [sys.executable, "-m", module, "--snakefile", str(PROJECT / "Snakefile"), "--directory", str(workdir), *args]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
 
 
@@ -44,8 +43,16 @@ def test_real_root_skips_the_demo_and_bad_config_fails(tmp_path, foreign_root):
 
 
 def test_index_and_folds_run_on_a_foreign_root_via_dotted_config(tmp_path, foreign_root):
-    proc = snakemake(tmp_path, "results/index/folds.parquet", "--cores", "1",
-                     "--config", f"data.root={foreign_root}", "cv.mode=official", launcher=True)
+    proc = snakemake(
+        tmp_path,
+        "results/index/folds.parquet",
+        "--cores",
+        "1",
+        "--config",
+        f"data.root={foreign_root}",
+        "cv.mode=official",
+        launcher=True,
+    )
     assert proc.returncode == 0, proc.stderr
     clips = pd.read_parquet(tmp_path / "results/index/clips.parquet")
     folds = pd.read_parquet(tmp_path / "results/index/folds.parquet")
@@ -57,8 +64,14 @@ def test_index_and_folds_run_on_a_foreign_root_via_dotted_config(tmp_path, forei
 
 
 # Import names whose pip package is named otherwise.
-PIP_NAMES = {"cv2": "opencv-python-headless", "sklearn": "scikit-learn", "yaml": "pyyaml",
-             "ffmpeg": "ffmpeg-python", "imageio_ffmpeg": "imageio-ffmpeg", "PIL": "pillow"}
+PIP_NAMES = {
+    "cv2": "opencv-python-headless",
+    "sklearn": "scikit-learn",
+    "yaml": "pyyaml",
+    "ffmpeg": "ffmpeg-python",
+    "imageio_ffmpeg": "imageio-ffmpeg",
+    "PIL": "pillow",
+}
 
 
 def _third_party_imports(path) -> set[str]:
@@ -99,8 +112,9 @@ def test_the_demo_never_replaces_a_folder_it_did_not_make(tmp_path):
     mine = tmp_path / "my_data"
     mine.mkdir()
     (mine / "notes.txt").write_text("a copy of a dataset, and my notes")
-    proc = snakemake(tmp_path, "--cores", "1", "--until", "demo_dataset",
-                     "--config", f"data.demo.dir={mine}", launcher=True)
+    proc = snakemake(
+        tmp_path, "--cores", "1", "--until", "demo_dataset", "--config", f"data.demo.dir={mine}", launcher=True
+    )
     assert proc.returncode != 0
     log = (tmp_path / "results/logs/demo_dataset.log").read_text()
     assert "not made by sendflow's generator" in log and str(mine) in log
@@ -109,13 +123,28 @@ def test_the_demo_never_replaces_a_folder_it_did_not_make(tmp_path):
 
 def test_a_changed_dataset_reruns_the_index(tmp_path, foreign_root):
     def plan():
-        proc = snakemake(tmp_path, "results/index/folds.parquet", "-n", "--config", f"data.root={foreign_root}",
-                         "cv.mode=official", launcher=True)
+        proc = snakemake(
+            tmp_path,
+            "results/index/folds.parquet",
+            "-n",
+            "--config",
+            f"data.root={foreign_root}",
+            "cv.mode=official",
+            launcher=True,
+        )
         assert proc.returncode == 0, proc.stderr
         return jobs_by_rule(proc.stdout + proc.stderr) if "job " in proc.stdout + proc.stderr else {}
 
-    done = snakemake(tmp_path, "results/index/folds.parquet", "--cores", "1",
-                     "--config", f"data.root={foreign_root}", "cv.mode=official", launcher=True)
+    done = snakemake(
+        tmp_path,
+        "results/index/folds.parquet",
+        "--cores",
+        "1",
+        "--config",
+        f"data.root={foreign_root}",
+        "cv.mode=official",
+        launcher=True,
+    )
     assert done.returncode == 0, done.stderr
     assert plan() == {}
     make_mp4(foreign_root / "videos/train/ID116_vid1_crop_downsized.mp4", 2)  # a clip added
@@ -162,8 +191,9 @@ def test_the_same_command_resumes_after_ctrl_c(tmp_path):
 
     from conftest import TINY, sendflow_command
 
-    cmd = sendflow_command(tmp_path, "--cores", "1", "results/index/folds.parquet",
-                           "results/frames/face_detection.tsv", "--config", *TINY)
+    cmd = sendflow_command(
+        tmp_path, "--cores", "1", "results/index/folds.parquet", "results/frames/face_detection.tsv", "--config", *TINY
+    )
     run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     frames = tmp_path / "results/logs/frames"
     deadline = time.time() + 120
@@ -181,8 +211,12 @@ def test_the_same_command_resumes_after_ctrl_c(tmp_path):
 def test_no_shell_and_no_unsafe_unpickling_in_the_code():
     """Dataset paths never reach a shell (no shell=True, os.system or `shell:` rules), and every
     torch.load of a file a user may be handed reads weights only (no pickled code runs)."""
-    sources = [*(PROJECT / "sendflow").rglob("*.py"), *(PROJECT / "workflow_scripts").glob("*.py"),
-               *(PROJECT / "rules").glob("*.smk"), PROJECT / "Snakefile"]
+    sources = [
+        *(PROJECT / "sendflow").rglob("*.py"),
+        *(PROJECT / "workflow_scripts").glob("*.py"),
+        *(PROJECT / "rules").glob("*.smk"),
+        PROJECT / "Snakefile",
+    ]
     for path in sources:
         text = path.read_text()
         assert not re.search(r"shell\s*=\s*True|os\.system\(|os\.popen\(|^\s+shell:", text, re.M), path
@@ -213,6 +247,7 @@ def test_a_lock_left_by_a_killed_run_is_removed_only_when_its_jobs_are_gone(tmp_
     bystander = subprocess.Popen(["sleep", "60"])  # same group, holds nothing of the workflow
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "snakemake"])
     try:
+
         def record(pid):
             stale_lock.RUNS.mkdir(parents=True, exist_ok=True)
             (stale_lock.RUNS / f"{host}-{pid}").write_text("")

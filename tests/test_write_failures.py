@@ -26,8 +26,9 @@ writers[sys.argv[1]](sys.argv[2])
 @pytest.mark.parametrize("writer", ["save_torch", "write_parquet", "write_json"])
 def test_a_refused_write_names_the_file_and_leaves_nothing(tmp_path, writer):
     target = tmp_path / "results" / f"out.{writer}"
-    proc = subprocess.run([sys.executable, "-c", WRITE_UNDER_A_LIMIT, writer, str(target)],
-                          capture_output=True, text=True, cwd=PROJECT)
+    proc = subprocess.run(
+        [sys.executable, "-c", WRITE_UNDER_A_LIMIT, writer, str(target)], capture_output=True, text=True, cwd=PROJECT
+    )
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("sendflow.errors.OutputWriteError: ") and str(target) in last, proc.stderr[-2000:]

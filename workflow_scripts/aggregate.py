@@ -17,5 +17,10 @@ write_csv(clips, snakemake.output.per_clip)
 write_csv(summary, snakemake.output.summary)
 markdown = summary_markdown(summary)
 write_text(markdown, snakemake.output.summary_md)
-log.info("%d models over %d folds and %d repeats\n%s", len(summary), folds["fold"].nunique(),
-         folds["repeat"].nunique(), markdown)
+log.info(
+    "%d models over %d folds and %d repeats\n%s",
+    len(summary),
+    folds["fold"].nunique(),
+    folds["repeat"].nunique(),
+    markdown,
+)

@@ -18,12 +18,24 @@ roles = fold_roles(pd.read_parquet(snakemake.input.folds), fold)
 steps, x, meta = read_feature_table(snakemake.input.steps)
 require_training_steps(steps, x, roles, fold, "Emotient action units", snakemake.input.steps)
 steps, x, stats = fold_steps(steps, x, roles)
-log.info("fold %d: %d clips, %d steps; standardised with the %d training clips' statistics", fold,
-         steps["clip_id"].nunique(), len(steps), sum(r == "train" for r in roles.values()))
-write_feature_table(steps, x, snakemake.output.features, {
-    "sendflow.extractor": EMOTIENT,
-    "sendflow.extractor_sha256": file_sha256(snakemake.input.steps),  # what made these features
-    "sendflow.feature_dim": x.shape[1], "sendflow.fold": fold,
-    "sendflow.emotient_columns": meta["sendflow.emotient_columns"],
-    "sendflow.train_mean": json.dumps(stats["mean"]), "sendflow.train_std": json.dumps(stats["std"]),
-})
+log.info(
+    "fold %d: %d clips, %d steps; standardised with the %d training clips' statistics",
+    fold,
+    steps["clip_id"].nunique(),
+    len(steps),
+    sum(r == "train" for r in roles.values()),
+)
+write_feature_table(
+    steps,
+    x,
+    snakemake.output.features,
+    {
+        "sendflow.extractor": EMOTIENT,
+        "sendflow.extractor_sha256": file_sha256(snakemake.input.steps),  # what made these features
+        "sendflow.feature_dim": x.shape[1],
+        "sendflow.fold": fold,
+        "sendflow.emotient_columns": meta["sendflow.emotient_columns"],
+        "sendflow.train_mean": json.dumps(stats["mean"]),
+        "sendflow.train_std": json.dumps(stats["std"]),
+    },
+)

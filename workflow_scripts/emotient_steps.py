@@ -15,8 +15,9 @@ columns = snakemake.params.columns
 index = pd.read_parquet(snakemake.input.clips)
 without = index.loc[index["emotient_path"].isna(), "clip_id"].tolist()
 if without:
-    log.warning("%d clip(s) have no Emotient file and are left out of the emotient source: %s",
-                len(without), ", ".join(without))
+    log.warning(
+        "%d clip(s) have no Emotient file and are left out of the emotient source: %s", len(without), ", ".join(without)
+    )
 rows = index[index["emotient_path"].notna()]
 progress = ProgressBar("emotient", len(rows), unit="clips")
 parts = []
@@ -26,6 +27,11 @@ for n, row in enumerate(rows.itertuples(), 1):
 progress.close()
 steps = pd.concat(parts, ignore_index=True)
 x = np.stack(steps.pop("feature").to_numpy())  # planning refuses a root without Emotient files
-log.info("%d clips (%d without video), %d steps, %d of them without a face (no Emotient values)",
-         len(rows), int((~rows["has_video"]).sum()), len(steps), int((steps["n_frames"] == 0).sum()))
+log.info(
+    "%d clips (%d without video), %d steps, %d of them without a face (no Emotient values)",
+    len(rows),
+    int((~rows["has_video"]).sum()),
+    len(steps),
+    int((steps["n_frames"] == 0).sum()),
+)
 write_feature_table(steps, x, snakemake.output.steps, {"sendflow.emotient_columns": ",".join(columns)})

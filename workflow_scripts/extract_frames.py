@@ -18,7 +18,13 @@ except SendDataError as err:
     log.warning("clip %s skipped (frames.on_bad_video: skip): %s", clip, err)
     arrays = skipped_clip(str(err), cfg["size"])
 else:
-    log.info("clip %s: %d frames at %g fps, %.1f-%.1f s; face detected in %.0f%% of frames",
-             clip, len(arrays["times"]), cfg["fps"], arrays["times"][0], arrays["times"][-1],
-             100 * arrays["face_rate"])
+    log.info(
+        "clip %s: %d frames at %g fps, %.1f-%.1f s; face detected in %.0f%% of frames",
+        clip,
+        len(arrays["times"]),
+        cfg["fps"],
+        arrays["times"][0],
+        arrays["times"][-1],
+        100 * arrays["face_rate"],
+    )
 write_clip(arrays, snakemake.output.npz)

@@ -24,10 +24,21 @@ for path in snakemake.input.summaries:
 best = max(range(len(scores)), key=scores.__getitem__)
 fold, model_path = int(params.folds[best]), snakemake.input.models[best]
 model = load_extractor(model_path, device="cpu")
-samples = sample_frames(pd.read_parquet(snakemake.input.folds), snakemake.input.frames, fold,
-                        int(params.n_frames), int(params.seed), model.meta["edges"])
+samples = sample_frames(
+    pd.read_parquet(snakemake.input.folds),
+    snakemake.input.frames,
+    fold,
+    int(params.n_frames),
+    int(params.seed),
+    model.meta["edges"],
+)
 title = f"{snakemake.wildcards.extractor}, fold {fold} (select score {scores[best]:.3f})"
 plot_attention(model, samples, bool(params.include_faces), snakemake.output.png, params.dpi, title)
-log.info("%s: %d test frames (%s), faces %s -> %s", title, len(samples),
-         ", ".join(f"{s.clip_id}#{s.index}" for s in samples),
-         "shown" if params.include_faces else "left out", snakemake.output.png)
+log.info(
+    "%s: %d test frames (%s), faces %s -> %s",
+    title,
+    len(samples),
+    ", ".join(f"{s.clip_id}#{s.index}" for s in samples),
+    "shown" if params.include_faces else "left out",
+    snakemake.output.png,
+)

@@ -8,6 +8,7 @@ from sendflow.logs import setup
 
 log = setup(snakemake.log[0])
 summary = pd.read_csv(snakemake.input.summary)
-plot_comparison(summary, snakemake.params.metric, snakemake.output.png, snakemake.params.dpi,
-                pd.read_csv(snakemake.input.folds))
+plot_comparison(
+    summary, snakemake.params.metric, snakemake.output.png, snakemake.params.dpi, pd.read_csv(snakemake.input.folds)
+)
 log.info("%s of %d models -> %s", snakemake.params.metric, len(summary), snakemake.output.png)

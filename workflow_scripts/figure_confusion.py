@@ -10,5 +10,10 @@ log = setup(snakemake.log[0])
 labels = snakemake.params.labels
 pooled = pooled_confusions(snakemake.input.metrics, labels)
 plot_confusion(pooled, labels, snakemake.output.png, snakemake.params.dpi, snakemake.params.class_names)
-log.info("labels %s: %d models from %d metrics files -> %s", labels, len(pooled),
-         len(snakemake.input.metrics), snakemake.output.png)
+log.info(
+    "labels %s: %d models from %d metrics files -> %s",
+    labels,
+    len(pooled),
+    len(snakemake.input.metrics),
+    snakemake.output.png,
+)

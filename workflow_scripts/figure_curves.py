@@ -12,8 +12,9 @@ from sendflow.figures.curves import (
 from sendflow.logs import setup
 
 log = setup(snakemake.log[0])
-load, plot = {"extractor": (load_extractor_histories, plot_extractor_curves),
-              "classifier": (load_classifier_histories, plot_classifier_curves)}[snakemake.params.stage]
+load, plot = {
+    "extractor": (load_extractor_histories, plot_extractor_curves),
+    "classifier": (load_classifier_histories, plot_classifier_curves),
+}[snakemake.params.stage]
 plot(load(snakemake.input.histories), snakemake.output.png, snakemake.params.dpi)
-log.info("curves of %d %s runs -> %s", len(snakemake.input.histories), snakemake.params.stage,
-         snakemake.output.png)
+log.info("curves of %d %s runs -> %s", len(snakemake.input.histories), snakemake.params.stage, snakemake.output.png)

@@ -11,6 +11,5 @@ log = setup(snakemake.log[0])
 keys = classifier_result(snakemake.input.predictions)
 context = f"{keys['extractor']} / {keys['classifier']} / {keys['labels']}, fold {keys['fold']}"
 predictions = pd.read_parquet(snakemake.input.predictions)
-written = plot_timelines(predictions, snakemake.params.scheme, snakemake.output.folder,
-                         snakemake.params.dpi, context)
+written = plot_timelines(predictions, snakemake.params.scheme, snakemake.output.folder, snakemake.params.dpi, context)
 log.info("%s: %d clip timelines in %s", context, len(written), snakemake.output.folder)

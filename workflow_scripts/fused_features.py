@@ -18,12 +18,26 @@ require_training_steps(learned_steps, learned_x, roles, fold, "video", snakemake
 steps, x = fuse((learned_steps, learned_x), (unit_steps, unit_x), roles, snakemake.params.components)
 video_columns = x.shape[1] - unit_x.shape[1]  # the learned part (or its components) and the mask
 video = x[:, video_columns - 1] == 1
-log.info("fold %d: %d clips, %d steps (%d with %s features, %d action units only), dim %d",
-         fold, steps["clip_id"].nunique(), len(steps), int(video.sum()), learned_meta["sendflow.extractor"],
-         int((~video).sum()), x.shape[1])
-write_feature_table(steps, x, snakemake.output.features, {
-    "sendflow.extractor": FUSED, "sendflow.fused_with": learned_meta["sendflow.extractor"],
-    "sendflow.extractor_sha256": learned_meta["sendflow.extractor_sha256"],
-    "sendflow.feature_dim": x.shape[1], "sendflow.fold": fold,
-    "sendflow.video_columns": video_columns,
-})
+log.info(
+    "fold %d: %d clips, %d steps (%d with %s features, %d action units only), dim %d",
+    fold,
+    steps["clip_id"].nunique(),
+    len(steps),
+    int(video.sum()),
+    learned_meta["sendflow.extractor"],
+    int((~video).sum()),
+    x.shape[1],
+)
+write_feature_table(
+    steps,
+    x,
+    snakemake.output.features,
+    {
+        "sendflow.extractor": FUSED,
+        "sendflow.fused_with": learned_meta["sendflow.extractor"],
+        "sendflow.extractor_sha256": learned_meta["sendflow.extractor_sha256"],
+        "sendflow.feature_dim": x.shape[1],
+        "sendflow.fold": fold,
+        "sendflow.video_columns": video_columns,
+    },
+)

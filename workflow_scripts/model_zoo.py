@@ -16,20 +16,36 @@ log = setup(snakemake.log[0])
 params, wildcards = snakemake.params, snakemake.wildcards
 folds = fold_table(snakemake.input.metrics).set_index("fold").loc[params.folds]
 # write_json stores an undefined score (NaN) as null
-metrics = {name: {"mean": folds[name].mean(), "sd": folds[name].std(ddof=1), "per_fold": folds[name].tolist()}
-           for name in METRICS}
+metrics = {
+    name: {"mean": folds[name].mean(), "sd": folds[name].std(ddof=1), "per_fold": folds[name].tolist()}
+    for name in METRICS
+}
 fold_metrics = [json.loads(Path(p).read_text()) for p in snakemake.input.metrics]
 classes_from = [m.get("classes_from", "head") for m in fold_metrics]
 # the sha256 each training job recorded of its model file: a file edited since is refused
 extractor_sha256 = [json.loads(Path(p).read_text())["model_sha256"] for p in snakemake.input.extractor_summaries]
-members = [{"fold": fold, "extractor": extractor, "classifier": classifier,
-            "sha256": {"extractor": extractor_hash, "classifier": m["model_sha256"]}}
-           for fold, extractor, classifier, extractor_hash, m in zip(
-               params.folds, snakemake.input.extractors, snakemake.input.classifiers, extractor_sha256, fold_metrics)]
+members = [
+    {
+        "fold": fold,
+        "extractor": extractor,
+        "classifier": classifier,
+        "sha256": {"extractor": extractor_hash, "classifier": m["model_sha256"]},
+    }
+    for fold, extractor, classifier, extractor_hash, m in zip(
+        params.folds, snakemake.input.extractors, snakemake.input.classifiers, extractor_sha256, fold_metrics
+    )
+]
 description = {
-    "extractor": wildcards.extractor, "classifier": wildcards.classifier, "labels": params.labels,
-    "frames": params.frames, "cv": params.cv, "seed": params.seed, "data_root": params.data_root,
-    "metrics": metrics, "config": params.config, "commit": git_commit(Path(snakemake.scriptdir).parent),
+    "extractor": wildcards.extractor,
+    "classifier": wildcards.classifier,
+    "labels": params.labels,
+    "frames": params.frames,
+    "cv": params.cv,
+    "seed": params.seed,
+    "data_root": params.data_root,
+    "metrics": metrics,
+    "config": params.config,
+    "commit": git_commit(Path(snakemake.scriptdir).parent),
     "classes_from": classes_from,
 }
 manifest = write_bundle(snakemake.output.bundle, Path(snakemake.output.bundle).name, members, description)

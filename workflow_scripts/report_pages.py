@@ -22,18 +22,27 @@ with open(inputs.home) as handle:  # the front page, with the headline in one se
 tables = {
     "folds": ("Scores per fold", "Every score of every model on each fold's test speakers.", inputs.folds),
     "per_speaker": ("Scores per test speaker", "Every score per test speaker and fold.", inputs.per_speaker),
-    "per_clip": ("Scores per test clip", "CCC, RMSE and accuracy of every test clip (sort by ccc to find "
-                 "the best and worst clips).", inputs.per_clip),
-    "comparisons": ("Paired comparisons", "Candidate minus reference on the same folds, repeats and test "
-                    "clips, per test speaker: mean difference over speakers, 95% hierarchical-bootstrap "
-                    "interval, sign-flip permutation p over speakers, and the verdict.", inputs.comparisons),
+    "per_clip": (
+        "Scores per test clip",
+        "CCC, RMSE and accuracy of every test clip (sort by ccc to find the best and worst clips).",
+        inputs.per_clip,
+    ),
+    "comparisons": (
+        "Paired comparisons",
+        "Candidate minus reference on the same folds, repeats and test "
+        "clips, per test speaker: mean difference over speakers, 95% hierarchical-bootstrap "
+        "interval, sign-flip permutation p over speakers, and the verdict.",
+        inputs.comparisons,
+    ),
 }
 for name, (title, intro, path) in tables.items():
     write_text(table_page(title, intro, pd.read_csv(path)), out[name])
 if inputs.faces:
     faces = pd.read_csv(inputs.faces, sep="\t", keep_default_na=False)
-    intro = ("Per clip: frames sampled, the share with a detected face, and the detector that ran. Look here "
-             "first when crops look wrong.")
+    intro = (
+        "Per clip: frames sampled, the share with a detected face, and the detector that ran. Look here "
+        "first when crops look wrong."
+    )
 else:  # extractor.kinds has no learned extractor: no video was decoded
     faces, intro = pd.DataFrame(), "No video stage ran: every feature source of this run needs no video."
 write_text(table_page("Face detection", intro, faces), out.faces)

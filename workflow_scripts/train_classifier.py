@@ -28,21 +28,48 @@ out = snakemake.output
 for repeat, (features_path, seed, predictions_path, metrics_path, model_path) in enumerate(
     zip(snakemake.input.features, snakemake.params.seeds, out.predictions, out.metrics, out.model)
 ):
-    log.info("%s on %s features, labels %s, fold %d, repeat %d (seed %d)", snakemake.wildcards.classifier,
-             snakemake.wildcards.extractor, snakemake.wildcards.labels, fold, repeat, seed)
+    log.info(
+        "%s on %s features, labels %s, fold %d, repeat %d (seed %d)",
+        snakemake.wildcards.classifier,
+        snakemake.wildcards.extractor,
+        snakemake.wildcards.labels,
+        fold,
+        repeat,
+        seed,
+    )
     feature_meta = pq.read_schema(features_path).metadata
     predictions, metrics, trained = train_and_predict(
-        read_features(features_path, snakemake.wildcards.extractor), folds, fold, snakemake.wildcards.labels,
-        scheme["edges"], snakemake.params.classifier, seed, Path(predictions_path).parent, log,
+        read_features(features_path, snakemake.wildcards.extractor),
+        folds,
+        fold,
+        snakemake.wildcards.labels,
+        scheme["edges"],
+        snakemake.params.classifier,
+        seed,
+        Path(predictions_path).parent,
+        log,
         video_columns=int(feature_meta.get(b"sendflow.video_columns", 0)),
     )
     metrics["extractor"] = snakemake.wildcards.extractor
-    trained.save(model_path, fold=fold, extractor=snakemake.wildcards.extractor,
-                 extractor_sha256=feature_meta[b"sendflow.extractor_sha256"].decode(),
-                 labels=snakemake.wildcards.labels, class_names=list(scheme["names"]), clips=roles, seed=seed)
+    trained.save(
+        model_path,
+        fold=fold,
+        extractor=snakemake.wildcards.extractor,
+        extractor_sha256=feature_meta[b"sendflow.extractor_sha256"].decode(),
+        labels=snakemake.wildcards.labels,
+        class_names=list(scheme["names"]),
+        clips=roles,
+        seed=seed,
+    )
     metrics["model_sha256"] = file_sha256(model_path)  # model_zoo refuses the file if it changes
     write_parquet(predictions, predictions_path)
     write_json(metrics, metrics_path)
-    log.info("test: CCC %.3f (pooled %.3f), accuracy %.3f, macro-F1 %.3f, edit %.1f, F1@25 %.1f",
-             metrics["ccc"], metrics["ccc_pooled"], metrics["accuracy"], metrics["macro_f1"],
-             metrics["edit"], metrics["f1@25"])
+    log.info(
+        "test: CCC %.3f (pooled %.3f), accuracy %.3f, macro-F1 %.3f, edit %.1f, F1@25 %.1f",
+        metrics["ccc"],
+        metrics["ccc_pooled"],
+        metrics["accuracy"],
+        metrics["macro_f1"],
+        metrics["edit"],
+        metrics["f1@25"],
+    )

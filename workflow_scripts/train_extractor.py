@@ -28,5 +28,8 @@ try:
     summary = train_extractor(files, out_dir, cfg, snakemake.params.edges, snakemake.params.seed, log)
 except ValueError as err:  # say which fold, so the message leads to the clips
     raise ValueError(f"{cfg['kind']} extractor, {scope}: {err}") from err
-log.info("select speakers: accuracy %+.3f and macro-F1 %+.3f over always predicting the majority class",
-         summary["over_majority"]["acc"], summary["over_majority"]["f1"])
+log.info(
+    "select speakers: accuracy %+.3f and macro-F1 %+.3f over always predicting the majority class",
+    summary["over_majority"]["acc"],
+    summary["over_majority"]["f1"],
+)

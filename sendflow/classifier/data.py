@@ -16,11 +16,11 @@ FEATURE_COLUMNS = ("clip_id", "speaker", "step", "t", "n_frames", "valence", "fe
 class Clip:
     clip_id: str
     speaker: int
-    step: np.ndarray      # [T] int
-    t: np.ndarray         # [T] float seconds
-    x: np.ndarray         # [T, D] float32
-    valence: np.ndarray   # [T] float32, NaN = unrated
-    label: np.ndarray     # [T] int64, -1 = unrated
+    step: np.ndarray  # [T] int
+    t: np.ndarray  # [T] float seconds
+    x: np.ndarray  # [T, D] float32
+    valence: np.ndarray  # [T] float32, NaN = unrated
+    label: np.ndarray  # [T] int64, -1 = unrated
 
 
 def read_features(path, extractor: str | None = None) -> pd.DataFrame:
@@ -54,8 +54,15 @@ def load_clips(features: pd.DataFrame, edges) -> dict[str, Clip]:
     bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
     for a, b in zip(bounds[:-1], bounds[1:]):
         part = df.iloc[a:b]
-        clips[ids[a]] = Clip(ids[a], int(part["speaker"].iloc[0]), part["step"].to_numpy(),
-                             part["t"].to_numpy(float), x[a:b], valence[a:b], label[a:b])
+        clips[ids[a]] = Clip(
+            ids[a],
+            int(part["speaker"].iloc[0]),
+            part["step"].to_numpy(),
+            part["t"].to_numpy(float),
+            x[a:b],
+            valence[a:b],
+            label[a:b],
+        )
     return clips
 
 
@@ -113,14 +120,20 @@ class ModalityDropout:
     """Training clips of a `fused` table whose video part (its first `columns` standardised
     features) is set, at `rate` per clip and epoch, to 0: what a step without video looks
     like to the model, so that the model also learns to predict from the action units alone."""
+
     columns: int
     rate: float
 
     def apply(self, clips: list[Clip], rng: np.random.Generator) -> list[Clip]:
         dropped = rng.random(len(clips)) < self.rate
-        return [replace(c, x=np.concatenate([np.zeros((len(c.x), self.columns), c.x.dtype), c.x[:, self.columns:]],
-                                            axis=1)) if drop else c
-                for c, drop in zip(clips, dropped)]
+        return [
+            replace(
+                c, x=np.concatenate([np.zeros((len(c.x), self.columns), c.x.dtype), c.x[:, self.columns :]], axis=1)
+            )
+            if drop
+            else c
+            for c, drop in zip(clips, dropped)
+        ]
 
 
 def pad(features: list[np.ndarray], device="cpu"):
@@ -131,7 +144,7 @@ def pad(features: list[np.ndarray], device="cpu"):
     x = np.zeros((len(features), D, T), np.float32)
     mask = np.zeros((len(features), 1, T), np.float32)
     for i, f in enumerate(features):
-        x[i, :, :len(f)], mask[i, :, :len(f)] = f.T, 1
+        x[i, :, : len(f)], mask[i, :, : len(f)] = f.T, 1
     return torch.from_numpy(x).to(device), torch.from_numpy(mask).to(device)
 
 
@@ -145,5 +158,5 @@ def batch(clips: list[Clip], device="cpu"):
     classes = np.full((len(clips), T), -1, np.int64)
     valence = np.full((len(clips), T), np.nan, np.float32)
     for i, c in enumerate(clips):
-        classes[i, :len(c.x)], valence[i, :len(c.x)] = c.label, c.valence
+        classes[i, : len(c.x)], valence[i, : len(c.x)] = c.label, c.valence
     return x, mask, torch.from_numpy(classes).to(device), torch.from_numpy(valence).to(device)

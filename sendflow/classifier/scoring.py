@@ -12,11 +12,18 @@ from .trained import TrainedClassifier
 def _frame(clips, outputs, trained: TrainedClassifier) -> pd.DataFrame:
     parts = []
     for c, (probs, values) in zip(clips, outputs):
-        part = pd.DataFrame({
-            "clip_id": c.clip_id, "speaker": c.speaker, "step": c.step, "t": c.t,
-            "valence_true": c.valence, "valence_pred": np.asarray(values, np.float32),
-            "class_true": c.label, "class_pred": trained.classes(probs, values),
-        })
+        part = pd.DataFrame(
+            {
+                "clip_id": c.clip_id,
+                "speaker": c.speaker,
+                "step": c.step,
+                "t": c.t,
+                "valence_true": c.valence,
+                "valence_pred": np.asarray(values, np.float32),
+                "class_true": c.label,
+                "class_pred": trained.classes(probs, values),
+            }
+        )
         if probs is not None:
             for k in range(trained.num_classes):
                 part[f"prob_{k}"] = probs[:, k].astype(np.float32)

@@ -45,9 +45,13 @@ def choose_class_source(trained: TrainedClassifier, select_frame: pd.DataFrame, 
     if "prob_0" not in select_frame:
         return "valence"
     probs = select_frame[[f"prob_{k}" for k in range(trained.num_classes)]].to_numpy()
-    f1 = {source: class_metrics(select_frame["class_true"], classes, trained.num_classes)["macro_f1"]
-          for source, classes in (("head", probs.argmax(1)),
-                                  ("valence", classify(select_frame["valence_pred"].to_numpy(), trained.edges)))}
+    f1 = {
+        source: class_metrics(select_frame["class_true"], classes, trained.num_classes)["macro_f1"]
+        for source, classes in (
+            ("head", probs.argmax(1)),
+            ("valence", classify(select_frame["valence_pred"].to_numpy(), trained.edges)),
+        )
+    }
     return "valence" if f1["valence"] > f1["head"] else "head"
 
 
@@ -73,13 +77,20 @@ def one_class_warning(clips, role: str, fold: int, num_classes: int, log) -> boo
     present = present[present >= 0]
     if len(present) != 1:
         return False
-    log.warning("fold %d: every rated %s step is class %d of %d: class scores (accuracy, F1, kappa) "
-                "are not meaningful; check the label edges", fold, role, present[0], num_classes)
+    log.warning(
+        "fold %d: every rated %s step is class %d of %d: class scores (accuracy, F1, kappa) "
+        "are not meaningful; check the label edges",
+        fold,
+        role,
+        present[0],
+        num_classes,
+    )
     return True
 
 
-def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None,
-                      video_columns: int = 0):
+def train_and_predict(
+    features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None, video_columns: int = 0
+):
     """Train `cfg["name"]` on the fold's train clips, select on its select clips, and return
     (predictions for the test clips, metrics dict, the TrainedClassifier). `cfg`: the
     classifier's settings as `sendflow.config.classifier_settings` gives them (plus
@@ -100,25 +111,46 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
         log.warning("fold %d: %d clips have no features (e.g. %s)", fold, len(missing), missing[0])
     clips, mean, std, dropout = prepare(clips, by_role["train"], cfg, video_columns)
     allow_one_class = cfg["allow_one_class"]
-    if one_class_warning([clips[c] for c in by_role["train"]], "train", fold, len(edges) + 1, log) \
-            and not allow_one_class:
+    if (
+        one_class_warning([clips[c] for c in by_role["train"]], "train", fold, len(edges) + 1, log)
+        and not allow_one_class
+    ):
         valence = np.concatenate([clips[c].valence for c in by_role["train"]])
-        raise ValueError(f"fold {fold}: every rated training step is one class of {len(edges) + 1} (observer "
-                         f"valence {np.nanmin(valence):.3f} to {np.nanmax(valence):.3f}, label edges {edges}): "
-                         "the model could only learn that class and its class scores would be perfect or "
-                         "meaningless. Check the ratings' scale (SEND's EWE is 0-100) and the label edges, or "
-                         "set classifier.training.allow_one_class: true")
+        raise ValueError(
+            f"fold {fold}: every rated training step is one class of {len(edges) + 1} (observer "
+            f"valence {np.nanmin(valence):.3f} to {np.nanmax(valence):.3f}, label edges {edges}): "
+            "the model could only learn that class and its class scores would be perfect or "
+            "meaningless. Check the ratings' scale (SEND's EWE is 0-100) and the label edges, or "
+            "set classifier.training.allow_one_class: true"
+        )
     train, select, test = ([clips[c] for c in by_role[r]] for r in ROLES)
 
     if cfg["name"] in TORCH_CLASSIFIERS:
         from .train_torch import train_torch  # torch, imported only by the jobs that train with it
 
         trained, device, best_epoch, epochs_run = train_torch(
-            cfg, mean=mean, std=std, edges=edges, train=train, select=select, clips=clips, roles=roles, fold=fold,
-            seed=seed, scheme_name=scheme_name, out_dir=out_dir, log=log, dropout=dropout)
+            cfg,
+            mean=mean,
+            std=std,
+            edges=edges,
+            train=train,
+            select=select,
+            clips=clips,
+            roles=roles,
+            fold=fold,
+            seed=seed,
+            scheme_name=scheme_name,
+            out_dir=out_dir,
+            log=log,
+            dropout=dropout,
+        )
     else:  # fitted in one go, no epochs
-        trained, device, best_epoch, epochs_run = TrainedClassifier(
-            build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std), "cpu", 0, 0
+        trained, device, best_epoch, epochs_run = (
+            TrainedClassifier(build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std),
+            "cpu",
+            0,
+            0,
+        )
         trained.model.fit([(c.x, c.label, c.valence) for c in train])
     on_select = predict_frame(trained, select, device)
     trained.classes_from = choose_class_source(trained, on_select, cfg["classes_from"])
@@ -131,9 +163,20 @@ def train_and_predict(features_df, folds_df, fold, scheme_name, edges, cfg, seed
     predictions = predict_frame(trained, test, device)
     one_class_warning(test, "test", fold, trained.num_classes, log)
     metrics = evaluate(predictions, trained.num_classes)
-    metrics.update({"fold": fold, "scheme": scheme_name, "classifier": cfg["name"], "task": cfg["task"],
-                    "seed": seed, "select_metric": cfg["select_metric"], "select_score": chosen_on,
-                    "classes_from": trained.classes_from,
-                    "best_epoch": best_epoch, "epochs_run": epochs_run,
-                    "n_train_clips": len(train), "n_select_clips": len(select)})
+    metrics.update(
+        {
+            "fold": fold,
+            "scheme": scheme_name,
+            "classifier": cfg["name"],
+            "task": cfg["task"],
+            "seed": seed,
+            "select_metric": cfg["select_metric"],
+            "select_score": chosen_on,
+            "classes_from": trained.classes_from,
+            "best_epoch": best_epoch,
+            "epochs_run": epochs_run,
+            "n_train_clips": len(train),
+            "n_select_clips": len(select),
+        }
+    )
     return predictions, metrics, trained

@@ -25,13 +25,20 @@ def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
         digest.update(f"{c}:{roles[c]}".encode())
         digest.update(clips[c].x.tobytes())
         digest.update(clips[c].valence.tobytes())
-    return fingerprint(settings={k: v for k, v in cfg.items() if k not in CLASSIFIER_RUNTIME}, fold=fold,
-                       optimizer="sendflow.optim.Adam",  # checkpoints of torch.optim's Adam hold another state
-                       seed=seed, scheme=scheme_name, edges=list(map(float, edges)), data=digest.hexdigest())
+    return fingerprint(
+        settings={k: v for k, v in cfg.items() if k not in CLASSIFIER_RUNTIME},
+        fold=fold,
+        optimizer="sendflow.optim.Adam",  # checkpoints of torch.optim's Adam hold another state
+        seed=seed,
+        scheme=scheme_name,
+        edges=list(map(float, edges)),
+        data=digest.hexdigest(),
+    )
 
 
-def train_torch(cfg, *, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log,
-                dropout=None):
+def train_torch(
+    cfg, *, mean, std, edges, train, select, clips, roles, fold, seed, scheme_name, out_dir, log, dropout=None
+):
     """Build and train the model; return (TrainedClassifier with the best epoch's weights,
     device, best epoch, epochs run). `dropout`: a ModalityDropout applied to each epoch's
     training clips. Each epoch reseeds its own random streams from (seed, epoch), so a resumed
@@ -50,9 +57,18 @@ def train_torch(cfg, *, mean, std, edges, train, select, clips, roles, fold, see
         model.train()
         losses = []
         for i in range(0, len(order), cfg["batch_size"]):
-            x, mask, classes, valence = batch([epoch_clips[j] for j in order[i:i + cfg["batch_size"]]], device)
-            loss = mstcn_loss(model(x, mask), mask, classes, valence, cfg["task"], cfg["smooth_weight"],
-                              cfg["tau"], cfg["regression_loss"], cfg["regression_weight"])
+            x, mask, classes, valence = batch([epoch_clips[j] for j in order[i : i + cfg["batch_size"]]], device)
+            loss = mstcn_loss(
+                model(x, mask),
+                mask,
+                classes,
+                valence,
+                cfg["task"],
+                cfg["smooth_weight"],
+                cfg["tau"],
+                cfg["regression_loss"],
+                cfg["regression_weight"],
+            )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -61,8 +77,16 @@ def train_torch(cfg, *, mean, std, edges, train, select, clips, roles, fold, see
         return score, {"train_loss": float(np.mean(losses)), f"select_{cfg['select_metric']}": score}
 
     key = _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles)
-    progress, best = train_epochs(model, {"model": model, "optimizer": optimizer}, run_epoch, epochs=cfg["epochs"],
-                                  patience=cfg["patience"], checkpoint=out_dir / "last.pt", key=key,
-                                  history_path=out_dir / "history.csv", log=log)
+    progress, best = train_epochs(
+        model,
+        {"model": model, "optimizer": optimizer},
+        run_epoch,
+        epochs=cfg["epochs"],
+        patience=cfg["patience"],
+        checkpoint=out_dir / "last.pt",
+        key=key,
+        history_path=out_dir / "history.csv",
+        log=log,
+    )
     model.load_state_dict(best)
     return trained, device, progress.best_epoch, progress.epoch

@@ -24,28 +24,33 @@ def build_model(cfg: dict, in_dim: int, num_classes: int):
     name, task = cfg["name"], cfg["task"]
     if name == "mstcn":
         from ..models.mstcn import MSTCN
+
         return MSTCN(in_dim, num_classes, cfg["stages"], cfg["layers"], cfg["channels"], cfg["dropout"], task)
     if name == "sstcn":
         from ..models.sequence_baselines import SingleStageTCN
+
         return SingleStageTCN(in_dim, num_classes, cfg["layers"], cfg["channels"], cfg["dropout"], task)
     if name == "bigru":
         from ..models.sequence_baselines import BiGRU
+
         return BiGRU(in_dim, num_classes, cfg["hidden"], cfg["rnn_layers"], cfg["dropout"], task)
     if name == "framewise":
         from ..models.per_step import Framewise
+
         return Framewise(num_classes, task, C=cfg["C"], alpha=cfg["alpha"])
     if name == "mean":
         from ..models.per_step import Mean
+
         return Mean(num_classes, task)
     raise ValueError(f"unknown classifier {name!r}; choose from {', '.join(CLASSIFIERS)}")
 
 
 @dataclass
 class TrainedClassifier:
-    model: object        # a torch module (mstcn, sstcn, bigru) or a per-step baseline
-    settings: dict       # the classifier settings it was built and trained with
-    edges: list[float]   # label scheme: inner class boundaries of valence
-    mean: np.ndarray     # feature standardisation of the training clips (after any centring)
+    model: object  # a torch module (mstcn, sstcn, bigru) or a per-step baseline
+    settings: dict  # the classifier settings it was built and trained with
+    edges: list[float]  # label scheme: inner class boundaries of valence
+    mean: np.ndarray  # feature standardisation of the training clips (after any centring)
     std: np.ndarray
     classes_from: str = "head"  # CLASS_SOURCES: the class head, or the band of the predicted valence
 
@@ -78,7 +83,7 @@ class TrainedClassifier:
         size, results = self.settings["batch_size"], []
         with torch.inference_mode():
             for i in range(0, len(xs), size):
-                part = xs[i:i + size]
+                part = xs[i : i + size]
                 x, mask = pad(part, device)
                 logits, values = split_outputs(self.model(x, mask)[-1].cpu(), self.settings["task"])
                 for j, seq in enumerate(part):  # last stage, real steps only
@@ -98,8 +103,13 @@ class TrainedClassifier:
     def save(self, path, **about) -> None:
         """Write the model file (names.model_file_name); `about` (plain values) records what it was
         trained on."""
-        header = {"format": FORMAT, "settings": self.settings, "edges": list(self.edges),
-                  "classes_from": self.classes_from, "about": about}
+        header = {
+            "format": FORMAT,
+            "settings": self.settings,
+            "edges": list(self.edges),
+            "classes_from": self.classes_from,
+            "about": about,
+        }
         if isinstance(self.model, PerStepModel):
             arrays = {f"param.{k}": v for k, v in self.model.state_dict().items()}
             with atomic_path(path) as tmp, open(tmp, "wb") as handle:
@@ -109,8 +119,15 @@ class TrainedClassifier:
 
         from ..checkpoints import save_torch
 
-        save_torch({**header, "mean": torch.from_numpy(self.mean), "std": torch.from_numpy(self.std),
-                    "state_dict": self.model.state_dict()}, path)
+        save_torch(
+            {
+                **header,
+                "mean": torch.from_numpy(self.mean),
+                "std": torch.from_numpy(self.std),
+                "state_dict": self.model.state_dict(),
+            },
+            path,
+        )
 
 
 def ensemble_class_source(sources: list[str]) -> str:
@@ -135,13 +152,16 @@ def load_classifier(path, device="cpu") -> tuple[TrainedClassifier, dict]:
     """A saved classifier, ready to predict (torch models in eval mode on `device`), and its `about`."""
     header, mean, std, state = read_model_file(Path(path))
     if header.get("format") != FORMAT:
-        raise ValueError(f"{path}: classifier file format {header.get('format')!r}, but this sendflow "
-                         f"reads {FORMAT!r}; retrain or use the sendflow version that wrote it")
+        raise ValueError(
+            f"{path}: classifier file format {header.get('format')!r}, but this sendflow "
+            f"reads {FORMAT!r}; retrain or use the sendflow version that wrote it"
+        )
     model = build_model(header["settings"], len(mean), len(header["edges"]) + 1)
     model.load_state_dict(state)
     if not isinstance(model, PerStepModel):
         model.to(device).eval()
     # files written before classes_from existed took their classes from the head
-    trained = TrainedClassifier(model, header["settings"], header["edges"], mean, std,
-                                str(header.get("classes_from", "head")))
+    trained = TrainedClassifier(
+        model, header["settings"], header["edges"], mean, std, str(header.get("classes_from", "head"))
+    )
     return trained, header["about"]

@@ -55,10 +55,13 @@ def _warp(x: Tensor, generator) -> Tensor:
     angle = torch.deg2rad(_uniform(n, -DEGREES, DEGREES, device, generator))
     flip = torch.where(torch.rand(n, device=device, generator=generator) < 0.5, -1.0, 1.0)
     cos, sin = angle.cos(), angle.sin()
-    theta = torch.stack([
-        torch.stack([half_w * cos * flip, -half_w * sin, centre_x], 1),
-        torch.stack([half_h * sin * flip, half_h * cos, centre_y], 1),
-    ], 1)
+    theta = torch.stack(
+        [
+            torch.stack([half_w * cos * flip, -half_w * sin, centre_x], 1),
+            torch.stack([half_h * sin * flip, half_h * cos, centre_y], 1),
+        ],
+        1,
+    )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
@@ -68,16 +71,19 @@ def _hue_shift(x: Tensor, turns: Tensor) -> Tensor:
     to_yiq = x.new_tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
     angle = 2 * math.pi * turns
     cos, sin, one, zero = angle.cos(), angle.sin(), torch.ones_like(angle), torch.zeros_like(angle)
-    rotate = torch.stack([torch.stack([one, zero, zero], 1), torch.stack([zero, cos, -sin], 1),
-                          torch.stack([zero, sin, cos], 1)], 1)
+    rotate = torch.stack(
+        [torch.stack([one, zero, zero], 1), torch.stack([zero, cos, -sin], 1), torch.stack([zero, sin, cos], 1)], 1
+    )
     matrix = torch.linalg.inv(to_yiq) @ rotate @ to_yiq  # [B, 3, 3]
     return torch.einsum("bij,bjhw->bihw", matrix, x)
 
 
 def _colour(x: Tensor, generator) -> Tensor:
     n, device = len(x), x.device
+
     def factor(strength):
         return _uniform(n, 1 - strength, 1 + strength, device, generator).view(n, 1, 1, 1)
+
     x = (x * factor(BRIGHTNESS)).clamp(0, 1)
     mean = _grey(x).mean((2, 3), keepdim=True)
     x = ((x - mean) * factor(CONTRAST) + mean).clamp(0, 1)

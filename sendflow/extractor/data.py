@@ -24,8 +24,9 @@ def clips_for_role(folds_df: pd.DataFrame, fold: int, roles: str | Iterable[str]
     return rows["clip_id"].astype(str).tolist()
 
 
-def frame_files_for_fold(folds_df: pd.DataFrame, fold: int, frames_dir: Path,
-                         roles: Iterable[str] = ("train", "select")) -> dict[str, list[Path]]:
+def frame_files_for_fold(
+    folds_df: pd.DataFrame, fold: int, frames_dir: Path, roles: Iterable[str] = ("train", "select")
+) -> dict[str, list[Path]]:
     """`{role: [frames_dir/{clip}.npz, ...]}` for a fold, skipping clips without a frames file."""
     out = {}
     for role in roles:
@@ -68,8 +69,10 @@ class FrameDataset(Dataset):
             frame_idx.append(keep)
             classes.append(cls[keep])
             valence.append(val[keep])
+
         def cat(parts, dtype):
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
         self.clip_index = cat(clip_idx, np.int64)
         self.frame_index = cat(frame_idx, np.int64)
         self.classes = cat(classes, np.int64)
@@ -95,13 +98,16 @@ def inverse_frequency(counts: np.ndarray) -> np.ndarray:
     return weights
 
 
-def train_sampler(dataset: FrameDataset, balance: str, num_classes: int,
-                  generator: torch.Generator) -> Sampler:
+def train_sampler(dataset: FrameDataset, balance: str, num_classes: int, generator: torch.Generator) -> Sampler:
     """Class-balanced draws (`sampler`) or a plain shuffle (`loss`, `none`), all from `generator`."""
     if balance not in BALANCE_MODES:
         raise ValueError(f"unknown balance mode {balance!r}; expected one of {BALANCE_MODES}")
     if balance == "sampler":
         per_class = inverse_frequency(dataset.class_counts(num_classes))
-        return WeightedRandomSampler(torch.as_tensor(per_class[dataset.classes], dtype=torch.double),
-                                     num_samples=len(dataset), replacement=True, generator=generator)
+        return WeightedRandomSampler(
+            torch.as_tensor(per_class[dataset.classes], dtype=torch.double),
+            num_samples=len(dataset),
+            replacement=True,
+            generator=generator,
+        )
     return RandomSampler(dataset, generator=generator)

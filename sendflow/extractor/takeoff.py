@@ -16,8 +16,7 @@ def baselines(train_counts, balance: str, majority_select: dict) -> dict:
     class's accuracy and macro-F1 and a CCC of 0."""
     counts = np.asarray(train_counts, float)
     train = 1 / len(counts) if balance == "sampler" else counts.max() / counts.sum()
-    return {"train_acc": float(train), "acc": majority_select["acc"], "f1": majority_select["f1"],
-            "ccc": CONSTANT_CCC}
+    return {"train_acc": float(train), "acc": majority_select["acc"], "f1": majority_select["f1"], "ccc": CONSTANT_CCC}
 
 
 def takeoff_problems(history: list[dict], select_metric: str, base: dict, margin: float) -> list[str]:
@@ -32,6 +31,8 @@ def takeoff_problems(history: list[dict], select_metric: str, base: dict, margin
     if not train_acc > base["train_acc"]:
         problems.append(f"train accuracy {train_acc:.3f} never above the training majority's {base['train_acc']:.3f}")
     if not select > base[select_metric] + margin:
-        problems.append(f"select {select_metric} {select:.3f} never more than {margin:g} above always predicting "
-                        f"the majority ({base[select_metric]:.3f})")
+        problems.append(
+            f"select {select_metric} {select:.3f} never more than {margin:g} above always predicting "
+            f"the majority ({base[select_metric]:.3f})"
+        )
     return problems

@@ -29,12 +29,23 @@ from . import data
 from .augment import MEAN, STD, augment
 from .takeoff import baselines, takeoff_problems
 
-HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "select_loss", "select_acc", "select_f1",
-                   "select_ccc", "images_per_s", "best_epoch", "seconds"]
+HISTORY_COLUMNS = [
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "select_loss",
+    "select_acc",
+    "select_f1",
+    "select_ccc",
+    "images_per_s",
+    "best_epoch",
+    "seconds",
+]
 
 
-def make_loaders(frame_files_by_role: dict, cfg: dict, edges: list[float],
-                 generator: torch.Generator) -> tuple[DataLoader, DataLoader]:
+def make_loaders(
+    frame_files_by_role: dict, cfg: dict, edges: list[float], generator: torch.Generator
+) -> tuple[DataLoader, DataLoader]:
     """Loaders over the `train` (augmented, sampled from `generator`) and `select` clips only."""
     train_files, select_files = list(frame_files_by_role["train"]), list(frame_files_by_role["select"])
     if set(map(str, train_files)) & set(map(str, select_files)):
@@ -44,14 +55,21 @@ def make_loaders(frame_files_by_role: dict, cfg: dict, edges: list[float],
     for role, files, dataset in (("train", train_files, train_ds), ("select", select_files, select_ds)):
         if not len(dataset):
             names = ", ".join(Path(f).stem for f in files) or "none with video"
-            raise ValueError(f"no rated frames among the {role} clips ({names}): no clip of that role has "
-                             "video frames with an observer rating within 0.75 s; check those clips' rating "
-                             "files and face_detection.tsv")
+            raise ValueError(
+                f"no rated frames among the {role} clips ({names}): no clip of that role has "
+                "video frames with an observer rating within 0.75 s; check those clips' rating "
+                "files and face_detection.tsv"
+            )
     sampler = data.train_sampler(train_ds, cfg["balance"], len(edges) + 1, generator)
     common = dict(num_workers=cfg["num_workers"], pin_memory=torch.cuda.is_available())
-    train = DataLoader(train_ds, batch_size=cfg["batch_size"], sampler=sampler, generator=generator,
-                       drop_last=len(train_ds) > cfg["batch_size"],  # a batch of 1 breaks BatchNorm
-                       **common)
+    train = DataLoader(
+        train_ds,
+        batch_size=cfg["batch_size"],
+        sampler=sampler,
+        generator=generator,
+        drop_last=len(train_ds) > cfg["batch_size"],  # a batch of 1 breaks BatchNorm
+        **common,
+    )
     select = DataLoader(select_ds, batch_size=2 * cfg["batch_size"], shuffle=False, **common)
     return train, select
 
@@ -103,9 +121,15 @@ def evaluate(model, loader, criterion, device, cfg, amp: bool = False) -> dict:
     scores = class_metrics(truth, np.concatenate(preds), int(out["logits"].shape[1]))
     valence_ccc = float("nan")
     if vpred:
-        valence_ccc = ccc_per_clip_mean(pd.DataFrame({
-            "clip_id": np.concatenate(clips), "valence_true": np.concatenate(vtrue),
-            "valence_pred": np.concatenate(vpred)}))
+        valence_ccc = ccc_per_clip_mean(
+            pd.DataFrame(
+                {
+                    "clip_id": np.concatenate(clips),
+                    "valence_true": np.concatenate(vtrue),
+                    "valence_pred": np.concatenate(vpred),
+                }
+            )
+        )
     return dict(loss=total / len(truth), acc=scores["accuracy"], f1=scores["macro_f1"], ccc=valence_ccc)
 
 
@@ -120,15 +144,18 @@ def lr_factor(epoch: int, warmup: int, epochs: int) -> float:
 
 def _build(cfg: dict, edges, train_counts, device):
     """The model, loss, optimiser, learning-rate schedule and gradient scaler of a run."""
-    model = build_extractor(cfg["kind"], cfg["depth"], len(edges) + 1, cfg["regression"],
-                            cfg["reduction"], cfg["weights"], cfg["width"]).to(device)
+    model = build_extractor(
+        cfg["kind"], cfg["depth"], len(edges) + 1, cfg["regression"], cfg["reduction"], cfg["weights"], cfg["width"]
+    ).to(device)
     class_weights = torch.tensor(data.inverse_frequency(train_counts), dtype=torch.float32, device=device)
-    criterion = nn.CrossEntropyLoss(weight=class_weights if cfg["balance"] == "loss" else None,
-                                    label_smoothing=cfg["label_smoothing"])
+    criterion = nn.CrossEntropyLoss(
+        weight=class_weights if cfg["balance"] == "loss" else None, label_smoothing=cfg["label_smoothing"]
+    )
     # fused: one kernel for all parameters instead of several per tensor (a fifth of a CPU step)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"], fused=True)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda epoch: lr_factor(epoch, cfg["warmup_epochs"], cfg["epochs"]))
+        optimiser, lambda epoch: lr_factor(epoch, cfg["warmup_epochs"], cfg["epochs"])
+    )
     scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
     return model, criterion, optimiser, scheduler, scaler
 
@@ -139,34 +166,47 @@ def _majority(train_ds, select_ds, num_classes) -> tuple[int, dict]:
     return majority, class_metrics(select_ds.classes, np.full_like(select_ds.classes, majority), num_classes)
 
 
-def _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, model_path, problems,
-             majority, always_majority) -> dict:
+def _summary(
+    progress, cfg, train_ds, select_ds, num_classes, device, model, model_path, problems, majority, always_majority
+) -> dict:
     """What the chosen epoch scored on the select speakers, beside always predicting the
     training majority class, whether training took off, and what the extractor was trained on."""
     row = progress.history[progress.best_epoch - 1]
     train_counts = train_ds.class_counts(num_classes)
     return dict(
-        best_epoch=progress.best_epoch, epochs_run=progress.epoch, select_metric=cfg["select_metric"],
-        took_off=not problems, takeoff_problems=problems,
+        best_epoch=progress.best_epoch,
+        epochs_run=progress.epoch,
+        select_metric=cfg["select_metric"],
+        took_off=not problems,
+        takeoff_problems=problems,
         select={k: row[f"select_{k}"] for k in ("loss", "acc", "f1", "ccc")},
-        majority_class=majority, majority_select_acc=always_majority["accuracy"],
+        majority_class=majority,
+        majority_select_acc=always_majority["accuracy"],
         majority_select_f1=always_majority["macro_f1"],
-        over_majority={"acc": row["select_acc"] - always_majority["accuracy"],
-                       "f1": row["select_f1"] - always_majority["macro_f1"]},
+        over_majority={
+            "acc": row["select_acc"] - always_majority["accuracy"],
+            "f1": row["select_f1"] - always_majority["macro_f1"],
+        },
         train_class_counts=train_counts.tolist(),
         select_class_counts=select_ds.class_counts(num_classes).tolist(),
-        train_clips=train_ds.clip_ids, select_clips=select_ds.clip_ids,
-        device=str(device), model=model.config, model_sha256=file_sha256(model_path))
+        train_clips=train_ds.clip_ids,
+        select_clips=select_ds.clip_ids,
+        device=str(device),
+        model=model.config,
+        model_sha256=file_sha256(model_path),
+    )
 
 
-def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, cfg: dict,
-                    edges: list[float], seed: int, log=None) -> dict:
+def train_extractor(
+    frame_files_by_role: dict[str, list[Path]], out_dir: Path, cfg: dict, edges: list[float], seed: int, log=None
+) -> dict:
     """Train on `train`, pick the best epoch on `select`; write model.pt and summary.json, and
     return the summary. `cfg`: `kind` and the EXTRACTOR_SETTINGS (sendflow/names.py)."""
     log = log or logging.getLogger(__name__)
     if cfg["select_metric"] == "ccc" and not cfg["regression"]:
-        raise ValueError("extractor.select_metric ccc scores the valence head: set extractor.regression "
-                         "true, or select on f1 or acc")
+        raise ValueError(
+            "extractor.select_metric ccc scores the valence head: set extractor.regression true, or select on f1 or acc"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if "test" in frame_files_by_role:
@@ -182,11 +222,20 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
     train_counts = train_ds.class_counts(num_classes)
     model, criterion, optimiser, scheduler, scaler = _build(cfg, edges, train_counts, device)
     majority, always_majority = _majority(train_ds, select_ds, num_classes)
-    base = baselines(train_counts, cfg["balance"],
-                     {"acc": always_majority["accuracy"], "f1": always_majority["macro_f1"]})
-    log.info("training %s-%d on %s: %d train frames from %d clips (classes %s), %d select frames from %d clips",
-             cfg["kind"], cfg["depth"], device, len(train_ds), len(train_ds.clip_ids),
-             train_counts.tolist(), len(select_ds), len(select_ds.clip_ids))
+    base = baselines(
+        train_counts, cfg["balance"], {"acc": always_majority["accuracy"], "f1": always_majority["macro_f1"]}
+    )
+    log.info(
+        "training %s-%d on %s: %d train frames from %d clips (classes %s), %d select frames from %d clips",
+        cfg["kind"],
+        cfg["depth"],
+        device,
+        len(train_ds),
+        len(train_ds.clip_ids),
+        train_counts.tolist(),
+        len(select_ds),
+        len(select_ds.clip_ids),
+    )
 
     def run_epoch(epoch: int) -> tuple[float, dict]:
         start = time.perf_counter()
@@ -194,40 +243,82 @@ def train_extractor(frame_files_by_role: dict[str, list[Path]], out_dir: Path, c
         images_per_s = n / (time.perf_counter() - start)
         sel = evaluate(model, select_loader, criterion, device, cfg, amp)
         scheduler.step()
-        row = dict(train_loss=train_loss, train_acc=train_acc, select_loss=sel["loss"], select_acc=sel["acc"],
-                   select_f1=sel["f1"], select_ccc=sel["ccc"], images_per_s=images_per_s)
+        row = dict(
+            train_loss=train_loss,
+            train_acc=train_acc,
+            select_loss=sel["loss"],
+            select_acc=sel["acc"],
+            select_f1=sel["f1"],
+            select_ccc=sel["ccc"],
+            images_per_s=images_per_s,
+        )
         return sel[cfg["select_metric"]], row
 
-    key = fingerprint(settings={k: v for k, v in cfg.items() if k not in EXTRACTOR_RUNTIME},
-                      edges=list(map(float, edges)), seed=seed,
-                      # the frame files' contents, not their names: new crops (e.g. another
-                      # frames.margin) must not resume a run trained on the old ones
-                      files={r: [(Path(f).name, file_sha256(f)) for f in frame_files_by_role[r]]
-                             for r in ("train", "select")})
-    stateful = dict(model=model, optimiser=optimiser, scheduler=scheduler, scaler=scaler,
-                    random=RandomStreams(generator))
+    key = fingerprint(
+        settings={k: v for k, v in cfg.items() if k not in EXTRACTOR_RUNTIME},
+        edges=list(map(float, edges)),
+        seed=seed,
+        # the frame files' contents, not their names: new crops (e.g. another
+        # frames.margin) must not resume a run trained on the old ones
+        files={r: [(Path(f).name, file_sha256(f)) for f in frame_files_by_role[r]] for r in ("train", "select")},
+    )
+    stateful = dict(
+        model=model, optimiser=optimiser, scheduler=scheduler, scaler=scaler, random=RandomStreams(generator)
+    )
+
     def warn_if_grounded(progress):
         if progress.epoch == cfg["takeoff_epochs"]:
             problems = takeoff_problems(progress.history, cfg["select_metric"], base, cfg["takeoff_margin"])
             if problems:
-                log.warning("after %d epochs the extractor has not taken off: %s", progress.epoch,
-                            "; ".join(problems))
+                log.warning("after %d epochs the extractor has not taken off: %s", progress.epoch, "; ".join(problems))
 
-    progress, best = train_epochs(model, stateful, run_epoch, epochs=cfg["epochs"], patience=cfg["patience"],
-                                  checkpoint=out_dir / "last.pt", key=key, history_path=out_dir / "history.csv",
-                                  log=log, min_epochs=cfg["warmup_epochs"] + cfg["min_epochs"],
-                                  on_epoch=warn_if_grounded)
+    progress, best = train_epochs(
+        model,
+        stateful,
+        run_epoch,
+        epochs=cfg["epochs"],
+        patience=cfg["patience"],
+        checkpoint=out_dir / "last.pt",
+        key=key,
+        history_path=out_dir / "history.csv",
+        log=log,
+        min_epochs=cfg["warmup_epochs"] + cfg["min_epochs"],
+        on_epoch=warn_if_grounded,
+    )
     problems = takeoff_problems(progress.history, cfg["select_metric"], base, cfg["takeoff_margin"])
     if problems:
         log.warning("the extractor never took off (summary.json took_off: false): %s", "; ".join(problems))
 
-    meta = dict(config=model.config, edges=list(map(float, edges)), mean=MEAN, std=STD, seed=seed,
-                image_size=int(train_ds.frames[0].shape[1]))
+    meta = dict(
+        config=model.config,
+        edges=list(map(float, edges)),
+        mean=MEAN,
+        std=STD,
+        seed=seed,
+        image_size=int(train_ds.frames[0].shape[1]),
+    )
     save_torch(dict(meta, state_dict=best, epoch=progress.best_epoch), out_dir / "model.pt")
-    summary = _summary(progress, cfg, train_ds, select_ds, num_classes, device, model, out_dir / "model.pt",
-                       problems, majority, always_majority)
+    summary = _summary(
+        progress,
+        cfg,
+        train_ds,
+        select_ds,
+        num_classes,
+        device,
+        model,
+        out_dir / "model.pt",
+        problems,
+        majority,
+        always_majority,
+    )
     write_json(summary, out_dir / "summary.json")
-    log.info("best epoch %d: select acc %.3f F1 %.3f CCC %.3f (majority class: acc %.3f F1 %.3f)",
-             summary["best_epoch"], summary["select"]["acc"], summary["select"]["f1"], summary["select"]["ccc"],
-             summary["majority_select_acc"], summary["majority_select_f1"])
+    log.info(
+        "best epoch %d: select acc %.3f F1 %.3f CCC %.3f (majority class: acc %.3f F1 %.3f)",
+        summary["best_epoch"],
+        summary["select"]["acc"],
+        summary["select"]["f1"],
+        summary["select"]["ccc"],
+        summary["majority_select_acc"],
+        summary["majority_select_f1"],
+    )
     return summary

@@ -42,9 +42,17 @@ def sample_frames(folds: pd.DataFrame, frame_paths, fold: int, n: int, seed: int
         clip = load_clip(paths[clip_id], ["skipped", "detected", "valence", "times"])
         if clip["skipped"] or not len(clip["detected"]):
             continue
-        candidates.append(pd.DataFrame(dict(
-            clip_id=clip_id, index=np.arange(len(clip["detected"])), t=clip["times"],
-            undetected=~clip["detected"], true_class=classify(clip["valence"], edges))))
+        candidates.append(
+            pd.DataFrame(
+                dict(
+                    clip_id=clip_id,
+                    index=np.arange(len(clip["detected"])),
+                    t=clip["times"],
+                    undetected=~clip["detected"],
+                    true_class=classify(clip["valence"], edges),
+                )
+            )
+        )
     if not candidates:
         raise ValueError(f"fold {fold}: no test clip with frames to sample")
     pool = pd.concat(candidates, ignore_index=True)
@@ -54,8 +62,10 @@ def sample_frames(folds: pd.DataFrame, frame_paths, fold: int, n: int, seed: int
     chosen = pool.sort_values(["undetected", "unrated", "turn", "true_class"], kind="stable").head(n)
     chosen = chosen.sort_values(["true_class", "clip_id", "index"])
     frames = {c: load_clip(paths[c], ["frames"])["frames"] for c in chosen["clip_id"].unique()}
-    return [Sample(r.clip_id, int(r.index), float(r.t), int(r.true_class), frames[r.clip_id][r.index])
-            for r in chosen.itertuples()]
+    return [
+        Sample(r.clip_id, int(r.index), float(r.t), int(r.true_class), frames[r.clip_id][r.index])
+        for r in chosen.itertuples()
+    ]
 
 
 def attention_figure(model: nn.Module, samples: list[Sample], include_faces: bool, title: str = ""):
@@ -70,8 +80,9 @@ def attention_figure(model: nn.Module, samples: list[Sample], include_faces: boo
     rows = ["face", "Grad-CAM", "overlay"] if include_faces else ["Grad-CAM"]
     gate_height = 1.8 if gates else 0.3  # a plain ResNet's panel only holds one line of text
     side = 2.2  # inches per crop: a 48 px face, smoothly upsampled, shows where the map sits
-    fig = plt.figure(layout="constrained", figsize=(max(7.0, side * len(samples) + 1),
-                                                    side * (len(rows) + gate_height) + 0.5))
+    fig = plt.figure(
+        layout="constrained", figsize=(max(7.0, side * len(samples) + 1), side * (len(rows) + gate_height) + 0.5)
+    )
     grid = fig.add_gridspec(len(rows) + 1, len(samples), height_ratios=[1] * len(rows) + [gate_height])
     heat_axes = []
     for col, (sample, cam, pred) in enumerate(zip(samples, cams, predicted)):
@@ -81,12 +92,26 @@ def attention_figure(model: nn.Module, samples: list[Sample], include_faces: boo
             if kind in ("face", "overlay"):
                 ax.imshow(sample.image, interpolation="bicubic")
             if kind in ("Grad-CAM", "overlay"):
-                ax.imshow(cam, cmap="inferno", vmin=0, vmax=1, alpha=0.55 if kind == "overlay" else 1,
-                          interpolation="bilinear")
+                ax.imshow(
+                    cam,
+                    cmap="inferno",
+                    vmin=0,
+                    vmax=1,
+                    alpha=0.55 if kind == "overlay" else 1,
+                    interpolation="bilinear",
+                )
                 heat_axes.append(ax)
                 if kind == "Grad-CAM" and not cam.any():
-                    ax.text(0.5, 0.5, "no positive\nevidence", transform=ax.transAxes, ha="center",
-                            va="center", color="white", fontsize=7)
+                    ax.text(
+                        0.5,
+                        0.5,
+                        "no positive\nevidence",
+                        transform=ax.transAxes,
+                        ha="center",
+                        va="center",
+                        color="white",
+                        fontsize=7,
+                    )
             if col == 0:
                 ax.set_ylabel(kind, fontsize=9)
             if row == 0:
@@ -103,11 +128,15 @@ def attention_figure(model: nn.Module, samples: list[Sample], include_faces: boo
     else:
         gate_ax.text(0.5, 0.5, "plain ResNet: no channel-attention gates", ha="center", va="center")
         gate_ax.set_axis_off()
-    fig.suptitle(f"{title + ' · ' if title else ''}Grad-CAM of the predicted class on {stage} "
-                 f"({side}x{side} maps, {size} px crops)", fontsize=10)
+    fig.suptitle(
+        f"{title + ' · ' if title else ''}Grad-CAM of the predicted class on {stage} "
+        f"({side}x{side} maps, {size} px crops)",
+        fontsize=10,
+    )
     return fig
 
 
-def plot_attention(model: nn.Module, samples: list[Sample], include_faces: bool, path, dpi: int,
-                   title: str = "") -> Path:
+def plot_attention(
+    model: nn.Module, samples: list[Sample], include_faces: bool, path, dpi: int, title: str = ""
+) -> Path:
     return save_figure(attention_figure(model, samples, include_faces, title), path, dpi)

@@ -26,8 +26,9 @@ def plot_comparison(summary: pd.DataFrame, metric: str, path, dpi: int, folds: p
     colours = dict(zip(extractors, matplotlib.colormaps["tab10"].colors))
     width = 0.8 / len(extractors)
     panel_width = (0.9 + 0.5 * len(extractors)) * len(classifiers)
-    fig, axes = plt.subplots(1, len(schemes), squeeze=False, sharey=True, layout="constrained",
-                             figsize=(1.2 + panel_width * len(schemes), 4))
+    fig, axes = plt.subplots(
+        1, len(schemes), squeeze=False, sharey=True, layout="constrained", figsize=(1.2 + panel_width * len(schemes), 4)
+    )
     for ax, scheme in zip(axes[0], schemes):
         rows = summary[summary["labels"] == scheme].set_index(["extractor", "classifier"])
         for i, extractor in enumerate(extractors):
@@ -35,20 +36,39 @@ def plot_comparison(summary: pd.DataFrame, metric: str, path, dpi: int, folds: p
             values = rows[mean].reindex(keys).to_numpy(float)
             errors = rows[std].reindex(keys).to_numpy(float)  # NaN (one fold): matplotlib draws no bar
             x = np.arange(len(classifiers)) + (i - (len(extractors) - 1) / 2) * width
-            bars = ax.bar(x, values, width, yerr=errors, capsize=3, color=colours[extractor],
-                          label=extractor, error_kw=dict(lw=1, ecolor="0.2"))
+            bars = ax.bar(
+                x,
+                values,
+                width,
+                yerr=errors,
+                capsize=3,
+                color=colours[extractor],
+                label=extractor,
+                error_kw=dict(lw=1, ecolor="0.2"),
+            )
             ax.bar_label(bars, [f"{v:.2f}" if np.isfinite(v) else "" for v in values], fontsize=7, padding=2)
             if folds is not None:  # each fold's score, so the spread behind the sd shows
                 own = folds[(folds["labels"] == scheme) & (folds["extractor"] == extractor)]
                 for xi, classifier in zip(x, classifiers):
                     points = own.loc[own["classifier"] == classifier, metric].to_numpy(float)
-                    ax.scatter(np.full(len(points), xi), points, s=10, color="black", zorder=3,
-                               label="fold" if (i, classifier) == (0, classifiers[0]) else None)
+                    ax.scatter(
+                        np.full(len(points), xi),
+                        points,
+                        s=10,
+                        color="black",
+                        zorder=3,
+                        label="fold" if (i, classifier) == (0, classifiers[0]) else None,
+                    )
         ax.axhline(0, color="0.3", lw=0.8)
         ax.set_xticks(np.arange(len(classifiers)), classifiers)
         ax.set_title(f"labels {scheme}", fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].set_ylabel(f"{metric} (mean ± sd over folds)")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside upper center", ncol=len(extractors),
-               fontsize=8, frameon=False)
+    fig.legend(
+        *axes[0, 0].get_legend_handles_labels(),
+        loc="outside upper center",
+        ncol=len(extractors),
+        fontsize=8,
+        frameon=False,
+    )
     return save_figure(fig, path, dpi)

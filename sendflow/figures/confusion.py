@@ -34,16 +34,22 @@ def pooled_confusions(metrics_paths, labels: str) -> dict[tuple[str, str], np.nd
     return pooled
 
 
-def plot_confusion(pooled: dict[tuple[str, str], np.ndarray], labels: str, path, dpi: int,
-                   class_names: list[str] | None = None) -> Path:
+def plot_confusion(
+    pooled: dict[tuple[str, str], np.ndarray], labels: str, path, dpi: int, class_names: list[str] | None = None
+) -> Path:
     """Row-normalised matrices, rows of panels = extractors, columns = classifiers, one colour
     bar; the axes name the classes (`class_names`, the label scheme's names)."""
     extractors = sorted({e for e, _ in pooled})
     classifiers = sorted({c for _, c in pooled})
     num_classes = len(next(iter(pooled.values())))
     panel = 1.0 + 0.3 * num_classes  # inches per panel, so 9x9 annotations stay legible
-    fig, axes = plt.subplots(len(extractors), len(classifiers), squeeze=False, layout="constrained",
-                             figsize=(panel * len(classifiers) + 1.2, panel * len(extractors) + 0.6))
+    fig, axes = plt.subplots(
+        len(extractors),
+        len(classifiers),
+        squeeze=False,
+        layout="constrained",
+        figsize=(panel * len(classifiers) + 1.2, panel * len(extractors) + 0.6),
+    )
     ticks = np.arange(num_classes)
     for (row, extractor), (col, classifier) in product(enumerate(extractors), enumerate(classifiers)):
         ax = axes[row, col]
@@ -54,12 +60,26 @@ def plot_confusion(pooled: dict[tuple[str, str], np.ndarray], labels: str, path,
         fractions = normalise_rows(counts)
         ax.imshow(fractions, cmap="Blues", vmin=0, vmax=1)
         for i, j in zip(*np.nonzero(counts)):  # zeros left blank: a 9x9 grid of "0.00" hides the signal
-            ax.text(j, i, f"{fractions[i, j]:.2f}", ha="center", va="center",
-                    fontsize=8 if num_classes <= 5 else 6,
-                    color="white" if fractions[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                f"{fractions[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8 if num_classes <= 5 else 6,
+                color="white" if fractions[i, j] > 0.5 else "black",
+            )
         for i in np.flatnonzero(counts.sum(axis=1) == 0):
-            ax.text((num_classes - 1) / 2, i, "no samples", ha="center", va="center",
-                    fontsize=7, color="0.5", style="italic")
+            ax.text(
+                (num_classes - 1) / 2,
+                i,
+                "no samples",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="0.5",
+                style="italic",
+            )
         ax.set_title(f"{extractor} · {classifier} (n={counts.sum()})", fontsize=9)
         names = class_names or [str(k) for k in ticks]
         slanted = num_classes > 3  # long names side by side would overlap

@@ -67,23 +67,36 @@ def plot_extractor_curves(histories: pd.DataFrame, path, dpi: int) -> Path:
     kinds = sorted(histories["extractor"].unique())
     scopes = sorted(histories["scope"].unique())
     colours = dict(zip(scopes, matplotlib.colormaps["tab10"].colors))
-    panels = [("loss", ["train_loss", "select_loss"]), ("accuracy", ["train_acc", "select_acc"]),
-              ("select macro-F1", ["select_f1"]), ("select CCC", ["select_ccc"])]
-    fig, axes = plt.subplots(len(kinds), len(panels), squeeze=False, layout="constrained",
-                             figsize=(4 * len(panels), 2.8 * len(kinds) + 0.6))
+    panels = [
+        ("loss", ["train_loss", "select_loss"]),
+        ("accuracy", ["train_acc", "select_acc"]),
+        ("select macro-F1", ["select_f1"]),
+        ("select CCC", ["select_ccc"]),
+    ]
+    fig, axes = plt.subplots(
+        len(kinds), len(panels), squeeze=False, layout="constrained", figsize=(4 * len(panels), 2.8 * len(kinds) + 0.6)
+    )
     for row, kind in enumerate(kinds):
         for scope, run in histories[histories["extractor"] == kind].groupby("scope"):
             run = run.sort_values("epoch")
             for ax, (_, columns) in zip(axes[row], panels):
                 for column in columns:
-                    _line(ax, run, column, colours[scope], TRAIN if column.startswith("train") else SELECT,
-                          run["best_epoch"].iloc[0] if column.startswith("select") else None)
+                    _line(
+                        ax,
+                        run,
+                        column,
+                        colours[scope],
+                        TRAIN if column.startswith("train") else SELECT,
+                        run["best_epoch"].iloc[0] if column.startswith("select") else None,
+                    )
         for ax, (title, _) in zip(axes[row], panels):
             ax.set_title(f"{kind}: {title}", fontsize=10)
     _style_axes(axes, histories["epoch"])
     handles = [Line2D([], [], color=colours[s], label=s) for s in scopes] + [
         Line2D([], [], color="0.3", ls=TRAIN, label="train"),
-        Line2D([], [], color="0.3", ls=SELECT, label="select"), _best_handle()]
+        Line2D([], [], color="0.3", ls=SELECT, label="select"),
+        _best_handle(),
+    ]
     fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), fontsize=8, frameon=False)
     return save_figure(fig, path, dpi)
 
@@ -95,15 +108,15 @@ def plot_classifier_curves(histories: pd.DataFrame, path, dpi: int) -> Path:
     trained = histories[histories["train_loss"].notna()] if "train_loss" in histories else histories.iloc[:0]
     if trained.empty:
         fig, ax = plt.subplots(figsize=(6, 1.5))
-        ax.text(0.5, 0.5, "no trained classifier in this run (baselines have no training curves)",
-                ha="center", va="center")
+        ax.text(
+            0.5, 0.5, "no trained classifier in this run (baselines have no training curves)", ha="center", va="center"
+        )
         ax.set_axis_off()
         return save_figure(fig, path, dpi)
     groups = sorted(trained.groupby(["classifier", "labels"]).groups)
     extractors = sorted(trained["extractor"].unique())
     colours = dict(zip(extractors, matplotlib.colormaps["tab10"].colors))
-    fig, axes = plt.subplots(len(groups), 2, squeeze=False, layout="constrained",
-                             figsize=(9, 2.6 * len(groups) + 0.6))
+    fig, axes = plt.subplots(len(groups), 2, squeeze=False, layout="constrained", figsize=(9, 2.6 * len(groups) + 0.6))
     folds = sorted(trained["fold"].unique())
     styles = {fold: FOLD_STYLES[i % len(FOLD_STYLES)] for i, fold in enumerate(folds)}
     for row, (classifier, labels) in enumerate(groups):
@@ -117,7 +130,10 @@ def plot_classifier_curves(histories: pd.DataFrame, path, dpi: int) -> Path:
         axes[row, 0].set_title(f"{classifier}, labels {labels}: train loss", fontsize=10)
         axes[row, 1].set_title(f"{classifier}, labels {labels}: select {metrics}", fontsize=10)
     _style_axes(axes, trained["epoch"])
-    handles = ([Line2D([], [], color=colours[e], label=e) for e in extractors]
-               + [Line2D([], [], color="0.3", ls=styles[f], label=f"fold {f}") for f in folds] + [_best_handle()])
+    handles = (
+        [Line2D([], [], color=colours[e], label=e) for e in extractors]
+        + [Line2D([], [], color="0.3", ls=styles[f], label=f"fold {f}") for f in folds]
+        + [_best_handle()]
+    )
     fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), fontsize=8, frameon=False)
     return save_figure(fig, path, dpi)

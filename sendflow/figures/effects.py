@@ -12,8 +12,7 @@ from ..report.stats import CANNOT_TELL
 from .output import save_figure
 
 # verdict -> (colour, legend label)
-VERDICTS = {"better": ("tab:green", "better"), "worse": ("tab:red", "worse"),
-            CANNOT_TELL: ("0.55", "cannot tell")}
+VERDICTS = {"better": ("tab:green", "better"), "worse": ("tab:red", "worse"), CANNOT_TELL: ("0.55", "cannot tell")}
 ROW_INCHES = 0.26  # per row (comparison or heading): 8 pt labels never overlap
 
 
@@ -61,8 +60,9 @@ def effects_figure(comparisons: pd.DataFrame):
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_xlabel(f"difference in {' / '.join(metrics)} (candidate − reference)\n"
-                  "mean over test speakers, 95% CI", fontsize=9)
+    ax.set_xlabel(
+        f"difference in {' / '.join(metrics)} (candidate − reference)\nmean over test speakers, 95% CI", fontsize=9
+    )
     fig.legend(loc="outside upper center", ncol=len(VERDICTS), fontsize=8, frameon=False)
     return fig
 

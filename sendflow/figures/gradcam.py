@@ -29,9 +29,12 @@ def evaluating(model: nn.Module):
 def stage_sizes(model: nn.Module, image_size: int) -> dict[str, int]:
     """Side of each residual stage's output maps for square inputs of `image_size` pixels."""
     sizes = {}
-    hooks = [getattr(model.backbone, name).register_forward_hook(
-        lambda module, inputs, output, name=name: sizes.__setitem__(name, output.shape[-1]))
-        for name in STAGES]
+    hooks = [
+        getattr(model.backbone, name).register_forward_hook(
+            lambda module, inputs, output, name=name: sizes.__setitem__(name, output.shape[-1])
+        )
+        for name in STAGES
+    ]
     try:
         with torch.no_grad(), evaluating(model):
             model(torch.zeros(1, 3, image_size, image_size))
@@ -56,7 +59,8 @@ def grad_cam(model: nn.Module, images: torch.Tensor, stage: str = "layer4") -> t
     """
     captured = {}
     hook = getattr(model.backbone, stage).register_forward_hook(
-        lambda module, inputs, output: captured.update(maps=output))
+        lambda module, inputs, output: captured.update(maps=output)
+    )
     try:
         # Inputs that require grad keep the graph alive even if the caller froze the weights.
         with torch.enable_grad(), evaluating(model):

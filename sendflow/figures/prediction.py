@@ -21,8 +21,9 @@ def plot_prediction(table: pd.DataFrame, labels: dict, path, title: str, dpi: in
     bounds = np.concatenate([[-1.0], edges, [1.0]])
     t = table["t"].to_numpy()
     cells = np.append(t, t[-1] + RATING_STEP_S) - RATING_STEP_S / 2  # one cell per step
-    fig, (ax, strip) = plt.subplots(2, 1, sharex=True, figsize=(10, 3.8), layout="constrained",
-                                    gridspec_kw=dict(height_ratios=[5, 1]))
+    fig, (ax, strip) = plt.subplots(
+        2, 1, sharex=True, figsize=(10, 3.8), layout="constrained", gridspec_kw=dict(height_ratios=[5, 1])
+    )
     handles = []
     for i, name in enumerate(names):  # the class bands: which class each valence falls in
         ax.axhspan(bounds[i], bounds[i + 1], color=cmap(i), alpha=0.25, lw=0)
@@ -34,12 +35,10 @@ def plot_prediction(table: pd.DataFrame, labels: dict, path, title: str, dpi: in
         handles.insert(0, Patch(color="0.6", alpha=0.5, label="no face found"))
     (line,) = ax.plot(t, table["valence"], color="black", lw=1.6, label="predicted valence")
     ax.set(ylim=(-1, 1), ylabel="valence", title=title)
-    ax.legend(handles=[line, *handles[::-1]], loc="upper left", bbox_to_anchor=(1.01, 1),
-              fontsize=8, frameon=False)
+    ax.legend(handles=[line, *handles[::-1]], loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
 
     classes = table["class"].map({name: i for i, name in enumerate(names)}).to_numpy()[None, :]
-    strip.pcolormesh(cells, [0, 1], classes, cmap=cmap,
-                     norm=BoundaryNorm(np.arange(len(names) + 1) - 0.5, len(names)))
+    strip.pcolormesh(cells, [0, 1], classes, cmap=cmap, norm=BoundaryNorm(np.arange(len(names) + 1) - 0.5, len(names)))
     strip.set_yticks([0.5], ["class"], fontsize=8)
     strip.tick_params(axis="y", length=0)
     strip.set(xlabel="time (s)", xlim=(cells[0], cells[-1]))

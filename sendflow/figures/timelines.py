@@ -34,8 +34,9 @@ def plot_clip_timeline(clip: pd.DataFrame, scheme: dict, path, dpi: int, context
     t = clip["t"].to_numpy()
     cells = np.append(t, t[-1] + RATING_STEP_S) - RATING_STEP_S / 2  # one cell per step, centred on t
 
-    fig, (ax, strip) = plt.subplots(2, 1, sharex=True, figsize=(10, 3.8), layout="constrained",
-                                    gridspec_kw=dict(height_ratios=[5, 1]))
+    fig, (ax, strip) = plt.subplots(
+        2, 1, sharex=True, figsize=(10, 3.8), layout="constrained", gridspec_kw=dict(height_ratios=[5, 1])
+    )
     for i in range(num_classes):  # pale class bands, so the strip's colours read as valence ranges
         ax.axhspan(bounds[i], bounds[i + 1], color=cmap(i), alpha=0.15, lw=0)
     for edge in edges:
@@ -47,15 +48,17 @@ def plot_clip_timeline(clip: pd.DataFrame, scheme: dict, path, dpi: int, context
     if (clip["class_true"] < 0).any():
         handles.append(Patch(color=cmap.get_bad(), label="unrated"))
     handles += [Patch(color=cmap(i), alpha=0.4, label=name) for i, name in enumerate(names)]  # the class bands
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1), ncol=min(len(handles), 6),
-              fontsize=8, frameon=False)
+    ax.legend(
+        handles=handles, loc="lower left", bbox_to_anchor=(0, 1), ncol=min(len(handles), 6), fontsize=8, frameon=False
+    )
     labels = ax.secondary_yaxis("right")
     labels.set_yticks(class_centres(edges), names, fontsize=7 if num_classes <= 5 else 6)
     labels.tick_params(length=0)
 
     classes = np.ma.masked_less(clip[["class_true", "class_pred"]].to_numpy().T, 0)
-    strip.pcolormesh(cells, [0, 1, 2], classes, cmap=cmap,
-                     norm=BoundaryNorm(np.arange(num_classes + 1) - 0.5, num_classes))
+    strip.pcolormesh(
+        cells, [0, 1, 2], classes, cmap=cmap, norm=BoundaryNorm(np.arange(num_classes + 1) - 0.5, num_classes)
+    )
     strip.set_yticks([0.5, 1.5], ["rated class", "predicted class"], fontsize=8)
     strip.tick_params(axis="y", length=0)
     strip.set_xlabel("time (s)")
@@ -63,9 +66,11 @@ def plot_clip_timeline(clip: pd.DataFrame, scheme: dict, path, dpi: int, context
 
     score = ccc(clip["valence_true"], clip["valence_pred"])
     first = clip.iloc[0]
-    fig.suptitle(f"{context + ' · ' if context else ''}clip {first['clip_id']} · speaker "
-                 f"{first['speaker']} · CCC {'n/a' if np.isnan(score) else f'{score:.3f}'}",
-                 fontsize=10)
+    fig.suptitle(
+        f"{context + ' · ' if context else ''}clip {first['clip_id']} · speaker "
+        f"{first['speaker']} · CCC {'n/a' if np.isnan(score) else f'{score:.3f}'}",
+        fontsize=10,
+    )
     return save_figure(fig, path, dpi)
 
 
@@ -80,8 +85,7 @@ def extremes_first(scores: pd.Series) -> list:
     return order + scores[scores.isna()].index.tolist()
 
 
-def plot_timelines(predictions: pd.DataFrame, scheme: dict, out_dir, dpi: int,
-                   context: str = "") -> list[Path]:
+def plot_timelines(predictions: pd.DataFrame, scheme: dict, out_dir, dpi: int, context: str = "") -> list[Path]:
     """One PNG per clip in `predictions`, named `{order}_{clip_id}_ccc{CCC}.png` with the order
     of `extremes_first`, in a folder that appears only when complete."""
     out_dir = Path(out_dir)

@@ -41,8 +41,7 @@ def decode_frames(path, fps: float, width: int) -> tuple[Iterator[np.ndarray], l
         .filter("scale", out_w, out_h, flags="area")
         .filter("showinfo")
         .output("pipe:", format="rawvideo", pix_fmt="rgb24", threads=1)
-        .run_async(cmd=[ffmpeg_path(), "-hide_banner", "-nostdin"], pipe_stdout=True,
-                   pipe_stderr=True)
+        .run_async(cmd=[ffmpeg_path(), "-hide_banner", "-nostdin"], pipe_stdout=True, pipe_stderr=True)
     )
     times: list[float] = []
     stderr_lines: list[str] = []

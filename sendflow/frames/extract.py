@@ -80,8 +80,16 @@ def _second_opinion(video, frames, detect, detections, cfg):
         return detect, detections
     second = [other(frame) for frame in frames]
     found_other = sum(d is not None for d in second)
-    log.info("%s: %s found a face in %d of %d frames, %s in %d; keeping %s", video, detect.name, found,
-             len(frames), other.name, found_other, other.name if found_other > found else detect.name)
+    log.info(
+        "%s: %s found a face in %d of %d frames, %s in %d; keeping %s",
+        video,
+        detect.name,
+        found,
+        len(frames),
+        other.name,
+        found_other,
+        other.name if found_other > found else detect.name,
+    )
     return (other, second) if found_other > found else (detect, detections)
 
 
@@ -94,8 +102,13 @@ def extract_clip(video, observer, cfg: dict) -> dict:
     rated = float(ratings["time"].iloc[-1])
     if rated - covered > cfg["max_rating_overhang_s"]:
         raise SendDataError(
-            video, f"video is much shorter than its ratings: frames cover {covered:.1f} s but "
+            video,
+            f"video is much shorter than its ratings: frames cover {covered:.1f} s but "
             f"{observer} runs to {rated:.1f} s (truncated file?)",
         )
-    return {**arrays, "valence": valence_at(ratings, arrays["times"]).astype(np.float32),
-            "skipped": np.bool_(False), "reason": np.str_("")}
+    return {
+        **arrays,
+        "valence": valence_at(ratings, arrays["times"]).astype(np.float32),
+        "skipped": np.bool_(False),
+        "reason": np.str_(""),
+    }

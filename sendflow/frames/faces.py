@@ -21,7 +21,10 @@ def _cascade() -> cv2.CascadeClassifier:
 
 def _largest_face(grey: np.ndarray, min_side: int, max_side: int | None = None):
     faces = _cascade().detectMultiScale(
-        grey, scaleFactor=1.15, minNeighbors=4, minSize=(min_side, min_side),
+        grey,
+        scaleFactor=1.15,
+        minNeighbors=4,
+        minSize=(min_side, min_side),
         maxSize=(max_side, max_side) if max_side else None,
     )
     return max(faces, key=lambda f: f[2] * f[3]) if len(faces) else None
@@ -44,8 +47,7 @@ class FaceDetector:
 
     def __call__(self, frame: np.ndarray) -> np.ndarray | None:
         scale = self.detect_width / frame.shape[1]
-        small = cv2.resize(frame, (self.detect_width, int(round(frame.shape[0] * scale))),
-                           interpolation=cv2.INTER_AREA)
+        small = cv2.resize(frame, (self.detect_width, int(round(frame.shape[0] * scale))), interpolation=cv2.INTER_AREA)
         grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)  # no equalisation: it hurts on dark skin
         face = self._near_previous(grey) if self.previous is not None else None
         if face is None:
@@ -81,8 +83,7 @@ class YuNetDetector:
 
     def __call__(self, frame: np.ndarray) -> np.ndarray | None:
         scale = self.detect_width / frame.shape[1]
-        small = cv2.resize(frame, (self.detect_width, int(round(frame.shape[0] * scale))),
-                           interpolation=cv2.INTER_AREA)
+        small = cv2.resize(frame, (self.detect_width, int(round(frame.shape[0] * scale))), interpolation=cv2.INTER_AREA)
         faces = self._detect(small.shape[1], small.shape[0], small.tobytes())
         if not faces:
             return None
@@ -139,7 +140,7 @@ def fill_and_smooth(boxes: list[np.ndarray | None], window: int) -> np.ndarray |
     if window > 1:
         half = window // 2
         padded = np.pad(filled, ((half, half), (0, 0)), mode="edge")
-        filled = np.stack([np.median(padded[i:i + window], axis=0) for i in steps])
+        filled = np.stack([np.median(padded[i : i + window], axis=0) for i in steps])
     return filled
 
 

@@ -10,11 +10,17 @@ from ..atomic import atomic_path
 def skipped_clip(reason: str, size: int) -> dict:
     """What a clip skipped under `on_bad_video: skip` stores: no frames and the reason."""
     return {
-        "frames": np.zeros((0, size, size, 3), np.uint8), "times": np.zeros(0),
-        "steps": np.zeros(0, np.int32), "boxes": np.zeros((0, 3), np.float32),
-        "frame_size": np.zeros(2, np.int32), "detected": np.zeros(0, bool),
-        "face_rate": np.float32(np.nan), "detector": np.str_("none"),
-        "valence": np.zeros(0, np.float32), "skipped": np.bool_(True), "reason": np.str_(reason),
+        "frames": np.zeros((0, size, size, 3), np.uint8),
+        "times": np.zeros(0),
+        "steps": np.zeros(0, np.int32),
+        "boxes": np.zeros((0, 3), np.float32),
+        "frame_size": np.zeros(2, np.int32),
+        "detected": np.zeros(0, bool),
+        "face_rate": np.float32(np.nan),
+        "detector": np.str_("none"),
+        "valence": np.zeros(0, np.float32),
+        "skipped": np.bool_(True),
+        "reason": np.str_(reason),
     }
 
 

@@ -19,7 +19,7 @@ def class_loss(logits, classes, mask, smooth_weight=0.15, tau=4.0):
     loss = ce / valid.sum().clamp(min=1)
     if smooth_weight:
         logp = F.log_softmax(logits, dim=1)
-        sq = torch.clamp((logp[:, :, 1:] - logp.detach()[:, :, :-1]) ** 2, min=0, max=tau ** 2)
+        sq = torch.clamp((logp[:, :, 1:] - logp.detach()[:, :, :-1]) ** 2, min=0, max=tau**2)
         pairs = (mask[:, 1:] & mask[:, :-1]).unsqueeze(1)
         n = pairs.sum() * logits.shape[1]
         loss = loss + smooth_weight * (sq * pairs).sum() / n.clamp(min=1)
@@ -53,8 +53,17 @@ def valence_loss(pred, valence, mask, kind="ccc"):
     raise ValueError(f"regression_loss must be one of {REGRESSION_LOSSES}, not {kind!r}")
 
 
-def mstcn_loss(outputs, mask, classes=None, valence=None, task="multitask", smooth_weight=0.15,
-               tau=4.0, regression_loss="ccc", regression_weight=1.0):
+def mstcn_loss(
+    outputs,
+    mask,
+    classes=None,
+    valence=None,
+    task="multitask",
+    smooth_weight=0.15,
+    tau=4.0,
+    regression_loss="ccc",
+    regression_weight=1.0,
+):
     """Sum over stages of the class loss (class head) + regression_weight * the valence loss
     (valence head), each over real, rated steps only, so padding never counts.
     outputs [S, B, K, T]; mask [B, 1, T]; classes long [B, T] (-1 = unrated); valence [B, T]

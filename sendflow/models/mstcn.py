@@ -44,7 +44,7 @@ class SingleStage(nn.Module):
     def __init__(self, in_dim: int, out_dim: int, layers: int, channels: int, dropout: float):
         super().__init__()
         self.conv_in = nn.Conv1d(in_dim, channels, 1)
-        self.layers = nn.ModuleList(DilatedResidualLayer(2 ** i, channels, dropout) for i in range(layers))
+        self.layers = nn.ModuleList(DilatedResidualLayer(2**i, channels, dropout) for i in range(layers))
         self.conv_out = nn.Conv1d(channels, out_dim, 1)
 
     def forward(self, x, mask):
@@ -57,13 +57,22 @@ class SingleStage(nn.Module):
 class MSTCN(nn.Module):
     """S stages of L dilated residual layers; stage s > 1 refines stage s - 1's output."""
 
-    def __init__(self, in_dim: int, num_classes: int, stages: int = 4, layers: int = 10,
-                 channels: int = 64, dropout: float = 0.5, task: str = "multitask"):
+    def __init__(
+        self,
+        in_dim: int,
+        num_classes: int,
+        stages: int = 4,
+        layers: int = 10,
+        channels: int = 64,
+        dropout: float = 0.5,
+        task: str = "multitask",
+    ):
         super().__init__()
         self.task = task
         out_dim = output_channels(task, num_classes)
         self.stages = nn.ModuleList(
-            SingleStage(in_dim if s == 0 else out_dim, out_dim, layers, channels, dropout) for s in range(stages))
+            SingleStage(in_dim if s == 0 else out_dim, out_dim, layers, channels, dropout) for s in range(stages)
+        )
 
     def forward(self, x, mask=None):
         mask = torch.ones_like(x[:, :1]) if mask is None else mask[:, :1].to(x.dtype)

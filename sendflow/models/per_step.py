@@ -40,8 +40,10 @@ class PerStepModel:
         return self
 
     def predict(self, features):
-        return (self._probs(features).astype(np.float32) if self.classes else None,
-                self._values(features).astype(np.float32) if self.valence else None)
+        return (
+            self._probs(features).astype(np.float32) if self.classes else None,
+            self._values(features).astype(np.float32) if self.valence else None,
+        )
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {k: np.asarray(v) for k, v in self.params.items()}
@@ -70,17 +72,22 @@ class Framewise(PerStepModel):
             fit = LogisticRegression(C=self.C, class_weight="balanced", max_iter=self.max_iter)
             fit.fit((x - mean) / scale, y)
             # binary: sklearn keeps one row for the second class; softmax([0, z]) = sigmoid
-            weights[-len(fit.coef_):], bias[-len(fit.intercept_):] = fit.coef_, fit.intercept_
-        self.params.update(class_mean=mean, class_scale=scale, class_weights=weights,
-                           class_bias=bias, class_ids=present)
+            weights[-len(fit.coef_) :], bias[-len(fit.intercept_) :] = fit.coef_, fit.intercept_
+        self.params.update(
+            class_mean=mean, class_scale=scale, class_weights=weights, class_bias=bias, class_ids=present
+        )
 
     def _fit_valence(self, x, v):
         from sklearn.linear_model import Ridge
 
         mean, scale = _moments(x)
         fit = Ridge(alpha=self.alpha).fit((x - mean) / scale, v)
-        self.params.update(valence_mean=mean, valence_scale=scale,
-                           valence_weights=fit.coef_, valence_bias=np.atleast_1d(fit.intercept_))
+        self.params.update(
+            valence_mean=mean,
+            valence_scale=scale,
+            valence_weights=fit.coef_,
+            valence_bias=np.atleast_1d(fit.intercept_),
+        )
 
     def _probs(self, features):
         p = self.params

@@ -26,8 +26,10 @@ class MissingWeightsError(RuntimeError):
 
 def imagenet_weights(depth: int) -> WeightsEnum:
     if depth == 10:
-        raise ValueError("extractor.weights: imagenet: torchvision has no ImageNet weights for ResNet-10; "
-                         "set extractor.depth to 18, 34 or 50")
+        raise ValueError(
+            "extractor.weights: imagenet: torchvision has no ImageNet weights for ResNet-10; "
+            "set extractor.depth to 18, 34 or 50"
+        )
     # V1, not DEFAULT: DEFAULT moves with torchvision releases (ResNet-50 is already V2), and a
     # fixed choice keeps runs reproducible and the documented file names valid.
     return get_model_weights(f"resnet{depth}").IMAGENET1K_V1
@@ -52,15 +54,15 @@ def _socket_timeout(seconds: float):
 def _download_imagenet(weights: WeightsEnum, path: Path) -> dict:
     try:
         with _socket_timeout(DOWNLOAD_TIMEOUT_S):
-            return weights.get_state_dict(progress=True, check_hash=True, map_location="cpu",
-                                          weights_only=True)
+            return weights.get_state_dict(progress=True, check_hash=True, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError) as e:  # URLError and timeouts are OSErrors; a bad hash, RuntimeError
         path.unlink(missing_ok=True)  # torch.hub drops its .partial file; never keep a bad final one
         raise MissingWeightsError(
             f"ImageNet weights {weights} are not in the torch cache and could not be downloaded "
             f"({type(e).__name__}: {e}). On a machine with internet fetch\n  {weights.url}\n"
             f"and put it at\n  {path}\n(the torch hub cache; set TORCH_HOME to move it: files then go "
-            f"to $TORCH_HOME/hub/checkpoints/).") from e
+            f"to $TORCH_HOME/hub/checkpoints/)."
+        ) from e
 
 
 def _imagenet_state_dict(depth: int) -> tuple[dict, Path]:
@@ -79,8 +81,11 @@ def _load_state(backbone: nn.Module, state: dict, source: str | Path) -> None:
     result = backbone.load_state_dict({k: v for k, v in state.items() if k not in mismatched}, strict=False)
     log.info("loaded backbone weights from %s", source)
     missing = [k for k in result.missing_keys if ".attention." not in k]  # the gates are new
-    for name, keys in (("missing", missing), ("unexpected", result.unexpected_keys),
-                       ("shape-mismatched (skipped)", mismatched)):
+    for name, keys in (
+        ("missing", missing),
+        ("unexpected", result.unexpected_keys),
+        ("shape-mismatched (skipped)", mismatched),
+    ):
         if keys:
             log.warning("%d %s keys in %s: %s", len(keys), name, source, ", ".join(keys[:8]))
 
@@ -92,7 +97,9 @@ def load_weights(backbone: nn.Module, depth: int, weights: str) -> None:
     else:
         path = Path(weights)
         if not path.is_file():
-            raise FileNotFoundError(f"extractor weights {weights!r} are neither 'imagenet' nor an existing "
-                                    f"state_dict file (looked for {path.resolve()})")
+            raise FileNotFoundError(
+                f"extractor weights {weights!r} are neither 'imagenet' nor an existing "
+                f"state_dict file (looked for {path.resolve()})"
+            )
         state = torch.load(path, map_location="cpu", weights_only=True)
     _load_state(backbone, state, path)

@@ -24,8 +24,13 @@ class ChannelAttention(nn.Module):
     def __init__(self, channels: int, reduction: int = 16) -> None:
         super().__init__()
         hidden = max(1, channels // reduction)
-        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, hidden, kernel_size=1),
-                                  nn.ReLU(inplace=True), nn.Conv2d(hidden, channels, kernel_size=1), nn.Sigmoid())
+        self.gate = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1),
+            nn.Conv2d(channels, hidden, kernel_size=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, channels, kernel_size=1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return x * self.gate(x)
@@ -67,8 +72,12 @@ class AttentionBottleneck(Bottleneck):
 
 # torchvision's ResNet layouts: block type and blocks per stage. ResNet-10 (one block per stage,
 # no ImageNet weights) trains about twice as fast: the demo's CPU budget.
-ARCHITECTURES = {10: (BasicBlock, [1, 1, 1, 1]), 18: (BasicBlock, [2, 2, 2, 2]),
-                 34: (BasicBlock, [3, 4, 6, 3]), 50: (Bottleneck, [3, 4, 6, 3])}
+ARCHITECTURES = {
+    10: (BasicBlock, [1, 1, 1, 1]),
+    18: (BasicBlock, [2, 2, 2, 2]),
+    34: (BasicBlock, [3, 4, 6, 3]),
+    50: (Bottleneck, [3, 4, 6, 3]),
+}
 WITH_ATTENTION = {BasicBlock: AttentionBasicBlock, Bottleneck: AttentionBottleneck}
 
 
@@ -122,8 +131,15 @@ class Extractor(nn.Module):
         return out
 
 
-def build_extractor(kind: str, depth: int = 18, num_classes: int = 3, regression: bool = False,
-                    reduction: int = 16, weights: str | None = None, width: int = 64) -> Extractor:
+def build_extractor(
+    kind: str,
+    depth: int = 18,
+    num_classes: int = 3,
+    regression: bool = False,
+    reduction: int = 16,
+    weights: str | None = None,
+    width: int = 64,
+) -> Extractor:
     """Frame encoder with `.embed(x) -> [B, D]` and `.forward(x) -> {"logits", ["valence"]}`."""
     if kind not in EXTRACTORS:
         raise ValueError(f"unknown extractor kind {kind!r}; expected one of {EXTRACTORS}")
@@ -137,8 +153,9 @@ def build_extractor(kind: str, depth: int = 18, num_classes: int = 3, regression
     feature_dim = backbone.fc.in_features
     backbone.fc = nn.Identity()
     model = Extractor(backbone, feature_dim, num_classes, regression)
-    model.config = dict(kind=kind, depth=depth, num_classes=num_classes, regression=regression,
-                        reduction=reduction, width=width)
+    model.config = dict(
+        kind=kind, depth=depth, num_classes=num_classes, regression=regression, reduction=reduction, width=width
+    )
     return model
 
 
@@ -160,8 +177,10 @@ def attention_gates(model: nn.Module):
     gates: list[tuple[str, Tensor]] = []
     handles = [
         module.gate.register_forward_hook(
-            lambda _module, _input, out, name=name: gates.append((name, out.detach().flatten(1))))
-        for name, module in model.named_modules() if isinstance(module, ChannelAttention)
+            lambda _module, _input, out, name=name: gates.append((name, out.detach().flatten(1)))
+        )
+        for name, module in model.named_modules()
+        if isinstance(module, ChannelAttention)
     ]
     try:
         yield gates

@@ -43,8 +43,9 @@ def fold_table(metrics_paths) -> pd.DataFrame:
     rows = []
     for path in metrics_paths:
         metrics = _read_metrics(path)
-        rows.append({**classifier_result(path), "n_clips": metrics["n_clips"],
-                     **{m: _score(metrics, m) for m in METRICS}})
+        rows.append(
+            {**classifier_result(path), "n_clips": metrics["n_clips"], **{m: _score(metrics, m) for m in METRICS}}
+        )
     return pd.DataFrame(rows).sort_values(RUN_KEYS, ignore_index=True)
 
 
@@ -58,8 +59,9 @@ def unit_table(clips: pd.DataFrame, speakers: pd.DataFrame, metric: str) -> pd.D
     return table
 
 
-def summarise(folds: pd.DataFrame, clips: pd.DataFrame, speakers: pd.DataFrame, n_resamples: int = 2000,
-              seed: int = 0) -> pd.DataFrame:
+def summarise(
+    folds: pd.DataFrame, clips: pd.DataFrame, speakers: pd.DataFrame, n_resamples: int = 2000, seed: int = 0
+) -> pd.DataFrame:
     """Per model: every score's mean over folds, its spread over folds and over repeats, and
     its 95% speaker-bootstrap interval (see the module docstring)."""
     per_fold = folds.groupby([*MODEL_KEYS, "fold"], sort=True)[list(METRICS)]
@@ -68,8 +70,10 @@ def summarise(folds: pd.DataFrame, clips: pd.DataFrame, speakers: pd.DataFrame, 
     out["n_repeats"] = folds.groupby(MODEL_KEYS)["repeat"].nunique()
     for m in METRICS:
         units = dict(list(unit_table(clips, speakers, m).groupby(MODEL_KEYS)))
-        intervals = [hierarchical_bootstrap(units[model], m, n_resamples, seed) if model in units else None
-                     for model in out.index]
+        intervals = [
+            hierarchical_bootstrap(units[model], m, n_resamples, seed) if model in units else None
+            for model in out.index
+        ]
         out[f"{m}_mean"] = fold_means[m].mean()
         out[f"{m}_std"] = fold_means[m].std(ddof=1)
         out[f"{m}_std_repeats"] = np.sqrt(repeat_var[m])
@@ -84,8 +88,14 @@ def speaker_table(metrics_paths) -> pd.DataFrame:
     for path in metrics_paths:
         keys = classifier_result(path)
         for speaker in _read_metrics(path)["per_speaker"]:
-            rows.append({**keys, "speaker": speaker["speaker"], "n_clips": speaker["n_clips"],
-                         **{m: _score(speaker, m) for m in METRICS}})
+            rows.append(
+                {
+                    **keys,
+                    "speaker": speaker["speaker"],
+                    "n_clips": speaker["n_clips"],
+                    **{m: _score(speaker, m) for m in METRICS},
+                }
+            )
     return pd.DataFrame(rows).sort_values([*RUN_KEYS, "speaker"], ignore_index=True)
 
 
@@ -95,13 +105,20 @@ def clip_scores(predictions: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for clip_id, clip in predictions.groupby("clip_id", sort=True):
         classes = clip["class_true"].to_numpy() >= 0
-        rows.append({
-            "clip_id": clip_id, "speaker": int(clip["speaker"].iloc[0]),
-            "n_steps": int(clip["valence_true"].notna().sum()), "ccc": per_clip_ccc[clip_id],
-            "rmse": rmse(clip["valence_true"], clip["valence_pred"]),
-            "accuracy": float(np.mean(clip["class_true"].to_numpy()[classes]
-                                      == clip["class_pred"].to_numpy()[classes])) if classes.any() else np.nan,
-        })
+        rows.append(
+            {
+                "clip_id": clip_id,
+                "speaker": int(clip["speaker"].iloc[0]),
+                "n_steps": int(clip["valence_true"].notna().sum()),
+                "ccc": per_clip_ccc[clip_id],
+                "rmse": rmse(clip["valence_true"], clip["valence_pred"]),
+                "accuracy": float(
+                    np.mean(clip["class_true"].to_numpy()[classes] == clip["class_pred"].to_numpy()[classes])
+                )
+                if classes.any()
+                else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -118,6 +135,7 @@ def clip_table(prediction_paths) -> pd.DataFrame:
 
 def markdown_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
     """A GitHub-flavoured Markdown table (pandas' own needs the optional `tabulate`)."""
+
     def cell(value):
         if isinstance(value, float):
             return "n/a" if np.isnan(value) else format(value, floatfmt)
@@ -135,12 +153,15 @@ def summary_markdown(summary: pd.DataFrame, metrics=("ccc", "accuracy", "macro_f
     table = ordered[[*MODEL_KEYS, "n_folds", "n_repeats"]].copy()
     for m in metrics:
         table[m] = [mean_interval(row, m) for _, row in ordered.iterrows()]
-    table[f"{first} sd folds / repeats"] = [f"{_num(row[f'{first}_std'])} / {_num(row[f'{first}_std_repeats'])}"
-                                            for _, row in ordered.iterrows()]
-    return (f"# Summary over folds\n\nMean over folds (of the mean over repeats) [95% interval of the mean "
-            f"over test speakers, hierarchical bootstrap of speakers, clips and repeats]; sorted by {first}. "
-            f"The sd over folds is speaker sampling, the sd over repeats training noise. All scores: "
-            f"`summary.csv`.\n\n" + markdown_table(table))
+    table[f"{first} sd folds / repeats"] = [
+        f"{_num(row[f'{first}_std'])} / {_num(row[f'{first}_std_repeats'])}" for _, row in ordered.iterrows()
+    ]
+    return (
+        f"# Summary over folds\n\nMean over folds (of the mean over repeats) [95% interval of the mean "
+        f"over test speakers, hierarchical bootstrap of speakers, clips and repeats]; sorted by {first}. "
+        f"The sd over folds is speaker sampling, the sd over repeats training noise. All scores: "
+        f"`summary.csv`.\n\n" + markdown_table(table)
+    )
 
 
 def _num(value: float) -> str:

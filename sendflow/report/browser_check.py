@@ -26,9 +26,17 @@ from ..paths import REPORT
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Without the networking flags Chromium keeps dialling Google's hosts from a closed network.
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--allow-file-access-from-files")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-file-access-from-files",
+)
 
 PROBE = """
 <script>
@@ -99,8 +107,12 @@ def find_chromium() -> str | None:
 
 
 def _chromium(chromium, args, tmp, timeout):
-    return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profile", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profile", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def check_report(html_path, chromium: str | None = None, timeout: float = 300) -> dict:
@@ -118,8 +130,10 @@ def check_report(html_path, chromium: str | None = None, timeout: float = 300) -
         proc = _chromium(chromium, ["--virtual-time-budget=600000", "--dump-dom", probe.as_uri()], tmp, timeout)
     match = re.search(r'<pre id="sendflow-report-check">(.*?)</pre>', proc.stdout, re.S)
     if not match:
-        raise RuntimeError(f"{html_path}: the page never finished its check in Chromium "
-                           f"(exit {proc.returncode}): {proc.stderr[-1000:]}")
+        raise RuntimeError(
+            f"{html_path}: the page never finished its check in Chromium "
+            f"(exit {proc.returncode}): {proc.stderr[-1000:]}"
+        )
     return json.loads(html_lib.unescape(match.group(1)))
 
 
@@ -150,8 +164,9 @@ def failures(result: dict, summary_csv=None) -> list[str]:
 
         for row in pd.read_csv(summary_csv).itertuples():
             if f"{row.ccc_mean:.3f}" not in summary["text"]:
-                problems.append(f"the summary page lacks {row.extractor} {row.classifier} {row.labels}'s "
-                                f"CCC {row.ccc_mean:.3f}")
+                problems.append(
+                    f"the summary page lacks {row.extractor} {row.classifier} {row.labels}'s CCC {row.ccc_mean:.3f}"
+                )
     return problems
 
 
@@ -161,8 +176,12 @@ def screenshot_summary(result: dict, png_path, chromium: str | None = None, time
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "summary.html"
         page.write_text(summary_view(result)["html"])
-        _chromium(chromium, ["--hide-scrollbars", "--window-size=1100,900",
-                             f"--screenshot={Path(png_path).resolve()}", page.as_uri()], tmp, timeout)
+        _chromium(
+            chromium,
+            ["--hide-scrollbars", "--window-size=1100,900", f"--screenshot={Path(png_path).resolve()}", page.as_uri()],
+            tmp,
+            timeout,
+        )
     return Path(png_path)
 
 
@@ -173,8 +192,10 @@ def main(argv=None) -> int:
     problems = failures(result, summary_csv)
     images = [v for v in result["views"] if v["kind"] == "image"]
     pages = [v for v in result["views"] if v["kind"] == "page"]
-    print(f"{path}: rendered {result['rendered']}, {sum(1 for v in images if v['width'])} of {len(images)} "
-          f"figures decoded, {sum(1 for v in pages if v['rows'])} of {len(pages)} table pages with rows")
+    print(
+        f"{path}: rendered {result['rendered']}, {sum(1 for v in images if v['width'])} of {len(images)} "
+        f"figures decoded, {sum(1 for v in pages if v['rows'])} of {len(pages)} table pages with rows"
+    )
     if summary_view(result) is not None:
         shot = screenshot_summary(result, Path(path).with_name("report_summary.png"))
         print(f"screenshot of the summary page: {shot}")

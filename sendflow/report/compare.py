@@ -43,8 +43,16 @@ def _fold_differences(folds, units, factor, candidate, reference, metric):
     return by_fold.groupby([*fixed, "fold"])["diff"].mean().reset_index(), by_unit, fixed
 
 
-def compare(folds: pd.DataFrame, units: pd.DataFrame, factor: str, candidate: str, reference: str,
-            metric: str = "ccc", n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+def compare(
+    folds: pd.DataFrame,
+    units: pd.DataFrame,
+    factor: str,
+    candidate: str,
+    reference: str,
+    metric: str = "ccc",
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
     """One row per setting of the other model keys where both models ran: the mean over test
     speakers of candidate minus reference, its 95% interval, the permutation p over speakers,
     the verdict, and the per-fold differences as description. Settings that say nothing are
@@ -61,23 +69,39 @@ def compare(folds: pd.DataFrame, units: pd.DataFrame, factor: str, candidate: st
             continue
         interval = hierarchical_bootstrap(pairs, "diff", n_resamples=n_resamples, seed=seed)
         per_speaker = speaker_means(pairs, "diff")
-        rows.append({
-            "factor": factor, "candidate": candidate, "reference": reference, "metric": metric, **keys,
-            "mean_diff": interval.estimate, "ci_low": interval.low, "ci_high": interval.high,
-            "p": sign_flip_p(per_speaker, exact_up_to=EXACT_UP_TO, seed=seed),
-            "p_method": "exact" if len(per_speaker) <= EXACT_UP_TO else "monte carlo",
-            "n_speakers": interval.n_speakers, "n_clips": pairs["clip_id"].nunique(),
-            "n_repeats": pairs["repeat"].nunique(),
-            "speakers_better": int((sign * per_speaker > 0).sum()),
-            "verdict": verdict(interval, lower_is_better),
-            "fold_diffs": " ".join(f"{d:+.3f}" for d in per_fold.sort_values("fold")["diff"]),
-            "folds_better": int((sign * per_fold["diff"] > 0).sum()), "n_folds": len(per_fold),
-        })
+        rows.append(
+            {
+                "factor": factor,
+                "candidate": candidate,
+                "reference": reference,
+                "metric": metric,
+                **keys,
+                "mean_diff": interval.estimate,
+                "ci_low": interval.low,
+                "ci_high": interval.high,
+                "p": sign_flip_p(per_speaker, exact_up_to=EXACT_UP_TO, seed=seed),
+                "p_method": "exact" if len(per_speaker) <= EXACT_UP_TO else "monte carlo",
+                "n_speakers": interval.n_speakers,
+                "n_clips": pairs["clip_id"].nunique(),
+                "n_repeats": pairs["repeat"].nunique(),
+                "speakers_better": int((sign * per_speaker > 0).sum()),
+                "verdict": verdict(interval, lower_is_better),
+                "fold_diffs": " ".join(f"{d:+.3f}" for d in per_fold.sort_values("fold")["diff"]),
+                "folds_better": int((sign * per_fold["diff"] > 0).sum()),
+                "n_folds": len(per_fold),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def all_comparisons(folds: pd.DataFrame, clips: pd.DataFrame, speakers: pd.DataFrame, metric: str = "ccc",
-                    n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+def all_comparisons(
+    folds: pd.DataFrame,
+    clips: pd.DataFrame,
+    speakers: pd.DataFrame,
+    metric: str = "ccc",
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Every question the run can answer (a question needs both of its models in the run)."""
     units = unit_table(clips, speakers, metric)
     tables = []
@@ -115,31 +139,57 @@ def p_text(p: float) -> str:
 def sentence(row) -> str:
     """A comparison stated plainly, e.g. 'resattn vs resnet (mstcn, three): the data cannot tell;
     ccc +0.031, 95% CI [-0.052, +0.120] over 9 test speakers, p = 0.43'."""
-    return (f"{row['candidate']} vs {row['reference']} ({fixed_settings(row)}): {row['verdict']}; "
-            f"{row['metric']} {row['mean_diff']:+.3f}, 95% CI {interval_text(row)} over "
-            f"{row['n_speakers']} test speakers, p = {p_text(row['p'])}")
+    return (
+        f"{row['candidate']} vs {row['reference']} ({fixed_settings(row)}): {row['verdict']}; "
+        f"{row['metric']} {row['mean_diff']:+.3f}, 95% CI {interval_text(row)} over "
+        f"{row['n_speakers']} test speakers, p = {p_text(row['p'])}"
+    )
 
 
-MARKDOWN_COLUMNS = ("question", "fixed settings", "comparison", "mean difference", "95% CI", "p", "speakers",
-                    "verdict", "per fold")
+MARKDOWN_COLUMNS = (
+    "question",
+    "fixed settings",
+    "comparison",
+    "mean difference",
+    "95% CI",
+    "p",
+    "speakers",
+    "verdict",
+    "per fold",
+)
 
 
 def comparisons_markdown(comparisons: pd.DataFrame, metric: str) -> str:
     """comparisons.csv as one Markdown table, grouped by question."""
-    lines = [f"# Comparisons ({metric})", "",
-             "Candidate minus reference, paired on the same folds, repeats and test clips. The unit is "
-             "the test speaker: the difference is the mean over speakers of each speaker's mean over "
-             "clips and repeats; the 95% CI is a hierarchical bootstrap (speakers, then clips, then "
-             f"repeats); p is a two-sided sign-flip permutation test over speakers (exact up to "
-             f"{EXACT_UP_TO} speakers). The verdict is 'better' or 'worse' only where the interval "
-             f"excludes 0, otherwise '{CANNOT_TELL}'. Per-fold differences are description only.", ""]
+    lines = [
+        f"# Comparisons ({metric})",
+        "",
+        "Candidate minus reference, paired on the same folds, repeats and test clips. The unit is "
+        "the test speaker: the difference is the mean over speakers of each speaker's mean over "
+        "clips and repeats; the 95% CI is a hierarchical bootstrap (speakers, then clips, then "
+        f"repeats); p is a two-sided sign-flip permutation test over speakers (exact up to "
+        f"{EXACT_UP_TO} speakers). The verdict is 'better' or 'worse' only where the interval "
+        f"excludes 0, otherwise '{CANNOT_TELL}'. Per-fold differences are description only.",
+        "",
+    ]
     if comparisons.empty:
-        return "\n".join(lines + ["No comparison applies: each question needs both of its "
-                                  "models in the run.", ""])
+        return "\n".join(lines + ["No comparison applies: each question needs both of its models in the run.", ""])
     titles = {key: title for key, *_, title in QUESTIONS}
-    table = pd.DataFrame([
-        (titles[row["question"]], fixed_settings(row), f"{row['candidate']} vs {row['reference']}",
-         f"{row['mean_diff']:+.3f}", interval_text(row), p_text(row["p"]), str(row["n_speakers"]),
-         row["verdict"], row["fold_diffs"])
-        for _, row in comparisons.iterrows()], columns=MARKDOWN_COLUMNS)
+    table = pd.DataFrame(
+        [
+            (
+                titles[row["question"]],
+                fixed_settings(row),
+                f"{row['candidate']} vs {row['reference']}",
+                f"{row['mean_diff']:+.3f}",
+                interval_text(row),
+                p_text(row["p"]),
+                str(row["n_speakers"]),
+                row["verdict"],
+                row["fold_diffs"],
+            )
+            for _, row in comparisons.iterrows()
+        ],
+        columns=MARKDOWN_COLUMNS,
+    )
     return "\n".join(lines) + "\n" + markdown_table(table)

@@ -58,14 +58,15 @@ def table_html(frame: pd.DataFrame, digits: int = 3) -> str:
             else:
                 cells.append(f'<td data-value="{value}">{fmt(value, digits)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="sortable"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    return f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def page(title: str, body: str) -> str:
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}"
-            f"<script>{SORT}</script></body></html>")
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}"
+        f"<script>{SORT}</script></body></html>"
+    )
 
 
 def table_page(title: str, intro: str, frame: pd.DataFrame, digits: int = 3) -> str:
@@ -78,18 +79,23 @@ HEADLINE = ("ccc", "accuracy", "macro_f1", "rmse")
 def best_models(summary: pd.DataFrame, metric: str = "ccc") -> pd.DataFrame:
     """The best classifier per (extractor, label scheme) by mean `metric` over folds."""
     ranked = summary.sort_values(f"{metric}_mean", ascending=metric == "rmse", na_position="last")
-    return ranked.groupby(["extractor", "labels"], sort=True).head(1).sort_values(["labels", f"{metric}_mean"],
-                                                                                  ascending=[True, False])
+    return (
+        ranked.groupby(["extractor", "labels"], sort=True)
+        .head(1)
+        .sort_values(["labels", f"{metric}_mean"], ascending=[True, False])
+    )
 
 
 def headline_sentence(summary: pd.DataFrame) -> str:
     """One sentence: what the best model of the run scored, with its 95% interval."""
     best = best_models(summary).iloc[0]
     repeats = int(best["n_repeats"])
-    return (f"The best model, {best['extractor']} features with {best['classifier']} "
-            f"(labels {best['labels']}), scored CCC {mean_interval(best, 'ccc')} and "
-            f"accuracy {mean_interval(best, 'accuracy')} over {int(best['n_folds'])} folds"
-            f"{f' and {repeats} training repeats' if repeats > 1 else ''} (95% intervals over test speakers).")
+    return (
+        f"The best model, {best['extractor']} features with {best['classifier']} "
+        f"(labels {best['labels']}), scored CCC {mean_interval(best, 'ccc')} and "
+        f"accuracy {mean_interval(best, 'accuracy')} over {int(best['n_folds'])} folds"
+        f"{f' and {repeats} training repeats' if repeats > 1 else ''} (95% intervals over test speakers)."
+    )
 
 
 def verdicts(comparisons: pd.DataFrame) -> list[str]:
@@ -99,11 +105,13 @@ def verdicts(comparisons: pd.DataFrame) -> list[str]:
 
 def published_section(summary: pd.DataFrame) -> str:
     """official mode: every model's Test CCC beside the published SENDv1 figures."""
-    return ("<h2>Beside the published SENDv1 results</h2><p>Test CCC of each model of this run, then "
-            f"results published on the real SENDv1 Test split (rows marked <em>{PUBLISHED}</em>): those "
-            "were measured on the real data, so they compare with this run only where it ran on SENDv1. "
-            "Every published visual-only model overfits Train badly (train CCC 0.25 to 0.8).</p>"
-            + table_html(beside_published(summary)))
+    return (
+        "<h2>Beside the published SENDv1 results</h2><p>Test CCC of each model of this run, then "
+        f"results published on the real SENDv1 Test split (rows marked <em>{PUBLISHED}</em>): those "
+        "were measured on the real data, so they compare with this run only where it ran on SENDv1. "
+        "Every published visual-only model overfits Train badly (train CCC 0.25 to 0.8).</p>"
+        + table_html(beside_published(summary))
+    )
 
 
 def grounded_extractors(summary_paths) -> pd.DataFrame:
@@ -113,10 +121,15 @@ def grounded_extractors(summary_paths) -> pd.DataFrame:
         with open(path) as handle:
             summary = json.load(handle)
         if not summary["took_off"]:
-            rows.append({**extractor_result(path), "best_epoch": summary["best_epoch"],
-                         "epochs_run": summary["epochs_run"],
-                         f"select {summary['select_metric']}": summary["select"][summary["select_metric"]],
-                         "why": "; ".join(summary["takeoff_problems"])})
+            rows.append(
+                {
+                    **extractor_result(path),
+                    "best_epoch": summary["best_epoch"],
+                    "epochs_run": summary["epochs_run"],
+                    f"select {summary['select_metric']}": summary["select"][summary["select_metric"]],
+                    "why": "; ".join(summary["takeoff_problems"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -124,23 +137,30 @@ def grounded_section(grounded: pd.DataFrame | None) -> str:
     if grounded is None:
         return ""
     if grounded.empty:
-        return ("<h2>Extractor training</h2><p>Every extractor took off: train accuracy above the "
-                "majority class's share and the select score above always predicting the majority.</p>")
-    return ("<h2>Extractors that never took off</h2><p>These runs stayed at chance (summary.json "
-            "<code>took_off: false</code>); their folds' scores come from features of a network that "
-            "learnt little. Look at <code>training_extractor.png</code>.</p>" + table_html(grounded))
+        return (
+            "<h2>Extractor training</h2><p>Every extractor took off: train accuracy above the "
+            "majority class's share and the select score above always predicting the majority.</p>"
+        )
+    return (
+        "<h2>Extractors that never took off</h2><p>These runs stayed at chance (summary.json "
+        "<code>took_off: false</code>); their folds' scores come from features of a network that "
+        "learnt little. Look at <code>training_extractor.png</code>.</p>" + table_html(grounded)
+    )
 
 
-def summary_page(summary: pd.DataFrame, comparisons: pd.DataFrame, official: bool = False,
-                 grounded: pd.DataFrame | None = None) -> str:
+def summary_page(
+    summary: pd.DataFrame, comparisons: pd.DataFrame, official: bool = False, grounded: pd.DataFrame | None = None
+) -> str:
     best = best_models(summary)
     headline = best[["extractor", "labels", "classifier", "n_folds"]].copy()
     for metric in HEADLINE:
         headline[metric] = [mean_interval(row, metric) for _, row in best.iterrows()]
     shown = [q for q in QUESTIONS if q[0] != "labels"]
-    listing = {key: "".join(f"<li>{html.escape(line)}</li>" for line in
-                            verdicts(comparisons[comparisons["question"] == key]))
-               or "<li>not run in this workflow</li>" for key, *_ in shown}
+    listing = {
+        key: "".join(f"<li>{html.escape(line)}</li>" for line in verdicts(comparisons[comparisons["question"] == key]))
+        or "<li>not run in this workflow</li>"
+        for key, *_ in shown
+    }
     every = summary[["extractor", "classifier", "labels", "n_folds", "n_repeats"]].copy()
     for metric in HEADLINE:
         every[f"{metric}"] = [mean_interval(row, metric) for _, row in summary.iterrows()]
@@ -151,25 +171,38 @@ def summary_page(summary: pd.DataFrame, comparisons: pd.DataFrame, official: boo
         "test speakers (hierarchical bootstrap of speakers, clips and repeats); CCC is SEND's (per clip, "
         "then the mean over clips), accuracy and macro-F1 are over 0.5 s steps. A comparison reads "
         "better or worse only where its interval excludes 0.</p>"
-        "<h2>Best model per extractor and label scheme</h2>" + table_html(headline)
+        "<h2>Best model per extractor and label scheme</h2>"
+        + table_html(headline)
         + (published_section(summary) if official else "")
         + grounded_section(grounded)
         + "".join(f"<h2>{html.escape(title)}</h2><ul>{listing[key]}</ul>" for key, *_, title in shown)
-        + "<h2>Every model</h2>" + table_html(every))
+        + "<h2>Every model</h2>"
+        + table_html(every)
+    )
     return page("Summary", body)
 
 
 def manifest_page(manifest: dict) -> str:
     """What produced the run: commit, versions, device, and wall time per stage."""
     project, device = manifest["project"], manifest["device"]
-    facts = pd.DataFrame([
-        ("created", manifest["created"]),
-        ("commit", f"{project.get('commit') or 'unknown'}{' (uncommitted changes)' if project.get('dirty') else ''}"),
-        ("python", manifest["python"]), ("platform", manifest["platform"]),
-        ("CPUs", str(device.get("cpu_count"))), ("GPUs", ", ".join(device.get("gpus") or []) or "none"),
-        *((name, version or "not installed") for name, version in manifest["packages"].items()),
-    ], columns=["what", "value"])
+    facts = pd.DataFrame(
+        [
+            ("created", manifest["created"]),
+            (
+                "commit",
+                f"{project.get('commit') or 'unknown'}{' (uncommitted changes)' if project.get('dirty') else ''}",
+            ),
+            ("python", manifest["python"]),
+            ("platform", manifest["platform"]),
+            ("CPUs", str(device.get("cpu_count"))),
+            ("GPUs", ", ".join(device.get("gpus") or []) or "none"),
+            *((name, version or "not installed") for name, version in manifest["packages"].items()),
+        ],
+        columns=["what", "value"],
+    )
     stages = pd.DataFrame(manifest["stages"])
-    body = ("<p>The full resolved config is in results/metrics/manifest.json.</p>"
-            "<h2>Provenance</h2>" + table_html(facts) + "<h2>Time per stage</h2>" + table_html(stages, 1))
+    body = (
+        "<p>The full resolved config is in results/metrics/manifest.json.</p>"
+        "<h2>Provenance</h2>" + table_html(facts) + "<h2>Time per stage</h2>" + table_html(stages, 1)
+    )
     return page("Run manifest", body)

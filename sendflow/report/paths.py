@@ -7,8 +7,11 @@ from pathlib import Path
 from ..paths import CLASSIFIER_RUN, EXTRACTOR_RUN, RESULTS
 
 REPEAT_TAG = r"(-repeat[1-9]\d*)?"  # the `{repeat}` wildcard: empty for repeat 0
-_GROUPS = {"{repeat}": r"(?:-repeat(?P<repeat>\d+))?", "{fold}": r"(?P<fold>\d+)",
-           "{scope}": r"(?P<scope>fold\d+|shared)"}
+_GROUPS = {
+    "{repeat}": r"(?:-repeat(?P<repeat>\d+))?",
+    "{fold}": r"(?P<fold>\d+)",
+    "{scope}": r"(?P<scope>fold\d+|shared)",
+}
 
 
 def _regex(pattern: str) -> re.Pattern:
@@ -39,8 +42,10 @@ def classifier_result(path) -> dict:
     """A file of a classifier run (`sendflow.paths.CLASSIFIER_RUN`/<file>) -> its keys."""
     match = _CLASSIFIER.search(Path(path).as_posix())
     if not match:
-        raise ValueError(f"{path}: not a classifier result path "
-                         "(results/classifier/{extractor}/{classifier}/{labels}/fold{k}[-repeat{r}]/...)")
+        raise ValueError(
+            f"{path}: not a classifier result path "
+            "(results/classifier/{extractor}/{classifier}/{labels}/fold{k}[-repeat{r}]/...)"
+        )
     keys = match.groupdict()
     return {**keys, "fold": int(keys["fold"]), "repeat": int(keys["repeat"] or 0)}
 
@@ -49,7 +54,9 @@ def extractor_result(path) -> dict:
     """A file of an extractor run (`sendflow.paths.EXTRACTOR_RUN`/<file>) -> {extractor, scope, repeat}."""
     match = _EXTRACTOR.search(Path(path).as_posix())
     if not match:
-        raise ValueError(f"{path}: not an extractor result path "
-                         "(results/extractor/{extractor}/{fold<k>|shared}[-repeat{r}]/...)")
+        raise ValueError(
+            f"{path}: not an extractor result path "
+            "(results/extractor/{extractor}/{fold<k>|shared}[-repeat{r}]/...)"
+        )
     keys = match.groupdict()
     return {**keys, "repeat": int(keys["repeat"] or 0)}

@@ -15,8 +15,17 @@ PUBLISHED = "published, real SENDv1 Test"
 def beside_published(summary: pd.DataFrame) -> pd.DataFrame:
     """Each model's Test CCC from this run, then the published figures, best first within each."""
     ours = summary.sort_values("ccc_mean", ascending=False)
-    rows = [{"source": "this run, Test", "model": f"{r.extractor} + {r.classifier} ({r.labels})",
-             "features": r.extractor, "test_ccc": r.ccc_mean} for r in ours.itertuples()]
-    rows += [{"source": PUBLISHED, "model": model, "features": features, "test_ccc": ccc}
-             for model, features, ccc in PUBLISHED_TEST_CCC]
+    rows = [
+        {
+            "source": "this run, Test",
+            "model": f"{r.extractor} + {r.classifier} ({r.labels})",
+            "features": r.extractor,
+            "test_ccc": r.ccc_mean,
+        }
+        for r in ours.itertuples()
+    ]
+    rows += [
+        {"source": PUBLISHED, "model": model, "features": features, "test_ccc": ccc}
+        for model, features, ccc in PUBLISHED_TEST_CCC
+    ]
     return pd.DataFrame(rows)

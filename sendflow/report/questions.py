@@ -3,10 +3,20 @@
 # (key, factor, candidates, references or None for every other value, title)
 QUESTIONS = (
     ("attention", "extractor", ("resattn",), ("resnet",), "Channel attention: resattn vs plain resnet"),
-    ("units", "extractor", ("resattn", "resnet"), ("emotient",),
-     "Learned features vs Emotient action units, on the clips both have"),
-    ("fusion", "extractor", ("fused",), ("emotient",),
-     "Does the learned extractor add to the action units: fused vs emotient"),
+    (
+        "units",
+        "extractor",
+        ("resattn", "resnet"),
+        ("emotient",),
+        "Learned features vs Emotient action units, on the clips both have",
+    ),
+    (
+        "fusion",
+        "extractor",
+        ("fused",),
+        ("emotient",),
+        "Does the learned extractor add to the action units: fused vs emotient",
+    ),
     ("temporal", "classifier", ("mstcn",), None, "Temporal model: MS-TCN vs each baseline"),
     ("labels", "labels", ("nine",), ("three",), "Refined labels: nine classes vs three"),
 )

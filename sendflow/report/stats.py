@@ -81,8 +81,9 @@ def expanded_tail(alpha: float, n: int) -> float:
     return float(norm.cdf(-np.sqrt(n / (n - 1)) * t.ppf(1 - alpha, n - 1)))
 
 
-def hierarchical_bootstrap(table: pd.DataFrame, value: str, n_resamples: int = 2000, seed: int = 0,
-                           level: float = 0.95) -> Interval:
+def hierarchical_bootstrap(
+    table: pd.DataFrame, value: str, n_resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> Interval:
     """Percentile interval of the mean over speakers of speaker means, from a bootstrap that
     resamples speakers, then clips within each drawn speaker (as many as it has), then repeats
     (drawn once per drawn speaker and shared by its clips, since one training run of a fold
@@ -117,7 +118,7 @@ def hierarchical_bootstrap(table: pd.DataFrame, value: str, n_resamples: int = 2
         clip_mean, clip_ok = _masked_mean(drawn, repeat_used, axis=-1)
         # a drawn clip can also be empty when all its drawn repeats are missing rows
         speaker_mean, speaker_ok = _masked_mean(clip_mean, clip_ok & (clip_slot < nc), axis=-1)
-        stats[start:start + b] = _masked_mean(speaker_mean, speaker_ok, axis=-1)[0]
+        stats[start : start + b] = _masked_mean(speaker_mean, speaker_ok, axis=-1)[0]
     alpha = expanded_tail((1 - level) / 2, n_s)
     low, high = np.nanquantile(stats, [alpha, 1 - alpha])
     estimate = float(speaker_means(table, value).mean())

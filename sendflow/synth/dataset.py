@@ -37,7 +37,7 @@ TRUTH_FILE = "synth_truth.csv"
 class ClipSpec:
     speaker: int
     clip: int
-    split: str          # canonical Train / Valid / Test
+    split: str  # canonical Train / Valid / Test
     has_video: bool
 
     @property
@@ -109,17 +109,29 @@ def _make_clip(job):
         renderer = FrameRenderer(ident, width, height, clip_rng(seed, n, m, STREAM_VIDEO))
         with Mp4Writer(paths["mp4"], width, height, f"30000/{1001 * frame_step}") as out:
             for i in range(0, len(sig.t), frame_step):
-                out.write(renderer.frame(i, sig.expression[i], sig.mouth_open[i], sig.blink[i],
-                                         sig.head[i], sig.light[i]))
+                out.write(
+                    renderer.frame(i, sig.expression[i], sig.mouth_open[i], sig.blink[i], sig.head[i], sig.light[i])
+                )
 
     nearest = np.minimum(np.round(times * 30000 / 1001).astype(int), len(sig.t) - 1)
-    truth = pd.DataFrame({
-        "clip_id": spec.clip_id, "speaker": n, "clip": m, "split": spec.split,
-        "has_video": spec.has_video, "t": times, "valence": sig.valence(times),
-        "expression": sig.shown(times), "burst": sig.bursts(times),
-        "talking": sig.talking[nearest], "lag_s": sig.lag_s,
-        "expressiveness": ident.expressiveness, "ragged": not ragged.clean, "style": ident.style.name,
-    })
+    truth = pd.DataFrame(
+        {
+            "clip_id": spec.clip_id,
+            "speaker": n,
+            "clip": m,
+            "split": spec.split,
+            "has_video": spec.has_video,
+            "t": times,
+            "valence": sig.valence(times),
+            "expression": sig.shown(times),
+            "burst": sig.bursts(times),
+            "talking": sig.talking[nearest],
+            "lag_s": sig.lag_s,
+            "expressiveness": ident.expressiveness,
+            "ragged": not ragged.clean,
+            "style": ident.style.name,
+        }
+    )
     return spec, truth
 
 
@@ -146,9 +158,22 @@ def _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fra
         raise ValueError(f"split_case must be 'title' or 'lower' (got {split_case!r})")
 
 
-def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320, height=240, fps=FPS,
-                     limited_fraction=0.15, split_case="title", jobs=None, force=False, style="demo",
-                     test_style=None) -> Path:
+def generate_dataset(
+    out,
+    speakers,
+    clips_per_speaker,
+    seconds,
+    seed,
+    width=320,
+    height=240,
+    fps=FPS,
+    limited_fraction=0.15,
+    split_case="title",
+    jobs=None,
+    force=False,
+    style="demo",
+    test_style=None,
+) -> Path:
     """Write a synthetic SENDv1-layout dataset to `out`, its faces drawn in `style`
     (sendflow/synth/styles.py; `mixed`: a style per speaker), the Test split's in `test_style`
     where given (train on one style, test on another: `cv.mode: official`); returns its path.
@@ -161,15 +186,26 @@ def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320,
     crash never leaves a half-written dataset behind. `force` replaces an earlier generated
     dataset; a non-empty folder the generator did not make is never touched.
     """
-    _check_args(speakers, clips_per_speaker, seconds, width, height, limited_fraction, split_case, fps,
-                [style, *([test_style] if test_style else [])])
+    _check_args(
+        speakers,
+        clips_per_speaker,
+        seconds,
+        width,
+        height,
+        limited_fraction,
+        split_case,
+        fps,
+        [style, *([test_style] if test_style else [])],
+    )
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
     if out.is_dir() and any(out.iterdir()):
         if not (out / TRUTH_FILE).is_file():  # never replace a folder this generator did not make
-            raise FileExistsError(f"{out} is not empty and was not made by sendflow's generator (it has no "
-                                  f"{TRUTH_FILE}): refusing to replace it; choose an empty or new folder")
+            raise FileExistsError(
+                f"{out} is not empty and was not made by sendflow's generator (it has no "
+                f"{TRUTH_FILE}): refusing to replace it; choose an empty or new folder"
+            )
         if not force:
             raise FileExistsError(f"{out} exists and is not empty; pass --force to replace it")
 
@@ -178,8 +214,20 @@ def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320,
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     case = str.lower if split_case == "lower" else str
-    work = [(c, str(tmp), seed, seconds, width, height, video_frame_step(fps), case(c.split),
-             test_style if test_style and c.split == "Test" else style) for c in clips]
+    work = [
+        (
+            c,
+            str(tmp),
+            seed,
+            seconds,
+            width,
+            height,
+            video_frame_step(fps),
+            case(c.split),
+            test_style if test_style and c.split == "Test" else style,
+        )
+        for c in clips
+    ]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     truths, start, pool = {}, time.time(), None
     try:
@@ -196,8 +244,11 @@ def generate_dataset(out, speakers, clips_per_speaker, seconds, seed, width=320,
         for k, (spec, truth) in enumerate(results, 1):
             truths[spec.clip_id] = truth
             kind = "video" if spec.has_video else "limited (no video)"
-            print(f"[synth {k}/{len(work)}] {spec.clip_id} {spec.split} {kind} "
-                  f"{time.time() - start:.1f}s", file=sys.stderr, flush=True)
+            print(
+                f"[synth {k}/{len(work)}] {spec.clip_id} {spec.split} {kind} {time.time() - start:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
         table = pd.concat([truths[c.clip_id] for c in clips], ignore_index=True)
         table.to_csv(tmp / TRUTH_FILE, index=False, float_format="%.6f", lineterminator="\n")
     except BaseException:

@@ -10,11 +10,39 @@ class Mp4Writer:
 
     def __init__(self, path, width, height, fps="30000/1001", crf=28):
         self.path = path
-        cmd = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", fps,
-               "-i", "-", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf),
-               "-pix_fmt", "yuv420p", "-threads", "1", "-x264-params", "threads=1:log-level=error",
-               "-movflags", "+faststart", str(path)]
+        cmd = [
+            ffmpeg_path(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "bgr24",
+            "-s",
+            f"{width}x{height}",
+            "-r",
+            fps,
+            "-i",
+            "-",
+            "-an",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            str(crf),
+            "-pix_fmt",
+            "yuv420p",
+            "-threads",
+            "1",
+            "-x264-params",
+            "threads=1:log-level=error",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def write(self, frame):

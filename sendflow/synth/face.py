@@ -12,7 +12,7 @@ import numpy as np
 
 from .identity import Identity
 
-_SHIFT = 4                      # fixed-point bits for sub-pixel drawing
+_SHIFT = 4  # fixed-point bits for sub-pixel drawing
 _ONE = 1 << _SHIFT
 
 
@@ -88,8 +88,9 @@ def draw_face(img, ident: Identity, expression, mouth_open, blink, head):
 
     # behind the face: long hair, neck, shoulders, ears
     if ident.hair_style == "long":
-        back = np.vstack([ellipse(0, -0.05, ax * 1.2, 1.18, a0=np.pi, a1=2 * np.pi),
-                          [[ax * 1.25, 1.5], [-ax * 1.25, 1.5]]])
+        back = np.vstack(
+            [ellipse(0, -0.05, ax * 1.2, 1.18, a0=np.pi, a1=2 * np.pi), [[ax * 1.25, 1.5], [-ax * 1.25, 1.5]]]
+        )
         pen.fill(back, shade(hair, 0.85))
     pen.fill(np.array([[-0.3, 0.5], [0.3, 0.5], [0.34, 1.5], [-0.34, 1.5]]), shade(skin, 0.72))
     pen.fill(ellipse(0, 2.05, 1.7, 0.72), shade(ident.clothes, 1.0))
@@ -104,7 +105,7 @@ def draw_face(img, ident: Identity, expression, mouth_open, blink, head):
     oval = np.stack([ax * np.cos(th) * narrow, np.sin(th)], axis=1)
     pen.fill(oval, shade(skin, relief(0.86)))
     pen.fill(oval * [0.86, 0.9] + [0, -0.03], shade(skin, 1.0))
-    for s in (-1, 1):   # lit cheekbones under darker eyes: the band Haar features look for
+    for s in (-1, 1):  # lit cheekbones under darker eyes: the band Haar features look for
         pen.fill(ellipse(s * ident.eye_spacing * ax, 0.14, 0.24, 0.15), shade(skin, relief(1.04), 14 * look.shading))
 
     # hair cap from the crown down to the hairline
@@ -114,8 +115,10 @@ def draw_face(img, ident: Identity, expression, mouth_open, blink, head):
         line = ident.hairline + (cap[0, 1] - ident.hairline) * (xs / xs[0]) ** 4
         pen.fill(np.vstack([cap, np.stack([xs, line], axis=1)]), shade(hair, 1.0))
     else:
-        pen.fill(ellipse(0, 0.0, ax * 1.02, 1.02, n=30, a0=np.pi + 0.35, a1=2 * np.pi - 0.35),
-                 shade(0.5 * hair + 0.5 * skin, 0.8))
+        pen.fill(
+            ellipse(0, 0.0, ax * 1.02, 1.02, n=30, a0=np.pi + 0.35, a1=2 * np.pi - 0.35),
+            shade(0.5 * hair + 0.5 * skin, 0.8),
+        )
 
     # eyebrows: sadness/frown lifts the inner ends and lowers the outer ones; smiles lift both
     brow = tuple(float(c) for c in np.minimum(hair * 0.7, skin * 0.4))
@@ -123,21 +126,28 @@ def draw_face(img, ident: Identity, expression, mouth_open, blink, head):
     b_smile, b_frown = smile * look.brows, frown * look.brows  # how much the brows carry
     for s in (-1, 1):
         base = -0.34 - 0.03 * b_smile
-        pts = np.array([[s * (ex - 0.17), base - 0.12 * b_frown + 0.02],
-                        [s * ex, base - 0.03 - 0.02 * b_frown],
-                        [s * (ex + 0.19), base + 0.03 + 0.03 * b_frown]])
+        pts = np.array(
+            [
+                [s * (ex - 0.17), base - 0.12 * b_frown + 0.02],
+                [s * ex, base - 0.03 - 0.02 * b_frown],
+                [s * (ex + 0.19), base + 0.03 + 0.03 * b_frown],
+            ]
+        )
         pen.line(pts, brow, 0.06 * lw)
 
     # eyes: shaded socket, dim sclera narrowed by smiles and blinks, big dark iris, lid line
     openness = max(0.0, (1 - blink) * (1 - 0.45 * min(smile * look.eyes, 2.0)))
-    sclera = shade(0.5 * skin + 95, 1.0)     # in shadow, never brighter than the lit cheeks
+    sclera = shade(0.5 * skin + 95, 1.0)  # in shadow, never brighter than the lit cheeks
     for s in (-1, 1):
         pen.fill(ellipse(s * ex, -0.13, 0.18, 0.1), shade(skin, relief(0.6), -8 * look.shading))
         if openness > 0.15:
             pen.fill(ellipse(s * ex, -0.13, 0.1, 0.05 * openness), sclera)
             pen.fill(ellipse(s * ex, -0.13, 0.045, min(0.045, 0.05 * openness)), (35, 30, 30))
-        pen.line(ellipse(s * ex, -0.13, 0.11, 0.05 * openness + 0.005, n=12,
-                         a0=np.pi, a1=2 * np.pi), shade(skin, 0.3), 0.025 * lw)
+        pen.line(
+            ellipse(s * ex, -0.13, 0.11, 0.05 * openness + 0.005, n=12, a0=np.pi, a1=2 * np.pi),
+            shade(skin, 0.3),
+            0.025 * lw,
+        )
 
     # nose: bright bridge, shaded sides, dark nostrils, shadow underneath
     pen.fill(ellipse(0, 0.02, 0.055, 0.22), shade(skin, relief(1.12), 20 * look.shading))
@@ -169,8 +179,7 @@ def draw_face(img, ident: Identity, expression, mouth_open, blink, head):
     pen.fill(np.vstack([np.stack([x, top], 1), np.stack([x[::-1], bottom[::-1]], 1)]), lips)
     if gap > 0.01:
         inner_t, inner_b = centre - gap / 2 * env, centre + gap / 2 * env
-        pen.fill(np.vstack([np.stack([x, inner_t], 1), np.stack([x[::-1], inner_b[::-1]], 1)]),
-                 (30, 25, 45))
+        pen.fill(np.vstack([np.stack([x, inner_t], 1), np.stack([x[::-1], inner_b[::-1]], 1)]), (30, 25, 45))
 
     if ident.glasses:
         frame = ident.frame_colour

@@ -7,13 +7,16 @@ import numpy as np
 from .styles import MIXED, STYLES, Style, get_style
 
 # BGR skin tones from very dark to light; a speaker gets a jittered mix of two neighbours
-SKIN = np.array([(45, 60, 88), (55, 78, 120), (75, 110, 160), (100, 140, 190),
-                 (125, 165, 215), (155, 190, 235)], dtype=float)
+SKIN = np.array(
+    [(45, 60, 88), (55, 78, 120), (75, 110, 160), (100, 140, 190), (125, 165, 215), (155, 190, 235)], dtype=float
+)
 # The unreal palette: green, teal, purple and blue skins at the human table's luminances
-UNREAL_SKIN = np.array([(60, 110, 50), (120, 140, 40), (150, 70, 140), (200, 120, 80),
-                        (170, 210, 120), (230, 160, 210)], dtype=float)
-HAIR = np.array([(20, 20, 25), (30, 45, 70), (40, 75, 120), (90, 150, 200),
-                 (40, 70, 150), (160, 160, 165)], dtype=float)   # black, dark brown, brown, blonde, red, grey
+UNREAL_SKIN = np.array(
+    [(60, 110, 50), (120, 140, 40), (150, 70, 140), (200, 120, 80), (170, 210, 120), (230, 160, 210)], dtype=float
+)
+HAIR = np.array(
+    [(20, 20, 25), (30, 45, 70), (40, 75, 120), (90, 150, 200), (40, 70, 150), (160, 160, 165)], dtype=float
+)  # black, dark brown, brown, blonde, red, grey
 HAIR_STYLES = ("short", "long", "bun", "buzz")
 BACKGROUNDS = ("gradient", "stripes", "blobs", "tiles")
 
@@ -29,21 +32,21 @@ class Identity:
     skin: np.ndarray
     hair: np.ndarray
     hair_style: str
-    hairline: float         # y of the hairline (face half-height units, up is negative)
+    hairline: float  # y of the hairline (face half-height units, up is negative)
     background: str
     bg_colour: np.ndarray
     bg_colour2: np.ndarray
     clothes: np.ndarray
     glasses: bool
-    frame_colour: tuple     # glasses frame (dark: light frames break the dark eye band Haar needs)
-    face_ratio: float       # face half-width / half-height
-    jaw: float              # 1 = oval, smaller = narrower chin
-    eye_spacing: float      # eye centre x as a fraction of the face half-width
-    face_size: float        # face oval height / frame height
-    expressiveness: float   # gain from valence to shown expression
-    face_bias: float        # resting expression (a face that looks a bit happy or glum)
-    valence_bias: float     # this speaker's stories lean positive or negative
-    self_bias: float        # how the speaker rates themself relative to the truth
+    frame_colour: tuple  # glasses frame (dark: light frames break the dark eye band Haar needs)
+    face_ratio: float  # face half-width / half-height
+    jaw: float  # 1 = oval, smaller = narrower chin
+    eye_spacing: float  # eye centre x as a fraction of the face half-width
+    face_size: float  # face oval height / frame height
+    expressiveness: float  # gain from valence to shown expression
+    face_bias: float  # resting expression (a face that looks a bit happy or glum)
+    valence_bias: float  # this speaker's stories lean positive or negative
+    self_bias: float  # how the speaker rates themself relative to the truth
     style: Style = STYLES["demo"]
     offset: tuple = (0.0, 0.0)  # head centre off the frame centre (fractions of width, height)
 
@@ -93,5 +96,6 @@ def make_identity(seed: int, speaker: int, style: str = "demo") -> Identity:
         style=look,
         # a stream of its own, so the demo's draws above stay as they were
         offset=tuple(np.random.default_rng([seed, speaker, 3]).uniform(-look.offset, look.offset, 2))
-        if look.offset else (0.0, 0.0),
+        if look.offset
+        else (0.0, 0.0),
     )

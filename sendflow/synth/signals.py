@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FPS = 30000 / 1001          # NTSC rate of the real release
-RATING_STEP = 0.5           # observer and self ratings come at 2 Hz
+FPS = 30000 / 1001  # NTSC rate of the real release
+RATING_STEP = 0.5  # observer and self ratings come at 2 Hz
 
 # independent random streams per clip, so adding e.g. video noise never shifts the ratings
 STREAM_SIGNALS, STREAM_RATINGS, STREAM_FEATURES, STREAM_VIDEO, STREAM_RAGGED = range(1, 6)
@@ -41,7 +41,7 @@ class SmoothNoise:
         self.f = rng.uniform(0.1 * max_hz, max_hz, terms)
         self.ph = rng.uniform(0, 2 * np.pi, terms)
         a = rng.normal(size=terms)
-        self.a = a / np.sqrt((a ** 2).sum() / 2)
+        self.a = a / np.sqrt((a**2).sum() / 2)
 
     def __call__(self, t):
         t = np.asarray(t, dtype=float)
@@ -57,6 +57,7 @@ class Valence:
                 x = float(np.clip(bias + rng.normal(0, 0.5), -0.95, 0.95))
                 if prev is None or abs(x - prev) >= 0.25:
                     return x
+
         self.levels, self.starts, self.widths = [level(None)], [], []
         t = -8.0  # start before 0: observers at t rate v(t - lag)
         while t < end + 4:
@@ -80,7 +81,7 @@ class Bursts:
         self.centres, self.widths, self.amps = [], [], []
         t = -4.0
         while t < end + 4:
-            t += rng.uniform(0.5, 2.0)            # quiet gap
+            t += rng.uniform(0.5, 2.0)  # quiet gap
             w = rng.uniform(3.0, 7.0)
             self.centres.append(t + w / 2)
             self.widths.append(w)
@@ -96,20 +97,21 @@ class Bursts:
 @dataclass
 class ClipSignals:
     """Per-frame drives of the renderer and feature writer, plus the continuous curves."""
-    t: np.ndarray            # frame times (s)
+
+    t: np.ndarray  # frame times (s)
     valence: Valence
     bursts: Bursts
     expressiveness: float
     face_bias: float
-    lag_s: float             # observer lag for this clip
-    expression: np.ndarray   # shown expression in [-1, 1] per frame (+ smile, - frown)
-    mouth_open: np.ndarray   # 0..1, talking
-    talking: np.ndarray      # 0..1 speech envelope
-    blink: np.ndarray        # 0..1 eye closure
-    head: np.ndarray         # (n, 4): dx, dy (fraction of frame), roll (deg), scale
-    light: np.ndarray        # (n, 2): global gain, left-right gradient
-    gain: float = 2.0        # a burst shows the mood plainly (a smile, not a twitch): the style's
-    leak: float = 0.35       # how much valence shows outside bursts: the style's
+    lag_s: float  # observer lag for this clip
+    expression: np.ndarray  # shown expression in [-1, 1] per frame (+ smile, - frown)
+    mouth_open: np.ndarray  # 0..1, talking
+    talking: np.ndarray  # 0..1 speech envelope
+    blink: np.ndarray  # 0..1 eye closure
+    head: np.ndarray  # (n, 4): dx, dy (fraction of frame), roll (deg), scale
+    light: np.ndarray  # (n, 2): global gain, left-right gradient
+    gain: float = 2.0  # a burst shows the mood plainly (a smile, not a twitch): the style's
+    leak: float = 0.35  # how much valence shows outside bursts: the style's
 
     def shown(self, t):
         """Shown expression at arbitrary times (same formula as the per-frame array)."""
@@ -138,7 +140,7 @@ def make_clip_signals(seed, speaker, clip, seconds, identity) -> ClipSignals:
     lag = float(rng.uniform(1.0, 2.5))
 
     talking = _segments_mask(rng, t, end, (1.5, 6.0), (0.3, 1.5), 0.15)
-    hz = 4.5 + 1.5 * np.tanh(SmoothNoise(rng, 0.5)(t))                # syllable rate 3..6 Hz
+    hz = 4.5 + 1.5 * np.tanh(SmoothNoise(rng, 0.5)(t))  # syllable rate 3..6 Hz
     phase = 2 * np.pi * np.cumsum(hz) / FPS + rng.uniform(0, 2 * np.pi)
     loud = 0.6 + 0.4 * np.tanh(SmoothNoise(rng, 1.0)(t))
     mouth_open = talking * (0.5 - 0.5 * np.cos(phase)) * loud
@@ -149,18 +151,38 @@ def make_clip_signals(seed, speaker, clip, seconds, identity) -> ClipSignals:
         blink = np.maximum(blink, np.cos(np.pi * np.clip((t - b) / 0.15, -0.5, 0.5)) ** 2)
         b += rng.uniform(2, 6)
 
-    head = np.stack([
-        0.035 * np.tanh(SmoothNoise(rng, 0.3)(t)),
-        0.025 * np.tanh(SmoothNoise(rng, 0.3)(t)),
-        7.0 * np.tanh(SmoothNoise(rng, 0.25)(t) / 1.5),
-        1.0 + 0.05 * np.tanh(SmoothNoise(rng, 0.08)(t)),
-    ], axis=1)
-    light = np.stack([
-        1.0 + 0.08 * np.tanh(SmoothNoise(rng, 0.05)(t)),
-        0.15 * np.tanh(SmoothNoise(rng, 0.04)(t)),
-    ], axis=1)
+    head = np.stack(
+        [
+            0.035 * np.tanh(SmoothNoise(rng, 0.3)(t)),
+            0.025 * np.tanh(SmoothNoise(rng, 0.3)(t)),
+            7.0 * np.tanh(SmoothNoise(rng, 0.25)(t) / 1.5),
+            1.0 + 0.05 * np.tanh(SmoothNoise(rng, 0.08)(t)),
+        ],
+        axis=1,
+    )
+    light = np.stack(
+        [
+            1.0 + 0.08 * np.tanh(SmoothNoise(rng, 0.05)(t)),
+            0.15 * np.tanh(SmoothNoise(rng, 0.04)(t)),
+        ],
+        axis=1,
+    )
 
-    sig = ClipSignals(t, valence, bursts, identity.expressiveness, identity.face_bias, lag,
-                      np.empty(0), mouth_open, talking, blink, head, light, identity.style.gain, identity.style.leak)
+    sig = ClipSignals(
+        t,
+        valence,
+        bursts,
+        identity.expressiveness,
+        identity.face_bias,
+        lag,
+        np.empty(0),
+        mouth_open,
+        talking,
+        blink,
+        head,
+        light,
+        identity.style.gain,
+        identity.style.leak,
+    )
     sig.expression = sig.shown(t)
     return sig

@@ -43,9 +43,11 @@ def _place(src, dst: Path, recorded_sha256: str) -> str:
             shutil.copyfileobj(source, copy, 1 << 20)
     digest = file_sha256(dst)
     if digest != recorded_sha256:
-        raise BundleError(f"{src}: its sha256 is not the one its training job recorded ({recorded_sha256[:12]}..., "
-                          f"now {digest[:12]}...): the file changed after training. Delete it and rerun to "
-                          "retrain it; no bundle is made from it")
+        raise BundleError(
+            f"{src}: its sha256 is not the one its training job recorded ({recorded_sha256[:12]}..., "
+            f"now {digest[:12]}...): the file changed after training. Delete it and rerun to "
+            "retrain it; no bundle is made from it"
+        )
     return digest
 
 
@@ -67,11 +69,18 @@ def write_bundle(out_dir, name: str, members: list[dict], description: dict) -> 
                 rel = f"fold{member['fold']}/{role}{Path(member[role]).suffix}"  # .pt, or .npz (baselines)
                 entry[role], files[rel] = rel, _place(member[role], tmp / rel, member["sha256"][role])
             entries.append(entry)
-        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
-                    "sendflow_version": __version__,
-                    "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "task": first["settings"]["task"], "feature_dim": len(mean),
-                    **description, "members": entries, "files": files}
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "name": name,
+            "sendflow_version": __version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "task": first["settings"]["task"],
+            "feature_dim": len(mean),
+            **description,
+            "members": entries,
+            "files": files,
+        }
         write_json(manifest, tmp / MANIFEST)
         write_text(model_card(manifest), tmp / "README.md")
     return manifest
@@ -81,7 +90,7 @@ def write_bundle(out_dir, name: str, members: list[dict], description: dict) -> 
 class LoadedBundle:
     path: Path
     manifest: dict
-    members: list[dict]   # per fold: fold, extractor (nn.Module), classifier (TrainedClassifier)
+    members: list[dict]  # per fold: fold, extractor (nn.Module), classifier (TrainedClassifier)
 
     @property
     def frames(self) -> dict:
@@ -97,11 +106,14 @@ def read_manifest(path) -> dict:
     path = Path(path)
     manifest_path = path / MANIFEST
     if not path.exists():
-        raise BundleError(f"{path}: no such folder; bundles are the folders under results/model_zoo/ "
-                          "(e.g. results/model_zoo/resattn-mstcn-three)")
+        raise BundleError(
+            f"{path}: no such folder; bundles are the folders under results/model_zoo/ "
+            "(e.g. results/model_zoo/resattn-mstcn-three)"
+        )
     if not manifest_path.is_file():
-        raise BundleError(f"{path}: not a sendflow model bundle (no {MANIFEST}); bundles are the "
-                          "folders under results/model_zoo/")
+        raise BundleError(
+            f"{path}: not a sendflow model bundle (no {MANIFEST}); bundles are the folders under results/model_zoo/"
+        )
     try:
         manifest = json.loads(manifest_path.read_text())
     except json.JSONDecodeError as err:
@@ -112,14 +124,17 @@ def read_manifest(path) -> dict:
         raise BundleError(
             f"{path}: bundle format version {manifest.get('format_version')} (written by sendflow "
             f"{manifest.get('sendflow_version')}), but this sendflow {__version__} reads version "
-            f"{FORMAT_VERSION}; run it with the sendflow version that wrote it, or retrain")
+            f"{FORMAT_VERSION}; run it with the sendflow version that wrote it, or retrain"
+        )
     for rel, expected in manifest["files"].items():
         file = path / rel
         if not file.is_file():
             raise BundleError(f"{file}: missing from the bundle")
         if file_sha256(file) != expected:
-            raise BundleError(f"{file}: its sha256 does not match {MANIFEST} (the file was "
-                              "modified or is corrupt); refusing to load it")
+            raise BundleError(
+                f"{file}: its sha256 does not match {MANIFEST} (the file was "
+                "modified or is corrupt); refusing to load it"
+            )
     return manifest
 
 
@@ -135,10 +150,13 @@ def load_bundle(path, device="cpu") -> LoadedBundle:
         extractor = load_extractor(path / entry["extractor"], device)
         classifier, about = load_classifier(path / entry["classifier"], device)
         if about.get("extractor_sha256") != manifest["files"][entry["extractor"]]:
-            raise BundleError(f"{path / entry['classifier']}: trained on features of another "
-                              f"extractor than {entry['extractor']}")
+            raise BundleError(
+                f"{path / entry['classifier']}: trained on features of another extractor than {entry['extractor']}"
+            )
         if extractor.feature_dim != len(classifier.mean):
-            raise BundleError(f"{path}: fold {entry['fold']} extractor gives {extractor.feature_dim} "
-                              f"features, its classifier expects {len(classifier.mean)}")
+            raise BundleError(
+                f"{path}: fold {entry['fold']} extractor gives {extractor.feature_dim} "
+                f"features, its classifier expects {len(classifier.mean)}"
+            )
         members.append({"fold": entry["fold"], "extractor": extractor, "classifier": classifier})
     return LoadedBundle(path, manifest, members)

@@ -20,47 +20,55 @@ def _classes(sources: list[str], folds: list[int]) -> str:
     by_source = {s: [str(f) for f, source in zip(folds, sources) if source == s] for s in ("head", "valence")}
     said = {"head": "from the class head", "valence": "the band the predicted valence falls in"}
     parts = [f"{said[s]} (fold{'s' * (len(f) > 1)} {', '.join(f)})" for s, f in by_source.items() if f]
-    return (f"{'; '.join(parts)}, chosen on each fold's select speakers; `sendflow predict` uses "
-            f"{said[ensemble_class_source(sources)]}")
+    return (
+        f"{'; '.join(parts)}, chosen on each fold's select speakers; `sendflow predict` uses "
+        f"{said[ensemble_class_source(sources)]}"
+    )
 
 
 def model_card(manifest: dict) -> str:
     m, labels, frames, cv = manifest, manifest["labels"], manifest["frames"], manifest["cv"]
     folds = [e["fold"] for e in m["members"]]
-    combine = ("the folds' models form an ensemble: their class probabilities and valence are "
-               "averaged" if len(folds) > 1 else "one model")
-    scores = "\n".join(f"| {k} | {mean_sd(m['metrics'][k]['mean'], m['metrics'][k]['sd'])} | "
-                       f"{', '.join('n/a' if v is None else f'{v:.3f}' for v in m['metrics'][k]['per_fold'])} |"
-                       for k in HEADLINE if k in m["metrics"])
+    combine = (
+        "the folds' models form an ensemble: their class probabilities and valence are averaged"
+        if len(folds) > 1
+        else "one model"
+    )
+    scores = "\n".join(
+        f"| {k} | {mean_sd(m['metrics'][k]['mean'], m['metrics'][k]['sd'])} | "
+        f"{', '.join('n/a' if v is None else f'{v:.3f}' for v in m['metrics'][k]['per_fold'])} |"
+        for k in HEADLINE
+        if k in m["metrics"]
+    )
     commit = m["commit"]["commit"] or "unknown"
     data = "the synthetic demo dataset" if m["data_root"] == "demo" else "a SENDv1-layout dataset"
     k = f", k = {cv['k']}" if cv["mode"] == "kfold" else ""
     dirty = " (with uncommitted changes)" if m["commit"].get("dirty") else ""
-    return f"""# {m['name']}: valence over time from facial video
+    return f"""# {m["name"]}: valence over time from facial video
 
-A sendflow model bundle: a `{m['extractor']}` frame extractor and a `{m['classifier']}` temporal
-model, trained with label scheme `{labels['name']}` ({', '.join(labels['names'])}) and task
-`{m['task']}`.
+A sendflow model bundle: a `{m["extractor"]}` frame extractor and a `{m["classifier"]}` temporal
+model, trained with label scheme `{labels["name"]}` ({", ".join(labels["names"])}) and task
+`{m["task"]}`.
 
 ## Use
 
-    sendflow predict VIDEO... --model results/model_zoo/{m['name']}
+    sendflow predict VIDEO... --model results/model_zoo/{m["name"]}
 
-Each video is cut as in training: {frames['fps']:g} frames per second, the face found by
-`{frames['detector']}` and cropped square with margin {frames['margin']} to {frames['size']} px
-(face crop {'on' if frames['face_crop'] else 'off'}). Output per video: a CSV with valence, class
+Each video is cut as in training: {frames["fps"]:g} frames per second, the face found by
+`{frames["detector"]}` and cropped square with margin {frames["margin"]} to {frames["size"]} px
+(face crop {"on" if frames["face_crop"] else "off"}). Output per video: a CSV with valence, class
 and class probabilities per 0.5 s step, and a PNG of valence over time.
 
 ## Data and training
 
-- Data: `{m['data_root']}` ({data}).
-- Cross-validation: `{cv['mode']}`{k}; folds {', '.join(map(str, folds))}: {combine}.
-- Seed {m['seed']}; features per step: {m['feature_dim']}.
-- Classes per step: {_classes(m.get('classes_from', []), folds)}.
+- Data: `{m["data_root"]}` ({data}).
+- Cross-validation: `{cv["mode"]}`{k}; folds {", ".join(map(str, folds))}: {combine}.
+- Seed {m["seed"]}; features per step: {m["feature_dim"]}.
+- Classes per step: {_classes(m.get("classes_from", []), folds)}.
 - Training repeat 0: a run with `repeats` above 1 trains each fold again with seed + r to
   measure training noise; its summary scores every repeat, and this bundle holds repeat 0's
-  models (seed {m['seed']}), so the scores below are repeat 0's.
-- Made by sendflow {m['sendflow_version']}, commit {commit}{dirty}, on {m['created']}.
+  models (seed {m["seed"]}), so the scores below are repeat 0's.
+- Made by sendflow {m["sendflow_version"]}, commit {commit}{dirty}, on {m["created"]}.
 
 ## Scores on the held-out test speakers of each fold
 

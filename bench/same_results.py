@@ -7,7 +7,6 @@ Usage: python bench/same_results.py REV [--cores 2] [--keep DIR]
 """
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "tests"))
-from conftest import TINY  # noqa: E402  (the one definition of the tiny run)
+from conftest import run_tiny  # noqa: E402  (the tests' one definition of the tiny run)
 
 IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info", ".pytest_cache", "out"
@@ -32,23 +31,8 @@ def export(rev: str, into: Path) -> Path:
     return into
 
 
-def run_tiny(project: Path, workdir: Path, cores: int) -> Path:
-    # sendflow's launcher, which turns the dotted --config keys into nested ones
-    cmd = [
-        sys.executable,
-        "-m",
-        "sendflow.cli",
-        "--snakefile",
-        str(project / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        str(cores),
-        "--config",
-        *TINY,
-    ]
-    env = {**os.environ, "SLURM_CONF": "/dev/null", "PYTHONPATH": str(project)}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+def tiny_results(project: Path, workdir: Path, cores: int) -> Path:
+    proc = run_tiny(workdir, "--cores", str(cores), project=project)
     if proc.returncode:
         sys.exit(f"tiny run of {project} failed:\n{proc.stderr[-3000:]}")
     return workdir / "results"
@@ -68,8 +52,8 @@ def main(argv=None) -> int:
     old_project = export(a.rev, scratch / "old" / "sendflow")
     new_project = scratch / "new" / "sendflow"
     shutil.copytree(PROJECT, new_project, ignore=IGNORE)
-    old = compared_files(run_tiny(old_project, scratch / "old" / "run", a.cores))
-    new = compared_files(run_tiny(new_project, scratch / "new" / "run", a.cores))
+    old = compared_files(tiny_results(old_project, scratch / "old" / "run", a.cores))
+    new = compared_files(tiny_results(new_project, scratch / "new" / "run", a.cores))
     differ = sorted(name for name in old.keys() & new.keys() if old[name] != new[name])
     one_side = sorted(old.keys() ^ new.keys())
     print(

@@ -15,8 +15,10 @@ from .atomic import atomic_path
 from .errors import SendDataError
 
 STEP_COLUMNS = ["clip_id", "speaker", "step", "t", "n_frames", "valence"]
-# Dictionary-encode the step columns only: the features' float32s hardly repeat, so their
-# dictionary is built and dropped per page, two thirds of the feature job's writing time.
+# The learned-feature cache dictionary-encodes the step columns only: the features' float32s
+# hardly repeat, so their dictionary is built and dropped per page, two thirds of the feature
+# job's writing time. The small Emotient tables keep the default encoding: their files' hashes
+# are recorded in every model trained on them.
 WRITE_OPTIONS = {"use_dictionary": STEP_COLUMNS}
 
 
@@ -46,7 +48,7 @@ def write_feature_table(steps: pd.DataFrame, x: np.ndarray, path, metadata: dict
     """Write a whole feature table atomically."""
     schema = feature_schema(x.shape[1], metadata)
     with atomic_path(path) as tmp:
-        pq.write_table(feature_batch(schema, steps.reset_index(drop=True), x), tmp, **WRITE_OPTIONS)
+        pq.write_table(feature_batch(schema, steps.reset_index(drop=True), x), tmp)
 
 
 def read_feature_table(path) -> tuple[pd.DataFrame, np.ndarray, dict]:

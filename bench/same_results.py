@@ -3,7 +3,8 @@ workflow (tests/conftest.py TINY) from a clean export of commit REV and from the
 each in its own scratch folder, and compares every classifier's metrics.json and predictions
 byte for byte. Exit status 1 if any file differs or exists on one side only.
 
-Usage: python bench/same_results.py REV [--cores 2] [--keep DIR]
+Usage: python bench/same_results.py REV [--against REV2] [--cores 2] [--keep DIR]
+(--against: compare with commit REV2 instead of the working tree)
 """
 
 import argparse
@@ -45,19 +46,23 @@ def compared_files(results: Path) -> dict[str, bytes]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("rev", help="the commit to compare with, e.g. HEAD~3")
+    p.add_argument("--against", help="a second commit, in place of the working tree")
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--keep", type=Path, help="run here (kept) instead of a temporary folder")
     a = p.parse_args(argv)
     scratch = a.keep or Path(tempfile.mkdtemp(prefix="sendflow-same-results-"))
     old_project = export(a.rev, scratch / "old" / "sendflow")
     new_project = scratch / "new" / "sendflow"
-    shutil.copytree(PROJECT, new_project, ignore=IGNORE)
+    if a.against:
+        export(a.against, new_project)
+    else:
+        shutil.copytree(PROJECT, new_project, ignore=IGNORE)
     old = compared_files(tiny_results(old_project, scratch / "old" / "run", a.cores))
     new = compared_files(tiny_results(new_project, scratch / "new" / "run", a.cores))
     differ = sorted(name for name in old.keys() & new.keys() if old[name] != new[name])
     one_side = sorted(old.keys() ^ new.keys())
     print(
-        f"{a.rev} against the working tree: {len(old.keys() & new.keys())} files compared, "
+        f"{a.rev} against {a.against or 'the working tree'}: {len(old.keys() & new.keys())} files compared, "
         f"{len(differ)} differ, {len(one_side)} on one side only"
     )
     for name in differ + one_side:

@@ -165,8 +165,9 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
         for logs in ("results/logs/extractor/*/*.log", "results/logs/classifier/*/mstcn/*/*.log"):
             resumed = [log.read_text() for log in tmp_path.glob(logs) if "resuming from" in log.read_text()]
             assert resumed, f"no job of {logs} resumed from its checkpoint"
-            assert all(
-                text.count("--- job started ---") >= 2 and "epoch 1/" in text.split("resuming from")[0]
-                for text in resumed
-            ), "a resumed job's log lost its earlier attempt"
+            # the earlier attempt is still in the log; it may end between its checkpoint and that
+            # epoch's log line (the kill follows another job's log), so no epoch line is required
+            assert all(text.count("--- job started ---") >= 2 for text in resumed), (
+                "a resumed job's log lost its earlier attempt"
+            )
     assert not list((tmp_path / "results").rglob(".*.tmp-*")), "a killed job's temporary was left behind"

@@ -17,10 +17,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "tests"))
 from conftest import run_tiny  # noqa: E402  (the tests' one definition of the tiny run)
+from demo_time import IGNORE  # noqa: E402  (bench/demo_time.py: what a scratch copy leaves out)
 
-IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info", ".pytest_cache", "out"
-)
 COMPARED = ("classifier/*/*/*/*/metrics.json", "classifier/*/*/*/*/predictions.parquet")
 
 

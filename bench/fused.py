@@ -18,40 +18,19 @@ Usage:
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
+import workflow  # bench/workflow.py
 
-PROJECT = Path(__file__).resolve().parent.parent
 SOURCES = ["resattn", "emotient", "fused"]
 
 
 def run_workflow(workdir: Path, root: Path, config: list[str], cores: int) -> float:
-    cmd = [
-        sys.executable,
-        "-m",
-        "sendflow.cli",
-        "--snakefile",
-        str(PROJECT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        str(cores),
-        "results/metrics/summary.csv",
-        "--config",
-        f"data.root={root}",
-        f"extractor.kinds=[{','.join(SOURCES)}]",
-        "classifier.names=[mstcn]",
-        *config,
-    ]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode:
-        sys.exit(f"workflow failed in {workdir}:\n{proc.stderr[-3000:]}")
-    return time.perf_counter() - start
+    """MS-TCN on each feature source of `root`, in `workdir`; its wall seconds."""
+    sources = [f"data.root={root}", f"extractor.kinds=[{','.join(SOURCES)}]", "classifier.names=[mstcn]"]
+    return workflow.run_workflow(workdir, "results/metrics/summary.csv", [*sources, *config], cores)
 
 
 def scores(results: Path) -> tuple[pd.DataFrame, float]:
@@ -86,7 +65,7 @@ def main(argv=None) -> int:
     p.add_argument("--speakers", type=int, default=12)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--cores", type=int, default=2)
-    p.add_argument("--out", type=Path, default=PROJECT / "bench/out/fused")
+    p.add_argument("--out", type=Path, default=workflow.PROJECT / "bench/out/fused")
     a = p.parse_args(argv)
     from sendflow.synth import generate_dataset
 

@@ -19,41 +19,19 @@ Each dataset costs about as much as the demo with the same repeats (2 cores: ~10
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
+import workflow  # bench/workflow.py
 
-PROJECT = Path(__file__).resolve().parent.parent
 MODELS = ["mstcn", "bigru", "framewise"]
 
 
 def run_workflow(workdir: Path, root: Path, config: list[str], cores: int) -> float:
     """The real Snakefile on `root` in `workdir`; returns its wall time in seconds."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "sendflow.cli",
-        "--snakefile",
-        str(PROJECT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        str(cores),
-        "results/metrics/comparisons.csv",
-        "--config",
-        f"data.root={root}",
-        "extractor.kinds=[resattn]",
-        f"classifier.names=[{','.join(MODELS)}]",
-        *config,
-    ]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode:
-        sys.exit(f"workflow failed in {workdir}:\n{proc.stderr[-3000:]}")
-    return time.perf_counter() - start
+    models = [f"data.root={root}", "extractor.kinds=[resattn]", f"classifier.names=[{','.join(MODELS)}]"]
+    return workflow.run_workflow(workdir, "results/metrics/comparisons.csv", [*models, *config], cores)
 
 
 def summarise(workdir: Path) -> dict:
@@ -89,7 +67,7 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--cores", type=int, default=2)
-    p.add_argument("--out", type=Path, default=PROJECT / "bench/out/generalise")
+    p.add_argument("--out", type=Path, default=workflow.PROJECT / "bench/out/generalise")
     a = p.parse_args(argv)
     from sendflow.synth import generate_dataset
 

@@ -22,11 +22,12 @@ def _module_file(root: Path, dotted: str) -> Path | None:
     return None
 
 
-def _with_parents(root: Path, dotted: str) -> list[Path]:
+@functools.lru_cache(maxsize=None)  # asked for by every script that reaches the module
+def _with_parents(root: Path, dotted: str) -> tuple[Path, ...]:
     """A module and the packages above it: importing `a.b.c` runs `a/__init__` and `a/b/__init__`."""
     parts = dotted.split(".")
     files = [_module_file(root, ".".join(parts[:i])) for i in range(1, len(parts) + 1)]
-    return [f for f in files if f is not None]
+    return tuple(f for f in files if f is not None)
 
 
 def _statements(body: list[ast.stmt]):

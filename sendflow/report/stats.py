@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm, t
+from scipy.special import ndtr, stdtrit  # Phi and t's quantile: scipy.stats costs 1.3 s more to import
 
 KEYS = ["speaker", "clip_id", "repeat"]
 CHUNK_ELEMENTS = 1_000_000  # gathered values per chunk of resamples (~30 MB with index and masks)
@@ -78,7 +78,7 @@ def expanded_tail(alpha: float, n: int) -> float:
     0.001 for 5 speakers, 0.007 for 9, 0.019 for 30, alpha itself as n grows."""
     if n < 2:
         return alpha
-    return float(norm.cdf(-np.sqrt(n / (n - 1)) * t.ppf(1 - alpha, n - 1)))
+    return float(ndtr(-np.sqrt(n / (n - 1)) * stdtrit(n - 1, 1 - alpha)))
 
 
 def hierarchical_bootstrap(

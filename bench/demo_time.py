@@ -2,7 +2,9 @@
 scratch copy of the project, timed from outside: wall seconds of each part, then the job
 seconds per stage from the run's `benchmark:` files (jobs, total, per job, the slowest rule),
 and the job seconds over the wall seconds (how well the cores were kept busy). The baseline
-is the machine itself: the same run's job seconds against its own wall time.
+is the machine itself: the same run's job seconds against its own wall time. As this machine's
+speed moves from day to day, it also prints a probe of it before and after the run (the default
+extractor's bare training step, images/s) and the run's own extractor epochs' images/s.
 
 Usage: python bench/demo_time.py [--cores 2] [--config repeats=3 ...] [--keep DIR]
 """
@@ -55,6 +57,38 @@ def stage_table(benchmarks: Path) -> pd.DataFrame:
     return table.sort_values("job_seconds", ascending=False).round(1)
 
 
+# The machine's own speed, to set runs of other days side by side: bench/extractor.py's bare
+# training step of the default extractor on one thread (random tensors, no data path), in a
+# fresh interpreter so that this process holds no torch threads while the workflow runs.
+PROBE = """
+import time, torch
+from extractor import EXTRACTOR, bare_epoch
+from sendflow.models.resnet_attention import build_extractor
+torch.set_num_threads(1)
+model = build_extractor("resattn", EXTRACTOR["depth"], num_classes=3, regression=True, width=EXTRACTOR["width"])
+batch = EXTRACTOR["batch_size"]
+bare_epoch(model, 4 * batch, batch, 48, torch.device("cpu"))
+print(1024 // batch * batch / bare_epoch(model, 1024, batch, 48, torch.device("cpu")))
+"""
+
+
+def machine_speed(runs: int = 2) -> float:
+    """Images/s of the probe above, best of `runs`."""
+    speeds = []
+    for _ in range(runs):
+        proc = subprocess.run([sys.executable, "-c", PROBE], cwd=PROJECT / "bench", capture_output=True, text=True)
+        if proc.returncode:
+            sys.exit(f"machine probe failed:\n{proc.stderr[-2000:]}")
+        speeds.append(float(proc.stdout))
+    return max(speeds)
+
+
+def extractor_speed(results: Path) -> float:
+    """Median training images/s over the run's extractor epochs (two jobs share the cores)."""
+    histories = [pd.read_csv(h) for h in results.glob("extractor/*/fold*/history.csv")]
+    return float(pd.concat(histories)["images_per_s"].median()) if histories else float("nan")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cores", type=int, default=2)
@@ -67,11 +101,17 @@ def main(argv=None) -> int:
         shutil.rmtree(project)
     shutil.copytree(PROJECT, project, ignore=IGNORE)
     config = ["--config", *a.config] if a.config else []
+    speed_before = machine_speed()
     snakemake = [sys.executable, "-m", "snakemake"]
     workflow = timed([*snakemake, "--cores", str(a.cores), *config], project)
     report = timed([*snakemake, "--cores", "1", "--report", "results/report.html", *config], project)
+    speed_after = machine_speed()
     table = stage_table(project / "results/benchmarks")
     print(f"cores {a.cores}, config {' '.join(a.config) or '(default)'}")
+    print(
+        f"machine: bare extractor training step on 1 thread, {speed_before:.0f} images/s before the run "
+        f"and {speed_after:.0f} after; the run's extractor epochs: {extractor_speed(project / 'results'):.0f} images/s"
+    )
     print(
         f"workflow {workflow:.0f} s ({workflow / 60:.1f} min), report {report:.0f} s, "
         f"total {(workflow + report) / 60:.1f} min"

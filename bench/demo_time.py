@@ -61,7 +61,7 @@ def stage_table(benchmarks: Path) -> pd.DataFrame:
 # training step of the default extractor on one thread (random tensors, no data path), in a
 # fresh interpreter so that this process holds no torch threads while the workflow runs.
 PROBE = """
-import time, torch
+import torch
 from extractor import EXTRACTOR, bare_epoch
 from sendflow.models.resnet_attention import build_extractor
 torch.set_num_threads(1)

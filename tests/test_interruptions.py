@@ -48,6 +48,27 @@ def finished_jobs(output: str) -> Counter:
     return Counter(re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", output))
 
 
+def finished_logs(workdir: Path) -> dict[str, str]:
+    """The logs of jobs whose last attempt ran to its end (a job's last line names the code it
+    used; a failed or interrupted one says "job failed" before it), by path. Snakemake's
+    "Finished jobid" lines cannot count these: an interruption can land after a job ended but
+    before Snakemake printed it, and the next run rightly keeps that job."""
+    finished = {}
+    for log in workdir.glob("results/logs/**/*.log"):
+        last_attempt = (text := log.read_text()).rpartition("--- job started ---")[2]
+        if "sendflow code used" in last_attempt and "job failed" not in last_attempt:
+            finished[str(log.relative_to(workdir))] = text
+    return finished
+
+
+def assert_not_run_again(finished: dict[str, str], workdir: Path, when: str) -> None:
+    """A job that had finished was not run again: its log is as that attempt left it (a rerun
+    rewrites it, with new times)."""
+    now = finished_logs(workdir)
+    again = [log for log, text in finished.items() if now.get(log) != text]
+    assert not again, f"{when}: finished job(s) run again: {again}"
+
+
 def wait_for(condition, what, timeout=300):
     deadline = time.time() + timeout
     while not (found := condition()):
@@ -117,15 +138,15 @@ def reference(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("uninterrupted")
     proc = subprocess.run(command(workdir), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return outputs(workdir), finished_jobs(proc.stdout + proc.stderr)
+    return outputs(workdir), finished_jobs(proc.stdout + proc.stderr), set(finished_logs(workdir))
 
 
 @pytest.mark.parametrize(
     "how", ["kill -9 of Snakemake and its jobs", "kill -9 of one job", "Ctrl-C", "kill -9 of Snakemake alone"]
 )
 def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, reference, how):
-    expected, expected_jobs = reference
-    jobs = Counter()
+    expected, expected_jobs, expected_logs = reference
+    jobs, finished = Counter(), {}
     for stage, logs, marker in STAGES:
         with open(tmp_path / f"attempt_{stage}.out", "w+") as out:
             run = subprocess.Popen(
@@ -138,6 +159,9 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
             printed = out.read()
         assert run.returncode != 0, f"{how} in the {stage} stage: the run still succeeded"
         jobs += finished_jobs(printed)
+        if how != "kill -9 of Snakemake alone":  # (its orphans' jobs are run again; see below)
+            assert_not_run_again(finished, tmp_path, f"{how} in the {stage} stage")
+        finished = finished_logs(tmp_path)
         assert not (tmp_path / "results/metrics/summary.csv").exists(), f"{how} in the {stage} stage"
         assert_no_partial_outputs(tmp_path / "results")
 
@@ -161,7 +185,9 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
         for log in again:
             assert "epoch 1/" not in log.read_text(), f"{log} trained again"
     else:
-        assert jobs == expected_jobs, "a finished job was run again (or one never ran)"
+        assert_not_run_again(finished, tmp_path, "the resumed run")
+        assert set(finished_logs(tmp_path)) == expected_logs, "a job never ran (or one ran that should not)"
+        assert all(jobs[rule] <= n for rule, n in expected_jobs.items()) and set(jobs) <= set(expected_jobs)
         for logs in ("results/logs/extractor/*/*.log", "results/logs/classifier/*/mstcn/*/*.log"):
             resumed = [log.read_text() for log in tmp_path.glob(logs) if "resuming from" in log.read_text()]
             assert resumed, f"no job of {logs} resumed from its checkpoint"

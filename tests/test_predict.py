@@ -61,6 +61,45 @@ def test_a_bundle_describes_itself(tiny_run):
     assert f"{np.mean(folds):.3f}" in card and "licence" in card.lower()
 
 
+def test_a_bundle_is_written_without_torch_and_states_its_models_task_and_feature_size(tiny_run, tmp_path):
+    """model_zoo's imports and write_bundle never load torch (2 s of import per bundle job):
+    the task and feature size come from the training jobs' metrics.json."""
+    manifest = json.loads((tiny_run / BUNDLE / "bundle.json").read_text())
+    saved = torch.load(tiny_run / "results/classifier/resattn/mstcn/three/fold0/model.pt", weights_only=True)
+    assert manifest["task"] == saved["settings"]["task"] and manifest["feature_dim"] == len(saved["mean"])
+    members, metrics = [], []
+    for fold in (0, 1):
+        trained = tiny_run / f"results/classifier/resattn/mstcn/three/fold{fold}"
+        extractor = tiny_run / f"results/extractor/resattn/fold{fold}"
+        metrics.append(json.loads((trained / "metrics.json").read_text()))
+        sha256 = {
+            "classifier": metrics[-1]["model_sha256"],
+            "extractor": json.loads((extractor / "summary.json").read_text())["model_sha256"],
+        }
+        members.append(
+            {"fold": fold, "extractor": f"{extractor}/model.pt", "classifier": f"{trained}/model.pt", "sha256": sha256}
+        )
+    own = {"format", "format_version", "name", "sendflow_version", "created", "task", "feature_dim", "members", "files"}
+    arguments = [
+        str(tmp_path / "bundle"),
+        "copy",
+        members,
+        {key: value for key, value in manifest.items() if key not in own},
+        metrics[0]["task"],
+        metrics[0]["feature_dim"],
+    ]
+    script = (
+        "import json, sys\n"
+        "import sendflow.logs, sendflow.names, sendflow.report.aggregate, sendflow.report.manifest\n"
+        "from sendflow.zoo import write_bundle\n"
+        "written = write_bundle(*json.loads(sys.argv[1]))\n"
+        "print(json.dumps([written['task'], written['feature_dim'], 'torch' in sys.modules]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, json.dumps(arguments)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout) == [manifest["task"], manifest["feature_dim"], False]
+
+
 def test_predict_reproduces_the_workflow_test_predictions(tiny_run, tmp_path):
     folds = pd.read_parquet(tiny_run / "results/index/folds.parquet")
     clips = pd.read_parquet(tiny_run / "results/index/clips.parquet").set_index("clip_id")

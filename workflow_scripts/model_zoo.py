@@ -48,5 +48,12 @@ description = {
     "commit": git_commit(Path(snakemake.scriptdir).parent),
     "classes_from": classes_from,
 }
-manifest = write_bundle(snakemake.output.bundle, Path(snakemake.output.bundle).name, members, description)
+manifest = write_bundle(
+    snakemake.output.bundle,
+    Path(snakemake.output.bundle).name,
+    members,
+    description,
+    task=fold_metrics[0]["task"],
+    feature_dim=fold_metrics[0]["feature_dim"],
+)
 log.info("%s: %d fold(s), CCC %s over folds", manifest["name"], len(members), metrics["ccc"]["mean"])

@@ -51,6 +51,7 @@ for repeat, (features_path, seed, predictions_path, metrics_path, model_path) in
         video_columns=int(feature_meta.get(b"sendflow.video_columns", 0)),
     )
     metrics["extractor"] = snakemake.wildcards.extractor
+    metrics["feature_dim"] = len(trained.mean)  # so that model_zoo need not load the model (torch)
     trained.save(
         model_path,
         fold=fold,

@@ -51,16 +51,16 @@ def _place(src, dst: Path, recorded_sha256: str) -> str:
     return digest
 
 
-def write_bundle(out_dir, name: str, members: list[dict], description: dict) -> dict:
+def write_bundle(
+    out_dir, name: str, members: list[dict], description: dict, task: str, feature_dim: int
+) -> dict:
     """Write the bundle folder atomically. `members`: one dict per fold with `fold`,
     `extractor` and `classifier` (model file paths) and `sha256` (what their training jobs
     recorded, per role; a file that no longer matches is refused); `description`: what bundle.json says about
-    the model (extractor, classifier, labels, frames, cv, metrics, config, commit); the task and
-    feature dimension are read from the classifiers. Returns the manifest."""
-    from ..classifier.trained import read_model_file
-
+    the model (extractor, classifier, labels, frames, cv, metrics, config, commit); `task` and
+    `feature_dim`: what its classifiers predict and read, as their training jobs recorded (so
+    that writing a bundle never loads a model). Returns the manifest."""
     out_dir = Path(out_dir)
-    first, mean, _, _ = read_model_file(Path(members[0]["classifier"]))
     with atomic_dir(out_dir) as tmp:
         entries, files = [], {}
         for member in members:
@@ -75,8 +75,8 @@ def write_bundle(out_dir, name: str, members: list[dict], description: dict) -> 
             "name": name,
             "sendflow_version": __version__,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "task": first["settings"]["task"],
-            "feature_dim": len(mean),
+            "task": task,
+            "feature_dim": feature_dim,
             **description,
             "members": entries,
             "files": files,

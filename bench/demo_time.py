@@ -6,7 +6,11 @@ is the machine itself: the same run's job seconds against its own wall time. As 
 speed moves from day to day, it also prints a probe of it before and after the run (the default
 extractor's bare training step, images/s) and the run's own extractor epochs' images/s.
 
-Usage: python bench/demo_time.py [--cores 2] [--config repeats=3 ...] [--keep DIR]
+`--isa avx2` runs everything with torch's kernels and oneDNN held to AVX2
+(ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA), the code paths of a CPU without AVX-512, on one that
+has it (NumPy and the CPU's clock and caches stay this machine's).
+
+Usage: python bench/demo_time.py [--cores 2] [--config repeats=3 ...] [--keep DIR] [--isa avx2]
 """
 
 import argparse
@@ -26,10 +30,13 @@ IGNORE = shutil.ignore_patterns(
 )
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
+ISA_LIMITS = {"native": {}, "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}}
+
+
+def timed(cmd: list[str], cwd: Path, env: dict) -> float:
     start = time.perf_counter()
     # as `make demo`: SLURM_CONF points nowhere, so the SLURM plugin's start-up query returns at once
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, "SLURM_CONF": "/dev/null"})
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**env, "SLURM_CONF": "/dev/null"})
     if proc.returncode:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
     return time.perf_counter() - start
@@ -68,19 +75,23 @@ torch.set_num_threads(1)
 model = build_extractor("resattn", EXTRACTOR["depth"], num_classes=3, regression=True, width=EXTRACTOR["width"])
 batch = EXTRACTOR["batch_size"]
 bare_epoch(model, 4 * batch, batch, 48, torch.device("cpu"))
-print(1024 // batch * batch / bare_epoch(model, 1024, batch, 48, torch.device("cpu")))
+print(1024 // batch * batch / bare_epoch(model, 1024, batch, 48, torch.device("cpu")), end=" ")
+print(torch.backends.cpu.get_cpu_capability())
 """
 
 
-def machine_speed(runs: int = 2) -> float:
-    """Images/s of the probe above, best of `runs`."""
+def machine_speed(env: dict, runs: int = 2) -> tuple[float, str]:
+    """Images/s of the probe above (best of `runs`), and the CPU capability torch used."""
     speeds = []
     for _ in range(runs):
-        proc = subprocess.run([sys.executable, "-c", PROBE], cwd=PROJECT / "bench", capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", PROBE], cwd=PROJECT / "bench", capture_output=True, text=True, env=env
+        )
         if proc.returncode:
             sys.exit(f"machine probe failed:\n{proc.stderr[-2000:]}")
-        speeds.append(float(proc.stdout))
-    return max(speeds)
+        speed, capability = proc.stdout.split()
+        speeds.append(float(speed))
+    return max(speeds), capability
 
 
 def extractor_speed(results: Path) -> float:
@@ -94,20 +105,22 @@ def main(argv=None) -> int:
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--config", nargs="*", default=[], help="extra --config settings, e.g. repeats=3")
     p.add_argument("--keep", type=Path, help="run here (kept) instead of a temporary folder")
+    p.add_argument("--isa", choices=ISA_LIMITS, default="native", help="hold torch to this instruction set")
     a = p.parse_args(argv)
+    env = {**os.environ, **ISA_LIMITS[a.isa]}
     scratch = a.keep or Path(tempfile.mkdtemp(prefix="sendflow-demo-time-"))
     project = scratch / "sendflow"
     if project.exists():
         shutil.rmtree(project)
     shutil.copytree(PROJECT, project, ignore=IGNORE)
     config = ["--config", *a.config] if a.config else []
-    speed_before = machine_speed()
+    speed_before, capability = machine_speed(env)
     snakemake = [sys.executable, "-m", "snakemake"]
-    workflow = timed([*snakemake, "--cores", str(a.cores), *config], project)
-    report = timed([*snakemake, "--cores", "1", "--report", "results/report.html", *config], project)
-    speed_after = machine_speed()
+    workflow = timed([*snakemake, "--cores", str(a.cores), *config], project, env)
+    report = timed([*snakemake, "--cores", "1", "--report", "results/report.html", *config], project, env)
+    speed_after, _ = machine_speed(env)
     table = stage_table(project / "results/benchmarks")
-    print(f"cores {a.cores}, config {' '.join(a.config) or '(default)'}")
+    print(f"cores {a.cores}, config {' '.join(a.config) or '(default)'}, torch's CPU capability {capability}")
     print(
         f"machine: bare extractor training step on 1 thread, {speed_before:.0f} images/s before the run "
         f"and {speed_after:.0f} after; the run's extractor epochs: {extractor_speed(project / 'results'):.0f} images/s"

@@ -51,9 +51,7 @@ def _place(src, dst: Path, recorded_sha256: str) -> str:
     return digest
 
 
-def write_bundle(
-    out_dir, name: str, members: list[dict], description: dict, task: str, feature_dim: int
-) -> dict:
+def write_bundle(out_dir, name: str, members: list[dict], description: dict, task: str, feature_dim: int) -> dict:
     """Write the bundle folder atomically. `members`: one dict per fold with `fold`,
     `extractor` and `classifier` (model file paths) and `sha256` (what their training jobs
     recorded, per role; a file that no longer matches is refused); `description`: what bundle.json says about

@@ -50,9 +50,7 @@ def finished_jobs(output: str) -> Counter:
 
 def finished_logs(workdir: Path) -> dict[str, str]:
     """The logs of jobs whose last attempt ran to its end (a job's last line names the code it
-    used; a failed or interrupted one says "job failed" before it), by path. Snakemake's
-    "Finished jobid" lines cannot count these: an interruption can land after a job ended but
-    before Snakemake printed it, and the next run rightly keeps that job."""
+    used; a failed or interrupted one says "job failed" before it), by path."""
     finished = {}
     for log in workdir.glob("results/logs/**/*.log"):
         last_attempt = (text := log.read_text()).rpartition("--- job started ---")[2]
@@ -61,11 +59,21 @@ def finished_logs(workdir: Path) -> dict[str, str]:
     return finished
 
 
+def reported_finished(output: str, workdir: Path) -> dict[str, str]:
+    """The logs of the jobs that Snakemake reported finished in `output`, by path. Only these
+    must never run again: an interruption can land after a job's last log line but before it
+    exits (Snakemake then rightly counts it failed), or after it ended but before Snakemake
+    printed so (the next run rightly keeps it)."""
+    log_of = {jobid: log for log, jobid in re.findall(r"^\s+log: (\S+)\n\s+jobid: (\d+)$", output, re.M)}
+    finished = re.findall(r"Finished jobid: (\d+) ", output)
+    assert set(finished) <= set(log_of), "a finished job's log is not in Snakemake's output"
+    return {log_of[jobid]: (workdir / log_of[jobid]).read_text() for jobid in finished}
+
+
 def assert_not_run_again(finished: dict[str, str], workdir: Path, when: str) -> None:
-    """A job that had finished was not run again: its log is as that attempt left it (a rerun
-    rewrites it, with new times)."""
-    now = finished_logs(workdir)
-    again = [log for log, text in finished.items() if now.get(log) != text]
+    """Jobs that had finished were not run again: their logs are as they were (a rerun rewrites
+    a job's log, with new times)."""
+    again = [log for log, text in finished.items() if (workdir / log).read_text() != text]
     assert not again, f"{when}: finished job(s) run again: {again}"
 
 
@@ -161,7 +169,7 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
         jobs += finished_jobs(printed)
         if how != "kill -9 of Snakemake alone":  # (its orphans' jobs are run again; see below)
             assert_not_run_again(finished, tmp_path, f"{how} in the {stage} stage")
-        finished = finished_logs(tmp_path)
+        finished |= reported_finished(printed, tmp_path)
         assert not (tmp_path / "results/metrics/summary.csv").exists(), f"{how} in the {stage} stage"
         assert_no_partial_outputs(tmp_path / "results")
 

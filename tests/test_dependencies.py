@@ -12,7 +12,7 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 PACKAGE = PROJECT / "sendflow"
 TRAINING = ("sendflow.extractor.train", "sendflow.classifier.train_torch")
-# the rules' scripts that must start without torch or OpenCV: the index and the report
+# the rules' scripts that must start without torch or OpenCV: the index, the report and the bundles
 LIGHT_SCRIPTS = [
     "build_index.py",
     "make_folds.py",
@@ -27,6 +27,7 @@ LIGHT_SCRIPTS = [
     "emotient_steps.py",
     "emotient_features.py",
     "fused_features.py",
+    "model_zoo.py",
 ]
 
 

@@ -62,8 +62,9 @@ def test_a_bundle_describes_itself(tiny_run):
 
 
 def test_a_bundle_is_written_without_torch_and_states_its_models_task_and_feature_size(tiny_run, tmp_path):
-    """model_zoo's imports and write_bundle never load torch (2 s of import per bundle job):
-    the task and feature size come from the training jobs' metrics.json."""
+    """write_bundle never loads torch (2 s of import per bundle job; model_zoo's own imports are
+    checked in test_dependencies.py): the task and feature size come from the training jobs'
+    metrics.json."""
     manifest = json.loads((tiny_run / BUNDLE / "bundle.json").read_text())
     saved = torch.load(tiny_run / "results/classifier/resattn/mstcn/three/fold0/model.pt", weights_only=True)
     assert manifest["task"] == saved["settings"]["task"] and manifest["feature_dim"] == len(saved["mean"])
@@ -90,7 +91,6 @@ def test_a_bundle_is_written_without_torch_and_states_its_models_task_and_featur
     ]
     script = (
         "import json, sys\n"
-        "import sendflow.logs, sendflow.names, sendflow.report.aggregate, sendflow.report.manifest\n"
         "from sendflow.zoo import write_bundle\n"
         "written = write_bundle(*json.loads(sys.argv[1]))\n"
         "print(json.dumps([written['task'], written['feature_dim'], 'torch' in sys.modules]))\n"

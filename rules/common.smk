@@ -8,6 +8,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from sendflow import code_inputs
 from sendflow.code_inputs import code_files
 from sendflow.config import classifier_settings, validated
 from sendflow.folds import fold_ids
@@ -30,7 +31,6 @@ from sendflow.paths import (
     log,
 )
 from sendflow.names import (
-    CLASSIFIER_ONLY_CODE,
     CLASSIFIERS,
     EXTRACTOR_SETTINGS,
     EMOTIENT,
@@ -147,6 +147,13 @@ def dataset_fingerprint():
     return "" if USE_DEMO else file_stamps(dataset_files())
 
 
+def initial_weights():
+    """extractor.weights when it names a local file: an input of extractor training, so that
+    a replaced file reruns it (the job keys its checkpoint on the file's sha256)."""
+    weights = config["extractor"]["weights"]
+    return [] if weights in (None, "imagenet") else [weights]
+
+
 def clip_stamps(wildcards):
     """A frame job's dataset files (video and observer ratings) as a fingerprint param, so that
     a replaced file reruns the clip even when its modification time went backwards."""
@@ -255,19 +262,15 @@ def classifier_params(wildcards):
 
 
 def classifier_code(wildcards):
-    """train_classifier.py's code, less the files that only other classifiers' jobs run."""
+    """train_classifier.py's code for this job's classifier (sendflow/code_inputs.py)."""
     return list(_classifier_code(wildcards.classifier))
 
 
 @functools.cache  # one list per classifier, not one per job
 def _classifier_code(classifier):
     root = Path(workflow.basedir)
-    own = CLASSIFIER_ONLY_CODE[classifier]
-    skip = frozenset(
-        root / "sendflow" / file for files in CLASSIFIER_ONLY_CODE.values() for file in files if file not in own
-    )
-    script = root / "workflow_scripts" / "train_classifier.py"
-    return tuple(os.path.relpath(f) for f in code_files(script, root, skip))
+    files = code_inputs.classifier_code(root / "workflow_scripts" / "train_classifier.py", root, classifier)
+    return tuple(os.path.relpath(f) for f in files)
 
 
 # What the run trains and scores: one model per (extractor, classifier, label scheme).

@@ -8,6 +8,7 @@ rule train_extractor:
         clips=INDEX_CLIPS,
         folds=INDEX_FOLDS,
         frames=lambda wildcards: frame_files(),
+        weights=initial_weights(),
         code=script_code("train_extractor.py"),
     output:
         model=f"{EXTRACTOR_RUN}/model.pt",
@@ -30,6 +31,8 @@ rule train_extractor:
         gpu=1,
     params:
         extractor=settings("extractor", *EXTRACTOR_SETTINGS),
+        # size and mtime: a file replaced by an older copy reruns training too
+        initial_weights=file_stamps(initial_weights()),
         edges=config["labels"]["schemes"][config["extractor"]["labels"]]["edges"],
         seed=training_seed,
     script:

@@ -75,3 +75,26 @@ def code_files(script: Path, root: Path, skip: frozenset[Path] = frozenset()) ->
                     seen.add(file)
                     todo.append(file)
     return tuple(sorted(seen))
+
+
+@functools.lru_cache(maxsize=None)
+def classifier_code(script: Path, root: Path, classifier: str) -> tuple[Path, ...]:
+    """The sendflow files a `classifier` job of `script` (train_classifier.py) runs: the
+    script's imports less every classifier's entry modules (names.CLASSIFIER_ENTRY_CODE), then
+    this classifier's entries and all they import, other classifiers' entries left out unless
+    one of its own entries imports them itself (sstcn's module builds on mstcn's)."""
+    from .names import CLASSIFIER_ENTRY_CODE
+
+    package = root / PACKAGE
+    every_entry = {package / file for files in CLASSIFIER_ENTRY_CODE.values() for file in files}
+    own = {package / file for file in CLASSIFIER_ENTRY_CODE[classifier]}
+    while True:  # an entry that imports another entry (sstcn's module builds on mstcn's) runs it
+        more = {f for entry in own for name in _imports(entry, root) for f in _with_parents(root, name)}
+        if not (more & every_entry) - own:
+            break
+        own |= more & every_entry
+    others = frozenset(every_entry - own)
+    files = set(code_files(Path(script), root, others | own))
+    for entry in own:
+        files |= {entry, *code_files(entry, root, others)}
+    return tuple(sorted(files))

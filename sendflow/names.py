@@ -90,13 +90,16 @@ FRAME_KEYS = (
 )
 
 
-# The sendflow files (under sendflow/) only some classifiers' jobs run: their model, and torch
-# training for the torch models. Each job's code inputs leave out the others', so editing one
-# model reruns only its jobs, and the per-step baselines do not depend on torch training code.
-CLASSIFIER_ONLY_CODE = {
+# The sendflow modules that only some classifiers' jobs import (lazily, in
+# sendflow.classifier.trained.build_model and sendflow.classifier.train): each one's model, and
+# torch training for the torch models. A job's code inputs are train_classifier.py's imports
+# less the others' entries here, plus everything its own entries import in turn
+# (sendflow.code_inputs.classifier_code): editing a model reruns the jobs that run it, and the
+# per-step baselines do not depend on torch training code.
+CLASSIFIER_ENTRY_CODE = {
     "mstcn": ["models/mstcn.py", "classifier/train_torch.py"],
     "sstcn": ["models/sequence_baselines.py", "classifier/train_torch.py"],
     "bigru": ["models/sequence_baselines.py", "classifier/train_torch.py"],
-    "framewise": [],
-    "mean": [],
+    "framewise": ["models/per_step.py"],
+    "mean": ["models/per_step.py"],
 }

@@ -7,7 +7,9 @@ what its checkpoint took).
 The checkpoint (`last.pt`) holds the loop's progress, the best epoch's weights and the state of
 every stateful object (model, optimiser, scheduler, random streams), keyed by a fingerprint of
 what training depends on: a rerun with the same fingerprint resumes after the last finished
-epoch, another fingerprint starts afresh. Once training has finished, it shrinks to the
+epoch, another fingerprint starts afresh, and so does a checkpoint past a lowered epoch limit
+(the limit is left out of a temporal model's fingerprint so that a killed run may be resumed
+with a higher one; a lower one must give what a fresh run with it gives). Once training has finished, it shrinks to the
 progress and the best weights and stays: a job that finished while no Snakemake was watching
 (its run was killed) is rerun, and then writes its outputs from it without training again. It
 holds tensors and plain values only, so it loads with `torch.load(..., weights_only=True)`:
@@ -103,7 +105,16 @@ def train_epochs(
     if checkpoint.exists():
         saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
         done = Progress(**saved["progress"]) if saved.get("fingerprint") == key else None
-        if done and "states" not in saved and done.epoch < epochs and not done.stopped_early:
+        if done and done.epoch > epochs:
+            # a run with a higher epoch limit got past this one: its best epoch may lie beyond
+            # the limit, and the weights of the earlier epochs are gone
+            log.warning(
+                "ignoring %s: it trained %d epochs, past the limit of %d; starting afresh",
+                checkpoint,
+                done.epoch,
+                epochs,
+            )
+        elif done and "states" not in saved and done.epoch < epochs and not done.stopped_early:
             log.warning(
                 "ignoring %s: training finished after epoch %d without the state to continue to "
                 "epoch %d; starting afresh",

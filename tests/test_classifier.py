@@ -1,6 +1,8 @@
 """Training and prediction on cached features: every classifier end to end, leak checks,
 resumption from last.pt."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +15,7 @@ from sendflow.classifier.train import choose_class_source
 from sendflow.classifier.trained import TrainedClassifier, read_model_file
 from sendflow.config import classifier_settings, schema_defaults
 from sendflow.labels import classify
-from sendflow.names import CLASSIFIERS, PER_STEP_CLASSIFIERS, model_file_name
+from sendflow.names import CLASSIFIER_ENTRY_CODE, CLASSIFIERS, PER_STEP_CLASSIFIERS, model_file_name
 
 EDGES = [-0.2, 0.2]
 D = 8
@@ -29,6 +31,7 @@ TINY = {
     "device": "cpu",
 }
 SECTION = schema_defaults()["classifier"]
+OUTPUTS = {"predictions": ".parquet", "metrics": ".json", "history": ".csv"}
 
 
 def settings(name, **overrides):
@@ -209,6 +212,23 @@ def test_a_speaker_in_two_roles_raises(data, tmp_path):
         train_and_predict(features, moved, 0, "three", EDGES, settings("mean"), 3, tmp_path)
 
 
+def test_a_lowered_epoch_limit_gives_what_a_fresh_run_with_it_gives(data, tmp_path, caplog):
+    """epochs is left out of the checkpoint's key (a killed run may resume with a higher limit),
+    so a run past a lowered limit must not be reused: its best epoch may lie beyond the limit."""
+    features, folds = data
+    long, short = settings("mstcn", epochs=6, patience=0), settings("mstcn", epochs=2, patience=0)
+    train_and_predict(features, folds, 0, "three", EDGES, long, 3, tmp_path / "rerun")
+    (tmp_path / "rerun" / "history.csv").unlink()  # Snakemake removes a rerun job's outputs
+    with caplog.at_level("INFO"):
+        lowered = train_and_predict(features, folds, 0, "three", EDGES, short, 3, tmp_path / "rerun")[:2]
+    fresh = train_and_predict(features, folds, 0, "three", EDGES, short, 3, tmp_path / "fresh")[:2]
+    assert "past the limit of 2; starting afresh" in caplog.text and "epoch 2/2" in caplog.text
+    pd.testing.assert_frame_equal(lowered[0], fresh[0])
+    assert lowered[1] == fresh[1]
+    histories = [pd.read_csv(tmp_path / run / "history.csv").drop(columns="seconds") for run in ("rerun", "fresh")]
+    pd.testing.assert_frame_equal(*histories)
+
+
 def test_resume_after_interruption_gives_the_same_predictions(data, tmp_path, monkeypatch):
     cfg = {"name": "mstcn", "epochs": 3, "dropout": 0.5}
     straight, _ = run(data, tmp_path / "straight", **cfg)
@@ -326,42 +346,55 @@ def test_a_feature_file_from_elsewhere_is_refused_naming_it(data, tmp_path):
         read_features(tmp_path / "text.parquet")
 
 
-@pytest.mark.parametrize("name", PER_STEP_CLASSIFIERS)
-def test_a_baseline_job_never_imports_torch(data, tmp_path, name):
-    """What the classifier rule's script imports and runs, for a per-step baseline, in a fresh
-    interpreter: torch (seconds to import) never loads."""
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_a_job_runs_exactly_the_code_its_rule_declares_and_a_baseline_never_imports_torch(data, tmp_path, name):
+    """The classifier rule's real script, run for each classifier in a fresh interpreter: every
+    sendflow file it runs is one of its rule's code inputs (or editing it would not rerun the
+    job), and none of those is a file it never runs (or editing that would rerun it for
+    nothing). The tiny workflow has no sstcn or bigru job, so this is where they are checked.
+    A per-step baseline's job never loads torch (seconds to import)."""
     import subprocess
     import sys
+    from pathlib import Path
 
     from conftest import PROJECT
 
+    from sendflow.atomic import write_parquet
+    from sendflow.code_inputs import classifier_code
+
     features, folds = data
-    features.to_parquet(tmp_path / "features.parquet")
+    write_parquet(
+        features.assign(n_frames=1),
+        tmp_path / "features.parquet",
+        metadata={"sendflow.extractor_sha256": "ab12", "sendflow.extractor": "resattn"},
+    )
     folds.to_parquet(tmp_path / "folds.parquet")
+    outputs = {kind: [str(tmp_path / f"{kind}{suffix}")] for kind, suffix in OUTPUTS.items()}
+    outputs["model"] = [str(tmp_path / model_file_name(name))]
+    script = PROJECT / "workflow_scripts" / "train_classifier.py"
     job = f"""
-import sys
-sys.path.insert(0, {str(PROJECT / "workflow_scripts")!r})
-import _workflow
-import pandas as pd
-from sendflow.atomic import write_json, write_parquet
-from sendflow.classifier import train_and_predict
-from sendflow.config import classifier_settings, schema_defaults
-from sendflow.logs import setup
-from sendflow.names import TORCH_CLASSIFIERS
-log = setup()
-cfg = classifier_settings(schema_defaults()["classifier"], {name!r})
-features = pd.read_parquet({str(tmp_path / "features.parquet")!r})
-folds = pd.read_parquet({str(tmp_path / "folds.parquet")!r})
-out = {str(tmp_path)!r}
-predictions, metrics, trained = train_and_predict(features, folds, 0, "three", {EDGES!r}, cfg, 3, out, log)
-trained.save({str(tmp_path / model_file_name(name))!r}, fold=0)
-write_parquet(predictions, {str(tmp_path / "predictions.parquet")!r})
-write_json(metrics, {str(tmp_path / "metrics.json")!r})
-print(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
+import runpy, sys, types
+sys.path.insert(0, {str(script.parent)!r})
+ns = types.SimpleNamespace
+snakemake = ns(
+    log=[{str(tmp_path / "job.log")!r}],
+    threads=1,
+    wildcards=ns(classifier={name!r}, extractor="resattn", labels="three", fold="0"),
+    input=ns(features=[{str(tmp_path / "features.parquet")!r}], folds={str(tmp_path / "folds.parquet")!r}),
+    output=ns(**{outputs!r}),
+    params=ns(classifier={settings(name, epochs=1)!r}, scheme={{"edges": {EDGES!r}, "names": ["a", "b", "c"]}}, seeds=[3]),
+)
+runpy.run_path({str(script)!r}, init_globals={{"snakemake": snakemake}}, run_name="__main__")
+print("torch" in sys.modules)
 """
     run = subprocess.run([sys.executable, "-c", job], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stdout.strip() == "[]"
+    assert run.stdout.strip() == str(name not in PER_STEP_CLASSIFIERS)
+    used = set(re.search(r"sendflow code used: (.*)", (tmp_path / "job.log").read_text()).group(1).split())
+    declared = {str(Path(f).relative_to(PROJECT)) for f in classifier_code(script, PROJECT, name)}
+    assert used <= declared, f"{name} jobs run {sorted(used - declared)} without declaring them"
+    models = {f"sendflow/{file}" for files in CLASSIFIER_ENTRY_CODE.values() for file in files}
+    assert not (declared - used) & models, f"{name} jobs declare code they never run: {sorted(declared - used)}"
     assert load_classifier(tmp_path / model_file_name(name))[0].settings["name"] == name
 
 

@@ -206,3 +206,41 @@ def test_an_extractor_that_cannot_learn_is_flagged(toy, tmp_path, caplog):
     assert summary["took_off"] is False and summary["takeoff_problems"]
     assert "after 2 epochs the extractor has not taken off" in caplog.text
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["took_off"] is False
+
+
+def test_the_checkpoint_key_holds_epochs_and_the_initial_weights_content_not_the_runtime_keys(toy, tmp_path):
+    """The learning-rate schedule follows `epochs`, so another limit must start afresh; a weights
+    file replaced under the same name must too. Where the job runs must not matter."""
+    from sendflow.extractor.train import checkpoint_key
+    from sendflow.models.resnet_attention import build_extractor
+
+    _, files = toy
+    weights = tmp_path / "init.pt"
+    torch.save(build_extractor("resnet", CFG["depth"], width=CFG["width"]).backbone.state_dict(), weights)
+    cfg = {**CFG, "weights": str(weights)}
+    key = checkpoint_key(cfg, EDGES, 7, files)
+    assert checkpoint_key({**cfg, "device": "cuda", "num_workers": 3}, EDGES, 7, files) == key
+    assert checkpoint_key({**cfg, "epochs": cfg["epochs"] + 1}, EDGES, 7, files) != key
+    torch.save(build_extractor("resnet", CFG["depth"], width=CFG["width"]).backbone.state_dict(), weights)
+    assert checkpoint_key(cfg, EDGES, 7, files) != key
+
+
+def test_a_replaced_initial_weights_file_retrains_and_is_recorded(toy, tmp_path, caplog):
+    """Same path, new content: the finished checkpoint must not be reused, and the summary (which
+    the bundle copies) names the file's sha256."""
+    from sendflow.atomic import file_sha256
+    from sendflow.models.resnet_attention import build_extractor
+
+    _, files = toy
+    weights = tmp_path / "init.pt"
+    cfg = {**CFG, "epochs": 1, "weights": str(weights), "width": 64}  # weights need the width they had
+    runs = []
+    for draw in (0, 1):
+        torch.manual_seed(draw)
+        torch.save(build_extractor("resnet", CFG["depth"], width=64).backbone.state_dict(), weights)
+        with caplog.at_level(logging.INFO):
+            runs.append(train_extractor(files, tmp_path / "run", cfg, EDGES, seed=7))
+        assert runs[-1]["initial_weights_sha256"] == file_sha256(weights)
+    assert "written for other data, settings or seed; starting afresh" in caplog.text
+    assert "training had finished" not in caplog.text
+    assert runs[0]["model_sha256"] != runs[1]["model_sha256"]

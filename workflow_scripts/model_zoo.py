@@ -23,7 +23,8 @@ metrics = {
 fold_metrics = [json.loads(Path(p).read_text()) for p in snakemake.input.metrics]
 classes_from = [m.get("classes_from", "head") for m in fold_metrics]
 # the sha256 each training job recorded of its model file: a file edited since is refused
-extractor_sha256 = [json.loads(Path(p).read_text())["model_sha256"] for p in snakemake.input.extractor_summaries]
+extractor_summaries = [json.loads(Path(p).read_text()) for p in snakemake.input.extractor_summaries]
+extractor_sha256 = [summary["model_sha256"] for summary in extractor_summaries]
 members = [
     {
         "fold": fold,
@@ -47,6 +48,8 @@ description = {
     "config": params.config,
     "commit": git_commit(Path(snakemake.scriptdir).parent),
     "classes_from": classes_from,
+    # what extractor.weights held when training started (null: random or ImageNet weights)
+    "initial_weights_sha256": extractor_summaries[0].get("initial_weights_sha256"),
 }
 manifest = write_bundle(
     snakemake.output.bundle,

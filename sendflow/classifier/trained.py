@@ -12,8 +12,7 @@ import numpy as np
 
 from ..atomic import atomic_path
 from ..labels import class_centres, classify
-from ..models.per_step import PerStepModel
-from ..names import CLASSIFIERS
+from ..names import CLASSIFIERS, PER_STEP_CLASSIFIERS
 
 FORMAT = "sendflow-classifier/1"
 
@@ -55,13 +54,19 @@ class TrainedClassifier:
     classes_from: str = "head"  # CLASS_SOURCES: the class head, or the band of the predicted valence
 
     @property
+    def per_step(self) -> bool:
+        """A baseline fitted with NumPy/scikit-learn (model.npz), not a torch module: its module
+        is imported only by the jobs that build one."""
+        return self.settings["name"] in PER_STEP_CLASSIFIERS
+
+    @property
     def num_classes(self) -> int:
         return len(self.edges) + 1
 
     def outputs(self, xs: list[np.ndarray], device="cpu") -> list[tuple[np.ndarray | None, np.ndarray]]:
         """Per sequence of standardised features [T, D]: (class probabilities [T, C] or None,
         valence [T]); a model without a valence head gives its classes' expected valence."""
-        if isinstance(self.model, PerStepModel):
+        if self.per_step:
             raw = [self.model.predict(x) for x in xs]
         else:
             raw = self._torch_outputs(xs, device)
@@ -110,7 +115,7 @@ class TrainedClassifier:
             "classes_from": self.classes_from,
             "about": about,
         }
-        if isinstance(self.model, PerStepModel):
+        if self.per_step:
             arrays = {f"param.{k}": v for k, v in self.model.state_dict().items()}
             with atomic_path(path) as tmp, open(tmp, "wb") as handle:
                 np.savez(handle, header=np.array(json.dumps(header)), mean=self.mean, std=self.std, **arrays)
@@ -158,7 +163,7 @@ def load_classifier(path, device="cpu") -> tuple[TrainedClassifier, dict]:
         )
     model = build_model(header["settings"], len(mean), len(header["edges"]) + 1)
     model.load_state_dict(state)
-    if not isinstance(model, PerStepModel):
+    if header["settings"]["name"] not in PER_STEP_CLASSIFIERS:
         model.to(device).eval()
     # files written before classes_from existed took their classes from the head
     trained = TrainedClassifier(

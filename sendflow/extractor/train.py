@@ -20,6 +20,7 @@ from sendflow.atomic import file_sha256, write_json
 from sendflow.checkpoints import save_torch
 from sendflow.device import resolve_device
 from sendflow.metrics import ccc_per_clip_mean, class_metrics
+from sendflow.models.pretrained import initial_weights_sha256
 from sendflow.models.resnet_attention import build_extractor
 from sendflow.names import EXTRACTOR_RUNTIME
 from sendflow.seeding import seed_everything
@@ -193,7 +194,22 @@ def _summary(
         select_clips=select_ds.clip_ids,
         device=str(device),
         model=model.config,
+        initial_weights_sha256=initial_weights_sha256(cfg["weights"]),
         model_sha256=file_sha256(model_path),
+    )
+
+
+def checkpoint_key(cfg: dict, edges, seed: int, frame_files_by_role: dict[str, list[Path]]) -> str:
+    """What a checkpoint was trained on: every setting but the runtime ones (epochs included:
+    the learning-rate schedule follows it), the initial weights' content, labels, seed, and the
+    frame files' contents, not their names (new crops, e.g. another frames.margin, must not
+    resume a run trained on the old ones)."""
+    return fingerprint(
+        settings={k: v for k, v in cfg.items() if k not in EXTRACTOR_RUNTIME},
+        initial_weights=initial_weights_sha256(cfg["weights"]),
+        edges=list(map(float, edges)),
+        seed=seed,
+        files={r: [(Path(f).name, file_sha256(f)) for f in frame_files_by_role[r]] for r in ("train", "select")},
     )
 
 
@@ -254,14 +270,7 @@ def train_extractor(
         )
         return sel[cfg["select_metric"]], row
 
-    key = fingerprint(
-        settings={k: v for k, v in cfg.items() if k not in EXTRACTOR_RUNTIME},
-        edges=list(map(float, edges)),
-        seed=seed,
-        # the frame files' contents, not their names: new crops (e.g. another
-        # frames.margin) must not resume a run trained on the old ones
-        files={r: [(Path(f).name, file_sha256(f)) for f in frame_files_by_role[r]] for r in ("train", "select")},
-    )
+    key = checkpoint_key(cfg, edges, seed, frame_files_by_role)
     stateful = dict(
         model=model, optimiser=optimiser, scheduler=scheduler, scaler=scaler, random=RandomStreams(generator)
     )

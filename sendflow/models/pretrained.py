@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torchvision.models import WeightsEnum, get_model_weights
 
+from ..atomic import file_sha256
+
 log = logging.getLogger(__name__)
 
 # Per blocking socket call, so an unreachable host fails in seconds while a slow download still runs.
@@ -103,3 +105,11 @@ def load_weights(backbone: nn.Module, depth: int, weights: str) -> None:
             )
         state = torch.load(path, map_location="cpu", weights_only=True)
     _load_state(backbone, state, path)
+
+
+def initial_weights_sha256(weights: str | None) -> str | None:
+    """sha256 of a local initial-weights file (`extractor.weights` as a path): a training job's
+    checkpoint and its records are keyed on the file's content, so a replaced file is noticed
+    whatever its name and time. None for a random start, or torchvision's ImageNet weights
+    (fixed by their version's name)."""
+    return None if weights in (None, "imagenet") else file_sha256(weights)

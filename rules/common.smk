@@ -160,6 +160,13 @@ def clip_stamps(wildcards):
     return file_stamps(clip_inputs(wildcards).values())
 
 
+def index_clips(wildcards):
+    """The clip table, asked for through the checkpoint: a rerun of the index whose table comes
+    out the same (a check-only setting changed, such as data.min_rating_span) reruns nothing
+    after it, since Snakemake then plans its dependants anew from the table's content."""
+    return checkpoints.index.get().output.clips
+
+
 def _clip_index_version():
     """The clip table's path and mtime_ns, the key of what is read from it. Asking through the
     checkpoint makes Snakemake re-plan after it."""

@@ -49,7 +49,7 @@ checkpoint index:
 
 rule folds:
     input:
-        clips=rules.index.output.clips,
+        clips=index_clips,
         code=script_code("make_folds.py"),
     output:
         folds=INDEX_FOLDS,

@@ -5,7 +5,7 @@
 
 rule emotient_steps:
     input:
-        clips=INDEX_CLIPS,
+        clips=index_clips,
         emotient=lambda wildcards: emotient_files(),
         code=script_code("emotient_steps.py"),
     output:

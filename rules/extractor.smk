@@ -5,7 +5,7 @@
 
 rule train_extractor:
     input:
-        clips=INDEX_CLIPS,
+        clips=index_clips,
         folds=INDEX_FOLDS,
         frames=lambda wildcards: frame_files(),
         weights=initial_weights(),

@@ -372,6 +372,7 @@ def test_a_job_runs_exactly_the_code_its_rule_declares_and_a_baseline_never_impo
     outputs = {kind: [str(tmp_path / f"{kind}{suffix}")] for kind, suffix in OUTPUTS.items()}
     outputs["model"] = [str(tmp_path / model_file_name(name))]
     script = PROJECT / "workflow_scripts" / "train_classifier.py"
+    scheme = {"edges": EDGES, "names": ["negative", "neutral", "positive"]}
     job = f"""
 import runpy, sys, types
 sys.path.insert(0, {str(script.parent)!r})
@@ -382,7 +383,7 @@ snakemake = ns(
     wildcards=ns(classifier={name!r}, extractor="resattn", labels="three", fold="0"),
     input=ns(features=[{str(tmp_path / "features.parquet")!r}], folds={str(tmp_path / "folds.parquet")!r}),
     output=ns(**{outputs!r}),
-    params=ns(classifier={settings(name, epochs=1)!r}, scheme={{"edges": {EDGES!r}, "names": ["a", "b", "c"]}}, seeds=[3]),
+    params=ns(classifier={settings(name, epochs=1)!r}, scheme={scheme!r}, seeds=[3]),
 )
 runpy.run_path({str(script)!r}, init_globals={{"snakemake": snakemake}}, run_name="__main__")
 print("torch" in sys.modules)

@@ -266,3 +266,20 @@ def test_a_dataset_file_replaced_by_an_older_copy_reruns_the_index_and_its_clip(
     os.utime(ratings, ns=(before - 86_400 * 10**9,) * 2)  # ... a day older than the first copy
     assert sorted(run()) == ["frames", "index"]  # 112_1's frames only
     assert run() == []
+
+
+def test_a_check_only_index_setting_that_changes_no_clip_reruns_the_index_alone(tiny_run, tiny_project, tmp_path):
+    """data.min_rating_span only decides whether the index stops: a value that lets the same
+    clips through reruns the index (a real run, not a plan: Snakemake decides what follows a
+    checkpoint after it has run), whose table comes out the same, and nothing after it."""
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run, symlinks=True)  # keeps modification times
+    after_index = [run / "results/index/folds.parquet", *sorted(run.glob("results/*/**/*.json"))]
+    before = {path: path.stat().st_mtime_ns for path in after_index}
+    clips = (run / "results/index/clips.parquet").read_bytes()
+    proc = run_tiny(run, "--cores", "2", config=["data.min_rating_span=4"], project=tiny_project)
+    printed = proc.stdout + proc.stderr
+    assert proc.returncode == 0, printed[-3000:]
+    assert re.search(r"checkpoint index:", printed), printed[-3000:]
+    assert (run / "results/index/clips.parquet").read_bytes() == clips
+    assert {path: path.stat().st_mtime_ns for path in after_index} == before

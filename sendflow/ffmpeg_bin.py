@@ -24,17 +24,39 @@ def ffmpeg_path() -> str:
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO_SIZE = re.compile(r"Stream #.*?Video:.*?, (\d{2,5})x(\d{2,5})")
+_STREAM = re.compile(r"^\s*Stream #", re.MULTILINE)
+# A phone's display rotation: side data in ffmpeg >= 7 ("Display Matrix: rotation of -90.00
+# degrees"), 4-6 ("displaymatrix: ..."), and before 5 also a stream tag ("rotate : 90").
+_ROTATION = re.compile(r"display ?matrix: rotation of (-?\d+(?:\.\d+)?) degrees", re.IGNORECASE)
+_ROTATE_TAG = re.compile(r"^\s*rotate\s*:\s*(-?\d+(?:\.\d+)?)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class VideoInfo:
+    """`width` x `height` is the frame as displayed (and as ffmpeg decodes it, autorotating):
+    the stored size turned by `rotation`, the stream's display rotation in degrees."""
+
     duration_s: float | None
     width: int | None
     height: int | None
+    rotation: float = 0.0
+
+
+def display_rotation(stream_text: str) -> float:
+    """The display rotation (degrees) in `ffmpeg -i`'s lines about one video stream; 0 if none."""
+    found = _ROTATION.search(stream_text) or _ROTATE_TAG.search(stream_text)
+    return float(found.group(1)) if found else 0.0
+
+
+def turns_sideways(rotation: float) -> bool:
+    """Whether ffmpeg's autorotation swaps width and height: within a degree of a quarter turn,
+    as ffmpeg decides (other angles it rotates within the stored frame)."""
+    angle = rotation % 360
+    return abs(angle - 90) < 1 or abs(angle - 270) < 1
 
 
 def probe(path) -> VideoInfo:
-    """Duration and frame size read from `ffmpeg -i` (imageio-ffmpeg ships no ffprobe)."""
+    """Duration, displayed frame size and rotation read from `ffmpeg -i` (imageio-ffmpeg ships no ffprobe)."""
     proc = subprocess.run(
         [ffmpeg_path(), "-hide_banner", "-i", str(path)],
         capture_output=True,
@@ -47,7 +69,15 @@ def probe(path) -> VideoInfo:
     if duration:
         hours, minutes, secs = duration.groups()
         seconds = int(hours) * 3600 + int(minutes) * 60 + float(secs)
-    return VideoInfo(seconds, *(int(v) for v in size.groups()) if size else (None, None))
+    if not size:
+        return VideoInfo(seconds, None, None)
+    width, height = (int(v) for v in size.groups())
+    rest = proc.stderr[size.end() :]
+    next_stream = _STREAM.search(rest)
+    rotation = display_rotation(rest[: next_stream.start()] if next_stream else rest)
+    if turns_sideways(rotation):  # a phone held upright: stored sideways, decoded upright
+        width, height = height, width
+    return VideoInfo(seconds, width, height, rotation)
 
 
 def probe_duration(path) -> float | None:

@@ -38,6 +38,24 @@ def make_mp4(path: Path, seconds: float, size: str = "64x48", fps: str = "30000/
     return path
 
 
+def make_phone_copy(original: Path, path: Path, rotation: int, turn_pixels: bool = True) -> Path:
+    """A copy of `original` tagged with a display rotation of `rotation` degrees (counter-clockwise),
+    as phones write them. With `turn_pixels` its stored frames are the original's turned the other
+    way (losslessly), so it displays exactly as the original; without, only the tag is added."""
+    ffmpeg = [ffmpeg_path(), "-v", "error", "-y"]
+    stored = path.with_name(path.stem + ".stored.mp4")
+    if turn_pixels:
+        turn = {90: "transpose=clock", 270: "transpose=cclock", 180: "hflip,vflip"}[rotation]
+        lossless = ["-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p"]
+        subprocess.run([*ffmpeg, "-i", str(original), "-vf", turn, *lossless, str(stored)], check=True)
+    else:
+        shutil.copyfile(original, stored)
+    tag = ["-display_rotation", str(rotation), "-i", str(stored), "-c", "copy", str(path)]
+    subprocess.run([*ffmpeg, *tag], check=True)
+    stored.unlink()
+    return path
+
+
 def write_observer(path: Path, n_rows: int, extra_lines: str = "") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["time,evaluatorWeightedEstimate,SDofEWE"]

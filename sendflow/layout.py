@@ -141,11 +141,13 @@ def check_not_in_future(paths, root, tolerance_s: float = CLOCK_TOLERANCE_S) -> 
     def utc(seconds):
         return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
-    fix_all = f"find {shlex.quote(str(root))} -newermt now -exec touch {{}} +"
-    more = f" ({len(ahead) - 1} more such files; `{fix_all}` fixes all)"
+    if len(ahead) > 1:
+        touch_all = f"find {shlex.quote(str(root))} -newermt now -exec touch {{}} +"
+        fix = f"{len(ahead) - 1} more such files; set them all to now with: {touch_all}"
+    else:
+        fix = f"set its time to now with: touch {shlex.quote(str(path))}"
     raise SendDataError(
         path,
         f"modified in the future, {utc(mtime)} (this machine's clock says {utc(now)}): Snakemake would take every "
-        f"output made from it for out of date until then. Set its time to now with `touch {shlex.quote(str(path))}`"
-        + (more if len(ahead) > 1 else ""),
+        f"output made from it for out of date until then; {fix}",
     )

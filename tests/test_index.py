@@ -4,12 +4,17 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import make_mp4, write_observer
+from conftest import PROJECT, make_mp4, write_observer
 
 from sendflow.errors import SendDataError
 from sendflow.frames.decode import decode_frames
 from sendflow.index import build_index
 from sendflow.ratings import read_observer, read_self
+
+
+def doc_quotes(message, root) -> bool:
+    """Whether docs/reliability.md quotes `message`, with `<root>` for the dataset root."""
+    return f"`{str(message).replace(str(root), '<root>')}`" in (PROJECT / "docs/reliability.md").read_text()
 
 
 def test_foreign_layout_indexes_correctly(foreign_root):
@@ -132,15 +137,19 @@ def test_videos_in_other_containers_are_indexed_and_decoded(foreign_root):
 def test_two_containers_for_one_clip_is_a_duplicate_naming_both(foreign_root):
     mp4 = foreign_root / "videos/test/ID112_vid1_crop_downsized.mp4"
     mkv = shutil.copy(mp4, mp4.with_suffix(".mkv"))
-    with pytest.raises(SendDataError, match=rf"{mp4}: duplicate clip ID 112_1 \(also {mkv}\)"):
+    with pytest.raises(SendDataError, match=rf"{mp4}: duplicate clip ID 112_1 \(also {mkv}\)") as error:
         build_index(foreign_root)
+    assert doc_quotes(error.value, foreign_root)
 
 
 @pytest.mark.parametrize("name", ["ID112_vid1_crop_downsized.rmvb", "ID112_vid1_crop_downsized.mp4.part"])
 def test_a_clip_video_with_an_unknown_ending_is_refused_listing_the_accepted(foreign_root, name):
     (foreign_root / "videos/test/ID112_vid1_crop_downsized.mp4").rename(foreign_root / "videos/test" / name)
-    with pytest.raises(SendDataError, match=rf"{name}: not a video container sendflow reads: accepted endings are "):
+    with pytest.raises(
+        SendDataError, match=rf"{name}: not a video container sendflow reads: accepted endings are "
+    ) as error:
         build_index(foreign_root)
+    assert doc_quotes(error.value, foreign_root) or name.endswith(".part")
 
 
 def _rename_split(root, old, new):
@@ -165,6 +174,7 @@ def test_an_unknown_split_folder_is_skipped_with_a_warning_when_asked(foreign_ro
     with caplog.at_level("WARNING"):
         index = build_index(foreign_root, unknown_split="warn")
     assert "115_1" not in set(index["clip_id"]) and len(index) == 4
+    assert doc_quotes(caplog.records[0].getMessage(), foreign_root)
     for kind in ("ratings", "videos"):
         assert (
             f"{foreign_root}/{kind}/Validation: skipped, not a split folder (accepted: Train, Valid, Test"
@@ -202,6 +212,8 @@ def test_a_truncated_or_rescaled_rating_file_is_warned_about_or_refused(foreign_
         f"{root}/{low}: observer ratings reach only 8, under 20% of 80, the median highest rating of the dataset's "
         "5 files: on another scale (0-10? SEND's is 0-100)?" in caplog.text
     )
+    for record in caplog.records:
+        assert doc_quotes(record.getMessage(), foreign_root), record.getMessage()
     with pytest.raises(
         SendDataError, match=rf"{short}: observer ratings cover only .* \(1 more such files in the log\)"
     ):

@@ -127,10 +127,13 @@ def check_rating_files(rows: list[dict], action: str = "warn") -> None:
 # Real rating files end up to a few rows (0.5 s each) before their video; the shortest SEND
 # clips last about 35 s, so ten percent of a clip is several seconds more than that raggedness.
 MIN_RATING_COVERAGE = 0.9
-# A file on SEND's 0-100 scale whose highest rating stays under a fifth of the median file's
-# highest would be a clip rated deeply negative from start to end; a 0-10 (or 0-1) file lands
-# there whatever its clip. The median file, not the dataset's extreme, so that one odd file
-# cannot move the bar; a fifth, not a tenth, because a 0-10 file reaching 10 is a tenth of 100.
+# One file on a 0-10 scale (or 0-1) passes the 0-100 range check and, among right files, the
+# dataset-wide span check. Its highest rating is at most 10 where the dataset's other files reach
+# far higher. Values alone cannot tell it from a clip rated deeply negative throughout (valence
+# -0.8 or below from start to end), so the rule asks both: every rating within 0-10, and the
+# median file's highest rating (the median, so one odd file cannot move the bar) over five times
+# higher. A rule on the ratio alone fired on the short synthetic clips, which sit at one extreme.
+LOW_SCALE_TOP = 10.0
 LOW_MAX_FRACTION = 0.2
 
 
@@ -150,11 +153,11 @@ def _low_ratings(rows: list[dict]):
     median_max = float(np.median([row["ewe_range"][1] for row in rows]))
     for row in rows:
         top = row["ewe_range"][1]
-        if top < LOW_MAX_FRACTION * median_max:
+        if top <= LOW_SCALE_TOP and top < LOW_MAX_FRACTION * median_max:
             yield (
                 row["observer_path"],
-                f"observer ratings reach only {top:g}, under {LOW_MAX_FRACTION:.0%} of {median_max:g}, the median "
-                f"highest rating of the dataset's {len(rows)} files: on another scale (0-10? SEND's is 0-100)?",
+                f"observer ratings stay within 0-{LOW_SCALE_TOP:g} (highest {top:g}) where the median file of the "
+                f"dataset's {len(rows)} reaches {median_max:g}: on a 0-10 scale? SEND's is 0-100",
             )
 
 

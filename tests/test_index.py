@@ -209,8 +209,8 @@ def test_a_truncated_or_rescaled_rating_file_is_warned_about_or_refused(foreign_
         f"{root}/videos/train/ID111_vid1_crop_downsized.mp4 (17%): truncated rating file?" in caplog.text
     )
     assert (
-        f"{root}/{low}: observer ratings reach only 8, under 20% of 80, the median highest rating of the dataset's "
-        "5 files: on another scale (0-10? SEND's is 0-100)?" in caplog.text
+        f"{root}/{low}: observer ratings stay within 0-10 (highest 8) where the median file of the dataset's 5 "
+        "reaches 80: on a 0-10 scale? SEND's is 0-100" in caplog.text
     )
     for record in caplog.records:
         assert doc_quotes(record.getMessage(), foreign_root), record.getMessage()

@@ -114,7 +114,8 @@ def check_rating_span(rows: list[dict], root: Path, min_span: float) -> None:
 def check_rating_files(rows: list[dict], action: str = "warn") -> None:
     """Warn about (or with `action="error"` refuse) single observer rating files that pass every
     other check yet look wrong: a file that ends long before its video (truncated), and a file
-    whose values stay far below every other file's (another scale, e.g. 0-10)."""
+    whose ratings all lie within 0-10 where the dataset's median file reaches far higher (another
+    scale). Each is logged with its numbers; with "error" the first stops the index."""
     problems = [*_short_ratings(rows), *_low_ratings(rows)]
     for path, problem in problems:
         log.warning("%s: %s", path, problem)

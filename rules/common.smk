@@ -12,7 +12,8 @@ from sendflow import code_inputs
 from sendflow.code_inputs import code_files
 from sendflow.config import classifier_settings, validated
 from sendflow.folds import fold_ids
-from sendflow.layout import file_stamps
+from sendflow.errors import SendDataError
+from sendflow.layout import check_not_in_future, file_stamps
 from sendflow.paths import (
     BUNDLE,
     CLASSIFIER_RUN,
@@ -129,14 +130,26 @@ def dataset_files():
     stands for the files the generator wrote."""
     if USE_DEMO:
         return dataset_marker()
-    tops = [d for d in os.listdir(DATA_ROOT) if d.lower() in ("videos", "ratings", "features")]
-    return sorted(
+    return list(_dataset_files(DATA_ROOT))
+
+
+@functools.lru_cache(maxsize=1)
+def _dataset_files(root):
+    """The files, listed once per parse. A file dated in the future stops the run here, before
+    planning: Snakemake would run the index, then delete its output as older than its input."""
+    tops = [d for d in os.listdir(root) if d.lower() in ("videos", "ratings", "features")]
+    files = sorted(
         os.path.join(folder, name)
         for top in tops
-        for folder, _, names in os.walk(os.path.join(DATA_ROOT, top))
+        for folder, _, names in os.walk(os.path.join(root, top))
         for name in names
         if not name.startswith(".")
     )
+    try:
+        check_not_in_future(files, root)
+    except SendDataError as error:
+        raise WorkflowError(str(error)) from None
+    return tuple(files)
 
 
 def dataset_fingerprint():

@@ -42,6 +42,8 @@ checkpoint index:
     params:
         root=lambda wildcards: DATA_ROOT,  # a folder, tracked as a param: a new data.root reruns the index
         min_rating_span=config["data"]["min_rating_span"],
+        unknown_split=config["data"]["unknown_split"],
+        rating_checks=config["data"]["rating_checks"],
         dataset=dataset_fingerprint(),
     script:
         "../workflow_scripts/build_index.py"

@@ -12,8 +12,9 @@ from sendflow.ffmpeg_bin import ffmpeg_path
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def make_mp4(path: Path, seconds: float, size: str = "64x48", fps: str = "30000/1001") -> Path:
-    """Encode a real H.264 test-pattern clip with the ffmpeg binary."""
+def make_mp4(path: Path, seconds: float, size: str = "64x48", fps: str = "30000/1001", codec: str = "libx264") -> Path:
+    """Encode a real test-pattern clip with the ffmpeg binary: H.264 unless `codec` says otherwise,
+    in the container `path`'s ending names."""
     path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
@@ -28,7 +29,7 @@ def make_mp4(path: Path, seconds: float, size: str = "64x48", fps: str = "30000/
             "-t",
             str(seconds),
             "-c:v",
-            "libx264",
+            codec,
             "-pix_fmt",
             "yuv420p",
             str(path),

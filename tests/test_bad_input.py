@@ -2,9 +2,12 @@
 message that names the file or setting and the problem, and leave no output of the failing
 job. The "Bad input" table of docs/reliability.md lists these cases with the message each gives."""
 
+import os
 import re
 import shutil
 import subprocess
+import time
+from datetime import datetime, timezone
 
 import pytest
 from conftest import PROJECT, make_mp4, sendflow_command, write_observer
@@ -246,3 +249,36 @@ def test_a_fold_whose_training_speakers_lack_a_source_names_fold_speakers_and_so
         printed,
     ), printed[-3000:]
     assert not (tmp_path / target).exists()
+
+
+def _doc_row_quotes(case, said):
+    """Whether docs/reliability.md's row whose input starts with `case` quotes `said`."""
+    row = next((line for line in DOC.read_text().splitlines() if line.startswith(f"| {case}")), "")
+    return f"`{said}`" in row
+
+
+def test_a_dataset_file_dated_in_the_future_is_refused_before_planning(foreign_root, tmp_path):
+    """Snakemake would run the index, then delete its output as older than that file, on every
+    run until the date: the run stops before planning, naming the file, its time and the fix."""
+    ahead = time.time() + 86400
+    os.utime(foreign_root / OBSERVER, (ahead, ahead))
+    proc = sendflow(tmp_path, INDEX, config=[f"data.root={foreign_root}"])
+    assert proc.returncode != 0
+    message = next((line for line in proc.stderr.splitlines() if "modified in the future" in line), "")
+    stamp = datetime.fromtimestamp(ahead, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert message.startswith(f"{foreign_root / OBSERVER}: modified in the future, {stamp}"), proc.stderr[-3000:]
+    assert message.endswith(f"until then; set its time to now with: touch {foreign_root / OBSERVER}")
+    assert not (tmp_path / "results").exists()
+    said = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "<time>", message.replace(str(foreign_root), "<root>"))
+    assert _doc_row_quotes("a dataset file modified in the future", said), said
+
+
+def test_a_split_folder_of_another_name_stops_the_index_naming_it(foreign_root, tmp_path):
+    (foreign_root / "ratings/valid").rename(foreign_root / "ratings/Validation")
+    proc = sendflow(tmp_path, FOLDS, config=[f"data.root={foreign_root}", "cv.mode=official"])
+    assert proc.returncode != 0
+    message = next((line for line in proc.stderr.splitlines() if "SendDataError" in line), "")
+    said = message.split("SendDataError: ")[-1].replace(str(foreign_root), "<root>").strip()
+    assert said.startswith("<root>/ratings/Validation: unknown split folder"), proc.stderr[-3000:]
+    assert not (tmp_path / INDEX).exists()
+    assert _doc_row_quotes("a split folder named `Validation`", said), said

@@ -4,11 +4,17 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import make_mp4, write_observer
+from conftest import PROJECT, make_mp4, write_observer
 
 from sendflow.errors import SendDataError
+from sendflow.frames.decode import decode_frames
 from sendflow.index import build_index
 from sendflow.ratings import read_observer, read_self
+
+
+def doc_quotes(message, root) -> bool:
+    """Whether docs/reliability.md quotes `message`, with `<root>` for the dataset root."""
+    return f"`{str(message).replace(str(root), '<root>')}`" in (PROJECT / "docs/reliability.md").read_text()
 
 
 def test_foreign_layout_indexes_correctly(foreign_root):
@@ -108,3 +114,113 @@ def test_dropped_rows_are_counted_in_the_log(tmp_path, caplog):
     with caplog.at_level("INFO"):
         assert len(read_observer(path)) == 2
     assert f"{path}: 2 of 4 rows dropped" in caplog.text
+
+
+def test_videos_in_other_containers_are_indexed_and_decoded(foreign_root):
+    """A re-encoded copy (VP9 in webm, H.264 in mkv) is the clip's video, not a limited-use clip,
+    and the frame stage's decoder reads it."""
+    for mp4, codec in (
+        ("test/ID112_vid1_crop_downsized.mp4", "libvpx-vp9"),
+        ("valid/ID115_vid1_crop_downsized.mp4", "libx264"),
+    ):
+        (foreign_root / "videos" / mp4).unlink()
+    webm = make_mp4(foreign_root / "videos/test/ID112_vid1_crop_downsized.webm", 2, codec="libvpx-vp9")
+    mkv = make_mp4(foreign_root / "videos/valid/ID115_vid1_crop_downsized.MKV", 2)
+    index = build_index(foreign_root).set_index("clip_id")
+    assert index.loc["112_1", "has_video"] and index.loc["112_1", "video_path"] == str(webm)
+    assert index.loc["115_1", "has_video"] and index.loc["115_1", "video_path"] == str(mkv)
+    assert index.loc["112_1", "duration_s"] == pytest.approx(2.0, abs=0.1)
+    frames, times, info = decode_frames(webm, 2, 64)
+    assert len(list(frames)) == 4 and info["returncode"] == 0
+
+
+def test_two_containers_for_one_clip_is_a_duplicate_naming_both(foreign_root):
+    mp4 = foreign_root / "videos/test/ID112_vid1_crop_downsized.mp4"
+    mkv = shutil.copy(mp4, mp4.with_suffix(".mkv"))
+    with pytest.raises(SendDataError, match=rf"{mp4}: duplicate clip ID 112_1 \(also {mkv}\)") as error:
+        build_index(foreign_root)
+    assert doc_quotes(error.value, foreign_root)
+
+
+@pytest.mark.parametrize("name", ["ID112_vid1_crop_downsized.rmvb", "ID112_vid1_crop_downsized.mp4.part"])
+def test_a_clip_video_with_an_unknown_ending_is_refused_listing_the_accepted(foreign_root, name):
+    (foreign_root / "videos/test/ID112_vid1_crop_downsized.mp4").rename(foreign_root / "videos/test" / name)
+    with pytest.raises(
+        SendDataError, match=rf"{name}: not a video container sendflow reads: accepted endings are "
+    ) as error:
+        build_index(foreign_root)
+    assert doc_quotes(error.value, foreign_root) or name.endswith(".part")
+
+
+def _rename_split(root, old, new):
+    for kind in ("ratings", "videos"):
+        (root / kind / old).rename(root / kind / new)
+
+
+def test_an_unknown_split_folder_stops_the_index_naming_it(foreign_root):
+    _rename_split(foreign_root, "valid", "Validation")
+    accepted = r"unknown split folder: accepted names are Train, Valid, Test \(any letter case\)"
+    with pytest.raises(SendDataError, match=rf"ratings/Validation: {accepted}"):
+        build_index(foreign_root)
+    # Beside a complete Train/Valid/Test too.
+    _rename_split(foreign_root, "Validation", "valid")
+    shutil.copytree(foreign_root / "videos/valid", foreign_root / "videos/extra")
+    with pytest.raises(SendDataError, match=rf"videos/extra: {accepted}"):
+        build_index(foreign_root)
+
+
+def test_an_unknown_split_folder_is_skipped_with_a_warning_when_asked(foreign_root, caplog):
+    _rename_split(foreign_root, "valid", "Validation")
+    with caplog.at_level("WARNING"):
+        index = build_index(foreign_root, unknown_split="warn")
+    assert "115_1" not in set(index["clip_id"]) and len(index) == 4
+    assert doc_quotes(caplog.records[0].getMessage(), foreign_root)
+    for kind in ("ratings", "videos"):
+        assert (
+            f"{foreign_root}/{kind}/Validation: skipped, not a split folder (accepted: Train, Valid, Test"
+            in caplog.text
+        )
+
+
+def test_hidden_folders_and_the_folders_inside_a_split_are_not_split_folders(foreign_root, caplog):
+    (foreign_root / "videos/.thumbnails").mkdir()
+    (foreign_root / "features/train/acoustic-egemaps").mkdir()
+    (foreign_root / "features/train/linguistic/.cache").mkdir(parents=True)
+    with caplog.at_level("WARNING"):
+        assert len(build_index(foreign_root)) == 5
+    assert not caplog.records
+
+
+def _scale(path, factor):
+    lines = path.read_text().splitlines()
+    rows = [line.split(",") for line in lines[1:]]
+    path.write_text("\n".join([lines[0], *(f"{t},{float(v) * factor:g},{sd}" for t, v, sd in rows)]) + "\n")
+
+
+def test_a_truncated_or_rescaled_rating_file_is_warned_about_or_refused(foreign_root, caplog):
+    root = str(foreign_root)
+    short, low = "ratings/train/observer_EWE/results_111_1.csv", "ratings/test/observer_EWE/results_112_1.csv"
+    write_observer(foreign_root / short, 1)  # 0.5 s of a 3 s video
+    _scale(foreign_root / low, 0.1)  # 0-10: 5 to 8
+    with caplog.at_level("WARNING"):
+        build_index(foreign_root)
+    assert (
+        f"{root}/{short}: observer ratings cover only 0.5 s of the 3.0 s video "
+        f"{root}/videos/train/ID111_vid1_crop_downsized.mp4 (17%): truncated rating file?" in caplog.text
+    )
+    assert (
+        f"{root}/{low}: observer ratings stay within 0-10 (highest 8) where the median file of the dataset's 5 "
+        "reaches 80: on a 0-10 scale? SEND's is 0-100" in caplog.text
+    )
+    for record in caplog.records:
+        assert doc_quotes(record.getMessage(), foreign_root), record.getMessage()
+    with pytest.raises(
+        SendDataError, match=rf"{short}: observer ratings cover only .* \(1 more such files in the log\)"
+    ):
+        build_index(foreign_root, rating_checks="error")
+
+
+def test_the_fixture_dataset_raises_no_rating_warning(foreign_root, caplog):
+    with caplog.at_level("WARNING"):
+        build_index(foreign_root, rating_checks="error")
+    assert not caplog.records

@@ -6,7 +6,7 @@
 rule classifier:
     input:
         features=feature_files,
-        folds=INDEX_FOLDS,
+        folds=index_folds,
         code=classifier_code,
     output:
         predictions=each_repeat(f"{CLASSIFIER_RUN}/predictions.parquet"),

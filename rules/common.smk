@@ -180,6 +180,14 @@ def index_clips(wildcards):
     return checkpoints.index.get().output.clips
 
 
+def index_folds(wildcards):
+    """The fold table, for jobs that read it: asked for after the checkpoint, so that Snakemake
+    decides whether they rerun once the index has run (from the folds' content), not before,
+    when any rerun of the index would count as new input."""
+    checkpoints.index.get()
+    return INDEX_FOLDS
+
+
 def _clip_index_version():
     """The clip table's path and mtime_ns, the key of what is read from it. Asking through the
     checkpoint makes Snakemake re-plan after it."""

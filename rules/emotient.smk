@@ -29,7 +29,7 @@ rule emotient_steps:
 rule emotient_features:
     input:
         steps=rules.emotient_steps.output.steps,
-        folds=INDEX_FOLDS,
+        folds=index_folds,
         code=script_code("emotient_features.py"),
     output:
         features=EMOTIENT_FEATURES,
@@ -50,7 +50,7 @@ rule fused_features:
     input:
         learned=FEATURES.replace("{extractor}", config["emotient"]["fuse_with"]),
         emotient=rules.emotient_features.output.features,
-        folds=INDEX_FOLDS,
+        folds=index_folds,
         code=script_code("fused_features.py"),
     output:
         features=FEATURES.replace("{extractor}", FUSED),

@@ -6,7 +6,7 @@
 rule train_extractor:
     input:
         clips=index_clips,
-        folds=INDEX_FOLDS,
+        folds=index_folds,
         frames=lambda wildcards: frame_files(),
         weights=initial_weights(),
         code=script_code("train_extractor.py"),
@@ -42,7 +42,7 @@ rule train_extractor:
 rule features:
     input:
         models=lambda wildcards: [extractor_file(wildcards.extractor, wildcards.fold, repeat=r) for r in REPEATS],
-        folds=INDEX_FOLDS,
+        folds=index_folds,
         frames=lambda wildcards: frame_files(),
         code=script_code("cache_features.py"),
     output:

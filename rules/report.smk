@@ -281,7 +281,7 @@ rule figure_attention:
         summaries=lambda wildcards: [
             extractor_file(wildcards.extractor, fold, "summary.json") for fold in ATTENTION_FOLDS
         ],
-        folds=INDEX_FOLDS,
+        folds=index_folds,
         frames=lambda wildcards: frame_files(),
         code=script_code("figure_attention.py"),
     output:

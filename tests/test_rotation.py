@@ -4,6 +4,7 @@ decoded upright and unstretched, in the frame stage and in `sendflow predict` al
 import numpy as np
 import pytest
 from conftest import make_phone_copy
+from test_frames import CFG  # the frame stage's settings the frame tests use
 
 from sendflow.ffmpeg_bin import display_rotation, probe, turns_sideways
 from sendflow.frames.decode import decode_frames
@@ -11,17 +12,6 @@ from sendflow.frames.extract import crop_faces
 from sendflow.synth.encode import Mp4Writer
 from sendflow.synth.face import FrameRenderer
 from sendflow.synth.identity import make_identity
-
-CFG = dict(
-    fps=2,
-    size=32,
-    decode_width=160,
-    detect_width=160,
-    detector="haar",
-    face_crop=True,
-    margin=0.2,
-    smooth_window=3,
-)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ def ffmpeg_path() -> str:
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO_SIZE = re.compile(r"Stream #.*?Video:.*?, (\d{2,5})x(\d{2,5})")
+_CONTAINER = re.compile(r"^Input #0, ([\w,]+), from ", re.M)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,12 @@ class VideoInfo:
     duration_s: float | None
     width: int | None
     height: int | None
+    container: str | None = None  # ffmpeg's demuxer, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "png_pipe"
+
+    @property
+    def still_image(self) -> bool:
+        """Read by one of ffmpeg's image demuxers (png_pipe, jpeg_pipe, image2...): one frame."""
+        return self.container is not None and (self.container == "image2" or self.container.endswith("_pipe"))
 
 
 def probe(path) -> VideoInfo:
@@ -43,11 +50,13 @@ def probe(path) -> VideoInfo:
     )
     duration = _DURATION.search(proc.stderr)
     size = _VIDEO_SIZE.search(proc.stderr)
+    container = _CONTAINER.search(proc.stderr)
     seconds = None
     if duration:
         hours, minutes, secs = duration.groups()
         seconds = int(hours) * 3600 + int(minutes) * 60 + float(secs)
-    return VideoInfo(seconds, *(int(v) for v in size.groups()) if size else (None, None))
+    width, height = (int(v) for v in size.groups()) if size else (None, None)
+    return VideoInfo(seconds, width, height, container.group(1) if container else None)
 
 
 def probe_duration(path) -> float | None:

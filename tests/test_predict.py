@@ -1,6 +1,7 @@
 """Trained models kept and applied to new videos: model files, model zoo bundles and
 `sendflow predict`, on the tiny run's real outputs and real videos."""
 
+import collections
 import hashlib
 import json
 import os
@@ -201,6 +202,18 @@ def test_a_tampered_or_foreign_bundle_is_refused(tiny_run, tmp_path):
     refused(tmp_path / "nowhere", f"{tmp_path / 'nowhere'}: no such folder")
 
 
+def predict_here(*args, capsys) -> tuple[int, str]:
+    """`sendflow predict` called in this process (no interpreter and torch import per call):
+    its exit status and what it printed to stderr."""
+    from sendflow.predict import build_parser, run
+
+    try:
+        status = run(build_parser().parse_args([str(a) for a in args]))
+    except SystemExit as exit:  # argparse's refusal
+        status = exit.code
+    return status, capsys.readouterr().err
+
+
 def documented(message: str, **placeholders) -> None:
     """docs/reliability.md quotes `message`, its paths written as <placeholder>s."""
     for name, path in placeholders.items():
@@ -215,7 +228,7 @@ def rewrite_manifest(bundle: Path, edit) -> None:
     (bundle / "bundle.json").write_text(json.dumps(manifest, indent=2))
 
 
-def test_an_edited_bundle_json_is_refused(tiny_run, tmp_path):
+def test_an_edited_bundle_json_is_refused(tiny_run, tmp_path, capsys):
     """bundle.json's class names, label edges and frame settings decide what predict writes; a
     hand edit (here: classes reordered, so prob_positive would hold the negative probability;
     the margin of the face crops) is caught by bundle.sha256."""
@@ -230,34 +243,35 @@ def test_an_edited_bundle_json_is_refused(tiny_run, tmp_path):
         bundle = tmp_path / name.replace(" ", "_")
         shutil.copytree(tiny_run / BUNDLE, bundle)
         rewrite_manifest(bundle, edit)
-        proc = predict(video, "--model", bundle, "--out", tmp_path / "out", cwd=tiny_run)
-        assert proc.returncode == 2 and not (tmp_path / "out").exists(), proc.stderr
-        message = proc.stderr.strip().splitlines()[-1].removeprefix("error: ")
-        assert message.startswith(f"{bundle / 'bundle.json'}: changed after the bundle was written"), proc.stderr
+        status, stderr = predict_here(video, "--model", bundle, "--out", tmp_path / "out", capsys=capsys)
+        assert status == 2 and not (tmp_path / "out").exists(), stderr
+        message = stderr.strip().splitlines()[-1].removeprefix("error: ")
+        assert message.startswith(f"{bundle / 'bundle.json'}: changed after the bundle was written"), stderr
         documented(message, bundle=bundle)
 
 
-def test_a_model_file_of_pickled_objects_is_refused_by_name(tiny_run, tmp_path):
+def test_a_model_file_of_pickled_objects_is_refused_by_name(tiny_run, tmp_path, capsys):
     """A classifier.pt holding Python objects, its checksums updated as a forger would: nothing
     is unpickled, and the message names the file instead of torch's advice to retry unsafely."""
     bundle = tmp_path / "pickled"
     shutil.copytree(tiny_run / BUNDLE, bundle)
     forged = bundle / "fold0/classifier.pt"
-    torch.save({"mean": torch.zeros(3), "hook": print}, forged)
+    torch.save({"mean": torch.zeros(3), "counts": collections.Counter()}, forged)
     rewrite_manifest(bundle, lambda m: m["files"].update({"fold0/classifier.pt": file_sha256(forged)}))
     (bundle / "bundle.sha256").write_text(f"{file_sha256(bundle / 'bundle.json')}  bundle.json\n")
-    proc = predict(make_mp4(tmp_path / "v.mp4", 1), "--model", bundle, "--out", tmp_path / "out", cwd=tiny_run)
-    assert proc.returncode == 2 and not (tmp_path / "out").exists(), proc.stderr
-    message = proc.stderr.strip().splitlines()[-1].removeprefix("error: ")
+    video = make_mp4(tmp_path / "v.mp4", 1)
+    status, stderr = predict_here(video, "--model", bundle, "--out", tmp_path / "out", capsys=capsys)
+    assert status == 2 and not (tmp_path / "out").exists(), stderr
+    message = stderr.strip().splitlines()[-1].removeprefix("error: ")
     assert message == (
-        f"{forged}: not a plain tensor file; refusing to unpickle it (it holds builtins.print, which a model file "
-        "never holds)"
-    ), proc.stderr
-    assert "weights_only=False" not in proc.stderr
+        f"{forged}: not a plain tensor file; refusing to unpickle it (it holds collections.Counter, which a model "
+        "file never holds)"
+    ), stderr
+    assert "weights_only=False" not in stderr
     documented(message, bundle=bundle)
 
 
-def test_a_still_image_given_as_a_video_is_named(tiny_run, tmp_path):
+def test_a_still_image_given_as_a_video_is_named(tiny_run, tmp_path, capsys):
     out = tmp_path / "out"
     stills = []
     for name in ("photo.png", "photo_named.mp4"):  # a JPEG with a video's name: ffmpeg reads the bytes
@@ -268,16 +282,16 @@ def test_a_still_image_given_as_a_video_is_named(tiny_run, tmp_path):
             + [*encode, str(stills[-1])],
             check=True,
         )
-    proc = predict(*stills, "--model", BUNDLE, "--out", out, cwd=tiny_run)
-    assert proc.returncode == 1, proc.stderr
-    png = next(line for line in proc.stderr.splitlines() if line.startswith(f"error: {stills[0]}:"))
+    status, stderr = predict_here(*stills, "--model", tiny_run / BUNDLE, "--out", out, capsys=capsys)
+    assert status == 1, stderr
+    png = next(line for line in stderr.splitlines() if line.startswith(f"error: {stills[0]}:"))
     assert png == f"error: {stills[0]}: a still image (png_pipe), not a video: it has a single frame"
-    assert f"error: {stills[1]}: a still image (jpeg_pipe), not a video" in proc.stderr
+    assert f"error: {stills[1]}: a still image (jpeg_pipe), not a video" in stderr
     assert not out.exists() or not list(out.iterdir())
     documented(png.removeprefix("error: "), video=stills[0])
 
 
-def test_a_bad_command_line_is_refused_before_the_bundle_or_any_video_is_read(tmp_path):
+def test_a_bad_command_line_is_refused_before_the_bundle_or_any_video_is_read(tmp_path, capsys, monkeypatch):
     """--device, --batch-size and --out are checked first (the bundle here does not even exist):
     before, a missing CUDA or a file as --out surfaced as a traceback, the latter after all the
     decoding."""
@@ -293,9 +307,10 @@ def test_a_bad_command_line_is_refused_before_the_bundle_or_any_video_is_read(tm
         ("--device", "cuda:99"): "--device cuda:99: this machine has ",
         **({} if torch.cuda.is_available() else {("--device", "cuda"): no_cuda}),
     }
+    monkeypatch.chdir(tmp_path)  # the default --out, ./predictions, must not appear
     for option, message in cases.items():
-        proc = predict(video, "--model", bundle, *option, cwd=tmp_path)
-        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        status, stderr = predict_here(video, "--model", bundle, *option, capsys=capsys)
+        assert status == 2 and message in stderr, stderr
     assert a_file.read_text() == "not a folder\n" and not (tmp_path / "predictions").exists()
     for message in (cases[("--batch-size", "0")], cases[("--out", a_file)], no_cuda):
         documented(message, file=a_file)

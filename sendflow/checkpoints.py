@@ -1,10 +1,27 @@
-"""Model files written atomically (kept apart from sendflow.atomic so that stages without
-torch never import it)."""
+"""Model files written atomically and read back as plain tensors only (kept apart from
+sendflow.atomic so that stages without torch never import it)."""
+
+import pickle
+import re
 
 import torch
 
 from .atomic import atomic_path
-from .errors import OutputWriteError
+from .errors import OutputWriteError, SendDataError
+
+
+def load_torch(path, map_location="cpu"):
+    """torch.load with `weights_only=True`: tensors and plain values only, so a file from
+    elsewhere cannot run code. A file holding other Python objects is a SendDataError naming it
+    (torch's own message ends in advice to retry with weights_only=False, which would run them)."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        held = re.search(r"GLOBAL (\S+)", str(error))
+        what = f"it holds {held.group(1)}, " if held else "it holds Python objects, "
+        raise SendDataError(
+            path, f"not a plain tensor file; refusing to unpickle it ({what}which a model file never holds)"
+        ) from None
 
 
 def _tensor_bytes(obj) -> int:

@@ -6,6 +6,7 @@ into nested mappings, and `prepare` coerces strings to the types the schema asks
 both spellings reach validation with the right types.
 """
 
+import math
 from pathlib import Path
 
 import yaml
@@ -102,8 +103,21 @@ class ConfigError(ValueError):
     """A config value the schema rejects; the message names every offending key."""
 
 
+def _non_finite(value, where: str):
+    """`key: nan is not a finite number` for each NaN or infinity in `value`, at any depth:
+    JSON schema cannot say finite, and a NaN learning rate trains to NaN before anything fails."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, f"{where}.{index}")
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield f"{where}: {value} is not a finite number"
+
+
 def check(config: dict, schema: dict | None = None) -> None:
-    """Raise ConfigError listing each invalid or unknown key as a dotted path."""
+    """Raise ConfigError listing each invalid or unknown key, or non-finite number, as a dotted path."""
     import jsonschema
 
     schema = schema or load_schema()
@@ -118,6 +132,7 @@ def check(config: dict, schema: dict | None = None) -> None:
                 problems.append(f"{unknown}: unknown key; known keys of {where}: {', '.join(known)}")
         else:
             problems.append(f"{where}: {error.message}")
+    problems.extend(_non_finite(config, ""))
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
 
@@ -128,6 +143,12 @@ def check_consistency(config: dict) -> None:
     from .folds import fold_ids
     from .labels import check_scheme
 
+    for key, path in (("data.root", config["data"]["root"]), ("data.demo.dir", config["data"]["demo"]["dir"])):
+        if "{" in path or "}" in path:  # Snakemake formats string params and paths with wildcards
+            raise ConfigError(
+                f"{key} {path!r}: braces {{ }} in the path are not supported by Snakemake's rule "
+                "parameters; rename the folder or link it from a path without braces"
+            )
     schemes = config["labels"]["schemes"]
     try:
         for name, scheme in schemes.items():

@@ -29,6 +29,7 @@ _STREAM = re.compile(r"^\s*Stream #", re.MULTILINE)
 # degrees"), 4-6 ("displaymatrix: ..."), and before 5 also a stream tag ("rotate : 90").
 _ROTATION = re.compile(r"display ?matrix: rotation of (-?\d+(?:\.\d+)?) degrees", re.IGNORECASE)
 _ROTATE_TAG = re.compile(r"^\s*rotate\s*:\s*(-?\d+(?:\.\d+)?)\s*$", re.MULTILINE)
+_CONTAINER = re.compile(r"^Input #0, ([\w,]+), from ", re.M)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,12 @@ class VideoInfo:
     width: int | None
     height: int | None
     rotation: float = 0.0
+    container: str | None = None  # ffmpeg's demuxer, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "png_pipe"
+
+    @property
+    def still_image(self) -> bool:
+        """Read by one of ffmpeg's image demuxers (png_pipe, jpeg_pipe, image2...): one frame."""
+        return self.container is not None and (self.container == "image2" or self.container.endswith("_pipe"))
 
 
 def display_rotation(stream_text: str) -> float:
@@ -65,19 +72,21 @@ def probe(path) -> VideoInfo:
     )
     duration = _DURATION.search(proc.stderr)
     size = _VIDEO_SIZE.search(proc.stderr)
+    container = _CONTAINER.search(proc.stderr)
     seconds = None
     if duration:
         hours, minutes, secs = duration.groups()
         seconds = int(hours) * 3600 + int(minutes) * 60 + float(secs)
+    kind = container.group(1) if container else None
     if not size:
-        return VideoInfo(seconds, None, None)
+        return VideoInfo(seconds, None, None, container=kind)
     width, height = (int(v) for v in size.groups())
     rest = proc.stderr[size.end() :]
     next_stream = _STREAM.search(rest)
     rotation = display_rotation(rest[: next_stream.start()] if next_stream else rest)
     if turns_sideways(rotation):  # a phone held upright: stored sideways, decoded upright
         width, height = height, width
-    return VideoInfo(seconds, width, height, rotation)
+    return VideoInfo(seconds, width, height, rotation, kind)
 
 
 def probe_duration(path) -> float | None:

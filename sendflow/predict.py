@@ -23,13 +23,25 @@ from .progress import ProgressBar
 log = logging.getLogger("sendflow.predict")
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sendflow predict",
         description="Predict valence over time for videos with a trained model bundle "
         "(a folder under results/model_zoo/). Writes NAME.csv and NAME.png per video.",
         epilog="Exit status: 0 when every video was predicted, 1 when any failed (the others "
-        "still run), 2 for a bad command line or an unusable bundle.",
+        "still run), 2 for a bad command line (e.g. a --device this machine lacks, --out a file) "
+        "or an unusable bundle; both are checked before any video is decoded.",
     )
     parser.add_argument(
         "videos",
@@ -70,7 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         "training does per speaker) instead of each video on its own",
     )
     parser.add_argument(
-        "--batch-size", type=int, default=128, metavar="N", help="frames per extractor forward pass (default: 128)"
+        "--batch-size",
+        type=positive_int,
+        default=128,
+        metavar="N",
+        help="frames per extractor forward pass (default: 128)",
     )
     return parser
 
@@ -134,8 +150,17 @@ def _write(video: Path, table: pd.DataFrame, bundle, out_dir: Path) -> None:
     print(f"{video}: {len(table)} steps -> {out_dir / video.stem}.csv, .png", file=sys.stderr)
 
 
+def _out_problem(out: Path) -> str | None:
+    """Why `out` cannot be the output folder (it, or the nearest of its parents that exists, is
+    a file), or None. Checked before decoding, without creating the folder."""
+    existing = next(p for p in (out, *out.parents) if p.exists() or p == Path(p.anchor))
+    if not existing.is_dir():
+        return f"--out {out}: {existing} is a file, not a folder"
+    return None
+
+
 def run(args) -> int:
-    from .device import resolve_device
+    from .device import DeviceError, resolve_device
     from .zoo import BundleError, load_bundle
 
     stems = [v.stem for v in args.videos]
@@ -147,7 +172,15 @@ def run(args) -> int:
             file=sys.stderr,
         )
         return 2
-    device = resolve_device(args.device)
+    out_problem = _out_problem(args.out)
+    if out_problem:
+        print(f"error: {out_problem}", file=sys.stderr)
+        return 2
+    try:
+        device = resolve_device(args.device)
+    except DeviceError as err:
+        print(f"error: --device {err}", file=sys.stderr)
+        return 2
     try:
         bundle = load_bundle(args.model, device)
     except BundleError as err:

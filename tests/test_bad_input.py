@@ -213,6 +213,33 @@ def test_a_bad_setting_is_named_before_anything_runs(tmp_path, foreign_root, ove
     assert not (tmp_path / "results").exists()
 
 
+def test_a_non_finite_number_or_braces_in_data_root_are_refused_by_name_before_anything_runs(tmp_path, foreign_root):
+    """`lr=nan` passed the schema and trained to NaN; braces in data.root met Snakemake's
+    formatting of rule params as a wildcard error that never named data.root."""
+    braced = tmp_path / "SEND{v1}"
+    shutil.copytree(foreign_root, braced)
+    for config, message, root in (
+        (
+            [f"data.root={foreign_root}", "classifier.training.lr=nan"],
+            "classifier.training.lr: nan is not a finite number",
+            foreign_root,
+        ),
+        ([f"data.root={foreign_root}", "extractor.lr=-inf"], "extractor.lr: -inf is not a finite number", foreign_root),
+        (
+            [f"data.root={braced}"],
+            f"data.root '{braced}': braces {{ }} in the path are not supported by Snakemake's rule parameters; "
+            "rename the folder or link it from a path without braces",
+            braced,
+        ),
+    ):
+        proc = sendflow(tmp_path / "work", INDEX, config=config)
+        assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-2000:]
+        assert not (tmp_path / "work/results").exists()
+        assert f"`{message.replace(str(root), '<root>')}`" in DOC.read_text(), (
+            f"docs/reliability.md should quote {message}"
+        )
+
+
 def test_more_folds_than_speakers_is_refused_naming_both(tmp_path, foreign_root):
     proc = sendflow(tmp_path, FOLDS, config=[f"data.root={foreign_root}", "cv.k=9"])
     assert proc.returncode != 0

@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import make_mp4, make_phone_copy, run_tiny
+from conftest import PROJECT, make_mp4, make_phone_copy, run_tiny
 
-from sendflow.ffmpeg_bin import probe_duration
+from sendflow.atomic import file_sha256
+from sendflow.ffmpeg_bin import ffmpeg_path, probe_duration
 
 BUNDLE = "results/model_zoo/resattn-mstcn-three"
+DOC = PROJECT / "docs/reliability.md"  # its second table quotes each message below
 # Debian's opencv-doc ships this face video; .ci/run installs it.
 MEGAMIND = Path("/usr/share/doc/opencv-doc/examples/data/Megamind.avi")
 
@@ -204,10 +206,135 @@ def test_a_tampered_or_foreign_bundle_is_refused(tiny_run, tmp_path):
     shutil.copytree(tiny_run / BUNDLE, newer)
     manifest = json.loads((newer / "bundle.json").read_text())
     (newer / "bundle.json").write_text(json.dumps({**manifest, "format_version": 99}))
-    refused(newer, "format version 99", "reads version 1")
+    refused(newer, "format version 99", "reads version 2")
+
+    older = tmp_path / "older"  # format 1: no bundle.sha256
+    shutil.copytree(tiny_run / BUNDLE, older)
+    (older / "bundle.json").write_text(json.dumps({**manifest, "format_version": 1}))
+    (older / "bundle.sha256").unlink()
+    refused(older, "format version 1", "reads version 2; rebuild the bundle: delete its folder and rerun the workflow")
 
     refused(tiny_run / "results/classifier", "not a sendflow model bundle")
     refused(tmp_path / "nowhere", f"{tmp_path / 'nowhere'}: no such folder")
+
+
+def predict_here(*args, capsys) -> tuple[int, str]:
+    """`sendflow predict` called in this process (no interpreter and torch import per call):
+    its exit status and what it printed to stderr."""
+    from sendflow.predict import build_parser, run
+
+    try:
+        status = run(build_parser().parse_args([str(a) for a in args]))
+    except SystemExit as exit:  # argparse's refusal
+        status = exit.code
+    return status, capsys.readouterr().err
+
+
+def documented(message: str, **placeholders) -> None:
+    """docs/reliability.md quotes `message`, its paths written as <placeholder>s."""
+    for name, path in placeholders.items():
+        message = message.replace(str(path), f"<{name}>")
+    assert f"`{message}`" in DOC.read_text(), f"docs/reliability.md should quote `{message}`"
+
+
+def rewrite_manifest(bundle: Path, edit) -> None:
+    """`edit` bundle.json's dict in place and write it back, as a hand edit would."""
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    edit(manifest)
+    (bundle / "bundle.json").write_text(json.dumps(manifest, indent=2))
+
+
+def test_an_edited_bundle_json_is_refused(tiny_run, tmp_path, capsys):
+    """bundle.json's class names, label edges and frame settings decide what predict writes; a
+    hand edit (here: classes reordered, so prob_positive would hold the negative probability;
+    the margin of the face crops) is caught by bundle.sha256."""
+    video = make_mp4(tmp_path / "v.mp4", 1)
+    recorded = (tiny_run / BUNDLE / "bundle.sha256").read_text()
+    assert recorded == f"{file_sha256(tiny_run / BUNDLE / 'bundle.json')}  bundle.json\n"  # sha256sum -c form
+    edits = {
+        "classes reordered": lambda m: m["labels"]["names"].reverse(),
+        "frames.margin changed": lambda m: m["frames"].update(margin=m["frames"]["margin"] + 0.1),
+    }
+    for name, edit in edits.items():
+        bundle = tmp_path / name.replace(" ", "_")
+        shutil.copytree(tiny_run / BUNDLE, bundle)
+        rewrite_manifest(bundle, edit)
+        status, stderr = predict_here(video, "--model", bundle, "--out", tmp_path / "out", capsys=capsys)
+        assert status == 2 and not (tmp_path / "out").exists(), stderr
+        message = stderr.strip().splitlines()[-1].removeprefix("error: ")
+        assert message.startswith(f"{bundle / 'bundle.json'}: changed after the bundle was written"), stderr
+        documented(message, bundle=bundle)
+
+
+class Forged:
+    """A Python object in a model file: unpickling it would import and run its class's code."""
+
+
+def test_a_model_file_of_pickled_objects_is_refused_by_name(tiny_run, tmp_path, capsys):
+    """A classifier.pt holding Python objects, its checksums updated as a forger would: nothing
+    is unpickled, and the message names the file instead of torch's advice to retry unsafely."""
+    bundle = tmp_path / "pickled"
+    shutil.copytree(tiny_run / BUNDLE, bundle)
+    forged = bundle / "fold0/classifier.pt"
+    torch.save({"mean": torch.zeros(3), "hook": Forged()}, forged)
+    rewrite_manifest(bundle, lambda m: m["files"].update({"fold0/classifier.pt": file_sha256(forged)}))
+    (bundle / "bundle.sha256").write_text(f"{file_sha256(bundle / 'bundle.json')}  bundle.json\n")
+    video = make_mp4(tmp_path / "v.mp4", 1)
+    status, stderr = predict_here(video, "--model", bundle, "--out", tmp_path / "out", capsys=capsys)
+    assert status == 2 and not (tmp_path / "out").exists(), stderr
+    message = stderr.strip().splitlines()[-1].removeprefix("error: ")
+    assert message == (
+        f"{forged}: not a plain tensor file; refusing to unpickle it (it holds {Forged.__module__}.Forged, which a "
+        "model file never holds)"
+    ), stderr
+    assert "weights_only=False" not in stderr
+    documented(message, bundle=bundle)
+
+
+def test_a_still_image_given_as_a_video_is_named(tiny_run, tmp_path):
+    out = tmp_path / "out"
+    stills = []
+    for name in ("photo.png", "photo_named.mp4"):  # a JPEG with a video's name: ffmpeg reads the bytes
+        stills.append(tmp_path / name)
+        encode = ["-c:v", "mjpeg", "-f", "image2"] if name.endswith(".mp4") else []
+        subprocess.run(
+            [ffmpeg_path(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120", "-frames:v", "1"]
+            + [*encode, str(stills[-1])],
+            check=True,
+        )
+    proc = predict(*stills, "--model", BUNDLE, "--out", out, cwd=tiny_run)  # its progress bar needs a real stderr
+    status, stderr = proc.returncode, proc.stderr
+    assert status == 1, stderr
+    png = next(line for line in stderr.splitlines() if line.startswith(f"error: {stills[0]}:"))
+    assert png == f"error: {stills[0]}: a still image (png_pipe), not a video: it has a single frame"
+    assert f"error: {stills[1]}: a still image (jpeg_pipe), not a video" in stderr
+    assert not out.exists() or not list(out.iterdir())
+    documented(png.removeprefix("error: "), video=stills[0])
+
+
+def test_a_bad_command_line_is_refused_before_the_bundle_or_any_video_is_read(tmp_path, capsys, monkeypatch):
+    """--device, --batch-size and --out are checked first (the bundle here does not even exist):
+    before, a missing CUDA or a file as --out surfaced as a traceback, the latter after all the
+    decoding."""
+    a_file = tmp_path / "taken.csv"
+    a_file.write_text("not a folder\n")
+    video, bundle = make_mp4(tmp_path / "v.mp4", 1), tmp_path / "nowhere"
+    no_cuda = "--device cuda: this machine has no CUDA device that torch can use; use cpu or auto"
+    cases = {
+        ("--batch-size", "0"): "sendflow predict: error: argument --batch-size: '0' is not a positive whole number",
+        ("--batch-size", "-1"): "argument --batch-size: '-1' is not a positive whole number",
+        ("--out", a_file): f"--out {a_file}: {a_file} is a file, not a folder",
+        ("--out", a_file / "sub"): f"--out {a_file / 'sub'}: {a_file} is a file, not a folder",
+        ("--device", "cuda:99"): "--device cuda:99: this machine has ",
+        **({} if torch.cuda.is_available() else {("--device", "cuda"): no_cuda}),
+    }
+    monkeypatch.chdir(tmp_path)  # the default --out, ./predictions, must not appear
+    for option, message in cases.items():
+        status, stderr = predict_here(video, "--model", bundle, *option, capsys=capsys)
+        assert status == 2 and message in stderr, stderr
+    assert a_file.read_text() == "not a folder\n" and not (tmp_path / "predictions").exists()
+    for message in (cases[("--batch-size", "0")], cases[("--out", a_file)], no_cuda):
+        documented(message, file=a_file)
 
 
 def test_bundle_files_are_copies_and_an_edited_training_output_is_refused(tiny_run, tmp_path_factory, tiny_project):

@@ -147,9 +147,9 @@ def read_model_file(path: Path) -> tuple[dict, np.ndarray, np.ndarray, dict]:
         with np.load(path, allow_pickle=False) as saved:
             params = {k.removeprefix("param."): saved[k] for k in saved.files if k.startswith("param.")}
             return json.loads(str(saved["header"])), saved["mean"], saved["std"], params
-    import torch
+    from ..checkpoints import load_torch
 
-    saved = torch.load(path, map_location="cpu", weights_only=True)
+    saved = load_torch(path)
     return saved, saved["mean"].numpy(), saved["std"].numpy(), saved["state_dict"]
 
 

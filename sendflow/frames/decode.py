@@ -34,6 +34,8 @@ def decode_frames(path, fps: float, width: int) -> tuple[Iterator[np.ndarray], l
     meta = probe(path)
     if meta.width is None:
         raise SendDataError(path, "ffmpeg finds no video stream (corrupt or not a video file)")
+    if meta.still_image:
+        raise SendDataError(path, f"a still image ({meta.container}), not a video: it has a single frame")
     out_w, out_h = scaled_size(meta.width, meta.height, width)
     process = (
         ffmpeg.input(str(path), threads=1)  # one decoder thread: the job's other core detects faces

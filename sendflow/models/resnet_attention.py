@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
+from ..checkpoints import load_torch
 from ..names import EXTRACTORS
 from .pretrained import load_weights
 
@@ -161,7 +162,7 @@ def build_extractor(
 
 def load_extractor(model_pt_path, device="cpu") -> nn.Module:
     """Rebuild the model saved in model.pt, in eval mode; its metadata is `.meta`."""
-    ckpt = torch.load(model_pt_path, map_location=device, weights_only=True)
+    ckpt = load_torch(model_pt_path, map_location=device)
     with torch.device("meta"):  # no random init of weights replaced at once: build 34 -> 22 ms
         model = build_extractor(**ckpt["config"])
     model.load_state_dict(ckpt["state_dict"], assign=True)

@@ -1,10 +1,12 @@
 """One bundle per (extractor, classifier, label scheme): every fold's extractor and classifier,
 and `bundle.json`, which says how frames were cut, which labels the classes mean, what the
-models scored, and what produced them, with a sha256 per file.
+models scored, and what produced them, with a sha256 per file; `bundle.sha256` holds the sha256
+of bundle.json itself (in `sha256sum -c` form), which no file can hold of itself.
 
-A bundle loads with nothing but itself: `load_bundle` checks the format version and every
-file's checksum before any weights are read (all with `weights_only=True`), so a bundle from an
-incompatible sendflow or with an edited file fails with a message that says which.
+A bundle loads with nothing but itself: `load_bundle` checks the format version, bundle.json's
+checksum and every model file's before any weights are read (all with `weights_only=True`), so
+a bundle from an incompatible sendflow or with any edited file (bundle.json's class names, label
+edges and frame settings included) fails with a message that says which.
 """
 
 import fcntl
@@ -16,11 +18,14 @@ from pathlib import Path
 
 from .. import __version__
 from ..atomic import atomic_dir, file_sha256, write_json, write_text
+from ..errors import SendDataError
 from .card import model_card
 
 FORMAT = "sendflow-model-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: bundle.sha256 guards bundle.json
 MANIFEST = "bundle.json"
+MANIFEST_SHA256 = "bundle.sha256"
+REBUILD = "rebuild the bundle: delete its folder and rerun the workflow that wrote it"
 
 
 class BundleError(ValueError):
@@ -80,6 +85,7 @@ def write_bundle(out_dir, name: str, members: list[dict], description: dict, tas
             "files": files,
         }
         write_json(manifest, tmp / MANIFEST)
+        write_text(f"{file_sha256(tmp / MANIFEST)}  {MANIFEST}\n", tmp / MANIFEST_SHA256)
         write_text(model_card(manifest), tmp / "README.md")
     return manifest
 
@@ -122,8 +128,9 @@ def read_manifest(path) -> dict:
         raise BundleError(
             f"{path}: bundle format version {manifest.get('format_version')} (written by sendflow "
             f"{manifest.get('sendflow_version')}), but this sendflow {__version__} reads version "
-            f"{FORMAT_VERSION}; run it with the sendflow version that wrote it, or retrain"
+            f"{FORMAT_VERSION}; {REBUILD}, or run it with the sendflow version that wrote it"
         )
+    _check_manifest_unchanged(path)
     for rel, expected in manifest["files"].items():
         file = path / rel
         if not file.is_file():
@@ -136,6 +143,20 @@ def read_manifest(path) -> dict:
     return manifest
 
 
+def _check_manifest_unchanged(path: Path) -> None:
+    """bundle.json against the sha256 that bundle.sha256 recorded when the bundle was written:
+    every setting predict reads (class names, label edges, frame settings) is in bundle.json."""
+    recorded_file = path / MANIFEST_SHA256
+    if not recorded_file.is_file():
+        raise BundleError(f"{recorded_file}: missing from the bundle; {REBUILD}")
+    recorded = recorded_file.read_text().split(maxsplit=1)[:1]
+    if recorded != [file_sha256(path / MANIFEST)]:
+        raise BundleError(
+            f"{path / MANIFEST}: changed after the bundle was written (its sha256 is not the one in "
+            f"{MANIFEST_SHA256}); refusing to use it; {REBUILD}"
+        )
+
+
 def load_bundle(path, device="cpu") -> LoadedBundle:
     """A verified bundle with every fold's extractor and classifier loaded on `device`."""
     from ..classifier.trained import load_classifier  # torch: imported only when loading models
@@ -145,8 +166,11 @@ def load_bundle(path, device="cpu") -> LoadedBundle:
     manifest = read_manifest(path)
     members = []
     for entry in manifest["members"]:
-        extractor = load_extractor(path / entry["extractor"], device)
-        classifier, about = load_classifier(path / entry["classifier"], device)
+        try:  # a file with the checksum bundle.json records may still not be plain tensors
+            extractor = load_extractor(path / entry["extractor"], device)
+            classifier, about = load_classifier(path / entry["classifier"], device)
+        except SendDataError as error:
+            raise BundleError(str(error)) from None
         if about.get("extractor_sha256") != manifest["files"][entry["extractor"]]:
             raise BundleError(
                 f"{path / entry['classifier']}: trained on features of another extractor than {entry['extractor']}"

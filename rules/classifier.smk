@@ -5,6 +5,7 @@
 
 rule classifier:
     input:
+        checked=after_checks,
         features=feature_files,
         folds=index_folds,
         code=classifier_code,

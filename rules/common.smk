@@ -37,6 +37,7 @@ from sendflow.names import (
     EMOTIENT,
     EXTRACTORS,
     FEATURE_SOURCES,
+    FRAME_CHECK_KEYS,
     FRAME_KEYS,
     FUSED,
     PER_STEP_CLASSIFIERS,
@@ -108,6 +109,8 @@ def script_code(script):
 
 
 RESOURCE_KEYS = ("threads", "mem_mb", "runtime")
+# What a frame job reads: the frames settings, less the frame check's and the resources.
+FRAME_JOB_KEYS = [key for key in config["frames"] if key not in (*RESOURCE_KEYS, *FRAME_CHECK_KEYS)]
 
 
 def settings(section, *keys):
@@ -180,6 +183,18 @@ def index_clips(wildcards):
     return checkpoints.index.get().output.clips
 
 
+def after_checks(wildcards):
+    """No file: an input of every job after the frame jobs, asking for the index and the frame
+    check through their checkpoints. While either is to run again, such a job waits unplanned,
+    and once they have run Snakemake plans it from what they wrote: a rerun that changed no
+    table (a check-only setting) then reruns nothing after it. Without this, a job planned
+    before a checkpoint runs is marked to rerun whatever it writes."""
+    checkpoints.index.get()
+    if NEEDS_VIDEO:
+        checkpoints.face_report.get()
+    return []
+
+
 def index_folds(wildcards):
     """The fold table, for jobs that read it: asked for after the checkpoint, so that Snakemake
     decides whether they rerun once the index has run (from the folds' content), not before,
@@ -249,8 +264,24 @@ def video_clips():
     return list(_video_clips(*_clip_index_version()))
 
 
-def frame_files():
+def all_frame_files():
+    """Every clip's frame file, those the frame check will leave out included."""
     return expand(FRAMES, clip=video_clips())
+
+
+def frame_files():
+    """The frame files the frame check passed, asked for through it: a change of its settings
+    that leaves every clip's outcome the same reruns nothing after it."""
+    table = checkpoints.face_report.get().output.table
+    return expand(FRAMES, clip=_usable_clips(table, os.stat(table).st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=2)
+def _usable_clips(table, mtime_ns):
+    import pandas as pd
+
+    checked = pd.read_csv(table, sep="\t", dtype={"clip_id": str})
+    return tuple(checked.loc[~checked["skipped"], "clip_id"])
 
 
 def clip_inputs(wildcards):

@@ -48,6 +48,7 @@ rule emotient_features:
 
 rule fused_features:
     input:
+        checked=after_checks,
         learned=FEATURES.replace("{extractor}", config["emotient"]["fuse_with"]),
         emotient=rules.emotient_features.output.features,
         folds=index_folds,

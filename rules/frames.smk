@@ -1,4 +1,5 @@
-# Frame stage: one job per clip with video; face crops and valence on the rating grid.
+# Frame stage: one job per clip with video (face crops and valence on the rating grid), then
+# the frame check, which decides which clips the later stages use.
 
 
 rule frames:
@@ -19,15 +20,16 @@ rule frames:
         mem_mb=config["frames"]["mem_mb"],
         runtime=30,
     params:
-        frames=settings("frames"),
+        frames=settings("frames", *FRAME_JOB_KEYS),
         dataset=clip_stamps,
     script:
         "../workflow_scripts/extract_frames.py"
 
 
-rule face_report:
+# The frame check: which clips' frames the later stages use (a checkpoint: they read its table).
+checkpoint face_report:
     input:
-        npz=lambda wildcards: frame_files(),
+        npz=lambda wildcards: all_frame_files(),
         code=script_code("face_report.py"),
     output:
         table=FACE_DETECTION,
@@ -43,5 +45,6 @@ rule face_report:
     params:
         clips=lambda wildcards: video_clips(),
         warn_below=0.5,
+        check=settings("frames", *FRAME_CHECK_KEYS),
     script:
         "../workflow_scripts/face_report.py"

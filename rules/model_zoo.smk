@@ -4,6 +4,7 @@
 
 rule model_zoo:
     input:
+        checked=after_checks,
         extractors=lambda wildcards: [extractor_file(wildcards.extractor, fold) for fold in FOLDS],
         extractor_summaries=lambda wildcards: [
             extractor_file(wildcards.extractor, fold, "summary.json") for fold in FOLDS

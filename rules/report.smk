@@ -5,6 +5,7 @@
 
 rule aggregate:
     input:
+        checked=after_checks,
         metrics=classifier_results("metrics.json"),
         predictions=classifier_results("predictions.parquet"),
         code=script_code("aggregate.py"),
@@ -29,6 +30,7 @@ rule aggregate:
 
 rule compare:
     input:
+        checked=after_checks,
         folds=rules.aggregate.output.folds,
         per_clip=rules.aggregate.output.per_clip,
         per_speaker=rules.aggregate.output.per_speaker,
@@ -53,6 +55,7 @@ rule compare:
 
 rule manifest:
     input:
+        checked=after_checks,
         summary=rules.aggregate.output.summary,
         comparisons=rules.compare.output.table,
         code=script_code("write_manifest.py"),
@@ -73,6 +76,7 @@ rule manifest:
 
 rule report_pages:
     input:
+        checked=after_checks,
         summary=rules.aggregate.output.summary,
         folds=rules.aggregate.output.folds,
         per_speaker=rules.aggregate.output.per_speaker,
@@ -114,6 +118,7 @@ rule report_pages:
 
 rule figure_comparison:
     input:
+        checked=after_checks,
         summary=rules.aggregate.output.summary,
         folds=rules.aggregate.output.folds,
         code=script_code("figure_comparison.py"),
@@ -142,6 +147,7 @@ rule figure_comparison:
 
 rule figure_effects:
     input:
+        checked=after_checks,
         comparisons=rules.compare.output.table,
         code=script_code("figure_effects.py"),
     output:
@@ -168,6 +174,7 @@ rule figure_effects:
 
 rule figure_confusion:
     input:
+        checked=after_checks,
         metrics=lambda wildcards: classifier_results("metrics.json", labels=wildcards.labels),
         code=script_code("figure_confusion.py"),
     output:
@@ -197,6 +204,7 @@ rule figure_confusion:
 
 rule figure_timelines:
     input:
+        checked=after_checks,
         predictions=lambda wildcards: MODEL_RESULT.format(
             **timeline_model(), fold=wildcards.fold, repeat="", name="predictions.parquet"
         ),
@@ -228,6 +236,7 @@ rule figure_timelines:
 
 rule figure_curves:
     input:
+        checked=after_checks,
         histories=classifier_results("history.csv", repeat=""),  # repeat 0: one curve per fold
         code=script_code("figure_curves.py"),
     output:
@@ -256,6 +265,7 @@ rule figure_curves:
 
 use rule figure_curves as figure_curves_extractor with:
     input:
+        checked=after_checks,
         histories=sorted({extractor_file(e, k, "history.csv") for e in learned_extractors() for k in FOLDS}),
         code=script_code("figure_curves.py"),
     output:
@@ -277,6 +287,7 @@ use rule figure_curves as figure_curves_extractor with:
 
 rule figure_attention:
     input:
+        checked=after_checks,
         models=lambda wildcards: [extractor_file(wildcards.extractor, fold) for fold in ATTENTION_FOLDS],
         summaries=lambda wildcards: [
             extractor_file(wildcards.extractor, fold, "summary.json") for fold in ATTENTION_FOLDS

@@ -89,6 +89,10 @@ FRAME_KEYS = (
     "smooth_window",
 )
 
+# The frame settings that decide whether a clip's frames are used without changing them: the
+# frame check (rule face_report, sendflow.frames.check) reads them, the frame jobs do not.
+FRAME_CHECK_KEYS = ("max_rating_overhang_s", "on_bad_video")
+
 
 # The sendflow modules that only some classifiers' jobs import (lazily, in
 # sendflow.classifier.trained.build_model and sendflow.classifier.train): each one's model, and

@@ -18,6 +18,7 @@ DOC = PROJECT / "docs/reliability.md"  # its bad-input table quotes each case's 
 OBSERVER = "ratings/test/observer_EWE/results_112_1.csv"
 VIDEO = "videos/test/ID112_vid1_crop_downsized.mp4"
 INDEX, FRAMES, FOLDS = "results/index/clips.parquet", "results/frames/112_1.npz", "results/index/folds.parquet"
+CHECK = "results/frames/face_detection.tsv"  # the frame check, which stops the run on a bad video
 HEADER = "time,evaluatorWeightedEstimate,SDofEWE\n"
 EMOTIENT, UNITS = "features/train/emotient/ID111_vid1_crop_downsized.txt", "results/features/emotient/steps.parquet"
 
@@ -133,13 +134,13 @@ CASES = {
         "results_112_1.csv",
         "duplicate clip ID 112_1",
     ),
-    "zero-byte mp4": (write(VIDEO, b""), FRAMES, VIDEO, "video file is empty"),
-    "truncated mp4 (half its bytes)": (truncated, FRAMES, VIDEO, "could not decode|no video stream"),
-    "a text file named .mp4": (write(VIDEO, "not a video\n" * 100), FRAMES, VIDEO, "could not decode|no video stream"),
-    "an mp4 with no video stream": (video_without_a_picture, FRAMES, VIDEO, "no video stream"),
+    "zero-byte mp4": (write(VIDEO, b""), CHECK, VIDEO, "video file is empty"),
+    "truncated mp4 (half its bytes)": (truncated, CHECK, VIDEO, "could not decode|no video stream"),
+    "a text file named .mp4": (write(VIDEO, "not a video\n" * 100), CHECK, VIDEO, "could not decode|no video stream"),
+    "an mp4 with no video stream": (video_without_a_picture, CHECK, VIDEO, "no video stream"),
     "a video ten times shorter than its ratings": (
         lambda root: write_observer(root / OBSERVER, 40),
-        FRAMES,
+        CHECK,
         VIDEO,
         "much shorter than its ratings",
     ),

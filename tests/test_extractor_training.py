@@ -51,7 +51,7 @@ def toy(tmp_path_factory):
             rows.append(dict(fold=0, clip_id=clip, speaker=hash(clip) % 100, split="Train", role=role))
     rows.append(dict(fold=0, clip_id="missing", speaker=99, split="Train", role="train"))  # no frames file
     folds = pd.DataFrame(rows)
-    files = frame_files_for_fold(folds, 0, root, roles=("train", "select", "test"))
+    files = frame_files_for_fold(folds, 0, {p.stem: p for p in root.glob("*.npz")}, roles=("train", "select", "test"))
     return folds, files
 
 

@@ -10,9 +10,10 @@ from conftest import make_mp4, sendflow_command, write_observer
 
 from sendflow.errors import SendDataError
 from sendflow.frames import extract
+from sendflow.frames.check import clip_problem, decide
 from sendflow.frames.extract import extract_clip
 from sendflow.frames.faces import FaceDetector, face_detector
-from sendflow.frames.files import load_clip, write_clip
+from sendflow.frames.files import load_clip, skipped_clip, write_clip
 from sendflow.labels import class_centres, classify
 from sendflow.synth import generate_dataset
 from sendflow.synth.encode import Mp4Writer
@@ -103,10 +104,21 @@ def test_broken_videos_fail_naming_the_file(clip_3s, tmp_path, damage, problem):
         extract_clip(video, write_observer(tmp_path / "r.csv", 6), CFG)
 
 
-def test_video_much_shorter_than_its_ratings(clip_3s, tmp_path):
-    with pytest.raises(SendDataError, match="much shorter than its ratings"):
-        extract_clip(clip_3s, write_observer(tmp_path / "r.csv", 20), CFG)  # 10 s of ratings
-    extract_clip(clip_3s, write_observer(tmp_path / "ok.csv", 9), CFG)  # 1.5 s overhang is fine
+def test_the_frame_check_stops_or_skips_a_video_much_shorter_than_its_ratings(clip_3s, tmp_path):
+    """The frame job measures how far the ratings run past the last frame; the check decides by
+    frames.max_rating_overhang_s and frames.on_bad_video, which therefore rerun no frame job."""
+    short = extract_clip(clip_3s, write_observer(tmp_path / "r.csv", 20), CFG)  # 10 s of ratings
+    fine = extract_clip(clip_3s, write_observer(tmp_path / "ok.csv", 9), CFG)  # 1.5 s overhang
+    limit = CFG["max_rating_overhang_s"]
+    assert clip_problem(fine, limit) == "" and clip_problem(short, 8.0) == ""  # a looser limit passes it
+    problem = clip_problem(short, limit)
+    assert problem.startswith(f"{clip_3s}: video is much shorter than its ratings: frames cover 3.0 s but ")
+    marker = skipped_clip(f"{clip_3s}: video file is empty (0 bytes)", 32)
+    problems = {"1_1": "", "1_2": problem, "1_3": clip_problem(marker, limit)}
+    with pytest.raises(SendDataError, match=r"much shorter than its ratings.*\(1 more bad clips in the log\)"):
+        decide(problems, "error")
+    decide(problems, "skip")  # logged; the table's skipped column leaves those clips out
+    decide({"1_1": ""}, "error")
 
 
 def test_npz_is_written_atomically(clip_3s, tmp_path, monkeypatch):
@@ -200,7 +212,7 @@ def test_skip_mode_in_a_real_run(tmp_path, foreign_root):
     failed = subprocess.run(args, capture_output=True, text=True)
     assert failed.returncode != 0
     assert "ID111_vid1_crop_downsized.mp4: video file is empty" in (failed.stdout + failed.stderr)
-    assert not (tmp_path / "results/frames/111_1.npz").exists()
+    assert not (tmp_path / "results/frames/face_detection.tsv").exists()  # the frame check stopped it
     skipped = subprocess.run(args + ["frames.on_bad_video=skip"], capture_output=True, text=True)
     assert skipped.returncode == 0, skipped.stdout + skipped.stderr
     table = pd.read_csv(tmp_path / "results/frames/face_detection.tsv", sep="\t").set_index("clip_id")

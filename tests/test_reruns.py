@@ -268,22 +268,30 @@ def test_a_dataset_file_replaced_by_an_older_copy_reruns_the_index_and_its_clip(
     assert run() == []
 
 
-def test_a_check_only_index_setting_that_changes_no_clip_reruns_no_stage_before_the_report(
-    tiny_run, tiny_project, tmp_path
+@pytest.mark.parametrize(
+    "setting, check, output",
+    [
+        ("data.min_rating_span=4", "index", "results/index/clips.parquet"),
+        ("frames.max_rating_overhang_s=5", "face_report", "results/frames/face_detection.tsv"),
+    ],
+)
+def test_a_check_only_setting_that_changes_no_clip_reruns_its_check_alone(
+    tiny_run, tiny_project, tmp_path, setting, check, output
 ):
-    """data.min_rating_span only decides whether the index stops: a value that lets the same
-    clips through reruns the index (a real run, not a plan: Snakemake decides what follows a
-    checkpoint after it has run), whose table comes out the same, and no frame, training,
-    feature or classifier job (the report's quick jobs still do: see docs/reliability.md)."""
+    """A setting that only decides whether a clip passes (data.min_rating_span: the whole index;
+    frames.max_rating_overhang_s: each clip's frames) reruns its check. A value that lets the
+    same clips through leaves the check's table the same, and then nothing after it runs: a real
+    run, not a plan, since Snakemake plans what follows a checkpoint after it has run."""
     run = tmp_path  # the tiny run's depth below the session folder: its relative code paths hold
     shutil.copytree(tiny_run, run, symlinks=True, dirs_exist_ok=True)  # keeps modification times
-    stages = ("frames/*.npz", "extractor/**/*.json", "features/**/*.parquet", "classifier/**/*.json")
-    kept = [run / "results/index/folds.parquet", *(p for stage in stages for p in run.glob(f"results/{stage}"))]
+    results = [p for p in (run / "results").rglob("*") if p.is_file() and p.parts[-3:-1] != ("results", "logs")]
+    kept = [p for p in results if "benchmarks" not in p.parts and "logs" not in p.parts and p != run / output]
     before = {path: path.stat().st_mtime_ns for path in kept}
-    clips = (run / "results/index/clips.parquet").read_bytes()
-    proc = run_tiny(run, "--cores", "2", config=["data.min_rating_span=4"], project=tiny_project)
+    table = (run / output).read_bytes()
+    proc = run_tiny(run, "--cores", "2", config=[setting], project=tiny_project)
     printed = proc.stdout + proc.stderr
     assert proc.returncode == 0, printed[-3000:]
-    assert "checkpoint index:" in printed and len(before) > 30, printed[-3000:]
-    assert (run / "results/index/clips.parquet").read_bytes() == clips
-    assert {path: path.stat().st_mtime_ns for path in kept} == before
+    assert f"checkpoint {check}:" in printed and len(before) > 100, printed[-3000:]
+    assert (run / output).read_bytes() == table
+    changed = sorted(str(p.relative_to(run)) for p in kept if p.stat().st_mtime_ns != before[p])
+    assert not changed, changed

@@ -12,10 +12,8 @@ cfg = snakemake.params.frames
 clip = snakemake.wildcards.clip
 try:
     arrays = extract_clip(snakemake.input.video, snakemake.input.observer, cfg)
-except SendDataError as err:
-    if cfg["on_bad_video"] != "skip":
-        raise
-    log.warning("clip %s skipped (frames.on_bad_video: skip): %s", clip, err)
+except SendDataError as err:  # the frame check (rule face_report) stops the run or skips the clip
+    log.warning("clip %s has no frames: %s", clip, err)
     arrays = skipped_clip(str(err), cfg["size"])
 else:
     log.info(

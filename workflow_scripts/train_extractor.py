@@ -10,7 +10,6 @@ from sendflow.extractor.data import frame_files_for_fold
 from sendflow.extractor.train import train_extractor
 from sendflow.folds import make_folds
 from sendflow.logs import setup
-from sendflow.paths import FRAMES_DIR
 
 log = setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
@@ -20,8 +19,8 @@ if scope == "shared":
     folds, fold = make_folds(pd.read_parquet(snakemake.input.clips), "official", 1, 0.2, 0), 0
 else:
     folds, fold = pd.read_parquet(snakemake.input.folds), int(scope.removeprefix("fold"))
-frames_dir = Path(snakemake.input.frames[0]).parent if snakemake.input.frames else Path(FRAMES_DIR)
-files = frame_files_for_fold(folds, fold, frames_dir, roles=("train", "select"))
+frames = {Path(path).stem: Path(path) for path in snakemake.input.frames}  # those the frame check passed
+files = frame_files_for_fold(folds, fold, frames, roles=("train", "select"))
 out_dir = Path(snakemake.output.model).parent
 cfg = {**snakemake.params.extractor, "kind": snakemake.wildcards.extractor}
 try:

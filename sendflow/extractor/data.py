@@ -25,18 +25,18 @@ def clips_for_role(folds_df: pd.DataFrame, fold: int, roles: str | Iterable[str]
 
 
 def frame_files_for_fold(
-    folds_df: pd.DataFrame, fold: int, frames_dir: Path, roles: Iterable[str] = ("train", "select")
+    folds_df: pd.DataFrame, fold: int, frames: dict[str, Path], roles: Iterable[str] = ("train", "select")
 ) -> dict[str, list[Path]]:
-    """`{role: [frames_dir/{clip}.npz, ...]}` for a fold, skipping clips without a frames file."""
+    """`{role: [frame file, ...]}` for a fold, from `frames` (clip ID -> the frame file the frame
+    check passed), skipping clips without one."""
     out = {}
     for role in roles:
         files = []
         for clip in clips_for_role(folds_df, fold, role):
-            path = Path(frames_dir) / f"{clip}.npz"
-            if path.exists():
-                files.append(path)
+            if clip in frames:
+                files.append(Path(frames[clip]))
             else:
-                log.info("fold %s: no frames for %s clip %s; skipped", fold, role, clip)
+                log.info("fold %s: no usable frames for %s clip %s; skipped", fold, role, clip)
         out[role] = files
     return out
 

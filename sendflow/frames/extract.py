@@ -94,21 +94,22 @@ def _second_opinion(video, frames, detect, detections, cfg):
 
 
 def extract_clip(video, observer, cfg: dict) -> dict:
-    """Face crops of one clip (`crop_faces`) with its observer valence at each frame time;
-    raises SendDataError naming the file if the video or its ratings are bad."""
+    """Face crops of one clip (`crop_faces`) with its observer valence at each frame time, and
+    how far the ratings run past the last frame (`overhang_s`, with the problem to report when
+    that is too far: sendflow.frames.check decides, so that its setting reruns no frame job);
+    raises SendDataError naming the file if the video or its ratings cannot be read."""
     ratings = read_observer(observer)
     arrays = crop_faces(video, cfg)
     covered = arrays["times"][-1] + 1.0 / cfg["fps"]
     rated = float(ratings["time"].iloc[-1])
-    if rated - covered > cfg["max_rating_overhang_s"]:
-        raise SendDataError(
-            video,
-            f"video is much shorter than its ratings: frames cover {covered:.1f} s but "
-            f"{observer} runs to {rated:.1f} s (truncated file?)",
-        )
     return {
         **arrays,
         "valence": valence_at(ratings, arrays["times"]).astype(np.float32),
         "skipped": np.bool_(False),
         "reason": np.str_(""),
+        "overhang_s": np.float32(rated - covered),
+        "overhang_problem": np.str_(
+            f"{video}: video is much shorter than its ratings: frames cover {covered:.1f} s but "
+            f"{observer} runs to {rated:.1f} s (truncated file?)"
+        ),
     }

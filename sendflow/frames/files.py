@@ -8,7 +8,8 @@ from ..atomic import atomic_path
 
 
 def skipped_clip(reason: str, size: int) -> dict:
-    """What a clip skipped under `on_bad_video: skip` stores: no frames and the reason."""
+    """What a clip whose video could not be read stores: no frames and the reason (the frame
+    check then stops the run or skips the clip, by frames.on_bad_video)."""
     return {
         "frames": np.zeros((0, size, size, 3), np.uint8),
         "times": np.zeros(0),
@@ -21,6 +22,8 @@ def skipped_clip(reason: str, size: int) -> dict:
         "valence": np.zeros(0, np.float32),
         "skipped": np.bool_(True),
         "reason": np.str_(reason),
+        "overhang_s": np.float32(np.nan),
+        "overhang_problem": np.str_(""),
     }
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: real mp4 files made with the real ffmpeg, and SEND-layout trees."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -144,6 +145,19 @@ TINY = [
 ]
 
 
+def local_env() -> dict[str, str]:
+    """The environment of a local Snakemake run in the tests, as `make demo` sets it: SLURM_CONF
+    points nowhere, so that the SLURM executor plugin's start-up query (`scontrol show config`,
+    about 9 s per Snakemake start where SLURM's tools are installed but no controller answers)
+    returns at once. tests/test_slurm.py, which needs the real controller, does not use it."""
+    return {**os.environ, "SLURM_CONF": "/dev/null"}
+
+
+def run_local(cmd, **kwargs) -> subprocess.CompletedProcess:
+    """`cmd` (a Snakemake or `sendflow` run) in the local environment, its output captured."""
+    return subprocess.run(cmd, capture_output=True, text=True, env=local_env(), **kwargs)
+
+
 def sendflow_command(workdir, *args, project=PROJECT) -> list[str]:
     """The `sendflow` launcher running the real Snakefile of `project` in `workdir`."""
     return [
@@ -158,10 +172,11 @@ def sendflow_command(workdir, *args, project=PROJECT) -> list[str]:
     ]
 
 
-def run_tiny(workdir, *args, config=(), project=PROJECT) -> subprocess.CompletedProcess:
-    """The real Snakefile on the TINY configuration (plus `config` overrides) in `workdir`."""
+def run_tiny(workdir, *args, config=(), project=PROJECT, env=None) -> subprocess.CompletedProcess:
+    """The real Snakefile on the TINY configuration (plus `config` overrides) in `workdir`;
+    locally (`local_env`) unless `env` says otherwise."""
     cmd = sendflow_command(workdir, *args, "--config", *TINY, *config, project=project)
-    return subprocess.run(cmd, capture_output=True, text=True)
+    return subprocess.run(cmd, capture_output=True, text=True, env=local_env() if env is None else env)
 
 
 @pytest.fixture(scope="session")

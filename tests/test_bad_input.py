@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from conftest import PROJECT, make_mp4, sendflow_command, write_observer
+from conftest import PROJECT, make_mp4, run_local, sendflow_command, write_observer
 
 from sendflow.ffmpeg_bin import ffmpeg_path
 
@@ -25,7 +25,7 @@ EMOTIENT, UNITS = "features/train/emotient/ID111_vid1_crop_downsized.txt", "resu
 
 def sendflow(workdir, *targets, config=()):
     cmd = sendflow_command(workdir, "--cores", "1", *targets, "--config", *config)
-    return subprocess.run(cmd, capture_output=True, text=True)
+    return run_local(cmd)
 
 
 def write(relative, content):

@@ -10,7 +10,7 @@ import subprocess
 import matplotlib.image
 import numpy as np
 import pytest
-from conftest import sendflow_command
+from conftest import run_local, sendflow_command
 
 from sendflow.ffmpeg_bin import ffmpeg_path
 
@@ -76,7 +76,7 @@ def report(workdir, root, *config):
     """Run the workflow, then build its report; return the report's HTML."""
     for report_args in ([], ["--report", "results/report.html"]):
         cmd = sendflow_command(workdir, "--cores", "2", *report_args, "--config", f"data.root={root}", *CONFIG, *config)
-        run = subprocess.run(cmd, capture_output=True, text=True)
+        run = run_local(cmd)
         assert run.returncode == 0, run.stderr[-3000:]
     return (workdir / "results/report.html").read_text()
 

@@ -1,12 +1,11 @@
 """Frame stage: decoding on the rating grid, labels aligned on time, bad videos, atomic output."""
 
-import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_mp4, sendflow_command, write_observer
+from conftest import make_mp4, run_local, sendflow_command, write_observer
 
 from sendflow.errors import SendDataError
 from sendflow.frames import extract
@@ -209,11 +208,11 @@ def test_skip_mode_in_a_real_run(tmp_path, foreign_root):
         f"data.root={foreign_root}",
         "cv.mode=official",
     )
-    failed = subprocess.run(args, capture_output=True, text=True)
+    failed = run_local(args)
     assert failed.returncode != 0
     assert "ID111_vid1_crop_downsized.mp4: video file is empty" in (failed.stdout + failed.stderr)
     assert not (tmp_path / "results/frames/face_detection.tsv").exists()  # the frame check stopped it
-    skipped = subprocess.run(args + ["frames.on_bad_video=skip"], capture_output=True, text=True)
+    skipped = run_local(args + ["frames.on_bad_video=skip"])
     assert skipped.returncode == 0, skipped.stdout + skipped.stderr
     table = pd.read_csv(tmp_path / "results/frames/face_detection.tsv", sep="\t").set_index("clip_id")
     assert table.loc["111_1", "skipped"] and "empty" in table.loc["111_1", "reason"]

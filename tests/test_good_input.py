@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PROJECT, sendflow_command, write_observer
+from conftest import PROJECT, run_local, sendflow_command, write_observer
 
 from sendflow.errors import SendDataError
 from sendflow.ffmpeg_bin import ffmpeg_path
@@ -83,7 +83,7 @@ def test_a_config_file_that_would_run_code_is_refused_and_runs_nothing(tmp_path)
     evil = tmp_path / "evil.yaml"
     evil.write_text(f'seed: !!python/object/apply:os.system ["touch {ran}"]\n')
     cmd = sendflow_command(tmp_path / "work", "--configfile", str(evil), "--dry-run")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = run_local(cmd)
     assert proc.returncode != 0 and not ran.exists(), proc.stderr[-2000:]
     said = "Config file is not valid JSON or YAML"  # Snakemake's safe loader refuses the tag
     assert said in proc.stdout + proc.stderr

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import torch
-from conftest import TINY, group_members, sendflow_command
+from conftest import TINY, group_members, local_env, run_local, sendflow_command
 
 # Enough epochs, with no early stop, that a kill lands in the middle of training; the workflow
 # up to the metrics summary (not the report), MS-TCN on the learned features only (the Emotient
@@ -144,7 +144,7 @@ def outputs(workdir: Path) -> dict[str, bytes]:
 def reference(tmp_path_factory):
     """An uninterrupted run of the same configuration: its results and jobs per rule."""
     workdir = tmp_path_factory.mktemp("uninterrupted")
-    proc = subprocess.run(command(workdir), capture_output=True, text=True)
+    proc = run_local(command(workdir))
     assert proc.returncode == 0, proc.stderr[-3000:]
     return outputs(workdir), finished_jobs(proc.stdout + proc.stderr), set(finished_logs(workdir))
 
@@ -158,7 +158,12 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
     for stage, logs, marker in STAGES:
         with open(tmp_path / f"attempt_{stage}.out", "w+") as out:
             run = subprocess.Popen(
-                command(tmp_path), stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True
+                command(tmp_path),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+                env=local_env(),
             )
             log = wait_for(lambda: under_way(tmp_path, logs, marker) or run.poll() is not None, f"the {stage} stage")
             assert run.poll() is None, f"the run ended before its {stage} stage could be interrupted"
@@ -173,7 +178,7 @@ def test_a_run_interrupted_in_every_stage_resumes_to_the_same_results(tmp_path, 
         assert not (tmp_path / "results/metrics/summary.csv").exists(), f"{how} in the {stage} stage"
         assert_no_partial_outputs(tmp_path / "results")
 
-    final = subprocess.run(command(tmp_path), capture_output=True, text=True)
+    final = run_local(command(tmp_path))
     assert final.returncode == 0, final.stdout[-3000:] + final.stderr[-3000:]
     assert "LockException" not in final.stderr
     jobs += finished_jobs(final.stdout + final.stderr)

@@ -9,7 +9,7 @@ import shutil
 from contextlib import contextmanager
 
 import pytest
-from conftest import planned_jobs, run_tiny
+from conftest import planned_jobs, run_local, run_tiny, sendflow_command
 
 REPORT = {
     "aggregate",
@@ -243,19 +243,11 @@ def test_raising_repeats_trains_only_the_new_repeats(plan, plan_outputs):
 def test_a_dataset_file_replaced_by_an_older_copy_reruns_the_index_and_its_clip(foreign_root, tmp_path):
     """`cp -p`, `rsync -a` or unzipping the release again puts a corrected file in place with an
     older modification time than the outputs: the index and that clip's frames still rerun."""
-    import subprocess
-
-    from conftest import sendflow_command
-
     frames = [f"results/frames/{c}.npz" for c in ("111_1", "113_2", "115_1", "112_1")]
     config = ["--config", f"data.root={foreign_root}", "cv.mode=official"]
 
     def run():
-        proc = subprocess.run(
-            sendflow_command(tmp_path, "--cores", "2", "results/index/clips.parquet", *frames, *config),
-            capture_output=True,
-            text=True,
-        )
+        proc = run_local(sendflow_command(tmp_path, "--cores", "2", "results/index/clips.parquet", *frames, *config))
         assert proc.returncode == 0, proc.stderr[-3000:]
         return re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", proc.stdout + proc.stderr)
 

@@ -59,7 +59,7 @@ def slurm_run(cluster, tmp_path_factory):
     log = controller_log()
     offset = log.stat().st_size
     started = time.monotonic()
-    proc = run_tiny(workdir, "--profile", str(PROJECT / "profiles/slurm"))
+    proc = run_tiny(workdir, "--profile", str(PROJECT / "profiles/slurm"), env=dict(os.environ))  # the real controller
     wall = time.monotonic() - started
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]

@@ -9,14 +9,14 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
-from conftest import PROJECT, make_mp4, write_observer
+from conftest import PROJECT, make_mp4, run_local, write_observer
 
 
 def snakemake(workdir, *args, launcher=False):
     """Run the workflow in `workdir`; `launcher` goes through the `sendflow` entry point."""
     module = "sendflow.cli" if launcher else "snakemake"
     cmd = [sys.executable, "-m", module, "--snakefile", str(PROJECT / "Snakefile"), "--directory", str(workdir), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    return run_local(cmd, cwd=workdir)
 
 
 def jobs_by_rule(dry_run_stdout: str) -> dict[str, int]:
@@ -189,12 +189,14 @@ def test_the_same_command_resumes_after_ctrl_c(tmp_path):
     import signal
     import time
 
-    from conftest import TINY, sendflow_command
+    from conftest import TINY, local_env, sendflow_command
 
     cmd = sendflow_command(
         tmp_path, "--cores", "1", "results/index/folds.parquet", "results/frames/face_detection.tsv", "--config", *TINY
     )
-    run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    run = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env=local_env()
+    )
     frames = tmp_path / "results/logs/frames"
     deadline = time.time() + 120
     while not (frames.is_dir() and any(frames.iterdir())) and time.time() < deadline:
@@ -202,7 +204,7 @@ def test_the_same_command_resumes_after_ctrl_c(tmp_path):
     os.killpg(run.pid, signal.SIGINT)
     out = run.communicate(timeout=120)[0]
     assert run.returncode != 0 and not (tmp_path / "results/frames/face_detection.tsv").exists(), out[-2000:]
-    again = subprocess.run(cmd, capture_output=True, text=True)
+    again = run_local(cmd)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     assert "IncompleteFilesException" not in again.stderr
     assert (tmp_path / "results/frames/face_detection.tsv").exists()

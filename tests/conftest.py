@@ -204,6 +204,15 @@ def tiny_run(tmp_path_factory, tiny_project):
     return workdir
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that reads or re-plans the tiny run, directly or through another fixture, is
+    `slow` (it waits for that whole run): `-m 'not slow'` leaves them out. Tests that run
+    Snakemake for real in other ways carry the mark themselves."""
+    for item in items:
+        if {"tiny_run", "tiny_project"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 def group_members(pgid: int) -> list[int]:
     """Live processes of process group `pgid`."""
     members = []

@@ -14,6 +14,8 @@ from conftest import PROJECT, make_mp4, run_local, sendflow_command, write_obser
 
 from sendflow.ffmpeg_bin import ffmpeg_path
 
+pytestmark = pytest.mark.slow  # every test here runs Snakemake for real
+
 DOC = PROJECT / "docs/reliability.md"  # its bad-input table quotes each case's message
 OBSERVER = "ratings/test/observer_EWE/results_112_1.csv"
 VIDEO = "videos/test/ID112_vid1_crop_downsized.mp4"

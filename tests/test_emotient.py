@@ -180,6 +180,7 @@ def test_fusion_sets_learned_features_beside_the_units_with_a_mask():
     np.testing.assert_array_equal(x[:, 3:], units[1])  # the units as they came, in the same order
 
 
+@pytest.mark.slow  # runs Snakemake for real
 def test_an_emotient_only_run_decodes_no_video(tmp_path):
     """extractor.kinds: [emotient] runs the whole path from the action units alone: no frame,
     extractor or feature-cache job, and every report page still made."""

@@ -14,6 +14,8 @@ from conftest import run_local, sendflow_command
 
 from sendflow.ffmpeg_bin import ffmpeg_path
 
+pytestmark = pytest.mark.slow  # every test here runs Snakemake for real
+
 MAGENTA = np.array([1.0, 0.0, 1.0])
 CONFIG = [
     "cv.mode=official",

@@ -197,6 +197,7 @@ def test_npz_names_the_detector_that_ran(clip_3s, tmp_path):
         face_detector("mtcnn", 160)
 
 
+@pytest.mark.slow  # runs Snakemake for real
 def test_skip_mode_in_a_real_run(tmp_path, foreign_root):
     (foreign_root / "videos/train/ID111_vid1_crop_downsized.mp4").write_bytes(b"")
     args = sendflow_command(

@@ -30,6 +30,7 @@ def test_arguments_are_checked():
     assert missing.returncode == 2 and "make install" in missing.stderr
 
 
+@pytest.mark.slow  # runs Snakemake for real
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA machine runs the GPU path instead")
 def test_asking_for_cuda_without_it_is_refused_and_the_fallback_runs(tmp_path):
     refused = gpu_sh("--device", "cuda", "--out", str(tmp_path / "refused"))

@@ -19,6 +19,8 @@ import pytest
 import torch
 from conftest import TINY, group_members, local_env, run_local, sendflow_command
 
+pytestmark = pytest.mark.slow  # every test here runs Snakemake for real
+
 # Enough epochs, with no early stop, that a kill lands in the middle of training; the workflow
 # up to the metrics summary (not the report), MS-TCN on the learned features only (the Emotient
 # jobs would run beside every stage and blur which one a kill lands in).

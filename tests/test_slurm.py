@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 from conftest import PROJECT, run_tiny
 
+pytestmark = pytest.mark.slow  # every test here runs Snakemake for real
+
 GPU_RULES = {"train_extractor", "features", "classifier"}  # classifier: the torch models
 
 

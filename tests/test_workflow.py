@@ -9,6 +9,7 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import PROJECT, make_mp4, run_local, write_observer
 
 
@@ -42,6 +43,7 @@ def test_real_root_skips_the_demo_and_bad_config_fails(tmp_path, foreign_root):
     assert missing.returncode != 0 and "does not exist" in missing.stdout + missing.stderr
 
 
+@pytest.mark.slow  # runs Snakemake for real
 def test_index_and_folds_run_on_a_foreign_root_via_dotted_config(tmp_path, foreign_root):
     proc = snakemake(
         tmp_path,
@@ -108,6 +110,7 @@ def test_each_conda_environment_has_what_its_rules_code_imports():
     assert checked >= 15
 
 
+@pytest.mark.slow  # runs Snakemake for real
 def test_the_demo_never_replaces_a_folder_it_did_not_make(tmp_path):
     mine = tmp_path / "my_data"
     mine.mkdir()
@@ -121,6 +124,7 @@ def test_the_demo_never_replaces_a_folder_it_did_not_make(tmp_path):
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.slow  # runs Snakemake for real
 def test_a_changed_dataset_reruns_the_index(tmp_path, foreign_root):
     def plan():
         proc = snakemake(
@@ -157,6 +161,7 @@ def test_a_changed_dataset_reruns_the_index(tmp_path, foreign_root):
     assert "index" in plan()
 
 
+@pytest.mark.slow  # runs Snakemake for real
 def test_an_edited_rating_or_replaced_video_reruns_that_clip_only(tmp_path, foreign_root):
     """After a finished run, editing one clip's ratings or replacing its video reruns the index
     and that clip's frame job, and leaves every other clip's frames as they were."""
@@ -181,6 +186,7 @@ def test_an_edited_rating_or_replaced_video_reruns_that_clip_only(tmp_path, fore
     assert sorted(name for name in frames if after[name] != frames[name]) == ["111_1.npz", "115_1.npz"]
 
 
+@pytest.mark.slow  # runs Snakemake for real
 def test_the_same_command_resumes_after_ctrl_c(tmp_path):
     """Ctrl-C during the frame stage (SIGINT to Snakemake and its jobs, as a terminal sends it),
     then the same command finishes without a flag: the workflow profile (profiles/default)

@@ -9,6 +9,7 @@ import subprocess
 
 import matplotlib.image
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import run_local, sendflow_command
 
@@ -87,6 +88,10 @@ def test_a_report_on_real_data_holds_no_face(magenta_root, tmp_path):
     pngs = embedded_pngs(report(tmp_path, magenta_root))
     summary = (tmp_path / "results/report_pages/summary.html").read_text()
     assert "Beside the published SENDv1 results" in summary  # official mode
+    # cv.mode official: one fold, trained on Train, tested on the Test split (speaker 112 alone)
+    scored = tmp_path / "results/classifier/resattn/mstcn/three"
+    assert [p.name for p in scored.iterdir()] == ["fold0"]
+    assert set(pd.read_parquet(scored / "fold0/predictions.parquet")["clip_id"]) == {"112_1"}
     assert (tmp_path / "results/figures/attention_resattn.png").read_bytes() in pngs
     assert len(pngs) >= 5 and all(magenta_pixels(png) == 0 for png in pngs)
     # The same report with faces switched on does show them: the check above can fail.

@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 
 import matplotlib.image
@@ -23,11 +24,6 @@ from sendflow.report.browser_check import check_report, failures, find_chromium,
 @pytest.fixture
 def finished(tiny_run):
     return tiny_run
-
-
-@pytest.fixture
-def run(tiny_project):
-    return lambda workdir, *args: run_tiny(workdir, "--cores", "2", *args, project=tiny_project)
 
 
 def test_every_stage_writes_its_outputs(finished):
@@ -105,11 +101,6 @@ def test_action_units_are_standardised_with_the_training_speakers_statistics(fin
         in_fold = raw["clip_id"].isin(roles.index).to_numpy()
         np.testing.assert_allclose(x, np.nan_to_num((raw_x[in_fold] - mean) / std), atol=1e-4)
         assert meta["sendflow.extractor"] == "emotient" and set(steps["clip_id"]) == set(roles.index)
-
-
-def test_a_second_run_has_nothing_to_do(finished, run):
-    proc = run(finished, "-n")
-    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr
 
 
 def test_results_are_aggregated_and_compared(finished):
@@ -250,3 +241,26 @@ def test_nothing_a_run_writes_can_be_committed(finished):
 
     assert [path for path in written if not ignored(verdicts[path])] == []
     assert not ignored(verdicts["results/README.md"])
+
+
+def test_the_nine_class_scheme_runs_beside_three_and_is_compared(tiny_run, tiny_project, tmp_path):
+    """classifier.labels: [three, nine] (docs/configuration.md): every model also trains and is
+    scored on the nine classes, whose classes follow the documented edges, and the comparisons
+    set nine against three; the three-class results are not trained again."""
+    run = tmp_path  # the tiny run's depth below the session folder: its relative code paths hold
+    shutil.copytree(tiny_run, run, symlinks=True, dirs_exist_ok=True)
+    proc = run_tiny(run, "--cores", "2", config=["classifier.labels=[three,nine]"], project=tiny_project)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = pd.read_csv(run / "results/metrics/summary.csv")
+    assert summary.groupby("labels").size().to_dict() == {"nine": 9, "three": 9}  # 3 sources x 3 classifiers
+    edges = [-0.7, -0.45, -0.25, -0.1, 0.1, 0.25, 0.45, 0.7]  # docs/configuration.md
+    predictions = pd.read_parquet(run / "results/classifier/fused/mstcn/nine/fold1/predictions.parquet")
+    rated = predictions.dropna(subset=["valence_true"])
+    assert (rated["class_true"] == [sum(v >= e for e in edges) for v in rated["valence_true"]]).all()
+    assert {"prob_8"} <= set(predictions.columns) and predictions["class_pred"].between(0, 8).all()
+    assert "nine vs three" in (run / "results/metrics/comparisons.md").read_text()
+    assert (run / "results/figures/confusion_nine.png").stat().st_size > 0
+    kept = list((tiny_run / "results/classifier").rglob("three/fold*/metrics.json"))
+    assert len(kept) == 18 and all(
+        (run / p.relative_to(tiny_run)).stat().st_mtime_ns == p.stat().st_mtime_ns for p in kept
+    )

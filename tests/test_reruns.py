@@ -48,24 +48,42 @@ FIGURES = {
 }
 
 
+_DRY_RUNS: dict[tuple[str, ...], str] = {}  # printed plans of the unedited project, per config
+_EDITING = []  # files of the project copy now edited (their plans are not kept)
+
+
 @pytest.fixture
-def plan(tiny_run, tiny_project):
+def dry_run(tiny_run, tiny_project):
+    """What `snakemake --dry-run` prints after the tiny run with `config`; one real dry run per
+    config while the project copy is unedited, kept for the other tests that ask for it."""
+
+    def printed(config=()) -> str:
+        key = tuple(config)
+        if _EDITING or key not in _DRY_RUNS:
+            proc = run_tiny(tiny_run, "--cores", "2", "--dry-run", config=config, project=tiny_project)
+            assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+            if _EDITING:
+                return proc.stdout
+            _DRY_RUNS[key] = proc.stdout
+        return _DRY_RUNS[key]
+
+    return printed
+
+
+@pytest.fixture
+def plan(dry_run):
     def planned(config=()) -> dict[str, int]:
-        proc = run_tiny(tiny_run, "--cores", "2", "--dry-run", config=config, project=tiny_project)
-        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-        return planned_jobs(proc.stdout)
+        return planned_jobs(dry_run(config))
 
     return planned
 
 
 @pytest.fixture
-def plan_outputs(tiny_run, tiny_project):
+def plan_outputs(dry_run):
     """The output files of every job a dry run plans."""
 
     def planned(config=()) -> list[str]:
-        proc = run_tiny(tiny_run, "--cores", "2", "--dry-run", config=config, project=tiny_project)
-        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-        lines = [line.strip() for line in proc.stdout.splitlines()]
+        lines = [line.strip() for line in dry_run(config).splitlines()]
         return [
             path for line in lines if line.startswith("output:") for path in line.removeprefix("output:").split(", ")
         ]
@@ -82,6 +100,7 @@ def edited(tiny_project):
     def edit(*relative_paths):
         paths = [tiny_project / p for p in relative_paths]
         saved = [(p.read_bytes(), p.stat().st_mtime_ns) for p in paths]
+        _EDITING.append(relative_paths)
         try:
             for p in paths:
                 p.write_text(p.read_text() + "\n# edited by test_reruns\n")
@@ -90,6 +109,7 @@ def edited(tiny_project):
             for p, (content, mtime) in zip(paths, saved):
                 p.write_bytes(content)
                 os.utime(p, ns=(mtime, mtime))
+            _EDITING.remove(relative_paths)
 
     return edit
 
@@ -161,8 +181,6 @@ def test_adding_an_extractor_kind_trains_only_the_new_one(plan):
 @pytest.mark.parametrize(
     "module, first",
     [
-        ("sendflow/metrics.py", "train_extractor"),  # picks the extractor's best epoch
-        ("sendflow/folds.py", "train_extractor"),  # the shared scope makes its own folds
         ("sendflow/ffmpeg_bin.py", "index"),  # durations of the videos
         ("sendflow/synth/face.py", "demo_dataset"),  # draws the demo's faces
     ],
@@ -170,6 +188,46 @@ def test_adding_an_extractor_kind_trains_only_the_new_one(plan):
 def test_editing_a_module_reruns_the_rules_whose_scripts_import_it(plan, edited, module, first):
     with edited(module):
         assert first in plan()
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "sendflow/metrics.py",  # picks the extractor's best epoch, scores every classifier
+        "sendflow/folds.py",  # the shared scope makes its own folds
+    ],
+)
+def test_editing_metrics_or_folds_reruns_extractor_training_and_after_but_not_frames(plan, edited, module):
+    """docs/reliability.md: "extractor training, features, classifiers and everything after;
+    not frames"."""
+    with edited(module):
+        jobs = plan()
+    assert AFTER_EXTRACTOR <= set(jobs) and "frames" not in jobs and "index" not in jobs, jobs
+    assert set(jobs) - AFTER_EXTRACTOR <= {"emotient_features"}, jobs  # Emotient's per-fold table
+
+
+def test_the_shared_scope_trains_one_extractor_for_all_folds(plan, plan_outputs):
+    """extractor.scope: shared (docs/configuration.md): one resattn extractor, on the Train split,
+    feeds both folds; the frames stay."""
+    config = ["extractor.scope=shared"]
+    jobs = plan(config)
+    assert set(jobs) == AFTER_EXTRACTOR and jobs["train_extractor"] == 1 and jobs["features"] == 2, jobs
+    extractors = {p.split("/")[3] for p in plan_outputs(config) if p.startswith("results/extractor/resattn/")}
+    assert extractors == {"shared"}, extractors
+
+
+def test_an_edited_emotient_file_reruns_only_what_reads_action_units(tiny_run, tiny_project, tmp_path):
+    """An Emotient file of the demo is an input of `emotient_steps` (listed per file from the
+    index): editing one reruns the action units and what is built on them, nothing with video."""
+    run = tmp_path  # the tiny run's depth below the session folder: its relative code paths hold
+    shutil.copytree(tiny_run, run, symlinks=True, dirs_exist_ok=True)
+    [unit_file, *_] = sorted((run / "data").rglob("features/*/emotient/*.txt"))
+    lines = unit_file.read_text().splitlines()
+    lines[1] = ",".join(lines[1].split(",")[:-1] + ["0.5"])  # one value of the first step
+    unit_file.write_text("\n".join(lines) + "\n")
+    proc = run_tiny(run, "--cores", "2", "--dry-run", project=tiny_project)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert set(planned_jobs(proc.stdout)) == AFTER_UNITS, proc.stdout[-3000:]
 
 
 def test_a_moved_project_plans_nothing(tiny_run, tiny_project, tmp_path):

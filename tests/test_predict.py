@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from conftest import PROJECT, make_mp4, make_phone_copy, run_tiny
 
 from sendflow.atomic import file_sha256
 from sendflow.ffmpeg_bin import ffmpeg_path, probe_duration
+from sendflow.zoo.bundle import read_manifest
 
 BUNDLE = "results/model_zoo/resattn-mstcn-three"
 DOC = PROJECT / "docs/reliability.md"  # its second table quotes each message below
@@ -63,13 +65,10 @@ def test_a_bundle_describes_itself(tiny_run):
     assert f"{np.mean(folds):.3f}" in card and "licence" in card.lower()
 
 
-def test_a_bundle_is_written_without_torch_and_states_its_models_task_and_feature_size(tiny_run, tmp_path):
-    """write_bundle never loads torch (2 s of import per bundle job; model_zoo's own imports are
-    checked in test_dependencies.py): the task and feature size come from the training jobs'
-    metrics.json."""
+def bundle_arguments(tiny_run, out) -> list:
+    """write_bundle's arguments (as JSON values) for the tiny run's resattn-mstcn-three bundle,
+    written to `out`, from the training jobs' outputs as model_zoo.py gathers them."""
     manifest = json.loads((tiny_run / BUNDLE / "bundle.json").read_text())
-    saved = torch.load(tiny_run / "results/classifier/resattn/mstcn/three/fold0/model.pt", weights_only=True)
-    assert manifest["task"] == saved["settings"]["task"] and manifest["feature_dim"] == len(saved["mean"])
     members, metrics = [], []
     for fold in (0, 1):
         trained = tiny_run / f"results/classifier/resattn/mstcn/three/fold{fold}"
@@ -83,14 +82,18 @@ def test_a_bundle_is_written_without_torch_and_states_its_models_task_and_featur
             {"fold": fold, "extractor": f"{extractor}/model.pt", "classifier": f"{trained}/model.pt", "sha256": sha256}
         )
     own = {"format", "format_version", "name", "sendflow_version", "created", "task", "feature_dim", "members", "files"}
-    arguments = [
-        str(tmp_path / "bundle"),
-        "copy",
-        members,
-        {key: value for key, value in manifest.items() if key not in own},
-        metrics[0]["task"],
-        metrics[0]["feature_dim"],
-    ]
+    description = {key: value for key, value in manifest.items() if key not in own}
+    return [str(out), "copy", members, description, metrics[0]["task"], metrics[0]["feature_dim"]]
+
+
+def test_a_bundle_is_written_without_torch_and_states_its_models_task_and_feature_size(tiny_run, tmp_path):
+    """write_bundle never loads torch (2 s of import per bundle job; model_zoo's own imports are
+    checked in test_dependencies.py): the task and feature size come from the training jobs'
+    metrics.json."""
+    manifest = json.loads((tiny_run / BUNDLE / "bundle.json").read_text())
+    saved = torch.load(tiny_run / "results/classifier/resattn/mstcn/three/fold0/model.pt", weights_only=True)
+    assert manifest["task"] == saved["settings"]["task"] and manifest["feature_dim"] == len(saved["mean"])
+    arguments = bundle_arguments(tiny_run, tmp_path / "bundle")
     script = (
         "import json, sys\n"
         "from sendflow.zoo import write_bundle\n"
@@ -100,6 +103,35 @@ def test_a_bundle_is_written_without_torch_and_states_its_models_task_and_featur
     proc = subprocess.run([sys.executable, "-c", script, json.dumps(arguments)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads(proc.stdout) == [manifest["task"], manifest["feature_dim"], False]
+
+
+def test_a_bundle_write_killed_part_way_leaves_no_partial_bundle_and_the_next_writes_it_whole(tiny_run, tmp_path):
+    """`kill -9` during model_zoo (docs/reliability.md): the bundle folder is written whole or
+    not at all, an old bundle stays until a new one is complete, and the next attempt clears
+    the killed one's temporary and writes the bundle again. The kill lands after the model
+    files and bundle.json are written, before the model card."""
+    out = tmp_path / "bundle"
+    killed_before_the_card = (
+        "import json, os, signal, sys\n"
+        "import sendflow.zoo.bundle as bundle\n"
+        "bundle.model_card = lambda manifest: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "bundle.write_bundle(*json.loads(sys.argv[1]))\n"
+    )
+    whole = "import json, sys\nfrom sendflow.zoo import write_bundle\nwrite_bundle(*json.loads(sys.argv[1]))\n"
+
+    def job(code):
+        arguments = json.dumps(bundle_arguments(tiny_run, out))
+        return subprocess.run([sys.executable, "-c", code, arguments], capture_output=True, text=True)
+
+    assert job(killed_before_the_card).returncode == -signal.SIGKILL
+    [left] = tmp_path.glob(".bundle.tmp-*")  # the killed job's temporary folder, its models in it
+    assert not out.exists() and (left / "fold1/classifier.pt").exists() and (left / "bundle.json").exists()
+    assert job(whole).returncode == 0
+    assert not list(tmp_path.glob(".bundle.tmp-*"))
+    manifest = read_manifest(out)  # every checksum holds
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "bundle.json", "bundle.sha256", "fold0", "fold1"]
+    assert job(killed_before_the_card).returncode == -signal.SIGKILL  # while replacing a whole bundle
+    assert read_manifest(out) == manifest and (out / "README.md").exists()
 
 
 def test_predict_reproduces_the_workflow_test_predictions(tiny_run, tmp_path):

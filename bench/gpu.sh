@@ -7,16 +7,18 @@
 # Without CUDA it runs the same steps on the CPU (the fallback), smaller, and says so.
 #
 # Usage: bench/gpu.sh [--out DIR] [--device auto|cuda|cuda:N|cpu] [--tolerance 0.05] [--frames N]
+#        [--tiny DIR: a finished tiny run (resattn, mstcn) to use instead of step 1]
 set -euo pipefail
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
-OUT=bench/out/gpu DEVICE=auto TOLERANCE=0.05 FRAMES=""
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+OUT=bench/out/gpu DEVICE=auto TOLERANCE=0.05 FRAMES="" TINY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
     --device) DEVICE=$2; shift 2 ;;
     --tolerance) TOLERANCE=$2; shift 2 ;;
     --frames) FRAMES=$2; shift 2 ;;
+    --tiny) TINY=$(cd "$2" && pwd); shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench/gpu.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -40,15 +42,20 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 export SLURM_CONF=/dev/null  # as make demo: the SLURM plugin's start-up query returns at once
 
-echo "== 1. tiny workflow on $DEVICE"
-start=$(date +%s)
-"$PY" -m sendflow.cli --snakefile "$PROJECT/Snakefile" --directory "$OUT/tiny" --cores 2 --quiet \
-  --config data.demo.speakers=6 data.demo.clips_per_speaker=2 data.demo.seconds=8 cv.k=2 frames.size=32 \
-  extractor.kinds=[resattn] extractor.epochs=2 classifier.names=[mstcn] classifier.training.epochs=3 \
-  classifier.training.allow_one_class=true "extractor.device=$DEVICE" "classifier.training.device=$DEVICE" \
-  > "$OUT/tiny.log" 2>&1 || { tail -30 "$OUT/tiny.log"; exit 1; }
-echo "   finished in $(( $(date +%s) - start )) s; CCC per fold:" \
-  $("$PY" -c "import json,glob; print(*[round(json.load(open(p))['ccc'], 3) for p in sorted(glob.glob('$OUT/tiny/results/classifier/resattn/mstcn/three/fold*/metrics.json'))])")
+if [ -n "$TINY" ]; then
+  echo "== 1. tiny workflow: the finished run in $TINY"
+else
+  echo "== 1. tiny workflow on $DEVICE"
+  TINY=$OUT/tiny
+  start=$(date +%s)
+  "$PY" -m sendflow.cli --snakefile "$PROJECT/Snakefile" --directory "$OUT/tiny" --cores 2 --quiet \
+    --config data.demo.speakers=6 data.demo.clips_per_speaker=2 data.demo.seconds=8 cv.k=2 frames.size=32 \
+    extractor.kinds=[resattn] extractor.epochs=2 classifier.names=[mstcn] classifier.training.epochs=3 \
+    classifier.training.allow_one_class=true "extractor.device=$DEVICE" "classifier.training.device=$DEVICE" \
+    > "$OUT/tiny.log" 2>&1 || { tail -30 "$OUT/tiny.log"; exit 1; }
+  echo "   finished in $(( $(date +%s) - start )) s; CCC per fold:" \
+    $("$PY" -c "import json,glob; print(*[round(json.load(open(p))['ccc'], 3) for p in sorted(glob.glob('$OUT/tiny/results/classifier/resattn/mstcn/three/fold*/metrics.json'))])")
+fi
 
 echo "== 2. extractor training images/s, $FRAMES frames: $DEVICE against cpu"
 (cd "$PROJECT" && "$PY" bench/extractor.py --frames "$FRAMES" --device "$DEVICE" | tee "$OUT/extractor_$DEVICE.txt")
@@ -57,8 +64,8 @@ if [ "$DEVICE" != cpu ]; then
 fi
 
 echo "== 3. sendflow predict on $DEVICE and on cpu"
-VIDEO=$(ls "$OUT"/tiny/data/demo/videos/Test/*.mp4 | head -1)
-BUNDLE="$OUT/tiny/results/model_zoo/resattn-mstcn-three"
+VIDEO=$(ls "$TINY"/data/demo/videos/Test/*.mp4 | head -1)
+BUNDLE="$TINY/results/model_zoo/resattn-mstcn-three"
 for device in "$DEVICE" cpu; do
   "$PY" -m sendflow.cli predict "$VIDEO" --model "$BUNDLE" --device "$device" --out "$OUT/predict_$device" > /dev/null
 done

@@ -30,13 +30,15 @@ def test_arguments_are_checked():
     assert missing.returncode == 2 and "make install" in missing.stderr
 
 
-@pytest.mark.slow  # runs Snakemake for real
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA machine runs the GPU path instead")
-def test_asking_for_cuda_without_it_is_refused_and_the_fallback_runs(tmp_path):
+def test_asking_for_cuda_without_it_is_refused_and_the_fallback_runs(tiny_run, tmp_path):
+    """The fallback's steps 2-4 on the tiny run's bundle (`--tiny`): step 1, a tiny workflow of
+    its own, is the tiny run again on a CPU."""
     refused = gpu_sh("--device", "cuda", "--out", str(tmp_path / "refused"))
     assert refused.returncode == 2 and "torch sees no CUDA device" in refused.stderr
-    run = gpu_sh("--out", str(tmp_path))
+    run = gpu_sh("--out", str(tmp_path), "--tiny", str(tiny_run))
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    assert "the CPU fallback" in run.stdout and "images/s" in run.stdout
+    assert "the CPU fallback" in run.stdout and f"the finished run in {tiny_run}" in run.stdout
+    assert "images/s" in run.stdout
     assert "max |valence difference| 0.00e+00" in run.stdout  # CPU against CPU: the same to the bit
-    assert list((tmp_path / "predict_cpu").glob("*.csv"))
+    assert list((tmp_path / "predict_cpu").glob("*.csv")) and not (tmp_path / "tiny").exists()

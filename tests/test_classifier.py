@@ -2,14 +2,19 @@
 resumption from last.pt."""
 
 import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import Reads
+from conftest import PROJECT, Reads
 
 import sendflow.training as training
+from sendflow.atomic import write_parquet
 from sendflow.classifier import load_classifier, train_and_predict
 from sendflow.classifier.train import choose_class_source
 from sendflow.classifier.trained import TrainedClassifier, read_model_file
@@ -346,6 +351,45 @@ def test_a_feature_file_from_elsewhere_is_refused_naming_it(data, tmp_path):
         read_features(tmp_path / "text.parquet")
 
 
+SCRIPT = PROJECT / "workflow_scripts" / "train_classifier.py"
+
+
+def classifier_job(data, folder, name, repeats=1, before="") -> subprocess.CompletedProcess:
+    """The classifier rule's real script for `name` in a fresh interpreter, on `data` written to
+    `folder` as `repeats` repeats' feature files, its outputs in `folder` (a list per output,
+    one path per repeat, as the rule gives them); `before`: code run first. It prints whether
+    torch was imported."""
+    features, folds = data
+    for repeat in range(repeats):
+        write_parquet(
+            features.assign(n_frames=1),
+            folder / f"features{repeat}.parquet",
+            metadata={"sendflow.extractor_sha256": "ab12", "sendflow.extractor": "resattn"},
+        )
+    folds.to_parquet(folder / "folds.parquet")
+    outputs = {kind: [str(folder / f"{kind}{r}{suffix}") for r in range(repeats)] for kind, suffix in OUTPUTS.items()}
+    outputs["model"] = [str(folder / f"model{r}{Path(model_file_name(name)).suffix}") for r in range(repeats)]
+    features_paths = [str(folder / f"features{r}.parquet") for r in range(repeats)]
+    scheme = {"edges": EDGES, "names": ["negative", "neutral", "positive"]}
+    job = f"""
+import runpy, sys, types
+sys.path.insert(0, {str(SCRIPT.parent)!r})
+{before}
+ns = types.SimpleNamespace
+snakemake = ns(
+    log=[{str(folder / "job.log")!r}],
+    threads=1,
+    wildcards=ns(classifier={name!r}, extractor="resattn", labels="three", fold="0"),
+    input=ns(features={features_paths!r}, folds={str(folder / "folds.parquet")!r}),
+    output=ns(**{outputs!r}),
+    params=ns(classifier={settings(name, epochs=1)!r}, scheme={scheme!r}, seeds={list(range(3, 3 + repeats))!r}),
+)
+runpy.run_path({str(SCRIPT)!r}, init_globals={{"snakemake": snakemake}}, run_name="__main__")
+print("torch" in sys.modules)
+"""
+    return subprocess.run([sys.executable, "-c", job], capture_output=True, text=True)
+
+
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_a_job_runs_exactly_the_code_its_rule_declares_and_a_baseline_never_imports_torch(data, tmp_path, name):
     """The classifier rule's real script, run for each classifier in a fresh interpreter: every
@@ -353,50 +397,52 @@ def test_a_job_runs_exactly_the_code_its_rule_declares_and_a_baseline_never_impo
     job), and none of those is a file it never runs (or editing that would rerun it for
     nothing). The tiny workflow has no sstcn or bigru job, so this is where they are checked.
     A per-step baseline's job never loads torch (seconds to import)."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from conftest import PROJECT
-
-    from sendflow.atomic import write_parquet
     from sendflow.code_inputs import classifier_code
 
-    features, folds = data
-    write_parquet(
-        features.assign(n_frames=1),
-        tmp_path / "features.parquet",
-        metadata={"sendflow.extractor_sha256": "ab12", "sendflow.extractor": "resattn"},
-    )
-    folds.to_parquet(tmp_path / "folds.parquet")
-    outputs = {kind: [str(tmp_path / f"{kind}{suffix}")] for kind, suffix in OUTPUTS.items()}
-    outputs["model"] = [str(tmp_path / model_file_name(name))]
-    script = PROJECT / "workflow_scripts" / "train_classifier.py"
-    scheme = {"edges": EDGES, "names": ["negative", "neutral", "positive"]}
-    job = f"""
-import runpy, sys, types
-sys.path.insert(0, {str(script.parent)!r})
-ns = types.SimpleNamespace
-snakemake = ns(
-    log=[{str(tmp_path / "job.log")!r}],
-    threads=1,
-    wildcards=ns(classifier={name!r}, extractor="resattn", labels="three", fold="0"),
-    input=ns(features=[{str(tmp_path / "features.parquet")!r}], folds={str(tmp_path / "folds.parquet")!r}),
-    output=ns(**{outputs!r}),
-    params=ns(classifier={settings(name, epochs=1)!r}, scheme={scheme!r}, seeds=[3]),
-)
-runpy.run_path({str(script)!r}, init_globals={{"snakemake": snakemake}}, run_name="__main__")
-print("torch" in sys.modules)
-"""
-    run = subprocess.run([sys.executable, "-c", job], capture_output=True, text=True)
+    run = classifier_job(data, tmp_path, name)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip() == str(name not in PER_STEP_CLASSIFIERS)
     used = set(re.search(r"sendflow code used: (.*)", (tmp_path / "job.log").read_text()).group(1).split())
-    declared = {str(Path(f).relative_to(PROJECT)) for f in classifier_code(script, PROJECT, name)}
+    declared = {
+        str(Path(f).relative_to(PROJECT))
+        for f in classifier_code(PROJECT / "workflow_scripts/train_classifier.py", PROJECT, name)
+    }
     assert used <= declared, f"{name} jobs run {sorted(used - declared)} without declaring them"
     models = {f"sendflow/{file}" for files in CLASSIFIER_ENTRY_CODE.values() for file in files}
     assert not (declared - used) & models, f"{name} jobs declare code they never run: {sorted(declared - used)}"
-    assert load_classifier(tmp_path / model_file_name(name))[0].settings["name"] == name
+    suffix = Path(model_file_name(name)).suffix
+    assert load_classifier(tmp_path / f"model0{suffix}")[0].settings["name"] == name
+
+
+@pytest.mark.parametrize("name", PER_STEP_CLASSIFIERS)
+def test_a_baseline_job_killed_between_its_repeats_writes_on_its_rerun_what_one_run_writes(data, tmp_path, name):
+    """A per-step baseline keeps no checkpoint: its job (two repeats), killed as it writes its
+    second repeat's scores, and run again over what it left, as Snakemake reruns an incomplete
+    job, writes byte for byte what an uninterrupted job writes (so the model_sha256 that
+    model_zoo checks holds)."""
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    whole.mkdir(), killed.mkdir()
+    assert classifier_job(data, whole, name, repeats=2).returncode == 0
+    kill_at_second_scores = """
+import os, signal
+import sendflow.atomic as atomic
+calls, write_json = [], atomic.write_json
+def dying(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return write_json(*args, **kwargs)
+atomic.write_json = dying
+"""
+    assert classifier_job(data, killed, name, repeats=2, before=kill_at_second_scores).returncode == -signal.SIGKILL
+    assert (killed / "metrics0.json").exists() and not (killed / "metrics1.json").exists()
+    rerun = classifier_job(data, killed, name, repeats=2)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    written = sorted(p.name for p in whole.iterdir() if p.name != "job.log")
+    assert written == sorted(p.name for p in killed.iterdir() if p.name != "job.log")
+    assert len(written) == 2 + 2 * 4  # the inputs, then 4 outputs per repeat
+    for file in written:
+        assert (whole / file).read_bytes() == (killed / file).read_bytes(), file
 
 
 def test_classes_follow_the_source_that_scores_better_on_the_select_clips():

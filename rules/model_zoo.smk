@@ -31,7 +31,7 @@ rule model_zoo:
         cv={"mode": config["cv"]["mode"], "k": config["cv"]["k"]},
         seed=SEED,
         config=lambda wildcards: {
-            "frames": settings("frames"),
+            "frames": settings("frames", *FRAME_JOB_KEYS),  # not the frame check's: a check-only setting
             "extractor": settings("extractor", *EXTRACTOR_SETTINGS, "labels", "scope"),
             "classifier": classifier_settings(config["classifier"], wildcards.classifier),
             "cv": config["cv"],

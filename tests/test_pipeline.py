@@ -264,3 +264,22 @@ def test_the_nine_class_scheme_runs_beside_three_and_is_compared(tiny_run, tiny_
     assert len(kept) == 18 and all(
         (run / p.relative_to(tiny_run)).stat().st_mtime_ns == p.stat().st_mtime_ns for p in kept
     )
+
+
+def test_the_shared_scope_trains_one_extractor_on_the_train_split_for_every_fold(tiny_run, tiny_project, tmp_path):
+    """extractor.scope: shared (docs/configuration.md): one resattn extractor, trained on the
+    release's Train split and selected on Valid, makes both folds' features, and the rest of the
+    workflow runs on them."""
+    run = tmp_path  # the tiny run's depth below the session folder: its relative code paths hold
+    shutil.copytree(tiny_run, run, symlinks=True, dirs_exist_ok=True)
+    proc = run_tiny(run, "--cores", "2", config=["extractor.scope=shared"], project=tiny_project)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    shared = run / "results/extractor/resattn/shared"
+    summary = json.loads((shared / "summary.json").read_text())
+    split = pd.read_parquet(run / "results/index/clips.parquet").set_index("clip_id")["split"]
+    assert set(split[summary["train_clips"]]) == {"Train"} and set(split[summary["select_clips"]]) == {"Valid"}
+    digest = hashlib.sha256((shared / "model.pt").read_bytes()).hexdigest()
+    for fold in (0, 1):
+        meta = pq.read_schema(run / f"results/features/resattn/fold{fold}.parquet").metadata
+        assert meta[b"sendflow.extractor_sha256"].decode() == digest
+    assert len(pd.read_csv(run / "results/metrics/summary.csv")) == 9  # 3 sources x 3 classifiers

@@ -202,12 +202,25 @@ def test_multitask_loss_is_the_sum_of_its_terms_on_hand_made_tensors():
 
 
 def test_multitask_refinement_sees_probabilities_and_valence():
+    """Stage 2 reads stage 1's class probabilities (softmax of its logits) and its raw valence:
+    its output is what it gives for that input built by hand; a constant added to every logit
+    (same probabilities) changes nothing; a change of stage 1's valence alone changes it."""
     torch.manual_seed(0)
     model = MSTCN(D, C, stages=2, layers=2, channels=8).eval()
     assert model.stages[1].conv_in.in_channels == C + 1
-    x = torch.randn(1, D, 9)
+    x, ones = torch.randn(1, D, 9), torch.ones(1, 1, 9)
     with torch.no_grad():
         out = model(x)
+        first = model.stages[0](x, ones)
+        by_hand = torch.cat([F.softmax(first[:, :C], dim=1), first[:, C:]], dim=1)
+        assert torch.allclose(out[1], model.stages[1](by_hand, ones), atol=1e-6)
+        bias = model.stages[0].conv_out.bias
+        bias[:C] += 3.0  # every logit up by 3: the same probabilities
+        assert torch.allclose(model(x)[1], out[1], atol=1e-5)
+        bias[C] += 0.5  # stage 1's valence up by 0.5, its probabilities unchanged
+        moved = model(x)
+    assert torch.allclose(moved[0, :, C], out[0, :, C] + 0.5, atol=1e-5)
+    assert (moved[1] - out[1]).abs().max() > 1e-3
     logits, valence = split_outputs(out, "multitask")
     assert logits.shape == (2, 1, C, 9) and valence.shape == (2, 1, 9)
 

@@ -164,7 +164,8 @@ def test_confusion_pools_folds_per_model(tmp_path, drawn):
     assert_png(tmp_path / "confusion.png")
     (fig,) = drawn
     panels = [ax for ax in fig.axes if ax.get_images()]  # the colour bar has none
-    assert [ax.get_title() for ax in panels] == [f"{e} · {c} (n=18)" for e in ("resattn", "resnet") for c in ("mean", "mstcn")]
+    titles = [f"{e} · {c} (n=18)" for e in ("resattn", "resnet") for c in ("mean", "mstcn")]
+    assert [ax.get_title() for ax in panels] == titles
     for ax in panels:  # 3 per cell in the true classes 0 and 2: each row a third; row 1 empty
         np.testing.assert_allclose(ax.get_images()[0].get_array(), [[1 / 3] * 3, [0] * 3, [1 / 3] * 3])
         assert [t.get_text() for t in ax.texts] == ["0.33"] * 6 + ["no samples"]

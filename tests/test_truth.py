@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from sendflow.labels import classify
+
 STEP_S = 0.5  # SEND's rating grid (docs/send_layout.md)
 MAX_GAP_S = 0.75  # a step is unrated when no rating lies this close (sendflow.ratings.valence_at)
 
@@ -37,6 +39,13 @@ def truth_at(ratings, step) -> float:
 def class_of(valence, edges) -> int:
     """Edges below or at the valence (a value on an edge belongs to the bin above); -1 unrated."""
     return -1 if math.isnan(valence) else sum(edge <= valence for edge in edges)
+
+
+def test_a_valence_on_an_edge_belongs_to_the_bin_above():
+    """The convention class_of assumes is sendflow.labels.classify's."""
+    edges = [-0.15, 0.15]
+    values = [-0.15, 0.15, -0.1500001, 0.0, math.nan]
+    assert classify(values, edges).tolist() == [class_of(v, edges) for v in values] == [1, 2, 0, 1, -1]
 
 
 def own_ccc(t, p) -> float:

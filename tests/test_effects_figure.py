@@ -107,6 +107,8 @@ def test_rows_points_and_intervals_in_report_order():
         if y in segments:
             assert segments[y] == pytest.approx((low, high))
     assert ax.get_ylim() == (len(expected) - 0.5, -0.5)  # first row on top
+    vertical = [line.get_xdata() for line in ax.lines if line.get_marker() != "o"]
+    assert [list(x) for x in vertical] == [[0, 0]]  # the line of no difference, at x = 0
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["better", "worse", "cannot tell"]
     assert "ccc / rmse (candidate − reference)" in ax.get_xlabel()
     plt.close(fig)

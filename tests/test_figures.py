@@ -8,12 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from matplotlib.collections import PathCollection
+from matplotlib.container import BarContainer
 
 from sendflow.atomic import write_json
 from sendflow.checkpoints import save_torch
 from sendflow.extractor.augment import MEAN, STD
 from sendflow.extractor.data import preprocess
 from sendflow.extractor.train import HISTORY_COLUMNS
+from sendflow.figures import comparison, confusion, curves, timelines
 from sendflow.figures.attention import attention_figure, plot_attention, sample_frames
 from sendflow.figures.comparison import plot_comparison
 from sendflow.figures.confusion import normalise_rows, plot_confusion, pooled_confusions
@@ -24,6 +27,7 @@ from sendflow.figures.curves import (
     plot_extractor_curves,
 )
 from sendflow.figures.gradcam import cam_stage, grad_cam
+from sendflow.figures.output import save_figure
 from sendflow.figures.timelines import plot_timelines
 from sendflow.frames.files import skipped_clip, write_clip
 from sendflow.labels import classify
@@ -40,6 +44,26 @@ def assert_png(path, min_side=100):
     image = plt.imread(path)
     assert image.ndim == 3 and min(image.shape[:2]) >= min_side
     assert not [p for p in path.parent.iterdir() if ".tmp-" in p.name]  # no temporary left behind
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The Figures the plotting functions hand to save_figure (still saved for real), so a test
+    can check what they draw, not only that a PNG decodes."""
+    figures = []
+
+    def keep(fig, path, dpi):
+        figures.append(fig)
+        return save_figure(fig, path, dpi)
+
+    for module in (comparison, confusion, curves, timelines):
+        monkeypatch.setattr(module, "save_figure", keep)
+    return figures
+
+
+def line_data(ax) -> list:
+    """(x, y) of every line drawn on `ax`, as float arrays."""
+    return [(np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)) for line in ax.lines]
 
 
 def predictions(clips=("a_1", "b_1", "c_2"), steps=12, seed=0) -> pd.DataFrame:
@@ -68,7 +92,7 @@ def predictions(clips=("a_1", "b_1", "c_2"), steps=12, seed=0) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def test_timelines_one_png_per_clip_and_replace_the_folder(tmp_path):
+def test_timelines_one_png_per_clip_and_replace_the_folder(tmp_path, drawn):
     out = tmp_path / "timelines"
     frame = predictions(clips=("a_1", "b_1", "c_2", "d_1"))
     written = plot_timelines(frame, SCHEME, out, dpi=60, context="resattn / mstcn / three, fold 0")
@@ -76,6 +100,21 @@ def test_timelines_one_png_per_clip_and_replace_the_folder(tmp_path):
     ranked = sorted((c for c in scores if not np.isnan(scores[c])), key=scores.get, reverse=True)
     expected = [ranked[0], ranked[-1], ranked[1], "c_2"]  # best, worst, the rest; no CCC last
     assert [p.name.split("_ccc")[0][3:] for p in written] == expected
+    for clip_id, fig in zip(expected, drawn):  # drawn in the order of the files
+        clip = frame[frame["clip_id"] == clip_id]
+        ax, strip = fig.axes[:2]
+        lines = {line.get_label(): line for line in ax.lines}
+        np.testing.assert_array_equal(lines["rated"].get_xdata(), clip["t"])
+        np.testing.assert_array_equal(lines["rated"].get_ydata(), clip["valence_true"])  # NaN where unrated
+        np.testing.assert_array_equal(lines["predicted"].get_ydata(), clip["valence_pred"])
+        dashed = sorted(line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--")
+        assert dashed == SCHEME["edges"]  # a line at each class edge
+        strip_classes = strip.collections[0].get_array()
+        expected_classes = clip[["class_true", "class_pred"]].to_numpy().T
+        np.testing.assert_array_equal(strip_classes.filled(-1).reshape(2, -1), expected_classes)
+        assert (strip_classes.mask.reshape(2, -1) == (expected_classes < 0)).all()  # unrated drawn grey
+        score = "n/a" if np.isnan(scores[clip_id]) else f"{scores[clip_id]:.3f}"
+        assert fig._suptitle.get_text().endswith(f"clip {clip_id} · speaker {clip['speaker'].iloc[0]} · CCC {score}")
     assert written[0].name == f"01_{ranked[0]}_ccc{scores[ranked[0]]:+.3f}.png" and written[-1].name.endswith("nan.png")
     for path in written:
         assert_png(path)
@@ -110,7 +149,7 @@ def _write_metrics(root, extractor, classifier, labels, fold, confusion):
     return path
 
 
-def test_confusion_pools_folds_per_model(tmp_path):
+def test_confusion_pools_folds_per_model(tmp_path, drawn):
     paths = []
     for extractor in ("resattn", "resnet"):
         for classifier in ("mean", "mstcn"):
@@ -121,21 +160,30 @@ def test_confusion_pools_folds_per_model(tmp_path):
     pooled = pooled_confusions(paths, "three")
     assert sorted(pooled) == [("resattn", "mean"), ("resattn", "mstcn"), ("resnet", "mean"), ("resnet", "mstcn")]
     np.testing.assert_array_equal(pooled["resnet", "mstcn"], [[3, 3, 3], [0, 0, 0], [3, 3, 3]])
-    plot_confusion(pooled, "three", tmp_path / "confusion.png", dpi=60)
+    plot_confusion(pooled, "three", tmp_path / "confusion.png", dpi=60, class_names=SCHEME["names"])
     assert_png(tmp_path / "confusion.png")
+    (fig,) = drawn
+    panels = [ax for ax in fig.axes if ax.get_images()]  # the colour bar has none
+    titles = [f"{e} · {c} (n=18)" for e in ("resattn", "resnet") for c in ("mean", "mstcn")]
+    assert [ax.get_title() for ax in panels] == titles
+    for ax in panels:  # 3 per cell in the true classes 0 and 2: each row a third; row 1 empty
+        np.testing.assert_allclose(ax.get_images()[0].get_array(), [[1 / 3] * 3, [0] * 3, [1 / 3] * 3])
+        assert [t.get_text() for t in ax.texts] == ["0.33"] * 6 + ["no samples"]
+        assert [t.get_text() for t in ax.get_yticklabels()] == SCHEME["names"]
 
     other = _write_metrics(tmp_path, "resnet", "mstcn", "nine", 0, np.eye(9, dtype=int).tolist())
     with pytest.raises(ValueError, match="'nine', expected 'three'"):
         pooled_confusions([*paths, other], "three")
 
 
-def test_training_curves(tmp_path):
+def test_training_curves(tmp_path, drawn):
     extractor_paths = []
     for kind in ("resattn", "resnet"):
         for fold in (0, 1):
             folder = tmp_path / f"extractor/{kind}/fold{fold}"
             epochs = np.arange(1, 6)
-            history = pd.DataFrame({c: np.linspace(1, 0.5, 5) for c in HISTORY_COLUMNS}).assign(epoch=epochs)
+            curve = np.linspace(1, 0.5, 5) + fold  # a curve per column and fold, to find in the figure
+            history = pd.DataFrame({c: curve + j / 10 for j, c in enumerate(HISTORY_COLUMNS)}).assign(epoch=epochs)
             folder.mkdir(parents=True)
             history.to_csv(folder / "history.csv", index=False)
             if fold == 0:  # fold 1 has no summary: its best epoch is unknown, not an error
@@ -177,8 +225,25 @@ def test_training_curves(tmp_path):
         assert_png(tmp_path / name)
     assert_png(tmp_path / "none.png", min_side=60)
 
+    extractor_fig, classifier_fig, _ = drawn
+    loss, accuracy = extractor_fig.axes[4:6]  # row 2 (resnet): loss, accuracy, select F1, select CCC
+    assert (loss.get_title(), accuracy.get_title()) == ("resnet: loss", "resnet: accuracy")
+    for ax, columns in ((loss, ["train_loss", "select_loss"]), (accuracy, ["train_acc", "select_acc"])):
+        curves_drawn = [(x.tolist(), y.round(6).tolist()) for x, y in line_data(ax) if len(x) > 1]
+        histories = extractors[extractors["extractor"] == "resnet"]
+        expected = [
+            (run["epoch"].tolist(), run[c].round(6).tolist()) for _, run in histories.groupby("scope") for c in columns
+        ]
+        assert curves_drawn == expected  # per fold, train and select
+        stars = [(x.tolist(), y.tolist()) for x, y in line_data(ax) if len(x) == 1]
+        best = histories[(histories["scope"] == "fold0") & (histories["epoch"] == 3)]
+        assert stars == [([3.0], best[columns[1]].tolist())]  # fold 0's best epoch, on the select curve only
+    select = classifier_fig.axes[1]
+    assert select.get_title() == "mstcn, labels three: select f1"
+    assert [y.tolist() for x, y in line_data(select)] == [[0.2, 0.4, 0.3], [0.4], [0.2, 0.4, 0.3], [0.4]]
 
-def test_comparison_bars_with_single_fold_and_unknown_metric(tmp_path):
+
+def test_comparison_bars_with_single_fold_and_unknown_metric(tmp_path, drawn):
     rows = [
         dict(
             extractor=e,
@@ -201,6 +266,21 @@ def test_comparison_bars_with_single_fold_and_unknown_metric(tmp_path):
         folds = pd.DataFrame([dict(r, fold=k, ccc=r["ccc_mean"] + 0.01 * k) for r in rows for k in range(3)])
         plot_comparison(pd.read_csv(tmp_path / "summary.csv"), "ccc", tmp_path / "ccc.png", dpi=60, folds=folds)
     assert_png(tmp_path / "ccc.png")
+    (fig,) = drawn
+    order = ["mstcn", "framewise", "mean"]  # CLASSIFIERS order
+    table = {(r["labels"], r["extractor"], r["classifier"]): r["ccc_mean"] for r in summary.to_dict("records")}
+    for ax, scheme in zip(fig.axes, ("three", "nine")):
+        assert ax.get_title() == f"labels {scheme}"
+        assert [t.get_text() for t in ax.get_xticklabels()] == order
+        bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+        assert [c.get_label() for c in bars] == ["resattn", "resnet"]
+        for container in bars:
+            heights = [bar.get_height() for bar in container]
+            wanted = [table.get((scheme, container.get_label(), c), np.nan) for c in order]
+            np.testing.assert_allclose(heights, wanted)  # NaN: the missing model's gap
+        assert [y.tolist() for _, y in line_data(ax) if len(y) == 2 and y[0] == y[1]] == [[0.0, 0.0]]  # zero line
+        points = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections if isinstance(c, PathCollection)])
+        np.testing.assert_allclose(sorted(points), sorted(folds.loc[folds["labels"] == scheme, "ccc"]))
     with pytest.raises(ValueError, match="it has ccc, rmse"):
         plot_comparison(summary, "f1@25", tmp_path / "f1.png", dpi=60)
 

@@ -77,7 +77,35 @@ def test_the_tables_aggregate_both_repeats(two_repeats):
     comparisons = pd.read_csv(two_repeats / "metrics/comparisons.csv")
     assert not comparisons.empty and comparisons["n_repeats"].eq(2).all()
     assert set(comparisons["verdict"]) <= {"better", "worse", "the data cannot tell"}
-    assert "0" in (two_repeats / "metrics/summary.md").read_text()
+    # summary.md shows what folds.csv gives: the mean over folds of each fold's mean over repeats,
+    # the sd of those fold means and the root mean of each fold's variance over repeats
+    by_fold = per_fold.groupby("fold")["ccc"]
+    row = next(
+        line for line in (two_repeats / "metrics/summary.md").read_text().splitlines() if "| resattn | mstcn |" in line
+    )
+    assert row.startswith(f"| resattn | mstcn | three | 2 | 2 | {by_fold.mean().mean():.3f} [")
+    spread = f"{by_fold.mean().std(ddof=1):.3f} / {by_fold.var(ddof=1).mean() ** 0.5:.3f}"
+    assert row.endswith(f"| {spread} |")
+
+
+def test_comparisons_pair_clips_across_both_repeats(two_repeats):
+    """A comparison of the real run recomputed from per_clip.csv: pair the two sources on the clips
+    both scored in the same fold and repeat (emotient also scores clips without video), average a
+    clip over its repeats, a speaker over its clips, then the speakers."""
+    clips = pd.read_csv(two_repeats / "metrics/per_clip.csv", dtype={"clip_id": str})
+    comparisons = pd.read_csv(two_repeats / "metrics/comparisons.csv")
+    units = comparisons[(comparisons["question"] == "units") & (comparisons["classifier"] == "mstcn")]
+    (row,) = units.to_dict("records")
+    keys = ["classifier", "labels", "fold", "repeat", "speaker", "clip_id"]
+    a, b = (clips[clips["extractor"] == e].set_index(keys)["ccc"] for e in (row["candidate"], row["reference"]))
+    assert len(b) > len(a)  # the reference has clips the candidate lacks
+    diff = (a - b).dropna().reset_index()
+    diff = diff[(diff["classifier"] == "mstcn") & (diff["labels"] == row["labels"])]
+    per_clip = diff.groupby(["speaker", "clip_id"])["ccc"].mean()
+    per_speaker = per_clip.groupby("speaker").mean()
+    assert row["mean_diff"] == pytest.approx(per_speaker.mean())
+    assert (row["n_speakers"], row["n_clips"]) == (len(per_speaker), len(per_clip))
+    assert row["speakers_better"] == (per_speaker > 0).sum() and set(diff["repeat"]) == {0, 1}
 
 
 def test_the_bundle_holds_repeat_zero(two_repeats):

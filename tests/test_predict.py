@@ -314,49 +314,56 @@ def _truncate_features(bundle: Path) -> Path:
     return classifier
 
 
-def test_a_broken_bundle_is_refused_naming_the_file_and_the_problem(tiny_run, tmp_path, capsys):
+def _missing_model(b):
+    (b / "fold1/extractor.pt").unlink()
+    return f"{b / 'fold1/extractor.pt'}: missing from the bundle"
+
+
+def _missing_seal(b):
+    (b / "bundle.sha256").unlink()
+    return f"{b / 'bundle.sha256'}: missing from the bundle; rebuild the bundle"
+
+
+def _invalid_json(b):
+    text = (b / "bundle.json").read_text()
+    (b / "bundle.json").write_text(text[: len(text) // 2])
+    return f"{b / 'bundle.json'}: not valid JSON ("
+
+
+def _foreign_format(b):
+    rewrite_manifest(b, lambda m: m.update(format="someone-elses-bundle"))
+    reseal(b)
+    return f"{b / 'bundle.json'}: format 'someone-elses-bundle' is not 'sendflow-model-bundle'"
+
+
+def _other_folds_extractor(b):
+    rewrite_manifest(b, lambda m: m["members"][0].update(extractor="fold1/extractor.pt"))
+    reseal(b)
+    return f"{b / 'fold0/classifier.pt'}: trained on features of another extractor than fold1/extractor.pt"
+
+
+def _feature_size(b):
+    size = torch.load(b / "fold0/classifier.pt", weights_only=True)["mean"].shape[0]
+    classifier = _truncate_features(b)
+    return (
+        f"{classifier}: reads {size - 1} features per step, but fold 0's extractor fold0/extractor.pt "
+        f"gives {size}; rebuild the bundle"
+    )
+
+
+@pytest.mark.parametrize(
+    "breaks", [_missing_model, _missing_seal, _invalid_json, _foreign_format, _other_folds_extractor, _feature_size]
+)
+def test_a_broken_bundle_is_refused_naming_the_file_and_the_problem(tiny_run, tmp_path, capsys, breaks):
     """Each way a copied bundle can be incomplete, damaged or mismatched is refused before any
     video is read, with a message naming the file at fault and what is wrong with it."""
     video = make_mp4(tmp_path / "v.mp4", 1)
-
-    def missing_model(b):
-        (b / "fold1/extractor.pt").unlink()
-        return f"{b / 'fold1/extractor.pt'}: missing from the bundle"
-
-    def missing_seal(b):
-        (b / "bundle.sha256").unlink()
-        return f"{b / 'bundle.sha256'}: missing from the bundle; rebuild the bundle"
-
-    def invalid_json(b):
-        text = (b / "bundle.json").read_text()
-        (b / "bundle.json").write_text(text[: len(text) // 2])
-        return f"{b / 'bundle.json'}: not valid JSON ("
-
-    def foreign_format(b):
-        rewrite_manifest(b, lambda m: m.update(format="someone-elses-bundle"))
-        reseal(b)
-        return f"{b / 'bundle.json'}: format 'someone-elses-bundle' is not 'sendflow-model-bundle'"
-
-    def other_folds_extractor(b):
-        rewrite_manifest(b, lambda m: m["members"][0].update(extractor="fold1/extractor.pt"))
-        reseal(b)
-        return f"{b / 'fold0/classifier.pt'}: trained on features of another extractor than fold1/extractor.pt"
-
-    def feature_size(b):
-        size = torch.load(b / "fold0/classifier.pt", weights_only=True)["mean"].shape[0]
-        classifier = _truncate_features(b)
-        return (
-            f"{classifier}: reads {size - 1} features per step, but fold 0's extractor fold0/extractor.pt "
-            f"gives {size}; rebuild the bundle"
-        )
-
-    for breaks in (missing_model, missing_seal, invalid_json, foreign_format, other_folds_extractor, feature_size):
-        bundle = tmp_path / breaks.__name__
-        shutil.copytree(tiny_run / BUNDLE, bundle)
-        expected = breaks(bundle)
-        status, stderr = predict_here(video, "--model", bundle, "--out", tmp_path / "out", capsys=capsys)
-        assert status == 2 and not (tmp_path / "out").exists(), (breaks.__name__, stderr)
-        assert stderr.strip().splitlines()[-1].startswith(f"error: {expected}"), (breaks.__name__, stderr)
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_run / BUNDLE, bundle)
+    expected = breaks(bundle)
+    status, stderr = predict_here(video, "--model", bundle, "--out", tmp_path / "out", capsys=capsys)
+    assert status == 2 and not (tmp_path / "out").exists(), stderr
+    assert stderr.strip().splitlines()[-1].startswith(f"error: {expected}"), stderr
 
 
 def test_a_bundle_copied_anywhere_predicts_as_in_place(tiny_run, tmp_path):

@@ -20,6 +20,7 @@ from sendflow.classifier.train import choose_class_source
 from sendflow.classifier.trained import TrainedClassifier, read_model_file
 from sendflow.config import classifier_settings, schema_defaults
 from sendflow.labels import classify
+from sendflow.models.per_step import Framewise
 from sendflow.names import CLASSIFIER_ENTRY_CODE, CLASSIFIERS, PER_STEP_CLASSIFIERS, model_file_name
 
 EDGES = [-0.2, 0.2]
@@ -476,3 +477,18 @@ def test_classes_follow_the_source_that_scores_better_on_the_select_clips():
     right = frame.assign(**{f"prob_{k}": np.eye(3)[truth][:, k] for k in range(3)}, valence_pred=0.0)
     assert choose_class_source(trained, right, "auto") == "head"
     assert choose_class_source(trained, frame.drop(columns=["prob_0", "prob_1", "prob_2"]), "auto") == "valence"
+
+
+def test_predicted_valence_stays_in_the_ratings_range():
+    """A linear valence head (here the framewise ridge regression, fitted on valence = 0.9 x for
+    x in [-1, 1]) extrapolates past -1 and 1 on features unlike its training's; the valence it
+    reports is clipped to [-1, 1], the ratings' range that docs/predict.md promises."""
+    x = np.linspace(-1, 1, 21)[:, None]
+    model = Framewise(3, "regression", alpha=1e-6).fit([(x, np.full(len(x), -1), 0.9 * x[:, 0])])
+    far = np.array([[-5.0], [0.5], [5.0]])
+    raw = model.predict(far)[1]
+    assert raw[0] < -1 and raw[2] > 1  # the head itself leaves the range
+    trained = TrainedClassifier(model, {"name": "framewise"}, [-0.15, 0.15], np.zeros(1), np.ones(1))
+    ((probs, valence),) = trained.outputs([far])
+    assert probs is None
+    np.testing.assert_allclose(valence, [-1, 0.45, 1], atol=1e-3)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sendflow.code_inputs import _statements
+
 PROJECT = Path(__file__).resolve().parent.parent
 PACKAGE = PROJECT / "sendflow"
 TRAINING = ("sendflow.extractor.train", "sendflow.classifier.train_torch")
@@ -45,14 +47,32 @@ def test_inference_never_loads_training_code(module):
 
 
 def script_imports(script: Path) -> str:
+    """Every import statement of `script`, at any depth (a lazy import inside a function or a
+    branch too: the job may reach it), as top-level code."""
     tree = ast.parse(script.read_text())
-    return "\n".join(ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom))
+    return "\n".join(ast.unparse(n) for n in _statements(tree.body) if isinstance(n, ast.Import | ast.ImportFrom))
+
+
+def heavy_modules(script: Path) -> set[str]:
+    """torch and OpenCV, where any import of `script` loads them."""
+    return loaded_after(script_imports(script), cwd=script.parent) & {"torch", "cv2"}
 
 
 @pytest.mark.parametrize("script", LIGHT_SCRIPTS)
 def test_light_jobs_load_neither_torch_nor_opencv(script):
-    loaded = loaded_after(script_imports(PROJECT / "workflow_scripts" / script), cwd=PROJECT / "workflow_scripts")
-    assert not loaded & {"torch", "cv2"}, f"{script} loads {sorted(loaded & {'torch', 'cv2'})}"
+    heavy = heavy_modules(PROJECT / "workflow_scripts" / script)
+    assert not heavy, f"{script} loads {sorted(heavy)}"
+
+
+def test_a_lazy_heavy_import_in_a_light_script_is_caught(tmp_path):
+    """The check above reads imports nested in functions and branches, not only the top-level
+    ones: a light script importing torch inside a function would pass a top-level reading."""
+    script = tmp_path / "light.py"
+    script.write_text(
+        "import json\n\n\ndef main(path):\n    if path:\n        import torch\n\n"
+        "        return torch.load(path, weights_only=True)\n    return json.loads('{}')\n"
+    )
+    assert heavy_modules(script) == {"torch"}
 
 
 def module_imports() -> dict[str, set[str]]:

@@ -81,6 +81,24 @@ def test_unreadable_rating_csv_names_the_file(foreign_root, content, problem):
         build_index(foreign_root)
 
 
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"\x00\x01\x02garbage\xff\xfe", "unreadable CSV"),
+        (b"time, feeling\n0.0, 0.5\n", "missing column(s) ['rating']"),
+        (b"time, rating\n0.0, 7\n0.5, 8\n", "2 rating value(s) outside 0-1 (e.g. 7 at 0 s)"),
+    ],
+)
+def test_an_unreadable_self_rating_file_stops_the_index_naming_it(foreign_root, content, problem):
+    """Self ratings (ratings/<split>/target/) are read while indexing, so a damaged one stops the
+    index with its own path, not a later job with a traceback."""
+    bad = foreign_root / "ratings/train/target/target_111_1_normal.csv"
+    bad.write_bytes(content)
+    with pytest.raises(SendDataError) as error:
+        build_index(foreign_root)
+    assert str(error.value).startswith(f"{bad}: ") and problem in str(error.value), error.value
+
+
 def test_missing_and_empty_roots(tmp_path):
     with pytest.raises(SendDataError, match="does not exist"):
         build_index(tmp_path / "nowhere")

@@ -190,12 +190,14 @@ def test_an_edited_rating_or_replaced_video_reruns_that_clip_only(tmp_path, fore
 def test_the_same_command_resumes_after_ctrl_c(tmp_path):
     """Ctrl-C during the frame stage (SIGINT to Snakemake and its jobs, as a terminal sends it),
     then the same command finishes without a flag: the workflow profile (profiles/default)
-    reruns incomplete jobs instead of stopping with IncompleteFilesException."""
+    reruns incomplete jobs instead of stopping with IncompleteFilesException. The test checks
+    that the signal landed in the frame stage (a frame job had started, the frame check had not
+    finished, and the rerun reruns frame jobs but not demo_dataset), not earlier."""
     import os
     import signal
     import time
 
-    from conftest import TINY, local_env, sendflow_command
+    from conftest import TINY, local_env, planned_jobs, sendflow_command
 
     cmd = sendflow_command(
         tmp_path, "--cores", "1", "results/index/folds.parquet", "results/frames/face_detection.tsv", "--config", *TINY
@@ -207,13 +209,17 @@ def test_the_same_command_resumes_after_ctrl_c(tmp_path):
     deadline = time.time() + 120
     while not (frames.is_dir() and any(frames.iterdir())) and time.time() < deadline:
         time.sleep(0.2)
+    in_frame_stage = frames.is_dir() and any(frames.iterdir())  # a frame job has started
     os.killpg(run.pid, signal.SIGINT)
     out = run.communicate(timeout=120)[0]
+    assert in_frame_stage, f"no frame job started within 120 s; the SIGINT landed before the frame stage: {out[-2000:]}"
     assert run.returncode != 0 and not (tmp_path / "results/frames/face_detection.tsv").exists(), out[-2000:]
     again = run_local(cmd)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     assert "IncompleteFilesException" not in again.stderr
     assert (tmp_path / "results/frames/face_detection.tsv").exists()
+    rerun = planned_jobs(again.stdout + again.stderr)
+    assert rerun.get("frames", 0) >= 1 and "demo_dataset" not in rerun, rerun
 
 
 def test_no_shell_and_no_unsafe_unpickling_in_the_code():

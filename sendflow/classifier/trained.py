@@ -65,13 +65,15 @@ class TrainedClassifier:
 
     def outputs(self, xs: list[np.ndarray], device="cpu") -> list[tuple[np.ndarray | None, np.ndarray]]:
         """Per sequence of standardised features [T, D]: (class probabilities [T, C] or None,
-        valence [T]); a model without a valence head gives its classes' expected valence."""
+        valence [T] in [-1, 1]); a model without a valence head gives its classes' expected
+        valence. A valence head is linear (as is the framewise ridge regression): its output is
+        clipped to the ratings' range, which it can pass on features unlike its training's."""
         if self.per_step:
             raw = [self.model.predict(x) for x in xs]
         else:
             raw = self._torch_outputs(xs, device)
         centres = class_centres(self.edges).astype(np.float32)
-        return [(probs, probs @ centres if values is None else values) for probs, values in raw]
+        return [(probs, probs @ centres if values is None else np.clip(values, -1, 1)) for probs, values in raw]
 
     def classes(self, probs: np.ndarray | None, values: np.ndarray) -> np.ndarray:
         """The predicted class per step, from `classes_from` (the valence band where there is no

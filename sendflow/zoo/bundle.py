@@ -177,8 +177,8 @@ def load_bundle(path, device="cpu") -> LoadedBundle:
             )
         if extractor.feature_dim != len(classifier.mean):
             raise BundleError(
-                f"{path}: fold {entry['fold']} extractor gives {extractor.feature_dim} "
-                f"features, its classifier expects {len(classifier.mean)}"
+                f"{path / entry['classifier']}: reads {len(classifier.mean)} features per step, but fold "
+                f"{entry['fold']}'s extractor {entry['extractor']} gives {extractor.feature_dim}; {REBUILD}"
             )
         members.append({"fold": entry["fold"], "extractor": extractor, "classifier": classifier})
     return LoadedBundle(path, manifest, members)

@@ -46,6 +46,21 @@ def settings(name, **overrides):
     return {**base, **{k: v for k, v in TINY.items() if k in base}, **overrides}
 
 
+def step_rows(clip: str, speaker: int, valence: np.ndarray, feats: np.ndarray) -> list[dict]:
+    """One clip's rows of a feature cache: a valence and a feature vector per 0.5 s step."""
+    return [
+        {
+            "clip_id": clip,
+            "speaker": speaker,
+            "step": step,
+            "t": step * 0.5,
+            "valence": valence[step],
+            "feature": feats[step].astype(np.float32),
+        }
+        for step in range(len(valence))
+    ]
+
+
 def synthetic(seed=0):
     """3 speakers per role, 1-2 clips each, 20-35 steps; features carry the valence."""
     rng = np.random.default_rng(seed)
@@ -58,17 +73,7 @@ def synthetic(seed=0):
                 valence = np.sin(np.linspace(0, 3, n) + rng.uniform(0, 6)).astype(np.float32) * 0.8
                 valence[rng.integers(0, n)] = np.nan
                 feats = np.nan_to_num(valence)[:, None] * direction + rng.normal(scale=0.5, size=(n, D))
-                for step in range(n):
-                    rows.append(
-                        {
-                            "clip_id": clip,
-                            "speaker": speaker,
-                            "step": step,
-                            "t": step * 0.5,
-                            "valence": valence[step],
-                            "feature": feats[step].astype(np.float32),
-                        }
-                    )
+                rows += step_rows(clip, speaker, valence, feats)
                 folds.append({"fold": 0, "clip_id": clip, "speaker": speaker, "split": "Train", "role": role})
     return pd.DataFrame(rows), pd.DataFrame(folds)
 

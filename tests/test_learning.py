@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from test_classifier import EDGES, settings
+from test_classifier import EDGES, settings, step_rows
 
 from sendflow.classifier import train_and_predict
 from sendflow.metrics import pearson
@@ -50,17 +50,7 @@ def lagged(seed=0):
                 s = rng.normal(size=n + LAG)
                 valence = (0.25 * s[LAG:] + 0.5 * s[:-LAG]).astype(np.float32)
                 feats = s[LAG:, None] * direction + rng.normal(scale=0.3, size=(n, D)) + offset
-                rows += [
-                    {
-                        "clip_id": clip,
-                        "speaker": speaker,
-                        "step": step,
-                        "t": step * 0.5,
-                        "valence": valence[step],
-                        "feature": feats[step].astype(np.float32),
-                    }
-                    for step in range(n)
-                ]
+                rows += step_rows(clip, speaker, valence, feats)
                 folds.append({"fold": 0, "clip_id": clip, "speaker": speaker, "split": "Train", "role": role})
     return pd.DataFrame(rows), pd.DataFrame(folds)
 

@@ -206,7 +206,7 @@ def index_folds(wildcards):
 def _clip_index_version():
     """The clip table's path and mtime_ns, the key of what is read from it. Asking through the
     checkpoint makes Snakemake re-plan after it."""
-    path = checkpoints.index.get().output.clips
+    path = index_clips(None)
     return path, os.stat(path).st_mtime_ns
 
 

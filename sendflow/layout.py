@@ -39,7 +39,6 @@ NAME_FORMS = {
     SELF_NAME: ((".csv",), "target_<speaker>_<clip>_normal.csv"),
     EMOTIENT_NAME: ((".txt",), "ID<speaker>_vid<clip>_crop_downsized.txt (or _downsized.txt)"),
 }
-UNKNOWN_SPLIT_ACTIONS = ("error", "warn")
 
 
 def clip_id(speaker: int, clip: int) -> str:

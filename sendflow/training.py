@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 
 from .atomic import write_csv
-from .checkpoints import save_torch
+from .checkpoints import load_torch, save_torch
 
 CHECKPOINT_EVERY_S = 10.0  # an interrupted job loses at most this much training, plus one epoch
 
@@ -103,7 +103,7 @@ def train_epochs(
     matches. Returns the progress and the best epoch's weights."""
     progress, best = Progress(), None
     if checkpoint.exists():
-        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        saved = load_torch(checkpoint)
         done = Progress(**saved["progress"]) if saved.get("fingerprint") == key else None
         if done and done.epoch > epochs:
             # a run with a higher epoch limit got past this one: its best epoch may lie beyond

@@ -1,7 +1,6 @@
-"""Rule `face_report`, the frame check: per clip, whether its frames are used (by
-frames.on_bad_video and frames.max_rating_overhang_s; sendflow.frames.check: `skipped` and
-`reason`) and its
-face-detection rate -> results/frames/face_detection.tsv, which the later stages read."""
+"""Rule `face_report`, the frame check: per clip, whether its frames are used (`skipped` and
+`reason`, by frames.on_bad_video and frames.max_rating_overhang_s: sendflow.frames.check) and
+its face-detection rate -> results/frames/face_detection.tsv, which the later stages read."""
 
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd

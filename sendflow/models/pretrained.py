@@ -15,6 +15,7 @@ from torch import nn
 from torchvision.models import WeightsEnum, get_model_weights
 
 from ..atomic import file_sha256
+from ..checkpoints import load_torch
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def load_weights(backbone: nn.Module, depth: int, weights: str) -> None:
                 f"extractor weights {weights!r} are neither 'imagenet' nor an existing "
                 f"state_dict file (looked for {path.resolve()})"
             )
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_torch(path)
     _load_state(backbone, state, path)
 
 

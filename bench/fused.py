@@ -6,7 +6,7 @@ reruns only the `fused` classifiers.
 
 Prints per rate: MS-TCN's select CCC on `fused` (mean over folds and repeats: the only column to
 choose the rate on), then test CCC on clips without and with video for each source, and
-`fused` minus the reference with its 95% speaker interval (hierarchical bootstrap).
+`fused` minus the reference with its 95% speaker interval (the report's sign-flip interval).
 
 `--components` adds runs with `emotient.fuse_components` (the learned part cut to that many
 principal components), each at every rate.
@@ -45,15 +45,15 @@ def scores(results: Path) -> tuple[pd.DataFrame, float]:
 
 
 def difference(clips: pd.DataFrame, candidate: str, reference: str) -> str:
-    from sendflow.report.stats import hierarchical_bootstrap
+    from sendflow.report.stats import interval_text, speaker_interval
 
     keys = ["speaker", "clip_id", "repeat"]
     pair = clips[clips["extractor"] == candidate].merge(clips[clips["extractor"] == reference], on=keys)
     if pair.empty:
         return "-"
     pair["diff"] = pair["ccc_x"] - pair["ccc_y"]
-    i = hierarchical_bootstrap(pair, "diff")
-    return f"{i.estimate:+.3f} [{i.low:+.2f}, {i.high:+.2f}]"
+    i = speaker_interval(pair, "diff")
+    return f"{i.estimate:+.3f} {interval_text(i.low, i.high, digits=2)}"
 
 
 def main(argv=None) -> int:

@@ -35,6 +35,8 @@ def run_workflow(workdir: Path, root: Path, config: list[str], cores: int) -> fl
 
 
 def summarise(workdir: Path) -> dict:
+    from sendflow.report.stats import interval_text
+
     results = workdir / "results"
     summary = pd.read_csv(results / "metrics/summary.csv").set_index("classifier")
     comparisons = pd.read_csv(results / "metrics/comparisons.csv")
@@ -44,12 +46,12 @@ def summarise(workdir: Path) -> dict:
         json.loads(p.read_text())["select_score"] for p in results.glob("classifier/resattn/mstcn/*/*/metrics.json")
     ]
     row = {
-        f"{m} CCC": f"{summary.loc[m, 'ccc_mean']:.3f} [{summary.loc[m, 'ccc_ci_low']:.2f}, "
-        f"{summary.loc[m, 'ccc_ci_high']:.2f}]"
+        f"{m} CCC": f"{summary.loc[m, 'ccc_mean']:.3f} "
+        + interval_text(summary.loc[m, "ccc_ci_low"], summary.loc[m, "ccc_ci_high"], digits=2, signed=False)
         for m in MODELS
     }
     diff = versus.iloc[0]
-    row["mstcn - framewise"] = f"{diff['mean_diff']:+.3f} [{diff['ci_low']:+.2f}, {diff['ci_high']:+.2f}]"
+    row["mstcn - framewise"] = f"{diff['mean_diff']:+.3f} {interval_text(diff['ci_low'], diff['ci_high'], digits=2)}"
     above = sum(e["over_majority"]["acc"] > 0 and e["took_off"] for e in extractors)
     row["extractors above majority"] = f"{above}/{len(extractors)}"
     row["mstcn select CCC"] = f"{sum(select) / len(select):.3f}"  # mean over folds and repeats

@@ -139,3 +139,19 @@ def test_empty_table_still_writes_a_png(tmp_path):
 def test_unknown_verdict_is_an_error():
     with pytest.raises(ValueError, match="unknown verdicts"):
         effects_figure(table(ROWS[:1]).assign(verdict="maybe"))
+
+
+def test_an_unbounded_interval_runs_to_the_edges_with_arrows(tmp_path):
+    """Four test speakers cannot bound a 95% sign-flip interval: the row's line spans the plot,
+    ending in an arrow each side, and the bounded rows still set the scale."""
+    unbounded = ("attention", "extractor", "resattn", "resnet", "ccc", NAN, "bigru", "three", 0.3, -np.inf, np.inf)
+    fig = effects_figure(table([*ROWS[:3], (*unbounded, 4, "the data cannot tell")]))
+    ax = fig.axes[0]
+    left, right = ax.get_xlim()
+    assert np.isfinite([left, right]).all() and left < -0.06 and 0.3 < right < 0.5
+    arrows = {line.get_marker(): list(line.get_xdata()) for line in ax.lines if line.get_marker() in "<>"}
+    assert arrows == {"<": [left], ">": [right]}
+    grey = [c for c in ax.collections if c.get_segments() and np.allclose(c.get_color()[0][:3], 0.55)]
+    assert any(np.allclose(seg[:, 0], [left, right]) for c in grey for seg in c.get_segments())
+    plt.close(fig)
+    png_shape(plot_effects(table([*ROWS[:3], (*unbounded, 4, "the data cannot tell")]), tmp_path / "e.png", dpi=50))

@@ -22,6 +22,7 @@ from sendflow.report.manifest import stage_times
 from sendflow.report.pages import summary_page
 from sendflow.report.paths import classifier_result, extractor_result
 from sendflow.report.published import PUBLISHED, PUBLISHED_TEST_CCC
+from sendflow.report.stats import sign_flip
 
 
 def write_metrics(root, extractor, classifier, labels, fold, repeat="", **scores):
@@ -80,15 +81,31 @@ def test_summary_gives_hand_computed_means_and_sample_sds(tmp_path):
     assert summary.loc["resattn", "kappa_std"] == pytest.approx(math.sqrt(0.02))
     assert np.isnan(summary.loc["resnet", "ccc_std"])  # one fold: no spread to report
     assert np.isnan(summary.loc["resattn", "ccc_std_repeats"])  # one repeat: no training noise measured
-    # three test speakers scored 0.2, 0.4 and 0.9: the interval of their mean lies within the range
-    assert 0.2 <= summary.loc["resattn", "ccc_ci_low"] < 0.5 < summary.loc["resattn", "ccc_ci_high"] <= 0.9
-    # kappa is not a per-clip score: its interval resamples the speakers' own scores (0.1 and 0.3)
-    assert (summary.loc["resattn", "kappa_ci_low"], summary.loc["resattn", "kappa_ci_high"]) == (0.1, 0.3)
+    # three test speakers (0.2, 0.4, 0.9) are too few to bound a 95% interval
+    assert (summary.loc["resattn", "ccc_ci_low"], summary.loc["resattn", "ccc_ci_high"]) == (-np.inf, np.inf)
     text = summary_markdown(summarise(folds, clips_of(speakers), speakers))
-    assert text.index("| resnet | mstcn | three | 1 | 1 | 0.600 [0.600, 0.600] |") < text.index("| resattn |")
-    low, high = summary.loc["resattn", ["ccc_ci_low", "ccc_ci_high"]]
-    assert f"0.500 [{low:.3f}, {high:.3f}]" in text
+    assert text.index("| resnet | mstcn | three | 1 | 1 | 0.600 [unbounded] |") < text.index("| resattn |")
+    assert "| 0.500 [unbounded] |" in text
     assert list(speakers["speaker"]) == [100, 101, 102, 100]
+
+
+def test_summary_intervals_are_the_sign_flip_intervals_of_the_speaker_scores(tmp_path):
+    """Eight folds of one test speaker each: every score's interval is the sign-flip interval of
+    the speakers' scores, for per-clip CCC and for kappa, which exists per speaker only."""
+    ccc = [0.31, 0.52, 0.44, 0.6, 0.28, 0.71, 0.49, 0.55]
+    kappa = [0.1, 0.3, 0.2, 0.25, 0.05, 0.4, 0.3, 0.15]
+    paths = [
+        write_metrics(tmp_path, "resattn", "mstcn", "three", k, ccc=c, kappa=q)
+        for k, (c, q) in enumerate(zip(ccc, kappa))
+    ]
+    folds, speakers = fold_table(paths), speaker_table(paths)
+    row = summarise(folds, clips_of(speakers), speakers).iloc[0]
+    for name, values in (("ccc", ccc), ("kappa", kappa)):
+        expected = sign_flip(values)
+        assert (row[f"{name}_ci_low"], row[f"{name}_ci_high"]) == pytest.approx((expected.low, expected.high))
+        assert min(values) < expected.low < np.mean(values) < expected.high < max(values)
+    text = summary_markdown(summarise(folds, clips_of(speakers), speakers))
+    assert f"| {row['ccc_mean']:.3f} [{row['ccc_ci_low']:.3f}, {row['ccc_ci_high']:.3f}] |" in text
 
 
 def test_repeats_give_the_training_noise_beside_the_spread_over_folds(tmp_path):
@@ -166,7 +183,8 @@ def test_compare_takes_the_test_speaker_as_the_unit():
 
 
 def test_a_zero_effect_reads_the_data_cannot_tell():
-    """Each speaker's two clips differ by +0.2 and -0.2: no speaker-level effect."""
+    """Each speaker's two clips differ by +0.2 and -0.2 around the speaker's own effect, and the
+    speakers' effects (+-0.05, +-0.1, +-0.15, +-0.2) cancel: no effect, with real spread."""
     folds = fold_scores([(e, c, "three", 0, 0.5) for e in ("resattn",) for c in ("mstcn", "bigru")])
     clips = pd.DataFrame(
         [
@@ -178,7 +196,8 @@ def test_a_zero_effect_reads_the_data_cannot_tell():
                 0,
                 s,
                 f"{s}_{i}",
-                0.5 + (0.1 * (-1) ** (i + s) if c == "mstcn" else -0.1 * (-1) ** (i + s)),
+                0.5
+                + (0.1 * (-1) ** (i + s) + (-1) ** s * 0.05 * (s // 2 + 1) if c == "mstcn" else -0.1 * (-1) ** (i + s)),
             )
             for c in ("mstcn", "bigru")
             for s in range(8)

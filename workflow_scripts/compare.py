@@ -1,5 +1,5 @@
 """Rule `compare`: paired comparisons (attention, features, temporal model, label scheme) at the
-level of test speakers: mean difference, bootstrap interval, permutation p and verdict."""
+level of test speakers: mean difference, sign-flip p, the interval that inverts it, and verdict."""
 
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pandas as pd

@@ -9,6 +9,7 @@ import pandas as pd
 from sendflow.atomic import write_text
 from sendflow.logs import setup
 from sendflow.report.pages import grounded_extractors, headline_sentence, manifest_page, summary_page, table_page
+from sendflow.report.stats import METHOD
 
 log = setup(snakemake.log[0])
 inputs, out = snakemake.input, snakemake.output
@@ -30,8 +31,8 @@ tables = {
     "comparisons": (
         "Paired comparisons",
         "Candidate minus reference on the same folds, repeats and test "
-        "clips, per test speaker: mean difference over speakers, 95% hierarchical-bootstrap "
-        "interval, sign-flip permutation p over speakers, and the verdict.",
+        "clips, per test speaker: mean difference over speakers, sign-flip permutation p over "
+        f"speakers, the 95% interval that inverts it ({METHOD}), and the verdict.",
         inputs.comparisons,
     ),
 }

@@ -25,7 +25,8 @@ def _label(row, metric: bool) -> str:
 
 def effects_figure(comparisons: pd.DataFrame):
     """A row per comparison, under its question's title (QUESTIONS order, then input order): a point
-    at mean_diff, a line from ci_low to ci_high (none where NaN), coloured by verdict, and a line at 0.
+    at mean_diff, a line from ci_low to ci_high (none where NaN; an arrow at the edge where infinite),
+    coloured by verdict, and a line at 0.
     An empty table gives a small figure saying so. Returns the open figure."""
     if comparisons.empty:
         fig = plt.figure(figsize=(5, 1.5))
@@ -48,11 +49,28 @@ def effects_figure(comparisons: pd.DataFrame):
     shown = pd.concat(groups)
     fig, ax = plt.subplots(layout="constrained", figsize=(9, 1.3 + ROW_INCHES * len(labels)))
     ax.axvline(0, color="0.3", lw=0.8)
+    # an interval too few speakers bound runs to the plot's edge, ending in an arrow
+    ends = shown[["mean_diff", "ci_low", "ci_high"]].to_numpy(float)
+    finite = ends[np.isfinite(ends)]
+    left, right = min(finite.min(initial=0), 0), max(finite.max(initial=0), 0)
+    pad = 0.08 * (right - left or 1)
+    left, right = left - pad, right + pad
     for verdict, (colour, name) in VERDICTS.items():
         part = shown[shown["verdict"] == verdict]
         interval = part.dropna(subset=["ci_low", "ci_high"])
-        ax.hlines(interval["y"], interval["ci_low"], interval["ci_high"], color=colour, lw=1.6)
+        ax.hlines(
+            interval["y"],
+            interval["ci_low"].clip(lower=left),
+            interval["ci_high"].clip(upper=right),
+            color=colour,
+            lw=1.6,
+        )
+        for side, edge, marker in (("ci_low", left, "<"), ("ci_high", right, ">")):
+            unbounded = interval[np.isinf(interval[side])]
+            if len(unbounded):
+                ax.plot([edge] * len(unbounded), unbounded["y"], marker, ms=6, color=colour, clip_on=False)
         ax.plot(part["mean_diff"], part["y"], "o", ms=5, color=colour, label=name, zorder=3)
+    ax.set_xlim(left, right)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     for i in headings:
         ax.get_yticklabels()[i].set_fontweight("bold")

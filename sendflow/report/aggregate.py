@@ -5,10 +5,10 @@ The summary's `<score>_mean` is the mean over folds of each fold's mean over rep
 `<score>_std` the sample standard deviation of those fold means (speaker sampling: which
 speakers a fold tests), `<score>_std_repeats` the root mean over folds of the sample variance
 across repeats (training noise), and `<score>_ci_low`/`_ci_high` a 95% interval of the mean over
-test speakers from a hierarchical bootstrap (speakers, then their clips, then repeats:
-sendflow/report/stats.py). Sample statistics use ddof=1, so one fold or one repeat gives NaN
-rather than a misleading 0. A NaN score (e.g. kappa when only one class was predicted) is left
-out of that score's statistics; `n_folds` and `n_repeats` count what ran.
+test speakers (the sign-flip interval of sendflow/report/stats.py over the speaker means).
+Sample statistics use ddof=1, so one fold or one repeat gives NaN rather than a misleading 0.
+A NaN score (e.g. kappa when only one class was predicted) is left out of that score's
+statistics; `n_folds` and `n_repeats` count what ran.
 """
 
 import json
@@ -19,7 +19,7 @@ import pandas as pd
 from sendflow.metrics import ccc_per_clip, rmse
 from sendflow.names import METRICS
 from sendflow.report.paths import classifier_result
-from sendflow.report.stats import hierarchical_bootstrap
+from sendflow.report.stats import METHOD, interval_text, speaker_interval
 
 MODEL_KEYS = ["extractor", "classifier", "labels"]
 RUN_KEYS = [*MODEL_KEYS, "fold", "repeat"]
@@ -59,21 +59,16 @@ def unit_table(clips: pd.DataFrame, speakers: pd.DataFrame, metric: str) -> pd.D
     return table
 
 
-def summarise(
-    folds: pd.DataFrame, clips: pd.DataFrame, speakers: pd.DataFrame, n_resamples: int = 2000, seed: int = 0
-) -> pd.DataFrame:
+def summarise(folds: pd.DataFrame, clips: pd.DataFrame, speakers: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Per model: every score's mean over folds, its spread over folds and over repeats, and
-    its 95% speaker-bootstrap interval (see the module docstring)."""
+    its 95% interval over test speakers (see the module docstring)."""
     per_fold = folds.groupby([*MODEL_KEYS, "fold"], sort=True)[list(METRICS)]
     fold_means, repeat_var = per_fold.mean().groupby(MODEL_KEYS), per_fold.var(ddof=1).groupby(MODEL_KEYS).mean()
     out = fold_means.size().rename("n_folds").to_frame()
     out["n_repeats"] = folds.groupby(MODEL_KEYS)["repeat"].nunique()
     for m in METRICS:
         units = dict(list(unit_table(clips, speakers, m).groupby(MODEL_KEYS)))
-        intervals = [
-            hierarchical_bootstrap(units[model], m, n_resamples, seed) if model in units else None
-            for model in out.index
-        ]
+        intervals = [speaker_interval(units[model], m, seed) if model in units else None for model in out.index]
         out[f"{m}_mean"] = fold_means[m].mean()
         out[f"{m}_std"] = fold_means[m].std(ddof=1)
         out[f"{m}_std_repeats"] = np.sqrt(repeat_var[m])
@@ -158,7 +153,7 @@ def summary_markdown(summary: pd.DataFrame, metrics=("ccc", "accuracy", "macro_f
     ]
     return (
         f"# Summary over folds\n\nMean over folds (of the mean over repeats) [95% interval of the mean "
-        f"over test speakers, hierarchical bootstrap of speakers, clips and repeats]; sorted by {first}. "
+        f"over test speakers: {METHOD}]; sorted by {first}. "
         f"The sd over folds is speaker sampling, the sd over repeats training noise. All scores: "
         f"`summary.csv`.\n\n" + markdown_table(table)
     )
@@ -173,4 +168,4 @@ def mean_interval(row, metric: str) -> str:
     mean, low, high = (row[f"{metric}_{s}"] for s in ("mean", "ci_low", "ci_high"))
     if np.isnan(mean):
         return "n/a"
-    return f"{mean:.3f}" if np.isnan(low) else f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+    return f"{mean:.3f}" if np.isnan(low) else f"{mean:.3f} {interval_text(low, high, signed=False)}"

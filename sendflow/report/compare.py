@@ -6,10 +6,10 @@ classes beat three?
 Each comparison holds everything else fixed and pairs the two models on the same folds,
 repeats and test clips (where the two have different test clips, as emotient has the clips
 without video, on the clips both have). The unit of analysis is the test speaker: clips of one
-speaker are not independent, so the interval is a hierarchical bootstrap (speakers, then their
-clips, then repeats) and the p-value a sign-flip permutation test over speakers
-(sendflow/report/stats.py). The verdict follows the interval. Per-fold differences stay as
-description: with k folds a fold-level test cannot give p below 2 / 2**k.
+speaker are not independent, so the p-value is a sign-flip permutation test over the speakers'
+mean differences and the interval the set of differences that test does not reject
+(sendflow/report/stats.py): the verdict, read from the interval, and p always agree. Per-fold
+differences stay as description: with k folds a fold-level test cannot give p below 2 / 2**k.
 """
 
 import numpy as np
@@ -18,9 +18,16 @@ import pandas as pd
 from sendflow.names import FEATURE_BLIND
 from sendflow.report.aggregate import LOWER_IS_BETTER, MODEL_KEYS, markdown_table, unit_table
 from sendflow.report.questions import QUESTIONS
-from sendflow.report.stats import CANNOT_TELL, hierarchical_bootstrap, sign_flip_p, speaker_means, verdict
-
-EXACT_UP_TO = 16  # speakers; above this the permutation p is Monte Carlo
+from sendflow.report.stats import (
+    CANNOT_TELL,
+    EXACT_UP_TO,
+    LEVEL,
+    METHOD,
+    interval_text,
+    sign_flip,
+    speaker_means,
+    verdict,
+)
 
 
 def _paired(table, factor, candidate, reference, metric, on):
@@ -50,7 +57,6 @@ def compare(
     candidate: str,
     reference: str,
     metric: str = "ccc",
-    n_resamples: int = 2000,
     seed: int = 0,
 ) -> pd.DataFrame:
     """One row per setting of the other model keys where both models ran: the mean over test
@@ -67,8 +73,8 @@ def compare(
         pairs = unit_diffs.get(setting, by_unit.iloc[:0]).dropna(subset=["diff"])
         if factor == "extractor" and keys["classifier"] in FEATURE_BLIND or (pairs["diff"] == 0).all():
             continue
-        interval = hierarchical_bootstrap(pairs, "diff", n_resamples=n_resamples, seed=seed)
         per_speaker = speaker_means(pairs, "diff")
+        interval = sign_flip(per_speaker, seed=seed)
         rows.append(
             {
                 "factor": factor,
@@ -79,8 +85,8 @@ def compare(
                 "mean_diff": interval.estimate,
                 "ci_low": interval.low,
                 "ci_high": interval.high,
-                "p": sign_flip_p(per_speaker, exact_up_to=EXACT_UP_TO, seed=seed),
-                "p_method": "exact" if len(per_speaker) <= EXACT_UP_TO else "monte carlo",
+                "p": interval.p,
+                "p_method": "exact" if interval.exact else "monte carlo",
                 "n_speakers": interval.n_speakers,
                 "n_clips": pairs["clip_id"].nunique(),
                 "n_repeats": pairs["repeat"].nunique(),
@@ -99,7 +105,6 @@ def all_comparisons(
     clips: pd.DataFrame,
     speakers: pd.DataFrame,
     metric: str = "ccc",
-    n_resamples: int = 2000,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Every question the run can answer (a question needs both of its models in the run)."""
@@ -110,7 +115,7 @@ def all_comparisons(
         for candidate in candidates:
             for ref in references or sorted(present - {candidate}):
                 if {candidate, ref} <= present:
-                    table = compare(folds, units, factor, candidate, ref, metric, n_resamples, seed)
+                    table = compare(folds, units, factor, candidate, ref, metric, seed)
                     tables.append(table.assign(question=key))
     columns = ["question", "factor", "candidate", "reference", "metric", *MODEL_KEYS]
     tables = [t for t in tables if not t.empty]
@@ -125,10 +130,6 @@ def fixed_settings(row) -> str:
     return ", ".join(str(row[k]) for k in MODEL_KEYS if k != row["factor"] and pd.notna(row[k]) and str(row[k]))
 
 
-def interval_text(row) -> str:
-    return "n/a" if np.isnan(row["ci_low"]) else f"[{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
-
-
 def p_text(p: float) -> str:
     """A p-value: n/a when undefined, small ones in scientific notation (never "0.000")."""
     if p is None or np.isnan(p):
@@ -141,7 +142,7 @@ def sentence(row) -> str:
     ccc +0.031, 95% CI [-0.052, +0.120] over 9 test speakers, p = 0.43'."""
     return (
         f"{row['candidate']} vs {row['reference']} ({fixed_settings(row)}): {row['verdict']}; "
-        f"{row['metric']} {row['mean_diff']:+.3f}, 95% CI {interval_text(row)} over "
+        f"{row['metric']} {row['mean_diff']:+.3f}, 95% CI {interval_text(row['ci_low'], row['ci_high'])} over "
         f"{row['n_speakers']} test speakers, p = {p_text(row['p'])}"
     )
 
@@ -166,10 +167,11 @@ def comparisons_markdown(comparisons: pd.DataFrame, metric: str) -> str:
         "",
         "Candidate minus reference, paired on the same folds, repeats and test clips. The unit is "
         "the test speaker: the difference is the mean over speakers of each speaker's mean over "
-        "clips and repeats; the 95% CI is a hierarchical bootstrap (speakers, then clips, then "
-        f"repeats); p is a two-sided sign-flip permutation test over speakers (exact up to "
-        f"{EXACT_UP_TO} speakers). The verdict is 'better' or 'worse' only where the interval "
-        f"excludes 0, otherwise '{CANNOT_TELL}'. Per-fold differences are description only.",
+        "clips and repeats; p is a two-sided sign-flip permutation test over those speaker means "
+        f"(exact up to {EXACT_UP_TO} speakers), and the {LEVEL:.0%} CI every difference that test "
+        f"does not reject ({METHOD}; '[unbounded]' with 5 or fewer speakers). The verdict is 'better' "
+        f"or 'worse' exactly where the CI excludes 0, i.e. p <= {1 - LEVEL:.2f}, otherwise "
+        f"'{CANNOT_TELL}'. Per-fold differences are description only.",
         "",
     ]
     if comparisons.empty:
@@ -182,7 +184,7 @@ def comparisons_markdown(comparisons: pd.DataFrame, metric: str) -> str:
                 fixed_settings(row),
                 f"{row['candidate']} vs {row['reference']}",
                 f"{row['mean_diff']:+.3f}",
-                interval_text(row),
+                interval_text(row["ci_low"], row["ci_high"]),
                 p_text(row["p"]),
                 str(row["n_speakers"]),
                 row["verdict"],

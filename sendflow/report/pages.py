@@ -13,6 +13,7 @@ from .compare import sentence
 from .paths import extractor_result
 from .published import PUBLISHED, beside_published
 from .questions import QUESTIONS
+from .stats import METHOD
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1e293b; }
@@ -168,7 +169,7 @@ def summary_page(
     body = (
         f"<p>{html.escape(headline_sentence(summary))} Scores are means over folds (of the mean over "
         "training repeats) on each fold's held-out test speakers, with a 95% interval of the mean over "
-        "test speakers (hierarchical bootstrap of speakers, clips and repeats); CCC is SEND's (per clip, "
+        f"test speakers ({METHOD}); CCC is SEND's (per clip, "
         "then the mean over clips), accuracy and macro-F1 are over 0.5 s steps. A comparison reads "
         "better or worse only where its interval excludes 0.</p>"
         "<h2>Best model per extractor and label scheme</h2>"

@@ -13,6 +13,9 @@ EXTRACTORS = ("resattn", "resnet")
 EMOTIENT = "emotient"
 FUSED = "fused"
 FEATURE_SOURCES = (*EXTRACTORS, EMOTIENT, FUSED)
+# What each source reads, in the terms of SEND's published results (sendflow/report/published.py):
+# the face, whether from video or from Emotient's coding of it
+SOURCE_MODALITY = {**dict.fromkeys(EXTRACTORS, "visual"), EMOTIENT: "visual", FUSED: "visual"}
 CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")
 TORCH_CLASSIFIERS = ("mstcn", "sstcn", "bigru")  # trained by gradient descent; may use a GPU
 PER_STEP_CLASSIFIERS = ("framewise", "mean")  # fitted in one go with NumPy/scikit-learn, no torch

@@ -108,9 +108,11 @@ def published_section(summary: pd.DataFrame) -> str:
     """official mode: every model's Test CCC beside the published SENDv1 figures."""
     return (
         "<h2>Beside the published SENDv1 results</h2><p>Test CCC of each model of this run, then "
-        f"results published on the real SENDv1 Test split (rows marked <em>{PUBLISHED}</em>): those "
-        "were measured on the real data, so they compare with this run only where it ran on SENDv1. "
-        "Every published visual-only model overfits Train badly (train CCC 0.25 to 0.8).</p>"
+        f"results published on the real SENDv1 Test split (rows marked <em>{PUBLISHED}</em>, from the "
+        "leaderboard in the SEND repository's README) for the modalities this run's feature sources "
+        "read (visual: the face, which SEND's models read as Emotient action units): those were "
+        "measured on the real data, so they compare with this run only where it ran on SENDv1. Every "
+        "published model overfits Train badly (train CCC 0.25 to 0.8).</p>"
         + table_html(beside_published(summary))
     )
 

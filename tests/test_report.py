@@ -304,7 +304,7 @@ def test_official_mode_sets_test_scores_beside_the_published_ones(tmp_path):
     shown = [(m, ccc) for m, modality, ccc in PUBLISHED_TEST_CCC if modality == "visual" or m == "human benchmark"]
     assert [(m, c) for m, c in shown] == [("LSTM", 0.12), ("VRNN", 0.11), ("human benchmark", 0.5)]
     for model, ccc in shown:
-        assert f"{model}</td><td class=\"text\">" in section and f"{ccc:.3f}" in section
+        assert f'{model}</td><td class="text">' in section and f"{ccc:.3f}" in section
     assert section.count(PUBLISHED) == len(shown) + 1  # each row, and the note
     assert "Transformer + LSTM" not in section and ">audio<" not in section  # no other modality's rows
     assert "Beside the published" not in kfold

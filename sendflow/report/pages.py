@@ -112,8 +112,7 @@ def published_section(summary: pd.DataFrame) -> str:
         "leaderboard in the SEND repository's README) for the modalities this run's feature sources "
         "read (visual: the face, which SEND's models read as Emotient action units): those were "
         "measured on the real data, so they compare with this run only where it ran on SENDv1. Every "
-        "published model overfits Train badly (train CCC 0.25 to 0.8).</p>"
-        + table_html(beside_published(summary))
+        "published model overfits Train badly (train CCC 0.25 to 0.8).</p>" + table_html(beside_published(summary))
     )
 
 

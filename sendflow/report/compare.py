@@ -86,7 +86,7 @@ def compare(
         if factor == "extractor" and keys["classifier"] in FEATURE_BLIND or (pairs["diff"] == 0).all():
             continue
         involved = runs_of(runs, [candidate, reference] if factor == "extractor" else [keys["extractor"]], uses)
-        left_out = _grounded(pairs, involved) if factor == "extractor" else pairs["fold"] != pairs["fold"]
+        left_out = _grounded(pairs, involved) if factor == "extractor" else pd.Series(False, index=pairs.index)
         every_run = sign_flip(speaker_means(pairs, "diff"), seed=seed) if left_out.any() else None
         n_left_out = len(set(zip(pairs.loc[left_out, "fold"], pairs.loc[left_out, "repeat"])))
         pairs = pairs[~left_out]

@@ -186,22 +186,28 @@ def test_no_early_stop_before_the_minimum_epochs(tmp_path, caplog):
     assert run(20, "never").epoch == 10  # the maximum still ends it
 
 
+def _shuffled(files, folder, seed=5):
+    """Copies of the clips whose frames are noise and whose labels are permuted: nothing to learn."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for role, paths in files.items():
+        out[role] = []
+        for path in paths:
+            with np.load(path) as clip:
+                arrays = {k: clip[k] for k in clip.files}
+            arrays["valence"] = rng.permutation(arrays["valence"])
+            arrays["frames"] = rng.integers(0, 256, arrays["frames"].shape).astype(np.uint8)
+            out[role].append(folder / path.name)
+            folder.mkdir(parents=True, exist_ok=True)
+            np.savez(out[role][-1], **arrays)
+    return out
+
+
 def test_an_extractor_that_cannot_learn_is_flagged(toy, tmp_path, caplog):
     """Frames that say nothing of their labels (shuffled): the run never takes off, says so in
     the log after takeoff_epochs and in summary.json."""
     _, files = toy
-    rng = np.random.default_rng(5)
-    shuffled = {}
-    for role, paths in files.items():
-        shuffled[role] = []
-        for path in paths:
-            with np.load(path) as clip:
-                arrays = {k: clip[k] for k in clip.files}
-            arrays["valence"] = rng.permutation(arrays["valence"])  # labels no longer follow the frames
-            arrays["frames"] = rng.integers(0, 256, arrays["frames"].shape).astype(np.uint8)
-            shuffled[role].append(tmp_path / "frames" / path.name)
-            shuffled[role][-1].parent.mkdir(exist_ok=True)
-            np.savez(shuffled[role][-1], **arrays)
+    shuffled = _shuffled(files, tmp_path / "frames")
     with caplog.at_level("WARNING"):
         summary = train_extractor(shuffled, tmp_path / "run", {**CFG, "takeoff_epochs": 2}, EDGES, seed=7)
     assert summary["took_off"] is False and summary["takeoff_problems"]
@@ -245,23 +251,6 @@ def test_a_replaced_initial_weights_file_retrains_and_is_recorded(toy, tmp_path,
     assert "written for other data, settings or seed; starting afresh" in caplog.text
     assert "training had finished" not in caplog.text
     assert runs[0]["model_sha256"] != runs[1]["model_sha256"]
-
-
-def _shuffled(files, folder, seed=5):
-    """Copies of the clips whose frames are noise and whose labels are permuted: nothing to learn."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for role, paths in files.items():
-        out[role] = []
-        for path in paths:
-            with np.load(path) as clip:
-                arrays = {k: clip[k] for k in clip.files}
-            arrays["valence"] = rng.permutation(arrays["valence"])
-            arrays["frames"] = rng.integers(0, 256, arrays["frames"].shape).astype(np.uint8)
-            out[role].append(folder / path.name)
-            folder.mkdir(parents=True, exist_ok=True)
-            np.savez(out[role][-1], **arrays)
-    return out
 
 
 # decided at epoch 3 (warm-up 1 + min_epochs 2), the run's last

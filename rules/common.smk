@@ -243,6 +243,13 @@ def learned_extractors():
     return [kind for kind in EXTRACTORS if kind in wanted]
 
 
+def extractor_summaries(wildcards=None):
+    """Every extractor run's summary.json: whether it took off, and its restarts."""
+    return sorted(
+        {extractor_file(e, k, "summary.json", r) for e in learned_extractors() for k in FOLDS for r in REPEATS}
+    )
+
+
 NEEDS_VIDEO = bool(learned_extractors())  # an Emotient-only run never decodes a video
 
 

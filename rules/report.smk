@@ -34,6 +34,7 @@ rule compare:
         folds=rules.aggregate.output.folds,
         per_clip=rules.aggregate.output.per_clip,
         per_speaker=rules.aggregate.output.per_speaker,
+        extractors=extractor_summaries,
         code=script_code("compare.py"),
     output:
         markdown=f"{METRICS}/comparisons.md",
@@ -49,6 +50,7 @@ rule compare:
         runtime=10,
     params:
         metric=config["report"]["metric"],
+        uses={FUSED: config["emotient"]["fuse_with"]},
     script:
         "../workflow_scripts/compare.py"
 
@@ -83,9 +85,7 @@ rule report_pages:
         per_clip=rules.aggregate.output.per_clip,
         comparisons=rules.compare.output.table,
         faces=lambda wildcards: FACE_DETECTION if NEEDS_VIDEO else [],
-        extractors=sorted(
-            {extractor_file(e, k, "summary.json", r) for e in learned_extractors() for k in FOLDS for r in REPEATS}
-        ),
+        extractors=extractor_summaries,
         manifest=rules.manifest.output.manifest,
         home=os.path.relpath(os.path.join(workflow.basedir, "report", "workflow.rst")),
         code=script_code("report_pages.py"),

@@ -48,6 +48,7 @@ EXTRACTOR_SETTINGS = (
     "warmup_epochs",
     "patience",
     "min_epochs",
+    "restarts",
     "takeoff_epochs",
     "takeoff_margin",
     "select_metric",

@@ -93,6 +93,7 @@ def train_epochs(
     log: logging.Logger,
     min_epochs: int = 0,
     on_epoch: Callable[[Progress], None] | None = None,
+    stop_after: Callable[[Progress], bool] | None = None,
 ) -> tuple[Progress, dict]:
     """Run `run_epoch(epoch)` -> (select score, history row) for epochs 1..`epochs`, keeping the
     best-scoring epoch's weights of `model`; stop early after `patience` epochs without a
@@ -100,7 +101,10 @@ def train_epochs(
     taken off gets that long to do so. `on_epoch(progress)` runs after each epoch. `stateful`
     (name -> object with state_dict/load_state_dict, the model included) is saved in
     `checkpoint` with `key` (see the module doc for when) and restored from it when the key
-    matches. Returns the progress and the best epoch's weights."""
+    matches. `stop_after(progress)` is asked after each epoch and on resumption: True ends
+    training there, with a checkpoint that can still continue (e.g. a run given up for a
+    restart, which a later call without `stop_after` may train on). Returns the progress and
+    the best epoch's weights."""
     progress, best = Progress(), None
     if checkpoint.exists():
         saved = load_torch(checkpoint)
@@ -136,8 +140,9 @@ def train_epochs(
         else:
             log.warning("ignoring %s: it was written for other data, settings or seed; starting afresh", checkpoint)
 
+    stop = stop_after or (lambda progress: False)
     saved_at = None
-    while progress.epoch < epochs and not progress.stopped_early:
+    while progress.epoch < epochs and not progress.stopped_early and not stop(progress):
         epoch, started = progress.epoch + 1, time.perf_counter()
         score, row = run_epoch(epoch)
         row = {k: float(v) for k, v in row.items()}  # plain numbers: the checkpoint stays weights_only
@@ -156,7 +161,8 @@ def train_epochs(
             }
         )
         finished = progress.epoch == epochs or progress.stopped_early
-        if saved_at is None or finished or time.perf_counter() - saved_at >= CHECKPOINT_EVERY_S:
+        halted = stop(progress)
+        if saved_at is None or finished or halted or time.perf_counter() - saved_at >= CHECKPOINT_EVERY_S:
             # finished: the progress and best weights only (no optimiser), kept after the job
             states = {} if finished else {"states": {name: obj.state_dict() for name, obj in stateful.items()}}
             save_torch({"fingerprint": key, "progress": asdict(progress), "best": best, **states}, checkpoint)

@@ -155,3 +155,22 @@ def test_an_unbounded_interval_runs_to_the_edges_with_arrows(tmp_path):
     assert any(np.allclose(seg[:, 0], [left, right]) for c in grey for seg in c.get_segments())
     plt.close(fig)
     png_shape(plot_effects(table([*ROWS[:3], (*unbounded, 4, "the data cannot tell")]), tmp_path / "e.png", dpi=50))
+
+
+def test_a_row_without_runs_that_never_took_off_also_shows_the_interval_with_them():
+    rows = table(ROWS[:3]).assign(ci_low_all=[np.nan, -0.2, np.nan], ci_high_all=[np.nan, 0.3, np.nan])
+    fig = effects_figure(rows)
+    ax = fig.axes[0]
+    dotted = [c for c in ax.collections if c.get_label() == "with runs that never took off"]
+    (segment,) = dotted[0].get_segments()
+    attention_row = rows.index[rows["question"] == "attention"][0]
+    y = [t.get_text() for t in ax.get_yticklabels()].index("resattn vs resnet (mstcn, three)")
+    assert np.allclose(segment, [[-0.2, y + 0.3], [0.3, y + 0.3]]) and attention_row == 1
+    assert ax.get_xlim()[1] > 0.3  # the wider interval sets the scale too
+    assert "with runs that never took off" in [t.get_text() for t in fig.legends[0].get_texts()]
+    plt.close(fig)
+    for plain in (table(ROWS[:3]), table(ROWS[:3]).assign(ci_low_all=np.nan, ci_high_all=np.nan)):
+        fig = effects_figure(plain)
+        assert not [c for c in fig.axes[0].collections if c.get_label() == "with runs that never took off"]
+        assert len(fig.legends[0].get_texts()) == 3
+        plt.close(fig)

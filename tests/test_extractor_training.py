@@ -9,6 +9,7 @@ import pytest
 import torch
 from conftest import Reads
 
+import sendflow.extractor.train as train_module
 import sendflow.training as training
 from sendflow.config import schema_defaults
 from sendflow.extractor.data import clips_for_role, frame_files_for_fold
@@ -185,22 +186,28 @@ def test_no_early_stop_before_the_minimum_epochs(tmp_path, caplog):
     assert run(20, "never").epoch == 10  # the maximum still ends it
 
 
+def _shuffled(files, folder, seed=5):
+    """Copies of the clips whose frames are noise and whose labels are permuted: nothing to learn."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for role, paths in files.items():
+        out[role] = []
+        for path in paths:
+            with np.load(path) as clip:
+                arrays = {k: clip[k] for k in clip.files}
+            arrays["valence"] = rng.permutation(arrays["valence"])
+            arrays["frames"] = rng.integers(0, 256, arrays["frames"].shape).astype(np.uint8)
+            out[role].append(folder / path.name)
+            folder.mkdir(parents=True, exist_ok=True)
+            np.savez(out[role][-1], **arrays)
+    return out
+
+
 def test_an_extractor_that_cannot_learn_is_flagged(toy, tmp_path, caplog):
     """Frames that say nothing of their labels (shuffled): the run never takes off, says so in
     the log after takeoff_epochs and in summary.json."""
     _, files = toy
-    rng = np.random.default_rng(5)
-    shuffled = {}
-    for role, paths in files.items():
-        shuffled[role] = []
-        for path in paths:
-            with np.load(path) as clip:
-                arrays = {k: clip[k] for k in clip.files}
-            arrays["valence"] = rng.permutation(arrays["valence"])  # labels no longer follow the frames
-            arrays["frames"] = rng.integers(0, 256, arrays["frames"].shape).astype(np.uint8)
-            shuffled[role].append(tmp_path / "frames" / path.name)
-            shuffled[role][-1].parent.mkdir(exist_ok=True)
-            np.savez(shuffled[role][-1], **arrays)
+    shuffled = _shuffled(files, tmp_path / "frames")
     with caplog.at_level("WARNING"):
         summary = train_extractor(shuffled, tmp_path / "run", {**CFG, "takeoff_epochs": 2}, EDGES, seed=7)
     assert summary["took_off"] is False and summary["takeoff_problems"]
@@ -244,3 +251,81 @@ def test_a_replaced_initial_weights_file_retrains_and_is_recorded(toy, tmp_path,
     assert "written for other data, settings or seed; starting afresh" in caplog.text
     assert "training had finished" not in caplog.text
     assert runs[0]["model_sha256"] != runs[1]["model_sha256"]
+
+
+# decided at epoch 3 (warm-up 1 + min_epochs 2), the run's last
+RESTARTING = {**CFG, "min_epochs": 2, "restarts": 2}
+
+
+@pytest.fixture
+def first_attempt_learns_nothing(toy, tmp_path, monkeypatch):
+    """Training whose first attempt (seed 7) sees the nothing-to-learn copies and every later
+    attempt the real clips: the only way to take off is to restart."""
+    _, files = toy
+    noise = _shuffled(files, tmp_path / "noise")
+    real_make_loaders = train_module.make_loaders
+
+    def make_loaders(frame_files_by_role, cfg, edges, generator):
+        chosen = noise if generator.initial_seed() == 7 else frame_files_by_role
+        return real_make_loaders(chosen, cfg, edges, generator)
+
+    monkeypatch.setattr(train_module, "make_loaders", make_loaders)
+    return files
+
+
+def test_a_run_that_does_not_take_off_restarts_and_then_succeeds(first_attempt_learns_nothing, tmp_path, caplog):
+    with caplog.at_level("WARNING"):
+        summary = train_extractor(first_attempt_learns_nothing, tmp_path / "run", RESTARTING, EDGES, seed=7)
+    assert summary["took_off"] and summary["restarts"] == 1 and summary["seed"] == 1007
+    (given_up,) = summary["given_up"]
+    assert given_up["attempt"] == 0 and given_up["seed"] == 7 and given_up["epochs_run"] == 3 and given_up["why"]
+    assert "attempt 0 has not taken off after 3 epochs" in caplog.text
+    assert "never took off" not in caplog.text
+    assert torch.load(tmp_path / "run" / "model.pt", weights_only=True)["seed"] == 1007
+    # the reported history is the successful attempt's
+    assert list(pd.read_csv(tmp_path / "run" / "history.csv")["epoch"]) == [1, 2, 3]
+
+
+def test_a_run_that_can_never_take_off_is_flagged_after_its_restarts(toy, tmp_path, caplog):
+    _, files = toy
+    with caplog.at_level("WARNING"):
+        summary = train_extractor(_shuffled(files, tmp_path / "noise"), tmp_path / "run", RESTARTING, EDGES, seed=7)
+    assert summary["took_off"] is False and summary["takeoff_problems"]
+    assert summary["restarts"] == 2 and [a["seed"] for a in summary["given_up"]] == [7, 1007]
+    assert summary["seed"] == 2007 and summary["epochs_run"] == 3
+    assert "never took off (summary.json took_off: false) in 3 attempts" in caplog.text
+    # no restart allowed: the first attempt is reported as it is
+    once = train_extractor(
+        _shuffled(files, tmp_path / "noise"), tmp_path / "once", {**RESTARTING, "restarts": 0}, EDGES, 7
+    )
+    assert once["took_off"] is False and once["restarts"] == 0 and once["seed"] == 7
+
+
+def test_a_run_killed_in_its_second_attempt_resumes_to_the_same_bytes(
+    first_attempt_learns_nothing, tmp_path, monkeypatch
+):
+    files = first_attempt_learns_nothing
+    full = train_extractor(files, tmp_path / "full", RESTARTING, EDGES, seed=7)
+    real_write, writes = training.write_csv, []
+
+    def write_then_die(frame, path, **kwargs):
+        real_write(frame, path, **kwargs)
+        writes.append(path)
+        if len(writes) == 3:  # attempt 0 saved after epochs 1 and 3; attempt 1 after its epoch 1
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "write_csv", write_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train_extractor(files, tmp_path / "resumed", RESTARTING, EDGES, seed=7)
+    assert json.loads((tmp_path / "resumed" / "restarts.json").read_text())["attempts"][0]["seed"] == 7
+    resumed = train_extractor(files, tmp_path / "resumed", RESTARTING, EDGES, seed=7)
+    # attempt 1 went on from its epoch 1 (saves after epochs 2 and 3); attempt 0 was not trained again
+    assert len(writes) == 5
+    a = (tmp_path / "full" / "model.pt").read_bytes()
+    assert a == (tmp_path / "resumed" / "model.pt").read_bytes()
+    timing = ("seconds", "images_per_s")
+    assert resumed["model_sha256"] == full["model_sha256"] and resumed["given_up"] == full["given_up"]
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "full" / "history.csv").drop(columns=list(timing)),
+        pd.read_csv(tmp_path / "resumed" / "history.csv").drop(columns=list(timing)),
+    )

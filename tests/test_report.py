@@ -1,6 +1,7 @@
 """Aggregation over folds, paired comparisons and the run manifest, on small fixed inputs whose
 answers are computed by hand."""
 
+import itertools
 import json
 import math
 
@@ -19,9 +20,10 @@ from sendflow.report.aggregate import (
 )
 from sendflow.report.compare import all_comparisons, compare, comparisons_markdown
 from sendflow.report.manifest import stage_times
-from sendflow.report.pages import summary_page
-from sendflow.report.paths import classifier_result, extractor_result
+from sendflow.report.pages import summary_page, training_section
+from sendflow.report.paths import classifier_result, extractor_result, repeat_tag
 from sendflow.report.published import PUBLISHED, PUBLISHED_TEST_CCC
+from sendflow.report.runs import extractor_runs
 from sendflow.report.stats import sign_flip
 
 
@@ -210,7 +212,7 @@ def test_a_zero_effect_reads_the_data_cannot_tell():
     assert row["verdict"] == "the data cannot tell" and row["p"] == pytest.approx(1)
     markdown = comparisons_markdown(all_comparisons(folds, clips, clips, "ccc"), "ccc")
     assert "| Temporal model: MS-TCN vs each baseline | resattn, three | mstcn vs bigru | +0.000 |" in markdown
-    assert markdown.rstrip().endswith("| 8 | the data cannot tell | +0.000 |")
+    assert markdown.rstrip().endswith("| 8 | the data cannot tell | +0.000 | - |")  # no extractor runs given
 
 
 def test_sources_with_different_test_clips_are_compared_on_the_clips_both_have():
@@ -324,3 +326,84 @@ def test_stage_times_sum_the_benchmark_files(tmp_path):
 def test_markdown_table_marks_missing_values():
     table = markdown_table(pd.DataFrame({"model": ["a"], "score": [float("nan")]}))
     assert table.splitlines() == ["| model | score |", "|---|---|", "| a | n/a |"]
+
+
+def write_extractor_summary(root, extractor, scope, repeat=0, took_off=True, restarts=0):
+    path = root / f"results/extractor/{extractor}/{scope}{repeat_tag(repeat)}/summary.json"
+    path.parent.mkdir(parents=True)
+    problems = [] if took_off else ["select ccc 0.010 never more than 0.1 above always predicting the majority (0.000)"]
+    summary = dict(took_off=took_off, takeoff_problems=problems, restarts=restarts, best_epoch=2, epochs_run=6)
+    path.write_text(json.dumps({**summary, "select_metric": "ccc", "select": {"ccc": 0.3}}))
+    return path
+
+
+def attention_table():
+    """resattn vs resnet under mstcn: 3 folds x 2 repeats, 2 speakers per fold, 2 clips each.
+    resattn gains 0.05 everywhere, except on fold 0, repeat 1, where resnet (which never took off
+    there) scores 0.4 lower, so resattn gains 0.45."""
+    folds = fold_scores([(e, "mstcn", "three", k, 0.5) for e in ("resattn", "resnet") for k in range(3)], n_clips=4)
+    folds = pd.concat([folds, folds.assign(repeat=1)], ignore_index=True)
+    rows = []
+    for k, r, s, i in itertools.product(range(3), range(2), range(2), range(2)):
+        speaker = 2 * k + s
+        gain = 0.45 if (k, r) == (0, 1) else 0.05 + 0.01 * speaker
+        base = 0.3 + 0.05 * i
+        rows.append(("resnet", "mstcn", "three", k, r, speaker, f"{speaker}_{i}", base))
+        rows.append(("resattn", "mstcn", "three", k, r, speaker, f"{speaker}_{i}", base + gain))
+    return folds, pd.DataFrame(rows, columns=CLIP_COLUMNS)
+
+
+def test_extractor_runs_read_took_off_restarts_and_scope(tmp_path):
+    paths = [
+        write_extractor_summary(tmp_path, "resnet", "fold0", 1, took_off=False, restarts=2),
+        write_extractor_summary(tmp_path, "resattn", "shared", 0, restarts=1),
+    ]
+    runs = extractor_runs(paths).set_index("extractor")
+    assert runs.loc["resnet", ["fold", "repeat", "took_off", "restarts"]].tolist() == [0, 1, False, 2]
+    assert pd.isna(runs.loc["resattn", "fold"]) and runs.loc["resattn", "restarts"] == 1  # every fold
+    assert "never more than 0.1" in runs.loc["resnet", "why"]
+
+
+def test_extractor_comparisons_leave_out_runs_that_never_took_off(tmp_path):
+    folds, clips = attention_table()
+    paths = [
+        write_extractor_summary(tmp_path, e, f"fold{k}", r, took_off=(e, k, r) != ("resnet", 0, 1), restarts=n)
+        for e, n in (("resattn", 0), ("resnet", 1))
+        for k in range(3)
+        for r in range(2)
+    ]
+    runs = extractor_runs(paths)
+    row = all_comparisons(folds, clips, clips, "ccc", runs=runs).iloc[0]
+    assert (row["candidate"], row["reference"], row["runs_left_out"], row["never_took_off"]) == (
+        "resattn",
+        "resnet",
+        1,
+        1,
+    )
+    speakers = np.arange(6)
+    # without fold 0's repeat 1: every speaker's gain is 0.05 + 0.01 * speaker
+    assert row["mean_diff"] == pytest.approx(np.mean(0.05 + 0.01 * speakers))
+    # with it: speakers 0 and 1 average 0.45 with their repeat-0 gain
+    with_all = np.r_[(0.45 + 0.05 + 0.01 * speakers[:2]) / 2, 0.05 + 0.01 * speakers[2:]]
+    assert row["mean_diff_all"] == pytest.approx(with_all.mean()) and row["ci_high_all"] > row["ci_high"]
+    assert row["restarts"] == "resattn 0, resnet 6"
+    markdown = comparisons_markdown(all_comparisons(folds, clips, clips, "ccc", runs=runs), "ccc")
+    assert "better (without the 1 fold and repeat runs where an extractor never took off; with them +0.1" in markdown
+    assert markdown.rstrip().endswith("| resattn 0, resnet 6 |")
+    # every run took off: nothing left out, nothing beside
+    row = all_comparisons(folds, clips, clips, "ccc", runs=runs.assign(took_off=True)).iloc[0]
+    assert row["runs_left_out"] == 0 and np.isnan(row["mean_diff_all"])
+    assert row["mean_diff"] == pytest.approx(with_all.mean())
+
+
+def test_the_summary_page_says_how_extractors_trained(tmp_path):
+    took_off = extractor_runs(
+        [write_extractor_summary(tmp_path / "a", "resnet", f"fold{k}", restarts=k) for k in range(3)]
+    )
+    text = training_section(took_off)
+    assert "Every extractor took off" in text and "2 of 3 runs needed restarts to take off (resnet 3 in all)" in text
+    one_grounded = [write_extractor_summary(tmp_path / "b", "resnet", f"fold{k}", took_off=k != 2) for k in range(3)]
+    grounded = training_section(extractor_runs(one_grounded))
+    assert "Extractors that never took off" in grounded and "never more than 0.1" in grounded
+    assert "none of the 3 runs needed a restart" in grounded and grounded.count("<tr") == 2  # header, the run
+    assert training_section(None) == ""

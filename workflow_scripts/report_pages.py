@@ -8,16 +8,18 @@ import pandas as pd
 
 from sendflow.atomic import write_text
 from sendflow.logs import setup
-from sendflow.report.pages import grounded_extractors, headline_sentence, manifest_page, summary_page, table_page
+from sendflow.report.pages import headline_sentence, manifest_page, summary_page, table_page
+from sendflow.report.runs import extractor_runs
 from sendflow.report.stats import METHOD
 
 log = setup(snakemake.log[0])
 inputs, out = snakemake.input, snakemake.output
 summary, comparisons = pd.read_csv(inputs.summary), pd.read_csv(inputs.comparisons)
-grounded = grounded_extractors(inputs.extractors) if inputs.extractors else None  # None: no extractor ran
-if grounded is not None and not grounded.empty:
+runs = extractor_runs(inputs.extractors) if inputs.extractors else None  # None: no extractor ran
+if runs is not None and not runs["took_off"].all():
+    grounded = runs[~runs["took_off"]]
     log.warning("%d extractor run(s) never took off:\n%s", len(grounded), grounded.to_string(index=False))
-write_text(summary_page(summary, comparisons, snakemake.params.official, grounded), out.summary)
+write_text(summary_page(summary, comparisons, snakemake.params.official, runs), out.summary)
 with open(inputs.home) as handle:  # the front page, with the headline in one sentence
     write_text(f"**{headline_sentence(summary)}**\n\n" + handle.read(), out.home)
 tables = {

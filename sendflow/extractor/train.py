@@ -6,8 +6,10 @@ killed run picks up where it stopped and, on CPU with the same seed, ends with b
 weights.
 """
 
+import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,7 @@ from sendflow.models.pretrained import initial_weights_sha256
 from sendflow.models.resnet_attention import build_extractor
 from sendflow.names import EXTRACTOR_RUNTIME
 from sendflow.seeding import seed_everything
-from sendflow.training import RandomStreams, fingerprint, train_epochs
+from sendflow.training import Progress, RandomStreams, fingerprint, train_epochs
 
 from . import data
 from .augment import MEAN, STD, augment
@@ -167,45 +169,52 @@ def _majority(train_ds, select_ds, num_classes) -> tuple[int, dict]:
     return majority, class_metrics(select_ds.classes, np.full_like(select_ds.classes, majority), num_classes)
 
 
-def _summary(
-    progress, cfg, train_ds, select_ds, num_classes, device, model, model_path, problems, majority, always_majority
-) -> dict:
+def _summary(attempt: "Attempt", cfg, num_classes: int, device, model_path, given_up: list[dict]) -> dict:
     """What the chosen epoch scored on the select speakers, beside always predicting the
-    training majority class, whether training took off, and what the extractor was trained on."""
+    training majority class, whether training took off (and the attempts given up before it),
+    and what the extractor was trained on."""
+    progress, train_ds, select_ds = attempt.progress, attempt.train_ds, attempt.select_ds
     row = progress.history[progress.best_epoch - 1]
     train_counts = train_ds.class_counts(num_classes)
     return dict(
         best_epoch=progress.best_epoch,
         epochs_run=progress.epoch,
         select_metric=cfg["select_metric"],
-        took_off=not problems,
-        takeoff_problems=problems,
+        took_off=not attempt.problems,
+        takeoff_problems=attempt.problems,
+        seed=attempt.seed,
+        restarts=len(given_up),
+        given_up=given_up,
         select={k: row[f"select_{k}"] for k in ("loss", "acc", "f1", "ccc")},
-        majority_class=majority,
-        majority_select_acc=always_majority["accuracy"],
-        majority_select_f1=always_majority["macro_f1"],
+        majority_class=attempt.majority,
+        majority_select_acc=attempt.always_majority["accuracy"],
+        majority_select_f1=attempt.always_majority["macro_f1"],
         over_majority={
-            "acc": row["select_acc"] - always_majority["accuracy"],
-            "f1": row["select_f1"] - always_majority["macro_f1"],
+            "acc": row["select_acc"] - attempt.always_majority["accuracy"],
+            "f1": row["select_f1"] - attempt.always_majority["macro_f1"],
         },
         train_class_counts=train_counts.tolist(),
         select_class_counts=select_ds.class_counts(num_classes).tolist(),
         train_clips=train_ds.clip_ids,
         select_clips=select_ds.clip_ids,
         device=str(device),
-        model=model.config,
+        model=attempt.model.config,
         initial_weights_sha256=initial_weights_sha256(cfg["weights"]),
         model_sha256=file_sha256(model_path),
     )
 
 
+RESTART_SEED_STEP = 1000  # attempt k trains with seed + 1000 k, far from the repeats' seed + r
+NOT_IN_KEY = (*EXTRACTOR_RUNTIME, "restarts")  # how many attempts a run may take changes no attempt
+
+
 def checkpoint_key(cfg: dict, edges, seed: int, frame_files_by_role: dict[str, list[Path]]) -> str:
-    """What a checkpoint was trained on: every setting but the runtime ones (epochs included:
-    the learning-rate schedule follows it), the initial weights' content, labels, seed, and the
-    frame files' contents, not their names (new crops, e.g. another frames.margin, must not
-    resume a run trained on the old ones)."""
+    """What a checkpoint was trained on: every setting but the runtime ones and `restarts` (epochs
+    included: the learning-rate schedule follows it), the initial weights' content, labels, seed
+    (an attempt's own), and the frame files' contents, not their names (new crops, e.g. another
+    frames.margin, must not resume a run trained on the old ones)."""
     return fingerprint(
-        settings={k: v for k, v in cfg.items() if k not in EXTRACTOR_RUNTIME},
+        settings={k: v for k, v in cfg.items() if k not in NOT_IN_KEY},
         initial_weights=initial_weights_sha256(cfg["weights"]),
         edges=list(map(float, edges)),
         seed=seed,
@@ -213,23 +222,36 @@ def checkpoint_key(cfg: dict, edges, seed: int, frame_files_by_role: dict[str, l
     )
 
 
-def train_extractor(
-    frame_files_by_role: dict[str, list[Path]], out_dir: Path, cfg: dict, edges: list[float], seed: int, log=None
-) -> dict:
-    """Train on `train`, pick the best epoch on `select`; write model.pt and summary.json, and
-    return the summary. `cfg`: `kind` and the EXTRACTOR_SETTINGS (sendflow/names.py)."""
-    log = log or logging.getLogger(__name__)
-    if cfg["select_metric"] == "ccc" and not cfg["regression"]:
-        raise ValueError(
-            "extractor.select_metric ccc scores the valence head: set extractor.regression true, or select on f1 or acc"
-        )
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if "test" in frame_files_by_role:
-        log.info("ignoring %d test clips: training never reads them", len(frame_files_by_role["test"]))
-    device = resolve_device(cfg["device"])
-    amp = device.type == "cuda"  # mixed precision only where it pays; CPU stays fp32 and exact
+def decision_epoch(cfg: dict) -> int | None:
+    """The epoch at which a run that has not taken off is restarted: the warm-up plus
+    `min_epochs`, the time a network at chance is given to take off (None when the run is
+    shorter: it is judged only at its end)."""
+    epoch = cfg["warmup_epochs"] + cfg["min_epochs"]
+    return epoch if 1 <= epoch <= cfg["epochs"] else None
 
+
+@dataclass
+class Attempt:
+    """One training of the extractor from one initialisation."""
+
+    seed: int
+    progress: Progress
+    best: dict
+    model: nn.Module
+    train_ds: data.FrameDataset
+    select_ds: data.FrameDataset
+    majority: int
+    always_majority: dict
+    problems: list[str]
+    gave_up: bool  # stopped at the decision epoch for a restart
+
+
+def _attempt(
+    frame_files_by_role, out_dir: Path, cfg: dict, edges, seed: int, may_restart: bool, device, log
+) -> Attempt:
+    """Train from a fresh initialisation drawn with `seed`, resuming this attempt's checkpoint if
+    there is one; with `may_restart`, give up at the decision epoch if it has not taken off."""
+    amp = device.type == "cuda"  # mixed precision only where it pays; CPU stays fp32 and exact
     seed_everything(seed)
     generator = torch.Generator().manual_seed(seed)
     num_classes = len(edges) + 1
@@ -242,10 +264,11 @@ def train_extractor(
         train_counts, cfg["balance"], {"acc": always_majority["accuracy"], "f1": always_majority["macro_f1"]}
     )
     log.info(
-        "training %s-%d on %s: %d train frames from %d clips (classes %s), %d select frames from %d clips",
+        "training %s-%d on %s (seed %d): %d train frames from %d clips (classes %s), %d select frames from %d clips",
         cfg["kind"],
         cfg["depth"],
         device,
+        seed,
         len(train_ds),
         len(train_ds.clip_ids),
         train_counts.tolist(),
@@ -270,17 +293,23 @@ def train_extractor(
         )
         return sel[cfg["select_metric"]], row
 
-    key = checkpoint_key(cfg, edges, seed, frame_files_by_role)
+    def problems_of(progress) -> list[str]:
+        return takeoff_problems(progress.history, cfg["select_metric"], base, cfg["takeoff_margin"])
+
+    def warn_if_grounded(progress):
+        if progress.epoch == cfg["takeoff_epochs"] and problems_of(progress):
+            log.warning(
+                "after %d epochs the extractor has not taken off: %s", progress.epoch, "; ".join(problems_of(progress))
+            )
+
+    decide_at = decision_epoch(cfg)
+
+    def give_up(progress) -> bool:
+        return may_restart and decide_at is not None and progress.epoch >= decide_at and bool(problems_of(progress))
+
     stateful = dict(
         model=model, optimiser=optimiser, scheduler=scheduler, scaler=scaler, random=RandomStreams(generator)
     )
-
-    def warn_if_grounded(progress):
-        if progress.epoch == cfg["takeoff_epochs"]:
-            problems = takeoff_problems(progress.history, cfg["select_metric"], base, cfg["takeoff_margin"])
-            if problems:
-                log.warning("after %d epochs the extractor has not taken off: %s", progress.epoch, "; ".join(problems))
-
     progress, best = train_epochs(
         model,
         stateful,
@@ -288,38 +317,104 @@ def train_extractor(
         epochs=cfg["epochs"],
         patience=cfg["patience"],
         checkpoint=out_dir / "last.pt",
-        key=key,
+        key=checkpoint_key(cfg, edges, seed, frame_files_by_role),
         history_path=out_dir / "history.csv",
         log=log,
         min_epochs=cfg["warmup_epochs"] + cfg["min_epochs"],
         on_epoch=warn_if_grounded,
+        stop_after=give_up,
     )
-    problems = takeoff_problems(progress.history, cfg["select_metric"], base, cfg["takeoff_margin"])
-    if problems:
-        log.warning("the extractor never took off (summary.json took_off: false): %s", "; ".join(problems))
+    return Attempt(
+        seed,
+        progress,
+        best,
+        model,
+        train_ds,
+        select_ds,
+        majority,
+        always_majority,
+        problems_of(progress),
+        give_up(progress),
+    )
+
+
+def _abandoned(attempt: Attempt, number: int, select_metric: str) -> dict:
+    """What summary.json keeps of an attempt given up for a restart."""
+    best = attempt.progress.history[attempt.progress.best_epoch - 1]
+    return dict(
+        attempt=number,
+        seed=attempt.seed,
+        epochs_run=attempt.progress.epoch,
+        best_epoch=attempt.progress.best_epoch,
+        select={k: best[f"select_{k}"] for k in ("acc", "f1", "ccc")},
+        why=attempt.problems,
+    )
+
+
+def train_extractor(
+    frame_files_by_role: dict[str, list[Path]], out_dir: Path, cfg: dict, edges: list[float], seed: int, log=None
+) -> dict:
+    """Train on `train`, pick the best epoch on `select`; write model.pt and summary.json, and
+    return the summary. `cfg`: `kind` and the EXTRACTOR_SETTINGS (sendflow/names.py).
+
+    A run that has not taken off at the decision epoch (`decision_epoch`) starts again from a
+    fresh initialisation (seed + 1000 per attempt), at most `restarts` times; only the last
+    attempt may end without taking off, and summary.json says so. The attempts given up so far
+    are kept in `restarts.json` beside the checkpoint, so a killed run resumes in the attempt it
+    was in and ends as an uninterrupted one would."""
+    log = log or logging.getLogger(__name__)
+    if cfg["select_metric"] == "ccc" and not cfg["regression"]:
+        raise ValueError(
+            "extractor.select_metric ccc scores the valence head: set extractor.regression true, or select on f1 or acc"
+        )
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if "test" in frame_files_by_role:
+        log.info("ignoring %d test clips: training never reads them", len(frame_files_by_role["test"]))
+    device = resolve_device(cfg["device"])
+    restarts_path, run_key = out_dir / "restarts.json", checkpoint_key(cfg, edges, seed, frame_files_by_role)
+    given_up = []
+    if restarts_path.exists():
+        saved = json.loads(restarts_path.read_text())
+        given_up = saved["attempts"][: cfg["restarts"]] if saved.get("key") == run_key else []
+    for number in range(len(given_up), cfg["restarts"] + 1):
+        attempt = _attempt(
+            frame_files_by_role,
+            out_dir,
+            cfg,
+            edges,
+            seed + RESTART_SEED_STEP * number,
+            number < cfg["restarts"],
+            device,
+            log,
+        )
+        if not attempt.gave_up:
+            break
+        given_up.append(_abandoned(attempt, number, cfg["select_metric"]))
+        write_json({"key": run_key, "attempts": given_up}, restarts_path)
+        log.warning(
+            "attempt %d has not taken off after %d epochs (%s): restarting from a fresh initialisation",
+            number,
+            attempt.progress.epoch,
+            "; ".join(attempt.problems),
+        )
+    if attempt.problems:
+        log.warning(
+            "the extractor never took off (summary.json took_off: false) in %d attempts: %s",
+            len(given_up) + 1,
+            "; ".join(attempt.problems),
+        )
 
     meta = dict(
-        config=model.config,
+        config=attempt.model.config,
         edges=list(map(float, edges)),
         mean=MEAN,
         std=STD,
-        seed=seed,
-        image_size=int(train_ds.frames[0].shape[1]),
+        seed=attempt.seed,
+        image_size=int(attempt.train_ds.frames[0].shape[1]),
     )
-    save_torch(dict(meta, state_dict=best, epoch=progress.best_epoch), out_dir / "model.pt")
-    summary = _summary(
-        progress,
-        cfg,
-        train_ds,
-        select_ds,
-        num_classes,
-        device,
-        model,
-        out_dir / "model.pt",
-        problems,
-        majority,
-        always_majority,
-    )
+    save_torch(dict(meta, state_dict=attempt.best, epoch=attempt.progress.best_epoch), out_dir / "model.pt")
+    summary = _summary(attempt, cfg, len(edges) + 1, device, out_dir / "model.pt", given_up)
     write_json(summary, out_dir / "summary.json")
     log.info(
         "best epoch %d: select acc %.3f F1 %.3f CCC %.3f (majority class: acc %.3f F1 %.3f)",

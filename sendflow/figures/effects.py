@@ -26,7 +26,8 @@ def _label(row, metric: bool) -> str:
 def effects_figure(comparisons: pd.DataFrame):
     """A row per comparison, under its question's title (QUESTIONS order, then input order): a point
     at mean_diff, a line from ci_low to ci_high (none where NaN; an arrow at the edge where infinite),
-    coloured by verdict, and a line at 0.
+    coloured by verdict, a dotted one just below from ci_low_all to ci_high_all where a row left out
+    extractor runs that never took off, and a line at 0.
     An empty table gives a small figure saying so. Returns the open figure."""
     if comparisons.empty:
         fig = plt.figure(figsize=(5, 1.5))
@@ -50,7 +51,7 @@ def effects_figure(comparisons: pd.DataFrame):
     fig, ax = plt.subplots(layout="constrained", figsize=(9, 1.3 + ROW_INCHES * len(labels)))
     ax.axvline(0, color="0.3", lw=0.8)
     # an interval too few speakers bound runs to the plot's edge, ending in an arrow
-    ends = shown[["mean_diff", "ci_low", "ci_high"]].to_numpy(float)
+    ends = shown.filter(["mean_diff", "ci_low", "ci_high", "ci_low_all", "ci_high_all"]).to_numpy(float)
     finite = ends[np.isfinite(ends)]
     left, right = min(finite.min(initial=0), 0), max(finite.max(initial=0), 0)
     pad = 0.08 * (right - left or 1)
@@ -70,6 +71,11 @@ def effects_figure(comparisons: pd.DataFrame):
             if len(unbounded):
                 ax.plot([edge] * len(unbounded), unbounded["y"], marker, ms=6, color=colour, clip_on=False)
         ax.plot(part["mean_diff"], part["y"], "o", ms=5, color=colour, label=name, zorder=3)
+    # rows that left out runs that never took off: the interval with them
+    every = shown.dropna(subset=["ci_low_all", "ci_high_all"]) if "ci_low_all" in shown else shown.iloc[:0]
+    if len(every):
+        low, high = every["ci_low_all"].clip(lower=left), every["ci_high_all"].clip(upper=right)
+        ax.hlines(every["y"] + 0.3, low, high, color="0.3", lw=1, linestyles=":", label="with runs that never took off")
     ax.set_xlim(left, right)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     for i in headings:
@@ -81,7 +87,7 @@ def effects_figure(comparisons: pd.DataFrame):
     ax.set_xlabel(
         f"difference in {' / '.join(metrics)} (candidate − reference)\nmean over test speakers, 95% CI", fontsize=9
     )
-    fig.legend(loc="outside upper center", ncol=len(VERDICTS), fontsize=8, frameon=False)
+    fig.legend(loc="outside upper center", ncol=len(VERDICTS) + 1, fontsize=8, frameon=False)
     return fig
 
 

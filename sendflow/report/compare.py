@@ -18,6 +18,7 @@ import pandas as pd
 from sendflow.names import FEATURE_BLIND
 from sendflow.report.aggregate import LOWER_IS_BETTER, MODEL_KEYS, markdown_table, unit_table
 from sendflow.report.questions import QUESTIONS
+from sendflow.report.runs import runs_of
 from sendflow.report.stats import (
     CANNOT_TELL,
     EXACT_UP_TO,
@@ -28,6 +29,9 @@ from sendflow.report.stats import (
     speaker_means,
     verdict,
 )
+
+# columns over every run, beside those without the runs that never took off
+ALL_RUNS = {"mean_diff": "estimate", "ci_low": "low", "ci_high": "high", "p": "p"}
 
 
 def _paired(table, factor, candidate, reference, metric, on):
@@ -58,11 +62,19 @@ def compare(
     reference: str,
     metric: str = "ccc",
     seed: int = 0,
+    runs: pd.DataFrame | None = None,
+    uses: dict | None = None,
 ) -> pd.DataFrame:
     """One row per setting of the other model keys where both models ran: the mean over test
     speakers of candidate minus reference, its 95% interval, the permutation p over speakers,
     the verdict, and the per-fold differences as description. Settings that say nothing are
-    left out: a feature-blind baseline across feature sources, and identical predictions."""
+    left out: a feature-blind baseline across feature sources, and identical predictions.
+
+    With the extractor runs (`sendflow.report.runs.extractor_runs`; `uses` maps a source built
+    on another's features to it): the restarts the row's extractor runs needed, and, comparing
+    extractors, the statistics on the folds and repeats whose runs all took off, with those
+    over every run beside them (`*_all`) where any never took off: attention vs a plain
+    network that never trained is not a comparison of networks."""
     lower_is_better = metric in LOWER_IS_BETTER
     sign = -1 if lower_is_better else 1
     by_fold, by_unit, fixed = _fold_differences(folds, units, factor, candidate, reference, metric)
@@ -73,6 +85,11 @@ def compare(
         pairs = unit_diffs.get(setting, by_unit.iloc[:0]).dropna(subset=["diff"])
         if factor == "extractor" and keys["classifier"] in FEATURE_BLIND or (pairs["diff"] == 0).all():
             continue
+        involved = runs_of(runs, [candidate, reference] if factor == "extractor" else [keys["extractor"]], uses)
+        left_out = _grounded(pairs, involved) if factor == "extractor" else pd.Series(False, index=pairs.index)
+        every_run = sign_flip(speaker_means(pairs, "diff"), seed=seed) if left_out.any() else None
+        n_left_out = len(set(zip(pairs.loc[left_out, "fold"], pairs.loc[left_out, "repeat"])))
+        pairs = pairs[~left_out]
         per_speaker = speaker_means(pairs, "diff")
         interval = sign_flip(per_speaker, seed=seed)
         rows.append(
@@ -95,9 +112,24 @@ def compare(
                 "fold_diffs": " ".join(f"{d:+.3f}" for d in per_fold.sort_values("fold")["diff"]),
                 "folds_better": int((sign * per_fold["diff"] > 0).sum()),
                 "n_folds": len(per_fold),
+                "restarts": ", ".join(f"{e} {n}" for e, n in involved.groupby("extractor")["restarts"].sum().items()),
+                "never_took_off": int((~involved["took_off"]).sum()),
+                "runs_left_out": n_left_out,
+                **{f"{k}_all": getattr(every_run, v) if every_run else np.nan for k, v in ALL_RUNS.items()},
             }
         )
     return pd.DataFrame(rows)
+
+
+def _grounded(pairs: pd.DataFrame, involved: pd.DataFrame) -> pd.Series:
+    """Which pairs come from a fold and repeat where one of the involved extractor runs never
+    took off (a run shared by every fold, `fold` None, grounds its repeat in all of them)."""
+    grounded = involved[~involved["took_off"]]
+    every_fold = grounded["fold"].isna()
+    shared = set(grounded.loc[every_fold, "repeat"])
+    own = set(zip(grounded.loc[~every_fold, "fold"].astype(int), grounded.loc[~every_fold, "repeat"]))
+    units = zip(pairs["fold"], pairs["repeat"])
+    return pd.Series([r in shared or (f, r) in own for f, r in units], index=pairs.index, dtype=bool)
 
 
 def all_comparisons(
@@ -106,8 +138,11 @@ def all_comparisons(
     speakers: pd.DataFrame,
     metric: str = "ccc",
     seed: int = 0,
+    runs: pd.DataFrame | None = None,
+    uses: dict | None = None,
 ) -> pd.DataFrame:
-    """Every question the run can answer (a question needs both of its models in the run)."""
+    """Every question the run can answer (a question needs both of its models in the run);
+    `runs` and `uses` as in `compare`."""
     units = unit_table(clips, speakers, metric)
     tables = []
     for key, factor, candidates, references, _ in QUESTIONS:
@@ -115,7 +150,7 @@ def all_comparisons(
         for candidate in candidates:
             for ref in references or sorted(present - {candidate}):
                 if {candidate, ref} <= present:
-                    table = compare(folds, units, factor, candidate, ref, metric, seed)
+                    table = compare(folds, units, factor, candidate, ref, metric, seed, runs, uses)
                     tables.append(table.assign(question=key))
     columns = ["question", "factor", "candidate", "reference", "metric", *MODEL_KEYS]
     tables = [t for t in tables if not t.empty]
@@ -137,13 +172,29 @@ def p_text(p: float) -> str:
     return f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
 
 
+def left_out_note(row) -> str:
+    """Where runs that never took off were left out: how many, and the result with them."""
+    if not row.get("runs_left_out"):
+        return ""
+    return (
+        f"without the {row['runs_left_out']} fold and repeat runs where an extractor never took off; "
+        f"with them {row['mean_diff_all']:+.3f} {interval_text(row['ci_low_all'], row['ci_high_all'])}, "
+        f"p = {p_text(row['p_all'])}"
+    )
+
+
 def sentence(row) -> str:
     """A comparison stated plainly, e.g. 'resattn vs resnet (mstcn, three): the data cannot tell;
-    ccc +0.031, 95% CI [-0.052, +0.120] over 9 test speakers, p = 0.43'."""
+    ccc +0.031, 95% CI [-0.052, +0.120] over 9 test speakers, p = 0.43; restarts resattn 0,
+    resnet 1'."""
+    note = left_out_note(row)
+    restarts = row.get("restarts")
     return (
         f"{row['candidate']} vs {row['reference']} ({fixed_settings(row)}): {row['verdict']}; "
         f"{row['metric']} {row['mean_diff']:+.3f}, 95% CI {interval_text(row['ci_low'], row['ci_high'])} over "
         f"{row['n_speakers']} test speakers, p = {p_text(row['p'])}"
+        + (f"; extractor restarts: {restarts}" if isinstance(restarts, str) and restarts else "")
+        + (f" ({note})" if note else "")
     )
 
 
@@ -157,6 +208,7 @@ MARKDOWN_COLUMNS = (
     "speakers",
     "verdict",
     "per fold",
+    "extractor restarts",
 )
 
 
@@ -171,7 +223,10 @@ def comparisons_markdown(comparisons: pd.DataFrame, metric: str) -> str:
         f"(exact up to {EXACT_UP_TO} speakers), and the {LEVEL:.0%} CI every difference that test "
         f"does not reject ({METHOD}; '[unbounded]' with 5 or fewer speakers). The verdict is 'better' "
         f"or 'worse' exactly where the CI excludes 0, i.e. p <= {1 - LEVEL:.2f}, otherwise "
-        f"'{CANNOT_TELL}'. Per-fold differences are description only.",
+        f"'{CANNOT_TELL}'. Per-fold differences are description only. Comparing extractors, folds and "
+        "repeats where either network never took off (even after its restarts) are left out, and the "
+        "verdict says what including them gives; 'extractor restarts' counts the fresh starts the "
+        "row's extractor runs needed to take off.",
         "",
     ]
     if comparisons.empty:
@@ -187,8 +242,9 @@ def comparisons_markdown(comparisons: pd.DataFrame, metric: str) -> str:
                 interval_text(row["ci_low"], row["ci_high"]),
                 p_text(row["p"]),
                 str(row["n_speakers"]),
-                row["verdict"],
+                row["verdict"] + (f" ({note})" if (note := left_out_note(row)) else ""),
                 row["fold_diffs"],
+                row["restarts"] if isinstance(row.get("restarts"), str) and row["restarts"] else "-",
             )
             for _, row in comparisons.iterrows()
         ],

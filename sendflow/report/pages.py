@@ -3,14 +3,12 @@ column header, numbers as text. The summary page leads with the headline: the be
 extractor and label scheme, and the paired comparisons' verdicts in words."""
 
 import html
-import json
 import math
 
 import pandas as pd
 
 from .aggregate import mean_interval
 from .compare import sentence
-from .paths import extractor_result
 from .published import PUBLISHED, beside_published
 from .questions import QUESTIONS
 from .stats import METHOD
@@ -116,42 +114,35 @@ def published_section(summary: pd.DataFrame) -> str:
     )
 
 
-def grounded_extractors(summary_paths) -> pd.DataFrame:
-    """The extractor runs whose summary.json says they never took off, and why."""
-    rows = []
-    for path in summary_paths:
-        with open(path) as handle:
-            summary = json.load(handle)
-        if not summary["took_off"]:
-            rows.append(
-                {
-                    **extractor_result(path),
-                    "best_epoch": summary["best_epoch"],
-                    "epochs_run": summary["epochs_run"],
-                    f"select {summary['select_metric']}": summary["select"][summary["select_metric"]],
-                    "why": "; ".join(summary["takeoff_problems"]),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def grounded_section(grounded: pd.DataFrame | None) -> str:
-    if grounded is None:
+def training_section(runs: pd.DataFrame | None) -> str:
+    """How the extractor runs (`sendflow.report.runs.extractor_runs`) trained: the restarts they
+    needed, and those that never took off even after their restarts, with why."""
+    if runs is None:
         return ""
+    restarts = runs[runs["restarts"] > 0]
+    needed = (
+        f"{len(restarts)} of {len(runs)} runs needed restarts to take off "
+        f"({', '.join(f'{e} {n}' for e, n in runs.groupby('extractor')['restarts'].sum().items())} in all)"
+        if len(restarts)
+        else f"none of the {len(runs)} runs needed a restart"
+    )
+    grounded = runs[~runs["took_off"]].drop(columns="took_off")
     if grounded.empty:
         return (
-            "<h2>Extractor training</h2><p>Every extractor took off: train accuracy above the "
-            "majority class's share and the select score above always predicting the majority.</p>"
+            f"<h2>Extractor training</h2><p>Every extractor took off: train accuracy above the "
+            f"majority class's share and the select score above always predicting the majority; "
+            f"{html.escape(needed)}.</p>"
         )
     return (
-        "<h2>Extractors that never took off</h2><p>These runs stayed at chance (summary.json "
-        "<code>took_off: false</code>); their folds' scores come from features of a network that "
-        "learnt little. Look at <code>training_extractor.png</code>.</p>" + table_html(grounded)
+        "<h2>Extractors that never took off</h2><p>These runs stayed at chance in every attempt "
+        "(summary.json <code>took_off: false</code>); their folds' scores come from features of a "
+        "network that learnt little, and comparisons of extractors leave them out. Look at "
+        f"<code>training_extractor.png</code>. Restarts: {html.escape(needed)}.</p>" + table_html(grounded)
     )
 
 
 def summary_page(
-    summary: pd.DataFrame, comparisons: pd.DataFrame, official: bool = False, grounded: pd.DataFrame | None = None
+    summary: pd.DataFrame, comparisons: pd.DataFrame, official: bool = False, runs: pd.DataFrame | None = None
 ) -> str:
     best = best_models(summary)
     headline = best[["extractor", "labels", "classifier", "n_folds"]].copy()
@@ -176,7 +167,7 @@ def summary_page(
         "<h2>Best model per extractor and label scheme</h2>"
         + table_html(headline)
         + (published_section(summary) if official else "")
-        + grounded_section(grounded)
+        + training_section(runs)
         + "".join(f"<h2>{html.escape(title)}</h2><ul>{listing[key]}</ul>" for key, *_, title in shown)
         + "<h2>Every model</h2>"
         + table_html(every)

@@ -407,3 +407,17 @@ def test_the_summary_page_says_how_extractors_trained(tmp_path):
     assert "Extractors that never took off" in grounded and "never more than 0.1" in grounded
     assert "none of the 3 runs needed a restart" in grounded and grounded.count("<tr") == 2  # header, the run
     assert training_section(None) == ""
+
+
+def test_a_shared_extractor_that_never_took_off_grounds_its_repeat_in_every_fold(tmp_path):
+    """extractor.scope shared: one run per repeat serves every fold, so a grounded one leaves
+    out that repeat everywhere."""
+    folds, clips = attention_table()
+    paths = [
+        write_extractor_summary(tmp_path, e, "shared", r, took_off=(e, r) != ("resnet", 1))
+        for e in ("resattn", "resnet")
+        for r in range(2)
+    ]
+    row = all_comparisons(folds, clips, clips, "ccc", runs=extractor_runs(paths)).iloc[0]
+    assert row["runs_left_out"] == 3  # repeat 1 of folds 0, 1 and 2
+    assert row["n_repeats"] == 1 and row["mean_diff"] == pytest.approx(np.mean(0.05 + 0.01 * np.arange(6)))

@@ -18,13 +18,13 @@ from sendflow.report.aggregate import (
     summary_markdown,
     unit_table,
 )
-from sendflow.report.compare import all_comparisons, compare, comparisons_markdown
+from sendflow.report.compare import all_comparisons, compare, comparisons_markdown, sentence
 from sendflow.report.manifest import stage_times
 from sendflow.report.pages import summary_page, training_section
 from sendflow.report.paths import classifier_result, extractor_result, repeat_tag
 from sendflow.report.published import PUBLISHED, PUBLISHED_TEST_CCC
 from sendflow.report.runs import extractor_runs
-from sendflow.report.stats import sign_flip
+from sendflow.report.stats import CANNOT_TELL, sign_flip
 
 
 def write_metrics(root, extractor, classifier, labels, fold, repeat="", **scores):
@@ -421,3 +421,28 @@ def test_a_shared_extractor_that_never_took_off_grounds_its_repeat_in_every_fold
     row = all_comparisons(folds, clips, clips, "ccc", runs=extractor_runs(paths)).iloc[0]
     assert row["runs_left_out"] == 3  # repeat 1 of folds 0, 1 and 2
     assert row["n_repeats"] == 1 and row["mean_diff"] == pytest.approx(np.mean(0.05 + 0.01 * np.arange(6)))
+
+
+def test_only_comparisons_of_two_trained_sources_leave_runs_out(tmp_path):
+    """Against the untrained action units a grounded run is the learned side's own result and
+    stays; between two networks whose every run never took off nothing is left to compare."""
+    folds, clips = attention_table()
+    units = clips.replace({"extractor": {"resnet": "emotient"}})
+    units_folds = folds.replace({"extractor": {"resnet": "emotient"}})
+    grounded = [
+        write_extractor_summary(tmp_path, e, f"fold{k}", r, took_off=False)
+        for e in ("resattn", "resnet")
+        for k in range(3)
+        for r in range(2)
+    ]
+    runs = extractor_runs(grounded)
+    row = all_comparisons(units_folds, units, units, "ccc", runs=runs).iloc[0]
+    assert (row["reference"], row["runs_left_out"], row["never_took_off"]) == ("emotient", 0, 6)
+    assert not np.isnan(row["mean_diff"]) and row["restarts"] == "resattn 0"
+    table = all_comparisons(folds, clips, clips, "ccc", runs=runs)
+    row = table.iloc[0]
+    assert row["runs_left_out"] == 6 and np.isnan(row["mean_diff"]) and row["verdict"] == CANNOT_TELL
+    assert not np.isnan(row["mean_diff_all"])
+    markdown = comparisons_markdown(table, "ccc")
+    assert "| resattn vs resnet | n/a | n/a | n/a | 0 | the data cannot tell (without the 6 fold and repeat" in markdown
+    assert "resattn vs resnet (mstcn, three): the data cannot tell; ccc n/a" in sentence(row)

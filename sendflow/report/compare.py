@@ -72,9 +72,10 @@ def compare(
 
     With the extractor runs (`sendflow.report.runs.extractor_runs`; `uses` maps a source built
     on another's features to it): the restarts the row's extractor runs needed, and, comparing
-    extractors, the statistics on the folds and repeats whose runs all took off, with those
-    over every run beside them (`*_all`) where any never took off: attention vs a plain
-    network that never trained is not a comparison of networks."""
+    two trained sources, the statistics on the folds and repeats whose runs all took off, with
+    those over every run beside them (`*_all`) where any never took off: attention vs a plain
+    network that never trained is not a comparison of networks. Where every run is left out,
+    the row's own statistics are NaN."""
     lower_is_better = metric in LOWER_IS_BETTER
     sign = -1 if lower_is_better else 1
     by_fold, by_unit, fixed = _fold_differences(folds, units, factor, candidate, reference, metric)
@@ -86,7 +87,10 @@ def compare(
         if factor == "extractor" and keys["classifier"] in FEATURE_BLIND or (pairs["diff"] == 0).all():
             continue
         involved = runs_of(runs, [candidate, reference] if factor == "extractor" else [keys["extractor"]], uses)
-        left_out = _grounded(pairs, involved) if factor == "extractor" else pd.Series(False, index=pairs.index)
+        # networks against networks only: against the untrained action units a failed run is the
+        # learned side's own result
+        of_networks = factor == "extractor" and involved["extractor"].nunique() == 2
+        left_out = _grounded(pairs, involved) if of_networks else pd.Series(False, index=pairs.index)
         every_run = sign_flip(speaker_means(pairs, "diff"), seed=seed) if left_out.any() else None
         n_left_out = len(set(zip(pairs.loc[left_out, "fold"], pairs.loc[left_out, "repeat"])))
         pairs = pairs[~left_out]
@@ -165,6 +169,11 @@ def fixed_settings(row) -> str:
     return ", ".join(str(row[k]) for k in MODEL_KEYS if k != row["factor"] and pd.notna(row[k]) and str(row[k]))
 
 
+def difference_text(value: float) -> str:
+    """A signed difference, or 'n/a' where nothing was left to compare."""
+    return "n/a" if np.isnan(value) else f"{value:+.3f}"
+
+
 def p_text(p: float) -> str:
     """A p-value: n/a when undefined, small ones in scientific notation (never "0.000")."""
     if p is None or np.isnan(p):
@@ -178,7 +187,7 @@ def left_out_note(row) -> str:
         return ""
     return (
         f"without the {row['runs_left_out']} fold and repeat runs where an extractor never took off; "
-        f"with them {row['mean_diff_all']:+.3f} {interval_text(row['ci_low_all'], row['ci_high_all'])}, "
+        f"with them {difference_text(row['mean_diff_all'])} {interval_text(row['ci_low_all'], row['ci_high_all'])}, "
         f"p = {p_text(row['p_all'])}"
     )
 
@@ -191,7 +200,8 @@ def sentence(row) -> str:
     restarts = row.get("restarts")
     return (
         f"{row['candidate']} vs {row['reference']} ({fixed_settings(row)}): {row['verdict']}; "
-        f"{row['metric']} {row['mean_diff']:+.3f}, 95% CI {interval_text(row['ci_low'], row['ci_high'])} over "
+        f"{row['metric']} {difference_text(row['mean_diff'])}, "
+        f"95% CI {interval_text(row['ci_low'], row['ci_high'])} over "
         f"{row['n_speakers']} test speakers, p = {p_text(row['p'])}"
         + (f"; extractor restarts: {restarts}" if isinstance(restarts, str) and restarts else "")
         + (f" ({note})" if note else "")
@@ -223,7 +233,7 @@ def comparisons_markdown(comparisons: pd.DataFrame, metric: str) -> str:
         f"(exact up to {EXACT_UP_TO} speakers), and the {LEVEL:.0%} CI every difference that test "
         f"does not reject ({METHOD}; '[unbounded]' with 5 or fewer speakers). The verdict is 'better' "
         f"or 'worse' exactly where the CI excludes 0, i.e. p <= {1 - LEVEL:.2f}, otherwise "
-        f"'{CANNOT_TELL}'. Per-fold differences are description only. Comparing extractors, folds and "
+        f"'{CANNOT_TELL}'. Per-fold differences are description only. Comparing two networks, folds and "
         "repeats where either network never took off (even after its restarts) are left out, and the "
         "verdict says what including them gives; 'extractor restarts' counts the fresh starts the "
         "row's extractor runs needed to take off.",
@@ -238,7 +248,7 @@ def comparisons_markdown(comparisons: pd.DataFrame, metric: str) -> str:
                 titles[row["question"]],
                 fixed_settings(row),
                 f"{row['candidate']} vs {row['reference']}",
-                f"{row['mean_diff']:+.3f}",
+                difference_text(row["mean_diff"]),
                 interval_text(row["ci_low"], row["ci_high"]),
                 p_text(row["p"]),
                 str(row["n_speakers"]),

@@ -136,7 +136,7 @@ def training_section(runs: pd.DataFrame | None) -> str:
     return (
         "<h2>Extractors that never took off</h2><p>These runs stayed at chance in every attempt "
         "(summary.json <code>took_off: false</code>); their folds' scores come from features of a "
-        "network that learnt little, and comparisons of extractors leave them out. Look at "
+        "network that learnt little, and comparisons of two networks leave them out. Look at "
         f"<code>training_extractor.png</code>. Restarts: {html.escape(needed)}.</p>" + table_html(grounded)
     )
 

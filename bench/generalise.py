@@ -43,6 +43,7 @@ def run_workflow(workdir: Path, root: Path, extractors: list[str], config: list[
 
 
 def summarise(workdir: Path, extractors: list[str]) -> dict:
+    from sendflow.report.runs import extractor_runs, restart_totals
     from sendflow.report.stats import interval_text
 
     results = workdir / "results"
@@ -79,7 +80,7 @@ def summarise(workdir: Path, extractors: list[str]) -> dict:
     }
     took_off = {e: sum(r["took_off"] and r["over_majority"]["acc"] > 0 for r in rs) for e, rs in runs.items()}
     row["runs took off"] = ", ".join(f"{e} {took_off[e]}/{len(rs)}" for e, rs in runs.items())
-    row["restarts"] = ", ".join(f"{e} {sum(r.get('restarts', 0) for r in rs)}" for e, rs in runs.items())
+    row["restarts"] = restart_totals(extractor_runs(sorted(results.glob("extractor/*/*/summary.json"))))
     select = [
         json.loads(p.read_text())["select_score"] for p in results.glob(f"classifier/{main}/mstcn/*/*/metrics.json")
     ]

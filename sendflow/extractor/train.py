@@ -297,10 +297,9 @@ def _attempt(
         return takeoff_problems(progress.history, cfg["select_metric"], base, cfg["takeoff_margin"])
 
     def warn_if_grounded(progress):
-        if progress.epoch == cfg["takeoff_epochs"] and problems_of(progress):
-            log.warning(
-                "after %d epochs the extractor has not taken off: %s", progress.epoch, "; ".join(problems_of(progress))
-            )
+        problems = problems_of(progress) if progress.epoch == cfg["takeoff_epochs"] else []
+        if problems:
+            log.warning("after %d epochs the extractor has not taken off: %s", progress.epoch, "; ".join(problems))
 
     decide_at = decision_epoch(cfg)
 
@@ -338,7 +337,7 @@ def _attempt(
     )
 
 
-def _abandoned(attempt: Attempt, number: int, select_metric: str) -> dict:
+def _abandoned(attempt: Attempt, number: int) -> dict:
     """What summary.json keeps of an attempt given up for a restart."""
     best = attempt.progress.history[attempt.progress.best_epoch - 1]
     return dict(
@@ -390,7 +389,7 @@ def train_extractor(
         )
         if not attempt.gave_up:
             break
-        given_up.append(_abandoned(attempt, number, cfg["select_metric"]))
+        given_up.append(_abandoned(attempt, number))
         write_json({"key": run_key, "attempts": given_up}, restarts_path)
         log.warning(
             "attempt %d has not taken off after %d epochs (%s): restarting from a fresh initialisation",

@@ -18,7 +18,7 @@ import pandas as pd
 from sendflow.names import FEATURE_BLIND
 from sendflow.report.aggregate import LOWER_IS_BETTER, MODEL_KEYS, markdown_table, unit_table
 from sendflow.report.questions import QUESTIONS
-from sendflow.report.runs import runs_of
+from sendflow.report.runs import restart_totals, runs_of
 from sendflow.report.stats import (
     CANNOT_TELL,
     EXACT_UP_TO,
@@ -116,7 +116,7 @@ def compare(
                 "fold_diffs": " ".join(f"{d:+.3f}" for d in per_fold.sort_values("fold")["diff"]),
                 "folds_better": int((sign * per_fold["diff"] > 0).sum()),
                 "n_folds": len(per_fold),
-                "restarts": ", ".join(f"{e} {n}" for e, n in involved.groupby("extractor")["restarts"].sum().items()),
+                "restarts": restart_totals(involved),
                 "never_took_off": int((~involved["took_off"]).sum()),
                 "runs_left_out": n_left_out,
                 **{f"{k}_all": getattr(every_run, v) if every_run else np.nan for k, v in ALL_RUNS.items()},
@@ -194,8 +194,8 @@ def left_out_note(row) -> str:
 
 def sentence(row) -> str:
     """A comparison stated plainly, e.g. 'resattn vs resnet (mstcn, three): the data cannot tell;
-    ccc +0.031, 95% CI [-0.052, +0.120] over 9 test speakers, p = 0.43; restarts resattn 0,
-    resnet 1'."""
+    ccc +0.031, 95% CI [-0.052, +0.120] over 9 test speakers, p = 0.43; extractor restarts:
+    resattn 0, resnet 1'."""
     note = left_out_note(row)
     restarts = row.get("restarts")
     return (

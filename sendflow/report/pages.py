@@ -11,6 +11,7 @@ from .aggregate import mean_interval
 from .compare import sentence
 from .published import PUBLISHED, beside_published
 from .questions import QUESTIONS
+from .runs import restart_totals
 from .stats import METHOD
 
 STYLE = """
@@ -121,8 +122,7 @@ def training_section(runs: pd.DataFrame | None) -> str:
         return ""
     restarts = runs[runs["restarts"] > 0]
     needed = (
-        f"{len(restarts)} of {len(runs)} runs needed restarts to take off "
-        f"({', '.join(f'{e} {n}' for e, n in runs.groupby('extractor')['restarts'].sum().items())} in all)"
+        f"{len(restarts)} of {len(runs)} runs needed restarts to take off ({restart_totals(runs)} in all)"
         if len(restarts)
         else f"none of the {len(runs)} runs needed a restart"
     )

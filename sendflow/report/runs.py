@@ -34,6 +34,11 @@ def extractor_runs(summary_paths) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
+def restart_totals(runs: pd.DataFrame) -> str:
+    """The restarts the runs needed, per extractor: 'resattn 0, resnet 1' ('' for no runs)."""
+    return ", ".join(f"{e} {n}" for e, n in runs.groupby("extractor")["restarts"].sum().items())
+
+
 def runs_of(runs: pd.DataFrame | None, extractors, uses: dict | None = None) -> pd.DataFrame:
     """The runs whose features `extractors` read, under the source's own name (`uses` maps a
     source built on another's features to it, e.g. fused -> resattn); none for a source

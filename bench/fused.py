@@ -1,14 +1,14 @@
 """Modality dropout for `fused`: does it make `fused` at least as good as `emotient` on clips
 without video, and at least as good as the better of `emotient` and the learned features on
 clips with it? Runs the real workflow (k-fold, MS-TCN, `extractor.kinds=[resattn, emotient,
-fused]`) once per `emotient.modality_dropout` rate in one work folder, so each later rate
+fused]`) once per `fusions.fused.modality_dropout` rate in one work folder, so each later rate
 reruns only the `fused` classifiers.
 
 Prints per rate: MS-TCN's select CCC on `fused` (mean over folds and repeats: the only column to
 choose the rate on), then test CCC on clips without and with video for each source, and
 `fused` minus the reference with its 95% speaker interval (the report's sign-flip interval).
 
-`--components` adds runs with `emotient.fuse_components` (the learned part cut to that many
+`--components` adds runs with `fusions.fused.components` (the learned part cut to that many
 principal components), each at every rate.
 
 Usage:
@@ -81,8 +81,8 @@ def main(argv=None) -> int:
             [
                 f"repeats={a.repeats}",
                 f"seed={a.seed}",
-                f"emotient.modality_dropout={rate}",
-                f"emotient.fuse_components={components}",
+                f"fusions.fused.modality_dropout={rate}",
+                f"fusions.fused.components={components}",
             ],
             a.cores,
         )

@@ -17,8 +17,6 @@ from sendflow.layout import check_not_in_future, file_stamps
 from sendflow.paths import (
     BUNDLE,
     CLASSIFIER_RUN,
-    EMOTIENT_FEATURES,
-    EMOTIENT_STEPS,
     EXTRACTOR_RUN,
     FACE_DETECTION,
     INDEX_CLIPS,
@@ -28,23 +26,25 @@ from sendflow.paths import (
     FRAMES,
     METRICS,
     REPORT_PAGES,
+    TABLE_FEATURES,
+    TABLE_STEPS,
     benchmark,
     log,
 )
 from sendflow.names import (
     CLASSIFIERS,
     EXTRACTOR_SETTINGS,
-    EMOTIENT,
     EXTRACTORS,
-    FEATURE_SOURCES,
     FRAME_CHECK_KEYS,
     FRAME_KEYS,
-    FUSED,
     PER_STEP_CLASSIFIERS,
     TORCH_CLASSIFIERS,
     model_file_name,
 )
 from sendflow.report.paths import REPEAT_TAG, repeat_number, repeat_tag
+from sendflow.sources import defined_sources, is_trained, modality, modality_dropout, of_kind
+from sendflow.sources.formats import format_file
+from sendflow.sources.patterns import resolve_all
 from sendflow.stale_lock import clear_stale_lock
 
 if workflow.is_main_process:
@@ -54,11 +54,15 @@ _SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 _validated = validated(config, _SCHEMA, lambda prepared: validate(prepared, _SCHEMA, set_default=True))
 config.clear()
 config.update(_validated)
+# Every feature source the config defines (sendflow/sources/): learned extractors, tables, fusions.
+SOURCES = defined_sources(config)
+TABLES = [name for name, source in SOURCES.items() if source.kind == "table"]
+FUSIONS = [name for name, source in SOURCES.items() if source.kind == "fusion"]
 
 
 # One set of wildcard patterns for every rule, from the one list of each kind of name.
 wildcard_constraints:
-    extractor="|".join(FEATURE_SOURCES),
+    extractor="|".join(SOURCES),
     classifier="|".join(CLASSIFIERS),
     labels="|".join(re.escape(name) for name in config["labels"]["schemes"]),
     fold=r"\d+",
@@ -237,10 +241,8 @@ def _video_clips(path, mtime_ns):
 
 
 def learned_extractors():
-    """The extractors the run trains: those in extractor.kinds, and the one `fused` builds on."""
-    kinds = config["extractor"]["kinds"]
-    wanted = [*kinds, config["emotient"]["fuse_with"]] if FUSED in kinds else kinds
-    return [kind for kind in EXTRACTORS if kind in wanted]
+    """The extractors the run trains: those in extractor.kinds, and those its fusions join."""
+    return of_kind(config, "learned")
 
 
 def extractor_summaries(wildcards=None):
@@ -253,17 +255,69 @@ def extractor_summaries(wildcards=None):
 NEEDS_VIDEO = bool(learned_extractors())  # an Emotient-only run never decodes a video
 
 
-def emotient_files():
-    """Every clip's Emotient file and observer ratings, from the index."""
-    index = clip_index()
-    with_units = index[index["emotient_path"].notna()]
-    if with_units.empty:
+def table_files(name):
+    """Clip ID -> its file of table `name`, its path pattern resolved for every clip of the index
+    (sendflow/sources/patterns.py). A clip without a file is left out of that source; a table
+    without any file stops the plan, naming its pattern."""
+    found = _table_files(name, config["tables"][name]["path"], *_clip_index_version())
+    if not found:
         raise WorkflowError(
-            f"extractor.kinds {config['extractor']['kinds']} needs Emotient files, and {DATA_ROOT} has none "
-            "(features/<split>/emotient/ID<n>_vid<m>_crop_downsized.txt): leave emotient and fused out "
-            "of extractor.kinds"
+            f"extractor.kinds {config['extractor']['kinds']} needs the {name} table, and no clip of {DATA_ROOT} "
+            f"has a file at tables.{name}.path {config['tables'][name]['path']!r}: fix the path, or leave {name} "
+            "(and the fusions of it) out of extractor.kinds"
         )
-    return [*with_units["emotient_path"], *with_units["observer_path"]]
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _table_files(name, pattern, index_path, mtime_ns):
+    try:
+        return resolve_all(pattern, DATA_ROOT, _read_clip_index(index_path, mtime_ns))
+    except SendDataError as error:
+        raise WorkflowError(f"tables.{name}.path: {error}") from None
+
+
+def table_inputs(name):
+    """A table job's inputs: every clip's file of the table, and those clips' observer ratings."""
+    rows = _clip_rows(*_clip_index_version())
+    files = table_files(name)
+    return [*files.values(), *(rows[clip]["observer_path"] for clip in files)]
+
+
+def table_code(name):
+    """table_steps.py's code and the code of the table's format (formats are imported by name,
+    so each table's jobs depend on their own format's module only)."""
+    root = Path(workflow.basedir)
+    own = code_files(format_file(config["tables"][name]["format"]), root)
+    return sorted(
+        {
+            *script_code("table_steps.py"),
+            *(os.path.relpath(f) for f in (format_file(config["tables"][name]["format"]), *own)),
+        }
+    )
+
+
+def without_resources(section):
+    """A config entry as a rule's param, less its resource keys (they rerun nothing)."""
+    return {key: value for key, value in section.items() if key not in RESOURCE_KEYS}
+
+
+def fusion_runs():
+    """Fusion -> the learned extractor whose training runs its features come from (the first
+    learned member), for the report's account of runs that never took off."""
+    learned = {name: [m for m in config["fusions"][name]["of"] if SOURCES[m].kind == "learned"] for name in FUSIONS}
+    return {name: members[0] for name, members in learned.items() if members}
+
+
+def fusion_inputs(wildcards):
+    """A fusion job's member tables, in `of` order: a learned member's features of the job's
+    repeat, a table's standardised features of the fold."""
+    return [
+        FEATURES.format(
+            extractor=member, fold=wildcards.fold, repeat=wildcards.repeat if is_trained(member, config) else ""
+        )
+        for member in config["fusions"][wildcards.extractor]["of"]
+    ]
 
 
 def video_clips():
@@ -308,22 +362,21 @@ def extractor_file(extractor, fold, name="model.pt", repeat=""):
 
 
 def feature_files(wildcards):
-    """The features a classifier job trains on, one file per repeat: the Emotient units are not
-    trained, so every repeat reads the one file of its fold."""
+    """The features a classifier job trains on, one file per repeat: a source that is not trained
+    (a table, a fusion of tables) has one file per fold, which every repeat reads."""
+    trained = is_trained(wildcards.extractor, config)
     return [
-        FEATURES.format(
-            extractor=wildcards.extractor, fold=wildcards.fold, repeat="" if wildcards.extractor == EMOTIENT else tag
-        )
+        FEATURES.format(extractor=wildcards.extractor, fold=wildcards.fold, repeat=tag if trained else "")
         for tag in REPEATS
     ]
 
 
 def classifier_params(wildcards):
-    """One classifier job's settings: its own, and for a torch model on `fused` features the
-    modality-dropout rate it trains with (so changing that rate reruns only those jobs)."""
+    """One classifier job's settings: its own, and for a torch model on a fusion's features the
+    modality-dropout rate of each member (so changing a rate reruns only those jobs)."""
     cfg = classifier_settings(config["classifier"], wildcards.classifier)
-    if wildcards.extractor == FUSED and wildcards.classifier in TORCH_CLASSIFIERS:
-        cfg["modality_dropout"] = config["emotient"]["modality_dropout"]
+    if wildcards.extractor in FUSIONS and wildcards.classifier in TORCH_CLASSIFIERS:
+        cfg["modality_dropout"] = modality_dropout(config["fusions"][wildcards.extractor])
     return cfg
 
 
@@ -346,8 +399,8 @@ MODEL_AXES = {
     "labels": config["classifier"]["labels"],
 }
 # Bundles apply a model to a new video, so only the learned extractors' models get one: a new
-# video comes without Emotient's action units (its software is no longer sold).
-ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if k in EXTRACTORS]}
+# video comes without a table tool's files (Emotient's software is no longer sold).
+ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if SOURCES[k].kind == "learned"]}
 MODEL_RESULT = os.path.join(CLASSIFIER_RUN, "{name}")
 
 

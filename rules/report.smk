@@ -50,7 +50,7 @@ rule compare:
         runtime=10,
     params:
         metric=config["report"]["metric"],
-        uses={FUSED: config["emotient"]["fuse_with"]},
+        uses=fusion_runs(),
     script:
         "../workflow_scripts/compare.py"
 
@@ -109,6 +109,7 @@ rule report_pages:
         runtime=5,
     params:
         official=config["cv"]["mode"] == "official",  # sets the Test scores beside the published ones
+        modalities={name: modality(name, config) for name in config["extractor"]["kinds"]},
     script:
         "../workflow_scripts/report_pages.py"
 

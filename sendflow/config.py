@@ -116,10 +116,32 @@ def _non_finite(value, where: str):
         yield f"{where}: {value} is not a finite number"
 
 
+# Keys that moved when feature sources became configurable: an old config is told where.
+MOVED = {
+    "emotient.columns": "tables.emotient.columns",
+    "emotient.fuse_with": "fusions.fused.of (the members after the base, emotient)",
+    "emotient.modality_dropout": "fusions.fused.modality_dropout",
+    "emotient.fuse_components": "fusions.fused.components",
+    "emotient.mem_mb": "tables.emotient.mem_mb and fusions.fused.mem_mb",
+}
+
+
+def _moved(config: dict):
+    """`old.key: moved to new.key` for each key of the emotient section an old config has."""
+    if "emotient" not in config:
+        return
+    section = config["emotient"]
+    for old in [f"emotient.{k}" for k in section] if isinstance(section, dict) and section else ["emotient"]:
+        yield f"{old}: moved to {MOVED.get(old, 'tables.emotient and fusions.fused')}"
+
+
 def check(config: dict, schema: dict | None = None) -> None:
     """Raise ConfigError listing each invalid or unknown key, or non-finite number, as a dotted path."""
     import jsonschema
 
+    moved = list(_moved(config))
+    if moved:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(moved))
     schema = schema or load_schema()
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
@@ -142,6 +164,7 @@ def check_consistency(config: dict) -> None:
     attention fold that the run has. Raises ConfigError naming the key."""
     from .folds import fold_ids
     from .labels import check_scheme
+    from .sources import check_sources
 
     for key, path in (("data.root", config["data"]["root"]), ("data.demo.dir", config["data"]["demo"]["dir"])):
         if "{" in path or "}" in path:  # Snakemake formats string params and paths with wildcards
@@ -149,6 +172,10 @@ def check_consistency(config: dict) -> None:
                 f"{key} {path!r}: braces {{ }} in the path are not supported by Snakemake's rule "
                 "parameters; rename the folder or link it from a path without braces"
             )
+    try:
+        check_sources(config)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     schemes = config["labels"]["schemes"]
     try:
         for name, scheme in schemes.items():

@@ -25,6 +25,7 @@ def ffmpeg_path() -> str:
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO_SIZE = re.compile(r"Stream #.*?Video:.*?, (\d{2,5})x(\d{2,5})")
 _STREAM = re.compile(r"^\s*Stream #", re.MULTILINE)
+_FPS = re.compile(r", (\d+(?:\.\d+)?) fps")
 # A phone's display rotation: side data in ffmpeg >= 7 ("Display Matrix: rotation of -90.00
 # degrees"), 4-6 ("displaymatrix: ..."), and before 5 also a stream tag ("rotate : 90").
 _ROTATION = re.compile(r"display ?matrix: rotation of (-?\d+(?:\.\d+)?) degrees", re.IGNORECASE)
@@ -42,6 +43,7 @@ class VideoInfo:
     height: int | None
     rotation: float = 0.0
     container: str | None = None  # ffmpeg's demuxer, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "png_pipe"
+    fps: float | None = None  # the video stream's frame rate, as ffmpeg reports it
 
     @property
     def still_image(self) -> bool:
@@ -83,10 +85,17 @@ def probe(path) -> VideoInfo:
     width, height = (int(v) for v in size.groups())
     rest = proc.stderr[size.end() :]
     next_stream = _STREAM.search(rest)
-    rotation = display_rotation(rest[: next_stream.start()] if next_stream else rest)
+    stream = rest[: next_stream.start()] if next_stream else rest
+    rotation = display_rotation(stream)
     if turns_sideways(rotation):  # a phone held upright: stored sideways, decoded upright
         width, height = height, width
-    return VideoInfo(seconds, width, height, rotation, kind)
+    fps = _FPS.search(proc.stderr[size.start() :].split("\n", 1)[0])
+    return VideoInfo(seconds, width, height, rotation, kind, float(fps.group(1)) if fps else None)
+
+
+def video_fps(path) -> float | None:
+    """The video stream's frame rate; None if ffmpeg cannot tell."""
+    return probe(path).fps
 
 
 def probe_duration(path) -> float | None:

@@ -5,17 +5,10 @@ SPLITS = ("Train", "Valid", "Test")
 ROLES = ("train", "select", "test")
 # Scores of a model on its test clips, as metrics.json and summary.csv hold them.
 METRICS = ("ccc", "ccc_pooled", "pearson_r", "rmse", "accuracy", "macro_f1", "kappa", "edit", "f1@10", "f1@25", "f1@50")
-# Frame extractors: ResNet with residual channel attention, and the plain ResNet ablation.
+# Frame extractors: ResNet with residual channel attention, and the plain ResNet ablation: the
+# learned feature sources (the others, tables and fusions, are named in the config:
+# sendflow/sources/).
 EXTRACTORS = ("resattn", "resnet")
-# Feature sources the classifiers train on (config extractor.kinds): the learned extractors,
-# SEND's own Emotient action units (no video needed), and one extractor's features fused
-# with the action units.
-EMOTIENT = "emotient"
-FUSED = "fused"
-FEATURE_SOURCES = (*EXTRACTORS, EMOTIENT, FUSED)
-# What each source reads, in the terms of SEND's published results (sendflow/report/published.py):
-# the face, whether from video or from Emotient's coding of it
-SOURCE_MODALITY = {**dict.fromkeys(EXTRACTORS, "visual"), EMOTIENT: "visual", FUSED: "visual"}
 CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")
 TORCH_CLASSIFIERS = ("mstcn", "sstcn", "bigru")  # trained by gradient descent; may use a GPU
 PER_STEP_CLASSIFIERS = ("framewise", "mean")  # fitted in one go with NumPy/scikit-learn, no torch

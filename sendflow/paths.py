@@ -14,8 +14,9 @@ FRAMES = f"{FRAMES_DIR}/{{clip}}.npz"
 FACE_DETECTION = f"{FRAMES_DIR}/face_detection.tsv"
 EXTRACTOR_RUN = f"{RESULTS}/extractor/{{extractor}}/{{scope}}{{repeat}}"  # model.pt, summary.json, history.csv
 FEATURES = f"{RESULTS}/features/{{extractor}}/fold{{fold}}{{repeat}}.parquet"
-EMOTIENT_STEPS = f"{RESULTS}/features/emotient/steps.parquet"
-EMOTIENT_FEATURES = f"{RESULTS}/features/emotient/fold{{fold}}.parquet"  # not trained: no repeats
+# A table source's steps of every clip, and its per-fold standardised features (not trained: no repeats)
+TABLE_STEPS = f"{RESULTS}/features/{{extractor}}/steps.parquet"
+TABLE_FEATURES = f"{RESULTS}/features/{{extractor}}/fold{{fold}}.parquet"
 CLASSIFIER_RUN = f"{RESULTS}/classifier/{{extractor}}/{{classifier}}/{{labels}}/fold{{fold}}{{repeat}}"
 BUNDLE = f"{RESULTS}/model_zoo/{{extractor}}-{{classifier}}-{{labels}}"
 METRICS = f"{RESULTS}/metrics"

@@ -166,7 +166,7 @@ def test_bad_dataset_input_stops_the_run_naming_the_file(foreign_root, tmp_path,
     change, target, named, problem = CASES[case]
     change(foreign_root)
     proc = sendflow(
-        tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official", "emotient.columns=[AU1,AU12]"]
+        tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official", "tables.emotient.columns=[AU1,AU12]"]
     )
     printed = proc.stdout + proc.stderr
     assert proc.returncode != 0, printed[-2000:]
@@ -182,8 +182,8 @@ def test_action_units_asked_of_a_root_without_emotient_files_are_refused(foreign
     shutil.rmtree(foreign_root / "features")
     proc = sendflow(tmp_path, UNITS, config=[f"data.root={foreign_root}", "cv.mode=official"])
     printed = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "needs Emotient files" in printed, printed[-2000:]
-    assert "leave emotient and fused out of extractor.kinds" in printed and str(foreign_root) in printed
+    assert proc.returncode != 0 and "needs the emotient table" in printed, printed[-2000:]
+    assert "leave emotient (and the fusions of it) out of extractor.kinds" in printed and str(foreign_root) in printed
 
 
 def test_a_root_that_is_missing_empty_or_a_file_is_named(tmp_path):
@@ -269,13 +269,13 @@ def test_a_fold_whose_training_speakers_lack_a_source_names_fold_speakers_and_so
     units.unlink()
     target = "results/features/emotient/fold0.parquet"
     proc = sendflow(
-        tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official", "emotient.columns=[AU1,AU12]"]
+        tmp_path, target, config=[f"data.root={foreign_root}", "cv.mode=official", "tables.emotient.columns=[AU1,AU12]"]
     )
     printed = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert re.search(
         r"SendDataError: .*steps.parquet: fold 0: none of its 3 training clips \(speakers 111, 113, "
-        r"114\) has Emotient action units",
+        r"114\) has emotient features",
         printed,
     ), printed[-3000:]
     assert not (tmp_path / target).exists()

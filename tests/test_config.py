@@ -97,6 +97,8 @@ def test_schema_defaults_match_config_yaml(schema, default_config):
             assert node == default, f"{'.'.join(path)}: config.yaml {node!r}, schema {default!r}"
             checked += 1
     assert checked > 40
+    for section in ("tables", "fusions"):  # sources by name: the presets, whole
+        assert default_config[section] == schema["properties"][section]["default"], section
 
 
 def test_preset_is_valid(schema, default_config):
@@ -114,15 +116,19 @@ def test_the_schema_lists_the_names_the_code_defines(schema):
     props = schema["properties"]
     classifier, report = props["classifier"]["properties"], props["report"]["properties"]
     training = classifier["training"]["properties"]
-    assert props["extractor"]["properties"]["kinds"]["items"]["enum"] == list(names.FEATURE_SOURCES)
-    assert props["emotient"]["properties"]["fuse_with"]["enum"] == list(names.EXTRACTORS)
+    from sendflow.sources import NAME
+    from sendflow.sources.formats import format_names
+
+    assert props["extractor"]["properties"]["kinds"]["items"]["pattern"] == NAME.pattern
+    assert props["tables"]["additionalProperties"]["properties"]["format"]["enum"] == list(format_names())
+    assert props["tables"]["propertyNames"]["pattern"] == props["fusions"]["propertyNames"]["pattern"] == NAME.pattern
     assert classifier["names"]["items"]["enum"] == list(names.CLASSIFIERS)
     assert training["task"]["enum"] == list(names.TASKS)
     assert training["regression_loss"]["enum"] == list(names.REGRESSION_LOSSES)
     assert training["select_metric"]["enum"] == list(names.SELECT_METRICS)
     assert report["metric"]["enum"] == list(names.METRICS)
     timelines = report["timelines"]["properties"]
-    assert timelines["extractor"]["enum"] == [*names.FEATURE_SOURCES, None]
+    assert timelines["extractor"]["pattern"] == NAME.pattern
     assert timelines["classifier"]["enum"] == [*names.CLASSIFIERS, None]
     assert set(names.FRAME_KEYS) <= set(props["frames"]["properties"])
     from sendflow.synth.styles import STYLE_NAMES

@@ -26,9 +26,9 @@ LIGHT_SCRIPTS = [
     "figure_effects.py",
     "figure_confusion.py",
     "figure_timelines.py",
-    "emotient_steps.py",
-    "emotient_features.py",
-    "fused_features.py",
+    "table_steps.py",
+    "table_features.py",
+    "fusion_features.py",
     "model_zoo.py",
 ]
 

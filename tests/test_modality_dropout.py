@@ -1,6 +1,6 @@
-"""Modality dropout for `fused` features: the blanked video part of a training clip is exactly
-what a clip without video looks like to the model, only the video part is touched, the rate
-holds, and training with it is reproducible."""
+"""Modality dropout for fused features: the blanked member (here the video part) of a training
+clip is exactly what a clip without it looks like to the model, only that member is touched,
+the rate holds, and training with it is reproducible."""
 
 import numpy as np
 import pandas as pd
@@ -10,9 +10,15 @@ from test_classifier import EDGES, settings, synthetic
 from sendflow.classifier import train_and_predict
 from sendflow.classifier.data import load_clips
 from sendflow.classifier.train import prepare
-from sendflow.feature_table import fuse
+from sendflow.feature_table import Block
+from sendflow.sources.fusion import Member, fuse
 
 LEARNED, UNITS = 4, 3
+BLOCKS = [Block("resattn", 0, LEARNED + 1, True), Block("emotient", LEARNED + 1, LEARNED + 1 + UNITS, False)]
+
+
+def rate(value):
+    return {"resattn": value, "emotient": 0.0}
 
 
 def fused_clips(seed=0):
@@ -36,7 +42,8 @@ def fused_clips(seed=0):
         }
     )
     roles = {"1_1": "train", "2_1": "train", "2_2": "train", "3_1": "train"}
-    steps, x = fuse(learned, units, roles)
+    steps, x, blocks = fuse([Member("emotient", *units, True), Member("resattn", *learned, False)], roles)
+    assert blocks == BLOCKS
     features = steps.assign(feature=list(x))
     return load_clips(features, EDGES)
 
@@ -44,8 +51,8 @@ def fused_clips(seed=0):
 @pytest.mark.parametrize("speaker_norm", [True, False])
 def test_a_blanked_clip_looks_like_a_clip_without_video(speaker_norm):
     clips = fused_clips()
-    cfg = {"speaker_norm": speaker_norm, "modality_dropout": 1.0}
-    prepared, mean, std, dropout = prepare(clips, sorted(clips), cfg, video_columns=LEARNED + 1)
+    cfg = {"speaker_norm": speaker_norm, "modality_dropout": rate(1.0)}
+    prepared, mean, std, dropout = prepare(clips, sorted(clips), cfg, BLOCKS)
     for no_video in ("2_2", "3_1"):
         assert (prepared[no_video].x[:, : LEARNED + 1] == 0).all()
         assert (prepared[no_video].x[:, LEARNED + 1 :] != 0).all()  # its action units stay
@@ -67,7 +74,7 @@ def test_a_blanked_clip_looks_like_a_clip_without_video(speaker_norm):
 def test_the_rate_is_the_share_of_clips_blanked_and_draws_are_reproducible():
     clips = fused_clips()
     prepared, _, _, dropout = prepare(
-        clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.3}, video_columns=LEARNED + 1
+        clips, sorted(clips), {"speaker_norm": True, "modality_dropout": rate(0.3)}, BLOCKS
     )
     many = [prepared["1_1"]] * 2000
     draws = [dropout.apply(many, np.random.default_rng([7, epoch])) for epoch in (1, 1, 2)]
@@ -77,19 +84,29 @@ def test_the_rate_is_the_share_of_clips_blanked_and_draws_are_reproducible():
     assert not np.array_equal(blanked[0], blanked[2])
 
 
-def test_no_dropout_without_a_video_part_or_at_rate_zero():
+def test_no_dropout_without_a_masked_member_or_at_rate_zero():
     clips = fused_clips()
-    assert prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.5})[3] is None
-    assert prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.0}, LEARNED + 1)[3] is None
+    assert prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": rate(0.5)})[3] is None
+    assert prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": rate(0.0)}, BLOCKS)[3] is None
 
 
 def test_training_with_dropout_changes_the_model_and_repeats_exactly(tmp_path):
     features, folds = synthetic()
     cfg = settings("mstcn", epochs=3, patience=0)
 
+    blocks = [Block("video", 0, 4, True)]
+
     def history(rate, name):
         train_and_predict(
-            features, folds, 0, "three", EDGES, {**cfg, "modality_dropout": rate}, 3, tmp_path / name, video_columns=4
+            features,
+            folds,
+            0,
+            "three",
+            EDGES,
+            {**cfg, "modality_dropout": {"video": rate}},
+            3,
+            tmp_path / name,
+            blocks=blocks,
         )
         return pd.read_csv(tmp_path / name / "history.csv")["train_loss"].to_numpy()
 

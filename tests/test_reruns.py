@@ -23,14 +23,14 @@ REPORT = {
     "figure_timelines",
 }
 AFTER_CLASSIFIER = {"classifier", "model_zoo", *REPORT, "all"}
-AFTER_FEATURES = {"features", "fused_features", "per_step_classifier", *AFTER_CLASSIFIER}
+AFTER_FEATURES = {"features", "fusion_features", "per_step_classifier", *AFTER_CLASSIFIER}
 AFTER_EXTRACTOR = {"train_extractor", "figure_attention", "figure_curves_extractor", *AFTER_FEATURES}
 AFTER_FRAMES = {"frames", "face_report", *AFTER_EXTRACTOR}
 # The action units need no video and no extractor; only the sources built on them rerun.
 AFTER_UNITS = {
-    "emotient_steps",
-    "emotient_features",
-    "fused_features",
+    "table_steps",
+    "table_features",
+    "fusion_features",
     "classifier",
     "per_step_classifier",
     *REPORT - {"figure_timelines"},
@@ -130,8 +130,10 @@ def test_nothing_is_planned_after_a_finished_run(plan):
         ("extractor.feature_batch_size=64", AFTER_FEATURES),  # read by the feature cache only
         ("extractor.scope=per_fold", set()),  # the default, spelled out
         ("classifier.training.epochs=3", AFTER_CLASSIFIER),  # only the torch models read it
-        ("emotient.columns=[AU1,AU12,joyEvidence]", AFTER_UNITS),  # no model bundle holds emotient
-        ("emotient.mem_mb=3000", set()),
+        ("tables.emotient.columns=[AU1,AU12,joyEvidence]", AFTER_UNITS),  # no model bundle holds emotient
+        ("tables.emotient.mem_mb=3000", set()),
+        ("fusions.fused.mem_mb=3000", set()),
+        ("fusions.fused.modality_dropout=0.3", {"classifier", *REPORT - {"figure_timelines"}, "all"}),
     ],
 )
 def test_a_setting_reruns_only_what_it_invalidates(plan, setting, expected):
@@ -166,8 +168,8 @@ def test_a_training_setting_of_the_torch_models_leaves_the_baselines(plan):
 
 
 def test_new_action_units_retrain_only_the_models_that_read_them(plan):
-    jobs = plan(["emotient.columns=[AU1,AU12,joyEvidence]"])
-    assert jobs["emotient_features"] == 2 and jobs["fused_features"] == 2
+    jobs = plan(["tables.emotient.columns=[AU1,AU12,joyEvidence]"])
+    assert jobs["table_features"] == 2 and jobs["fusion_features"] == 2
     assert jobs["classifier"] == 4 and jobs["per_step_classifier"] == 8  # emotient and fused, 2 folds
 
 
@@ -193,9 +195,22 @@ def test_editing_a_module_reruns_the_rules_whose_scripts_import_it(plan, edited,
 @pytest.mark.parametrize(
     "module, expected",
     [
+        ("sendflow/sources/formats/openface.py", set()),  # no table of the run reads OpenFace files
+        ("sendflow/sources/formats/emotient.py", AFTER_UNITS),
+        ("sendflow/sources/fusion.py", {"fusion_features", "classifier", "per_step_classifier", *REPORT, "all"}),
+    ],
+)
+def test_editing_a_source_module_reruns_that_sources_jobs_only(plan, edited, module, expected):
+    with edited(module):
+        assert set(plan()) == expected - {"figure_timelines"}
+
+
+@pytest.mark.parametrize(
+    "module, expected",
+    [
         ("sendflow/metrics.py", AFTER_EXTRACTOR),  # picks the extractor's best epoch, scores every classifier
         # makes the fold table (rule folds), which Emotient's per-fold standardisation reads too
-        ("sendflow/folds.py", {"folds", "emotient_features", *AFTER_EXTRACTOR}),
+        ("sendflow/folds.py", {"folds", "table_features", *AFTER_EXTRACTOR}),
     ],
 )
 def test_editing_metrics_or_folds_reruns_extractor_training_and_after_but_not_frames(plan, edited, module, expected):
@@ -282,7 +297,7 @@ def test_raising_repeats_trains_only_the_new_repeats(plan, plan_outputs):
     assert set(jobs) == {
         "train_extractor",
         "features",
-        "fused_features",
+        "fusion_features",
         "classifier",
         "per_step_classifier",
         "model_zoo",
@@ -291,7 +306,7 @@ def test_raising_repeats_trains_only_the_new_repeats(plan, plan_outputs):
     }
     # TINY: 2 folds; resattn is the one learned extractor; sources resattn, emotient, fused.
     # Repeat 0's fused features follow its rewritten resattn features (the same bytes again).
-    assert (jobs["train_extractor"], jobs["features"], jobs["fused_features"]) == (4, 2, 2 * 3)
+    assert (jobs["train_extractor"], jobs["features"], jobs["fusion_features"]) == (4, 2, 2 * 3)
     assert (jobs["classifier"], jobs["per_step_classifier"]) == (2 * 3, 2 * 3 * 2)
     extractors = [p for p in plan_outputs(["repeats=3"]) if p.startswith("results/extractor")]
     assert extractors and all(re.search(r"/fold\d+-repeat[12]/", p) for p in extractors), extractors

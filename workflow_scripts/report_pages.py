@@ -19,7 +19,9 @@ runs = extractor_runs(inputs.extractors) if inputs.extractors else None  # None:
 if runs is not None and not runs["took_off"].all():
     grounded = runs[~runs["took_off"]]
     log.warning("%d extractor run(s) never took off:\n%s", len(grounded), grounded.to_string(index=False))
-write_text(summary_page(summary, comparisons, snakemake.params.official, runs), out.summary)
+write_text(
+    summary_page(summary, comparisons, snakemake.params.official, runs, snakemake.params.modalities), out.summary
+)
 with open(inputs.home) as handle:  # the front page, with the headline in one sentence
     write_text(f"**{headline_sentence(summary)}**\n\n" + handle.read(), out.home)
 tables = {

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from sendflow.atomic import file_sha256, write_json, write_parquet
 from sendflow.classifier import train_and_predict
 from sendflow.classifier.data import read_features
+from sendflow.feature_table import MEMBERS_KEY, blocks_from_json
 from sendflow.logs import setup
 from sendflow.names import TORCH_CLASSIFIERS
 
@@ -48,7 +49,7 @@ for repeat, (features_path, seed, predictions_path, metrics_path, model_path) in
         seed,
         Path(predictions_path).parent,
         log,
-        video_columns=int(feature_meta.get(b"sendflow.video_columns", 0)),
+        blocks=blocks_from_json(feature_meta.get(MEMBERS_KEY.encode())),
     )
     metrics["extractor"] = snakemake.wildcards.extractor
     metrics["feature_dim"] = len(trained.mean)  # so that model_zoo need not load the model (torch)

@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SendDataError
+from ..feature_table import Block
 from ..labels import classify
+from ..sources.standardise import train_statistics
 
 FEATURE_COLUMNS = ("clip_id", "speaker", "step", "t", "n_frames", "valence", "feature")
 
@@ -67,15 +69,9 @@ def load_clips(features: pd.DataFrame, edges) -> dict[str, Clip]:
 
 
 def feature_stats(clips: dict[str, Clip], train_ids) -> tuple[np.ndarray, np.ndarray]:
-    """The training clips' feature mean and standard deviation per column, over the steps that
-    have the feature (NaN: a `fused` step without video); 0 and 1 where no step has it, 1 where
-    a feature is constant."""
-    x = np.concatenate([clips[c].x for c in train_ids])
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-        mean, std = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
-    mean, std = np.nan_to_num(mean), np.nan_to_num(std)
-    std[std < 1e-8] = 1.0
+    """The training clips' feature mean and standard deviation per column, by the one NaN rule
+    of sendflow.sources.standardise (over the steps that have the value)."""
+    mean, std = train_statistics(np.concatenate([clips[c].x for c in train_ids]))
     return mean.astype(np.float32), std.astype(np.float32)
 
 
@@ -103,37 +99,42 @@ def centre_per_speaker(clips: dict[str, Clip], means: dict[int, np.ndarray]) -> 
     return {c: replace(clip, x=clip.x - means[clip.speaker]) for c, clip in clips.items()}
 
 
-def without_video_as_missing(clips: dict[str, Clip], video_columns: int) -> dict[str, Clip]:
-    """A `fused` table's video part (its first `video_columns` features, the last of them the
-    mask) as NaN on the steps whose mask is 0, so that speaker means and training statistics
-    come from the steps with video only, and standardisation then makes those steps 0."""
+def missing_members_as_nan(clips: dict[str, Clip], blocks: list[Block]) -> dict[str, Clip]:
+    """A fused table's masked members (their columns, mask included) as NaN on the steps whose
+    mask is 0, so that speaker means and training statistics come from the steps that have
+    the member only, and standardisation then makes those steps 0."""
+    masked = [b for b in blocks if b.masked]
+    if not masked:
+        return clips
     out = {}
     for c, clip in clips.items():
         x = clip.x.copy()
-        x[x[:, video_columns - 1] == 0, :video_columns] = np.nan
+        for b in masked:
+            x[x[:, b.stop - 1] == 0, b.start : b.stop] = np.nan
         out[c] = replace(clip, x=x)
     return out
 
 
 @dataclass(frozen=True)
 class ModalityDropout:
-    """Training clips of a `fused` table whose video part (its first `columns` standardised
-    features) is set, at `rate` per clip and epoch, to 0: what a step without video looks
-    like to the model, so that the model also learns to predict from the action units alone."""
+    """Training clips of a fused table whose member (`parts`: the [start, stop) columns of each
+    member that is dropped, with its rate) is set, at that rate per clip and epoch, to 0: what a
+    step without the member looks like to the model, so that the model also learns to predict
+    without it."""
 
-    columns: int
-    rate: float
+    parts: tuple[tuple[int, int, float], ...]
 
     def apply(self, clips: list[Clip], rng: np.random.Generator) -> list[Clip]:
-        dropped = rng.random(len(clips)) < self.rate
-        return [
-            replace(
-                c, x=np.concatenate([np.zeros((len(c.x), self.columns), c.x.dtype), c.x[:, self.columns :]], axis=1)
-            )
-            if drop
-            else c
-            for c, drop in zip(clips, dropped)
-        ]
+        for start, stop, rate in self.parts:
+            dropped = rng.random(len(clips)) < rate
+            clips = [_blanked(c, start, stop) if drop else c for c, drop in zip(clips, dropped)]
+        return clips
+
+
+def _blanked(clip: Clip, start: int, stop: int) -> Clip:
+    x = clip.x.copy()
+    x[:, start:stop] = 0
+    return replace(clip, x=x)
 
 
 def pad(features: list[np.ndarray], device="cpu"):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import write_csv
+from ..feature_table import Block
 from ..folds import fold_roles
 from ..labels import classify
 from ..metrics import class_metrics, evaluate
@@ -29,9 +30,9 @@ from .data import (
     centre_per_speaker,
     feature_stats,
     load_clips,
+    missing_members_as_nan,
     speaker_means,
     standardise,
-    without_video_as_missing,
 )
 from .scoring import predict_frame, select_score
 from .trained import TrainedClassifier, build_model
@@ -55,19 +56,19 @@ def choose_class_source(trained: TrainedClassifier, select_frame: pd.DataFrame, 
     return "valence" if f1["valence"] > f1["head"] else "head"
 
 
-def prepare(clips, train_ids, cfg, video_columns: int = 0):
+def prepare(clips, train_ids, cfg, blocks: list[Block] = ()):
     """Clips centred per speaker (where `speaker_norm`) and standardised with the training
-    clips' statistics: (clips, mean, std, the ModalityDropout of a `fused` table whose first
-    `video_columns` features are its video part, or None). A `fused` step without video has
-    its video part at 0, the value modality dropout gives a blanked clip."""
-    if video_columns:
-        clips = without_video_as_missing(clips, video_columns)
+    clips' statistics: (clips, mean, std, the ModalityDropout of a fused table's members, or
+    None). `blocks`: a fused table's members (feature_table.Block); a step without a masked
+    member has that member at 0, the value modality dropout gives a blanked clip. `cfg`'s
+    `modality_dropout`: each member's rate by name."""
+    clips = missing_members_as_nan(clips, blocks)
     if cfg["speaker_norm"]:
         clips = centre_per_speaker(clips, speaker_means(clips))
     mean, std = feature_stats(clips, train_ids)
-    rate = cfg.get("modality_dropout", 0)
-    dropout = ModalityDropout(video_columns, rate) if video_columns and rate > 0 else None
-    return standardise(clips, mean, std), mean, std, dropout
+    rates = cfg.get("modality_dropout", {})
+    parts = tuple((b.start, b.stop, rates[b.name]) for b in blocks if b.masked and rates.get(b.name, 0) > 0)
+    return standardise(clips, mean, std), mean, std, ModalityDropout(parts) if parts else None
 
 
 def one_class_warning(clips, role: str, fold: int, num_classes: int, log) -> bool:
@@ -89,12 +90,12 @@ def one_class_warning(clips, role: str, fold: int, num_classes: int, log) -> boo
 
 
 def train_and_predict(
-    features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None, video_columns: int = 0
+    features_df, folds_df, fold, scheme_name, edges, cfg, seed, out_dir, log=None, blocks: list[Block] = ()
 ):
     """Train `cfg["name"]` on the fold's train clips, select on its select clips, and return
     (predictions for the test clips, metrics dict, the TrainedClassifier). `cfg`: the
     classifier's settings as `sendflow.config.classifier_settings` gives them (plus
-    `modality_dropout` for a `fused` table, whose first `video_columns` features are video)."""
+    `modality_dropout` for a fused table, whose members' columns `blocks` gives)."""
     log = log or logging.getLogger("sendflow.classifier")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +110,7 @@ def train_and_predict(
     missing = sorted(set(roles) - set(clips))
     if missing:
         log.warning("fold %d: %d clips have no features (e.g. %s)", fold, len(missing), missing[0])
-    clips, mean, std, dropout = prepare(clips, by_role["train"], cfg, video_columns)
+    clips, mean, std, dropout = prepare(clips, by_role["train"], cfg, blocks)
     allow_one_class = cfg["allow_one_class"]
     if (
         one_class_warning([clips[c] for c in by_role["train"]], "train", fold, len(edges) + 1, log)

@@ -148,14 +148,19 @@ def all_comparisons(
     """Every question the run can answer (a question needs both of its models in the run);
     `runs` and `uses` as in `compare`."""
     units = unit_table(clips, speakers, metric)
-    tables = []
+    tables, asked = [], set()
     for key, factor, candidates, references, _ in QUESTIONS:
-        present = set(folds[factor])
-        for candidate in candidates:
-            for ref in references or sorted(present - {candidate}):
-                if {candidate, ref} <= present:
-                    table = compare(folds, units, factor, candidate, ref, metric, seed, runs, uses)
-                    tables.append(table.assign(question=key))
+        present = list(dict.fromkeys(folds[factor]))  # the run's order
+        if candidates is None:
+            pairs = [(b, a) for i, a in enumerate(present) for b in present[i + 1 :]]
+            pairs = [pair for pair in pairs if (factor, *sorted(pair)) not in asked]
+        else:
+            pairs = [(c, r) for c in candidates for r in references or sorted(v for v in present if v != c)]
+            pairs = [(c, r) for c, r in pairs if c in present and r in present]
+        for candidate, ref in pairs:
+            asked.add((factor, *sorted((candidate, ref))))
+            table = compare(folds, units, factor, candidate, ref, metric, seed, runs, uses)
+            tables.append(table.assign(question=key))
     columns = ["question", "factor", "candidate", "reference", "metric", *MODEL_KEYS]
     tables = [t for t in tables if not t.empty]
     if not tables:

@@ -103,7 +103,7 @@ def verdicts(comparisons: pd.DataFrame) -> list[str]:
     return [sentence(row) for _, row in comparisons.iterrows()]
 
 
-def published_section(summary: pd.DataFrame) -> str:
+def published_section(summary: pd.DataFrame, modalities: dict[str, str]) -> str:
     """official mode: every model's Test CCC beside the published SENDv1 figures."""
     return (
         "<h2>Beside the published SENDv1 results</h2><p>Test CCC of each model of this run, then "
@@ -111,7 +111,8 @@ def published_section(summary: pd.DataFrame) -> str:
         "leaderboard in the SEND repository's README) for the modalities this run's feature sources "
         "read (visual: the face, which SEND's models read as Emotient action units): those were "
         "measured on the real data, so they compare with this run only where it ran on SENDv1. Every "
-        "published model overfits Train badly (train CCC 0.25 to 0.8).</p>" + table_html(beside_published(summary))
+        "published model overfits Train badly (train CCC 0.25 to 0.8).</p>"
+        + table_html(beside_published(summary, modalities))
     )
 
 
@@ -142,8 +143,14 @@ def training_section(runs: pd.DataFrame | None) -> str:
 
 
 def summary_page(
-    summary: pd.DataFrame, comparisons: pd.DataFrame, official: bool = False, runs: pd.DataFrame | None = None
+    summary: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    official: bool = False,
+    runs: pd.DataFrame | None = None,
+    modalities: dict[str, str] | None = None,
 ) -> str:
+    """The report's summary page; `modalities` (source -> modality) places each source beside
+    SEND's published results in official mode."""
     best = best_models(summary)
     headline = best[["extractor", "labels", "classifier", "n_folds"]].copy()
     for metric in HEADLINE:
@@ -166,7 +173,7 @@ def summary_page(
         "better or worse only where its interval excludes 0.</p>"
         "<h2>Best model per extractor and label scheme</h2>"
         + table_html(headline)
-        + (published_section(summary) if official else "")
+        + (published_section(summary, modalities or {}) if official else "")
         + training_section(runs)
         + "".join(f"<h2>{html.escape(title)}</h2><ul>{listing[key]}</ul>" for key, *_, title in shown)
         + "<h2>Every model</h2>"

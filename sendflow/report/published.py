@@ -6,8 +6,6 @@ of that modality."""
 
 import pandas as pd
 
-from ..names import SOURCE_MODALITY
-
 PUBLISHED = "published, real SENDv1 Test"
 LEADERBOARD = "SEND repository README, leaderboard"
 HUMAN = "human benchmark"
@@ -31,15 +29,16 @@ PUBLISHED_TEST_CCC = (
 )
 
 
-def beside_published(summary: pd.DataFrame) -> pd.DataFrame:
+def beside_published(summary: pd.DataFrame, modalities: dict[str, str]) -> pd.DataFrame:
     """Each model's Test CCC from this run, best first, then the published figures of the
-    modalities its feature sources read, and the human benchmark."""
+    modalities its feature sources read (`modalities`: source -> modality, as
+    sendflow.sources.modality says), and the human benchmark."""
     ours = summary.sort_values("ccc_mean", ascending=False)
     rows = [
         {
             "source": "this run, Test",
             "model": f"{r.extractor} + {r.classifier} ({r.labels})",
-            "modality": SOURCE_MODALITY.get(r.extractor, "unknown"),
+            "modality": modalities.get(r.extractor, "unknown"),
             "test_ccc": r.ccc_mean,
         }
         for r in ours.itertuples()

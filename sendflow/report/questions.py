@@ -1,6 +1,8 @@
 """The questions the paired comparisons answer, in the order the report lists them."""
 
-# (key, factor, candidates, references or None for every other value, title)
+# (key, factor, candidates, references or None for every other value, title); candidates None:
+# every pair of values the questions before it leave out, the later value in the run's order
+# the candidate (a source added to extractor.kinds against those before it)
 QUESTIONS = (
     ("attention", "extractor", ("resattn",), ("resnet",), "Channel attention: resattn vs plain resnet"),
     (
@@ -16,6 +18,13 @@ QUESTIONS = (
         ("fused",),
         ("emotient",),
         "Does the learned extractor add to the action units: fused vs emotient",
+    ),
+    (
+        "sources",
+        "extractor",
+        None,
+        None,
+        "Which feature source: every other pair of sources, on the clips both have",
     ),
     ("temporal", "classifier", ("mstcn",), None, "Temporal model: MS-TCN vs each baseline"),
     ("labels", "labels", ("nine",), ("three",), "Refined labels: nine classes vs three"),

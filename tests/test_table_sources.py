@@ -1,16 +1,35 @@
-"""The Emotient feature source: reading SEND's per-frame files by column name, resampling them to
-the 0.5 s rating grid, per-fold standardisation and fusion with learned features."""
+"""Table sources and fusions: reading SEND's Emotient files by column name, resampling per-frame
+rows to the 0.5 s rating grid, per-fold standardisation with its one NaN rule, and fusion of
+sources with a mask per member."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_tiny
 
-from sendflow.emotient import clip_steps, read_emotient, resample
 from sendflow.errors import SendDataError
-from sendflow.feature_table import fold_steps, fuse, read_feature_table, write_feature_table
+from sendflow.feature_table import read_feature_table, write_feature_table
+from sendflow.sources.formats.emotient import read
+from sendflow.sources.fusion import Member, fuse
+from sendflow.sources.standardise import fold_steps, train_statistics
+from sendflow.sources.table import clip_steps, resample
 
 COLUMNS = ["AU1", "AU12", "joyEvidence"]
+TABLE = {"format": "emotient", "columns": COLUMNS}
+
+
+def read_emotient(path, columns):
+    return read(path, columns, TABLE)
+
+
+def fused(learned, units, roles, components=0):
+    """`fuse` of today's `fused`: the (standardised) units as the base, learned features beside."""
+    steps, x, blocks = fuse(
+        [Member("emotient", *units, standardised=True), Member("resattn", *learned, standardised=False)],
+        roles,
+        components,
+    )
+    return steps, x
 
 
 def hand_made_file(path):
@@ -60,7 +79,7 @@ def test_clip_steps_take_the_observer_valence_at_each_step(tmp_path):
     emotient = hand_made_file(tmp_path / "ID111_vid1_crop_downsized.txt")
     observer = tmp_path / "results_111_1.csv"
     observer.write_text("time,evaluatorWeightedEstimate,SDofEWE\n0.0,50,1\n0.5,75,1\n1.0,100,1\n")
-    table = clip_steps("111_1", 111, emotient, observer, COLUMNS)
+    table = clip_steps("111_1", 111, emotient, observer, TABLE)
     assert table["t"].tolist() == [0.0, 0.5, 1.0]
     assert table["valence"].tolist() == [0.0, 0.5, 1.0]
     assert (table["clip_id"] == "111_1").all() and (table["speaker"] == 111).all()
@@ -159,7 +178,7 @@ def test_fusion_sets_learned_features_beside_the_units_with_a_mask():
         }
     )
     roles = {"111_1": "train", "112_1": "train", "113_1": "test"}
-    steps, x = fuse(learned, units, roles)
+    steps, x = fused(learned, units, roles)
     assert x.shape == (10, 2 + 1 + 3)
     assert steps[["clip_id", "step"]].values.tolist() == [
         ["111_1", 0],
@@ -216,9 +235,51 @@ def test_fusion_can_keep_principal_components_of_the_learned_features():
         }
     )
     roles = {"111_1": "train", "112_1": "train", "113_1": "test"}
-    steps, x = fuse(learned, units, roles, components=2)
+    steps, x = fused(learned, units, roles, components=2)
     assert x.shape == (65, 2 + 1 + 3)
     train = steps["clip_id"].eq("111_1").to_numpy()
     np.testing.assert_allclose(np.cov(x[train, :2].T, bias=True), np.eye(2), atol=1e-4)
     assert (x[steps["clip_id"].eq("112_1").to_numpy(), :3] == 0).all()
-    np.testing.assert_array_equal(fuse(learned, units, roles, components=0)[1].shape, (65, 6 + 1 + 3))
+    np.testing.assert_array_equal(fused(learned, units, roles, components=0)[1].shape, (65, 6 + 1 + 3))
+
+
+def test_a_three_member_fusion_gives_every_member_but_the_base_a_mask_and_reduces_the_wide_ones():
+    """of: [units, learned, audio]: columns learned (2 components) + mask, audio (3) + mask, then
+    the units; each member missing where it has no step, and its mask 0 there."""
+    rng = np.random.default_rng(3)
+    units = steps_of({"111_1": (111, rng.normal(0, 1, (4, 3))), "113_1": (113, rng.normal(0, 1, (3, 3)))})
+    learned = steps_of({"111_1": (111, rng.normal(0, 1, (4, 8))), "113_1": (113, rng.normal(0, 1, (2, 8)))})
+    audio = steps_of({"111_1": (111, rng.normal(4, 2, (2, 3))), "112_1": (112, rng.normal(4, 2, (2, 3)))})
+    roles = {"111_1": "train", "112_1": "train", "113_1": "test"}
+    members = [
+        Member("emotient", *units, standardised=True),
+        Member("resattn", *learned, standardised=False),
+        Member("egemaps", *audio, standardised=False),
+    ]
+    steps, x, blocks = fuse(members, roles, components=2)
+    assert [(b.name, b.start, b.stop, b.masked) for b in blocks] == [
+        ("resattn", 0, 3, True),
+        ("egemaps", 3, 7, True),
+        ("emotient", 7, 10, False),
+    ]
+    key = list(zip(steps["clip_id"], steps["step"]))
+    assert key == [("111_1", 0), ("111_1", 1), ("111_1", 2), ("111_1", 3), ("112_1", 0), ("112_1", 1)] + [
+        ("113_1", s) for s in range(3)
+    ]
+    assert x[:, 2].tolist() == [1, 1, 1, 1, 0, 0, 1, 1, 0]
+    assert x[:, 6].tolist() == [1, 1, 0, 0, 1, 1, 0, 0, 0]
+    assert (x[x[:, 6] == 0, 3:6] == 0).all() and (x[x[:, 2] == 0, :2] == 0).all()
+    np.testing.assert_allclose(x[x[:, 6] == 1, 3:6].mean(0), 0, atol=1e-5)  # audio: standardised on training steps
+    assert (x[4:6, 7:] == 0).all()  # 112_1 has no units: the base at its mean, no mask
+    assert steps["n_frames"].tolist()[4:6] == [0, 0]  # the base's frames
+
+
+def test_the_one_nan_rule_takes_each_column_over_the_steps_that_have_it():
+    x = np.array([[1.0, np.nan], [3.0, 10.0], [np.nan, np.nan], [5.0, 20.0]])
+    mean, std = train_statistics(x)
+    np.testing.assert_allclose(mean, [3.0, 15.0])
+    np.testing.assert_allclose(std, [np.std([1, 3, 5]), 5.0])
+    mean, std = train_statistics(np.array([[np.nan, 2.0], [np.nan, 2.0]]))
+    assert mean.tolist() == [0.0, 2.0] and std.tolist() == [1.0, 1.0]  # no value / constant
+    with pytest.raises(ValueError, match="no training step"):
+        train_statistics(np.full((2, 2), np.nan))

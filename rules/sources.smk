@@ -73,6 +73,8 @@ rule fusion_features:
         mem_mb=lambda wildcards: config["fusions"][wildcards.extractor]["mem_mb"],
         runtime=10,
     params:
-        fusion=lambda wildcards: without_resources(config["fusions"][wildcards.extractor]),
+        # what the fusion job reads: its members and components (modality dropout is read by
+        # the classifiers only, so changing it reruns none of these jobs)
+        fusion=lambda wildcards: {key: config["fusions"][wildcards.extractor][key] for key in ("of", "components")},
     script:
         "../workflow_scripts/fusion_features.py"

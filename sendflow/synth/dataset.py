@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import ratings as R
+from . import tool_formats as TF
 from .encode import Mp4Writer
 from .face import FrameRenderer
 from .identity import make_identity
@@ -104,6 +105,9 @@ def _make_clip(job):
     R.write_csv(R.self_ratings(sig, times, rng, ident.self_bias), paths["self"], ragged)
     emo = R.emotient_features(sig, clip_rng(seed, n, m, STREAM_FEATURES), R.au_baseline(seed, n))
     R.write_csv(emo, paths["emo"])
+    TF.write_clip_files(
+        root, split_dir, seed, n, m, seconds, sig, ident, spec.has_video, frame_step, width, height, paths["mp4"].stem
+    )
 
     if spec.has_video:
         renderer = FrameRenderer(ident, width, height, clip_rng(seed, n, m, STREAM_VIDEO))

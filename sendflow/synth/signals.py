@@ -13,6 +13,7 @@ RATING_STEP = 0.5  # observer and self ratings come at 2 Hz
 
 # independent random streams per clip, so adding e.g. video noise never shifts the ratings
 STREAM_SIGNALS, STREAM_RATINGS, STREAM_FEATURES, STREAM_VIDEO, STREAM_RAGGED = range(1, 6)
+STREAM_OPENFACE, STREAM_EGEMAPS, STREAM_PYFEAT = 6, 7, 8  # other tools' files (synth/tool_formats.py)
 
 
 def clip_rng(seed: int, speaker: int, clip: int, stream: int) -> np.random.Generator:

@@ -121,7 +121,10 @@ def test_deterministic_and_seed_dependent(ds, tmp_path):
     same = generate_dataset(tmp_path / "same", seed=SEED, jobs=1, split_case="lower", **KW)
     other = generate_dataset(tmp_path / "other", seed=SEED + 1, jobs=2, **KW)
     files = sorted(p.relative_to(ds) for p in ds.rglob("*") if p.suffix in (".csv", ".txt"))
-    assert len(files) == 3 * 10 + 1
+    videos = len(list(ds.rglob("*.mp4")))
+    # per clip: observer and self ratings, Emotient and eGeMAPS files; per video: OpenFace and
+    # py-feat files; and the truth table
+    assert len(files) == 4 * 10 + 2 * videos + 1
     for rel in files:
         lower = Path(*[part.lower() if part in ("Train", "Valid", "Test") else part for part in rel.parts])
         assert (same / lower).read_bytes() == (ds / rel).read_bytes(), rel

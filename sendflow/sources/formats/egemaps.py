@@ -11,8 +11,7 @@ opensmile Python package, which ships that library and config).
 
 import numpy as np
 
-from .csv import read_numeric
-from .parse import check_increasing
+from .parse import check_increasing, read_numeric
 
 MODALITY = "audio"  # in the terms of SEND's published results (report/published.py)
 TIME_COLUMN = "frameTime"

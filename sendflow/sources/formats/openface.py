@@ -17,14 +17,12 @@ import logging
 
 import numpy as np
 
-from .csv import read_numeric
-from .parse import check_increasing
+from .parse import check_increasing, read_numeric
 
 log = logging.getLogger(__name__)
 
 MODALITY = "visual"  # in the terms of SEND's published results (report/published.py)
 TIME, FACE, CONFIDENCE, SUCCESS = "timestamp", "face_id", "confidence", "success"
-DEFAULT_MIN_CONFIDENCE = 0.75  # the schema's default, for callers that pass no options
 # The 17 action unit intensities OpenFace 2.x estimates (RecorderCSV writes them sorted).
 DEFAULT_COLUMNS = (
     *("AU01_r", "AU02_r", "AU04_r", "AU05_r", "AU06_r", "AU07_r", "AU09_r", "AU10_r", "AU12_r"),
@@ -54,10 +52,8 @@ def _one_face(table, path):
     return table[kept]
 
 
-def read(path, columns, options=None) -> tuple[np.ndarray, np.ndarray]:
-    options = options or {}
-    min_confidence = options.get("min_confidence")
-    min_confidence = DEFAULT_MIN_CONFIDENCE if min_confidence is None else float(min_confidence)
+def read(path, columns, options) -> tuple[np.ndarray, np.ndarray]:
+    min_confidence = float(options["min_confidence"])  # the table's; its default is in the schema
     columns = list(columns)
     table = read_numeric(path, "OpenFace", [TIME, CONFIDENCE, SUCCESS, *columns], HINT, optional=(FACE,))
     if FACE in table.columns:

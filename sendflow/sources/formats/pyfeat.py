@@ -18,8 +18,7 @@ surprise, neutral), as in py-feat 2.1's `Detector.forward`.
 import numpy as np
 
 from ...errors import SendDataError
-from .csv import read_numeric
-from .parse import check_increasing
+from .parse import check_increasing, read_numeric
 
 MODALITY = "visual"  # in the terms of SEND's published results (report/published.py)
 NEEDS_FPS = True

@@ -1,0 +1,176 @@
+"""Feature sources beyond the built-in ones, through the real Snakefile: OpenFace, eGeMAPS and a
+three-member fusion on the files the demo generator writes; a dataset root with a folder of
+OpenFace CSVs, given on the command line and nothing else; a source defined in config alone;
+and a table format added as one module plus its schema entry, in a copy of the project."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import PROJECT, run_local, run_tiny, sendflow_command
+
+from sendflow.ratings import read_observer
+
+pytestmark = pytest.mark.slow  # each test runs Snakemake for real
+
+OPENFACE = ["tables.openface.format=openface", "tables.openface.path={root}/openface/{stem}.csv"]
+EGEMAPS = [
+    "tables.egemaps.format=egemaps",
+    "tables.egemaps.path={root}/features/{split}/acoustic-egemaps/ID{n}_vid{m}_acousticFeatures.csv",
+]
+SOURCES = [
+    "extractor.kinds=[openface,egemaps,trio]",
+    *OPENFACE,
+    *EGEMAPS,
+    "fusions.trio.of=[emotient,openface,egemaps]",
+    "fusions.trio.components=0",
+]
+
+
+@pytest.fixture(scope="module")
+def sources_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("sources_run")
+    proc = run_tiny(workdir, "--cores", "2", config=SOURCES)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return workdir
+
+
+def test_openface_egemaps_and_a_three_member_fusion_are_trained_scored_and_compared(sources_run):
+    results = sources_run / "results"
+    summary = pd.read_csv(results / "metrics/summary.csv")
+    assert set(zip(summary["extractor"], summary["classifier"])) == {
+        (source, classifier)
+        for source in ("openface", "egemaps", "trio")
+        for classifier in ("mstcn", "framewise", "mean")
+    }
+    assert not (results / "frames").exists()  # tables need no decoded video
+
+    clips = pd.read_parquet(results / "index/clips.parquet")
+    openface = pd.read_parquet(results / "features/openface/steps.parquet")
+    egemaps = pd.read_parquet(results / "features/egemaps/steps.parquet")
+    assert set(openface["clip_id"]) == set(clips.loc[clips["has_video"], "clip_id"])  # {stem}: video clips
+    assert set(egemaps["clip_id"]) == set(clips["clip_id"])  # SEND's acoustic files: every clip
+    log = (results / "logs/features/openface/steps.log").read_text()
+    assert all(c in log for c in clips.loc[~clips["has_video"], "clip_id"])  # the clips left out, named
+    assert openface["feature"].iloc[0].shape == (17,) and egemaps["feature"].iloc[0].shape == (88,)
+
+    meta = pq.read_schema(results / "features/trio/fold0.parquet").metadata
+    members = json.loads(meta[b"sendflow.members"])
+    assert members == [["openface", 0, 18, True], ["egemaps", 18, 107, True], ["emotient", 107, 127, False]]
+    trio = pd.read_parquet(results / "features/trio/fold0.parquet")
+    x = np.stack(trio["feature"].to_numpy())
+    limited = trio["clip_id"].isin(clips.loc[~clips["has_video"], "clip_id"]).to_numpy()
+    assert (x[limited, 17] == 0).all() and (x[limited, :17] == 0).all()  # no video: no OpenFace, mask 0
+    assert not (results / "features/trio/fold0-repeat1.parquet").exists()  # a fusion of tables: no repeats
+
+    comparisons = pd.read_csv(results / "metrics/comparisons.csv")
+    pairs = comparisons.loc[comparisons["question"] == "sources", ["candidate", "reference"]]
+    assert {frozenset(p) for p in pairs.itertuples(index=False)} == {
+        frozenset(p) for p in (("openface", "egemaps"), ("openface", "trio"), ("egemaps", "trio"))
+    }
+    assert (results / "report_pages/summary.html").exists()
+
+
+def test_a_root_and_a_folder_of_openface_csvs_are_all_it_takes(sources_run, tmp_path):
+    """The acceptance command: data.root, extractor.kinds and the table's format and path; every
+    classifier trained and scored. (cv.k and allow_one_class only fit the tiny data set: 8 s
+    clips of 6 speakers.)"""
+    root, folder = tmp_path / "send", tmp_path / "openface csvs"
+    shutil.copytree(sources_run / "data/demo", root, ignore=shutil.ignore_patterns("openface", "pyfeat"))
+    shutil.copytree(sources_run / "data/demo/openface", folder)
+    config = [
+        f"data.root={root}",
+        "extractor.kinds=[openface]",
+        "tables.openface.format=openface",
+        f"tables.openface.path={folder}/{{stem}}.csv",
+        "cv.k=2",
+        "classifier.training.allow_one_class=true",
+    ]
+    proc = run_local(sendflow_command(tmp_path / "work", "--cores", "2", "--config", *config))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = pd.read_csv(tmp_path / "work/results/metrics/summary.csv")
+    assert set(summary["extractor"]) == {"openface"}
+    assert set(summary["classifier"]) == {"mstcn", "sstcn", "bigru", "framewise", "mean"}
+    assert summary["ccc_mean"].notna().all()
+
+
+def write_toy_files(data: Path, folder: Path) -> None:
+    """A per-clip CSV at 10 Hz: `a` follows the clip's observer valence, `b` is noise."""
+    rng = np.random.default_rng(0)
+    for observer in sorted(data.rglob("observer_EWE/results_*.csv")):
+        clip = observer.stem.removeprefix("results_")
+        ratings = read_observer(observer)
+        t = np.arange(0, ratings["time"].iloc[-1], 0.1)
+        a = np.interp(t, ratings["time"], ratings["valence"]) + rng.normal(0, 0.1, len(t))
+        pd.DataFrame({"time": t, "a": a, "b": rng.normal(size=len(t))}).to_csv(folder / f"{clip}.csv", index=False)
+
+
+def test_a_source_defined_in_config_alone_is_trained_and_scored(sources_run, tmp_path):
+    """No module, no schema entry: a `csv` table named in config only."""
+    shutil.copytree(sources_run / "data", tmp_path / "data")
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    write_toy_files(tmp_path / "data", folder)
+    config = [
+        "extractor.kinds=[toy]",
+        "tables.toy.format=csv",
+        f"tables.toy.path={folder}/{{clip}}.csv",
+        "tables.toy.time_column=time",
+        "tables.toy.columns=[a,b]",
+        "classifier.names=[framewise]",
+    ]
+    proc = run_tiny(tmp_path, "--cores", "2", config=config)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = pd.read_csv(tmp_path / "results/metrics/summary.csv")
+    assert summary[["extractor", "classifier"]].values.tolist() == [["toy", "framewise"]]
+    assert summary["ccc_mean"].iloc[0] > 0.5  # `a` is the valence with a little noise
+
+
+TOY_FORMAT = '''"""A semicolon-separated toy format: `t;a;b`, times in seconds."""
+
+import numpy as np
+import pandas as pd
+
+MODALITY = "visual"
+DEFAULT_COLUMNS = ("a", "b")
+
+
+def read(path, columns, options):
+    frame = pd.read_csv(path, sep=";")
+    return frame["t"].to_numpy(float), frame[list(columns)].to_numpy(float)
+'''
+
+
+def test_a_table_format_is_one_module_and_its_schema_entry(sources_run, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns(".git", ".venv", "results", "data", ".snakemake"))
+    (project / "sendflow/sources/formats/semicolons.py").write_text(TOY_FORMAT)
+    schema = project / "schemas/config.schema.yaml"
+    text = schema.read_text()
+    assert text.count("enum: [csv, egemaps, emotient, openface, pyfeat]") == 1
+    schema.write_text(
+        text.replace(
+            "enum: [csv, egemaps, emotient, openface, pyfeat]",
+            "enum: [csv, egemaps, emotient, openface, pyfeat, semicolons]",
+        )
+    )
+    shutil.copytree(sources_run / "data", tmp_path / "run/data")
+    folder = tmp_path / "semicolons"
+    folder.mkdir()
+    write_toy_files(tmp_path / "run/data", folder)
+    for path in folder.glob("*.csv"):
+        pd.read_csv(path).rename(columns={"time": "t"}).to_csv(path, sep=";", index=False)
+    config = [
+        "extractor.kinds=[semi]",
+        "tables.semi.format=semicolons",
+        f"tables.semi.path={folder}/{{clip}}.csv",
+        "classifier.names=[framewise]",
+    ]
+    proc = run_tiny(tmp_path / "run", "--cores", "2", config=config, project=project)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = pd.read_csv(tmp_path / "run/results/metrics/summary.csv")
+    assert summary["ccc_mean"].iloc[0] > 0.5

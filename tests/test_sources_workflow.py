@@ -22,10 +22,12 @@ EGEMAPS = [
     "tables.egemaps.format=egemaps",
     "tables.egemaps.path={root}/features/{split}/acoustic-egemaps/ID{n}_vid{m}_acousticFeatures.csv",
 ]
+PYFEAT = ["tables.pyfeat.format=pyfeat", "tables.pyfeat.path={root}/pyfeat/{stem}.csv"]
 SOURCES = [
-    "extractor.kinds=[openface,egemaps,trio]",
+    "extractor.kinds=[openface,egemaps,pyfeat,trio]",
     *OPENFACE,
     *EGEMAPS,
+    *PYFEAT,
     "fusions.trio.of=[emotient,openface,egemaps]",
     "fusions.trio.components=0",
 ]
@@ -39,7 +41,7 @@ def sources_run(tmp_path_factory):
     return workdir
 
 
-def test_openface_egemaps_and_a_three_member_fusion_are_trained_scored_and_compared(sources_run):
+def test_openface_egemaps_pyfeat_and_a_three_member_fusion_are_trained_scored_and_compared(sources_run):
     results = sources_run / "results"
     summary = pd.read_csv(results / "metrics/summary.csv")
     assert set(zip(summary["extractor"], summary["classifier"])) == {
@@ -57,6 +59,11 @@ def test_openface_egemaps_and_a_three_member_fusion_are_trained_scored_and_compa
     log = (results / "logs/features/openface/steps.log").read_text()
     assert all(c in log for c in clips.loc[~clips["has_video"], "clip_id"])  # the clips left out, named
     assert openface["feature"].iloc[0].shape == (17,) and egemaps["feature"].iloc[0].shape == (88,)
+    # py-feat counts frames: the video's frame rate (5.994 fps, ffmpeg shows 5.99) places them on
+    # the same steps as OpenFace's timestamps
+    pyfeat = pd.read_parquet(results / "features/pyfeat/steps.parquet")
+    steps = [table.groupby("clip_id")["step"].agg(["min", "max"]) for table in (openface, pyfeat)]
+    pd.testing.assert_frame_equal(*steps)
 
     meta = pq.read_schema(results / "features/trio/fold0.parquet").metadata
     members = json.loads(meta[b"sendflow.members"])
@@ -69,8 +76,9 @@ def test_openface_egemaps_and_a_three_member_fusion_are_trained_scored_and_compa
 
     comparisons = pd.read_csv(results / "metrics/comparisons.csv")
     pairs = comparisons.loc[comparisons["question"] == "sources", ["candidate", "reference"]]
+    sources = ("openface", "egemaps", "pyfeat", "trio")
     assert {frozenset(p) for p in pairs.itertuples(index=False)} == {
-        frozenset(p) for p in (("openface", "egemaps"), ("openface", "trio"), ("egemaps", "trio"))
+        frozenset((a, b)) for i, a in enumerate(sources) for b in sources[i + 1 :]
     }
     assert (results / "report_pages/summary.html").exists()
 

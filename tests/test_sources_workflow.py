@@ -46,7 +46,7 @@ def test_openface_egemaps_pyfeat_and_a_three_member_fusion_are_trained_scored_an
     summary = pd.read_csv(results / "metrics/summary.csv")
     assert set(zip(summary["extractor"], summary["classifier"])) == {
         (source, classifier)
-        for source in ("openface", "egemaps", "trio")
+        for source in ("openface", "egemaps", "pyfeat", "trio")
         for classifier in ("mstcn", "framewise", "mean")
     }
     assert not (results / "frames").exists()  # tables need no decoded video

@@ -42,7 +42,7 @@ from sendflow.names import (
     model_file_name,
 )
 from sendflow.report.paths import REPEAT_TAG, repeat_number, repeat_tag
-from sendflow.sources import defined_sources, is_trained, modality, modality_dropout, of_kind
+from sendflow.sources import defined_sources, is_trained, modality, of_kind
 from sendflow.sources.formats import format_file
 from sendflow.sources.patterns import resolve_all
 from sendflow.stale_lock import clear_stale_lock
@@ -376,7 +376,7 @@ def classifier_params(wildcards):
     modality-dropout rate of each member (so changing a rate reruns only those jobs)."""
     cfg = classifier_settings(config["classifier"], wildcards.classifier)
     if wildcards.extractor in FUSIONS and wildcards.classifier in TORCH_CLASSIFIERS:
-        cfg["modality_dropout"] = modality_dropout(config["fusions"][wildcards.extractor])
+        cfg["modality_dropout"] = config["fusions"][wildcards.extractor]["modality_dropout"]
     return cfg
 
 

@@ -171,6 +171,18 @@ def test_every_key_of_the_schema_is_documented(schema):
         (lambda c: c["classifier"].update(labels=["three", "seven"]), "unknown label schemes: ['seven']"),
         (lambda c: c["extractor"].update(labels="seven"), "extractor.labels 'seven' is not one of labels.schemes"),
         (lambda c: c["labels"]["schemes"]["three"].update(names=["a", "b"]), "labels.schemes.three"),
+        (lambda c: c["extractor"].update(kinds=["openface"]), "extractor.kinds: 'openface' is not defined"),
+        (
+            lambda c: c["tables"].update(resnet={"format": "csv", "path": "x"}),
+            "tables.resnet: 'resnet' is a built-in learned extractor",
+        ),
+        (lambda c: c["tables"].update(of={"format": "csv", "path": "{speaker}.csv"}), "unknown field(s) {speaker}"),
+        (lambda c: c["fusions"].update(emotient={"of": ["resattn", "resnet"]}), "'emotient' is defined both"),
+        (lambda c: c["fusions"]["fused"].update(of=["emotient", "fused"]), "fusions.fused.of: 'fused' is not"),
+        (
+            lambda c: c["fusions"]["fused"].update(modality_dropout={"emotient": 0.5}),
+            "fusions.fused.modality_dropout names ['emotient']: rates are for the members after the base",
+        ),
     ],
 )
 def test_what_the_schema_cannot_say_is_checked_naming_the_key(change, named, default_config):
@@ -181,3 +193,11 @@ def test_what_the_schema_cannot_say_is_checked_naming_the_key(change, named, def
     change(config)
     with pytest.raises(ConfigError, match=re.escape(named)):
         check_consistency(config)
+
+
+def test_an_old_emotient_key_is_refused_naming_its_new_place(schema):
+    old = {"emotient": {"columns": ["AU1"], "fuse_with": "resnet"}}
+    with pytest.raises(ConfigError) as error:
+        check(prepare(old, schema), schema)
+    assert "emotient.columns: moved to tables.emotient.columns" in str(error.value)
+    assert "emotient.fuse_with: moved to fusions.fused.of" in str(error.value)

@@ -61,13 +61,15 @@ def prepare(clips, train_ids, cfg, blocks: list[Block] = ()):
     clips' statistics: (clips, mean, std, the ModalityDropout of a fused table's members, or
     None). `blocks`: a fused table's members (feature_table.Block); a step without a masked
     member has that member at 0, the value modality dropout gives a blanked clip. `cfg`'s
-    `modality_dropout`: each member's rate by name."""
+    `modality_dropout` (as fusions.<name>.modality_dropout says it): one rate for every masked
+    member (every member but the base), or rates by member name."""
     clips = missing_members_as_nan(clips, blocks)
     if cfg["speaker_norm"]:
         clips = centre_per_speaker(clips, speaker_means(clips))
     mean, std = feature_stats(clips, train_ids)
-    rates = cfg.get("modality_dropout", {})
-    parts = tuple((b.start, b.stop, rates[b.name]) for b in blocks if b.masked and rates.get(b.name, 0) > 0)
+    rates = cfg.get("modality_dropout", 0)
+    rate_of = {b.name: rates.get(b.name, 0) if isinstance(rates, dict) else rates for b in blocks if b.masked}
+    parts = tuple((b.start, b.stop, rate_of[b.name]) for b in blocks if b.masked and rate_of[b.name] > 0)
     return standardise(clips, mean, std), mean, std, ModalityDropout(parts) if parts else None
 
 

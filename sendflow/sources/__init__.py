@@ -74,7 +74,7 @@ def check_sources(config: dict) -> None:
                     f"fusions.{name}.of: {member!r} is not a learned extractor or a table "
                     f"(sources that can be fused: {', '.join(n for n, s in defined.items() if s.kind != 'fusion')})"
                 )
-        modality_dropout(fusion, f"fusions.{name}")
+        check_modality_dropout(fusion, f"fusions.{name}")
     unknown = [k for k in config["extractor"]["kinds"] if k not in defined]
     if unknown:
         raise ValueError(
@@ -83,19 +83,16 @@ def check_sources(config: dict) -> None:
         )
 
 
-def modality_dropout(fusion: dict, where: str = "fusion") -> dict[str, float]:
-    """Each member's modality-dropout rate: a number applies to every member but the base (the
-    first in `of`, never dropped: the model always has it), a mapping names members."""
+def check_modality_dropout(fusion: dict, where: str) -> None:
+    """A fusion's `modality_dropout` is one rate for every member but the base (the first in
+    `of`, never dropped: the model always has it), or rates by name of those members."""
     rate, base, others = fusion["modality_dropout"], fusion["of"][0], fusion["of"][1:]
-    if not isinstance(rate, dict):
-        return {base: 0.0, **{m: float(rate) for m in others}}
-    stray = sorted(set(rate) - set(others))
+    stray = sorted(set(rate) - set(others)) if isinstance(rate, dict) else []
     if stray:
         raise ValueError(
             f"{where}.modality_dropout names {stray}: rates are for the members after the base "
             f"{base!r} ({', '.join(others)})"
         )
-    return {base: 0.0, **{m: float(rate.get(m, 0.0)) for m in others}}
 
 
 def sources_used(config: dict) -> dict[str, Source]:

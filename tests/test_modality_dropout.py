@@ -74,9 +74,7 @@ def test_a_blanked_clip_looks_like_a_clip_without_video(speaker_norm):
 
 def test_the_rate_is_the_share_of_clips_blanked_and_draws_are_reproducible():
     clips = fused_clips()
-    prepared, _, _, dropout = prepare(
-        clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.3}, BLOCKS
-    )
+    prepared, _, _, dropout = prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.3}, BLOCKS)
     many = [prepared["1_1"]] * 2000
     draws = [dropout.apply(many, np.random.default_rng([7, epoch])) for epoch in (1, 1, 2)]
     blanked = [np.array([not np.array_equal(c.x, prepared["1_1"].x) for c in d]) for d in draws]

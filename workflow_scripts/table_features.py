@@ -1,5 +1,5 @@
-"""Rule `table_features`: a fold's clips' steps of a table source, standardised with statistics
-of the fold's training speakers only -> results/features/<name>/fold{k}.parquet."""
+"""Rule `table_features`: a fold's clips' steps of a table or coder source, standardised with
+statistics of the fold's training speakers only -> results/features/<name>/fold{k}.parquet."""
 
 import json
 
@@ -34,7 +34,8 @@ write_feature_table(
     snakemake.output.features,
     {
         "sendflow.extractor": name,
-        "sendflow.extractor_sha256": file_sha256(snakemake.input.steps),  # what made these features
+        # what made these features: a coder's weights, or a table's steps
+        "sendflow.extractor_sha256": meta.get("sendflow.extractor_sha256") or file_sha256(snakemake.input.steps),
         "sendflow.feature_dim": x.shape[1],
         "sendflow.fold": fold,
         **columns,

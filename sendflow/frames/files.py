@@ -6,6 +6,9 @@ import numpy as np
 
 from ..atomic import atomic_path
 
+# Of a frames .npz, what the feature cache and the coders read.
+EMBEDDED_KEYS = ["frames", "steps", "valence", "skipped", "reason"]
+
 
 def skipped_clip(reason: str, size: int) -> dict:
     """What a clip whose video could not be read stores: no frames and the reason (the frame

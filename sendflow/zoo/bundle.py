@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from .. import __version__
 from ..atomic import atomic_dir, file_sha256, write_json, write_text
 from ..errors import SendDataError
 from .card import model_card
 
 FORMAT = "sendflow-model-bundle"
-FORMAT_VERSION = 2  # 2: bundle.sha256 guards bundle.json
+FORMAT_VERSION = 3  # 2: bundle.sha256 guards bundle.json; 3: `source` says what makes the features
 MANIFEST = "bundle.json"
 MANIFEST_SHA256 = "bundle.sha256"
 REBUILD = "rebuild the bundle: delete its folder and rerun the workflow that wrote it"
@@ -57,20 +59,29 @@ def _place(src, dst: Path, recorded_sha256: str) -> str:
 
 
 def write_bundle(out_dir, name: str, members: list[dict], description: dict, task: str, feature_dim: int) -> dict:
-    """Write the bundle folder atomically. `members`: one dict per fold with `fold`,
-    `extractor` and `classifier` (model file paths) and `sha256` (what their training jobs
-    recorded, per role; a file that no longer matches is refused); `description`: what bundle.json says about
-    the model (extractor, classifier, labels, frames, cv, metrics, config, commit); `task` and
-    `feature_dim`: what its classifiers predict and read, as their training jobs recorded (so
-    that writing a bundle never loads a model). Returns the manifest."""
+    """Write the bundle folder atomically. `members`: one dict per fold with `fold`, the model
+    file paths (`classifier`, and `extractor` for a learned source or `coder` for a coder, whose
+    one file serves every fold), `sha256` (what their jobs recorded, per role; a file that no
+    longer matches is refused) and, for a coder, `standardise` (the fold's training mean and
+    std of its features); `description`: what bundle.json says about the model (extractor,
+    source, classifier, labels, frames, cv, metrics, config, commit); `task` and `feature_dim`:
+    what its classifiers predict and read, as their training jobs recorded (so that writing a
+    bundle never loads a model). Returns the manifest."""
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         entries, files = [], {}
         for member in members:
             entry = {"fold": member["fold"]}
-            for role in ("extractor", "classifier"):
-                rel = f"fold{member['fold']}/{role}{Path(member[role]).suffix}"  # .pt, or .npz (baselines)
-                entry[role], files[rel] = rel, _place(member[role], tmp / rel, member["sha256"][role])
+            for role in ("extractor", "coder", "classifier"):
+                if role not in member:
+                    continue
+                suffix = Path(member[role]).suffix  # .pt, .npz (baselines), .hdf5, .onnx (coders)
+                rel = f"coder{suffix}" if role == "coder" else f"fold{member['fold']}/{role}{suffix}"
+                if rel not in files:
+                    files[rel] = _place(member[role], tmp / rel, member["sha256"][role])
+                entry[role] = rel
+            if "standardise" in member:
+                entry["standardise"] = member["standardise"]
             entries.append(entry)
         manifest = {
             "format": FORMAT,
@@ -94,7 +105,9 @@ def write_bundle(out_dir, name: str, members: list[dict], description: dict, tas
 class LoadedBundle:
     path: Path
     manifest: dict
-    members: list[dict]  # per fold: fold, extractor (nn.Module), classifier (TrainedClassifier)
+    # per fold: fold, classifier (TrainedClassifier), and extractor (nn.Module) or coder (a
+    # sources.coder.Coder, the same for every fold) with the fold's `standardise` (mean, std)
+    members: list[dict]
 
     @property
     def frames(self) -> dict:
@@ -158,27 +171,49 @@ def _check_manifest_unchanged(path: Path) -> None:
 
 
 def load_bundle(path, device="cpu") -> LoadedBundle:
-    """A verified bundle with every fold's extractor and classifier loaded on `device`."""
+    """A verified bundle with every fold's extractor (or the coder) and classifier loaded on `device`."""
     from ..classifier.trained import load_classifier  # torch: imported only when loading models
-    from ..models.resnet_attention import load_extractor
 
     path = Path(path)
     manifest = read_manifest(path)
-    members = []
+    members, coders = [], {}
     for entry in manifest["members"]:
+        features_from = entry.get("extractor") or entry["coder"]
         try:  # a file with the checksum bundle.json records may still not be plain tensors
-            extractor = load_extractor(path / entry["extractor"], device)
+            if "coder" in entry:
+                if features_from not in coders:
+                    coders[features_from] = _load_coder(manifest, path / features_from, device)
+                made, feature_dim = coders[features_from]
+            else:
+                from ..models.resnet_attention import load_extractor
+
+                made = load_extractor(path / features_from, device)
+                feature_dim = made.feature_dim
             classifier, about = load_classifier(path / entry["classifier"], device)
         except SendDataError as error:
             raise BundleError(str(error)) from None
-        if about.get("extractor_sha256") != manifest["files"][entry["extractor"]]:
+        if about.get("extractor_sha256") != manifest["files"][features_from]:
             raise BundleError(
-                f"{path / entry['classifier']}: trained on features of another extractor than {entry['extractor']}"
+                f"{path / entry['classifier']}: trained on features of another model than {features_from}"
             )
-        if extractor.feature_dim != len(classifier.mean):
+        if feature_dim != len(classifier.mean):
             raise BundleError(
                 f"{path / entry['classifier']}: reads {len(classifier.mean)} features per step, but fold "
-                f"{entry['fold']}'s extractor {entry['extractor']} gives {extractor.feature_dim}; {REBUILD}"
+                f"{entry['fold']}'s {features_from} gives {feature_dim}; {REBUILD}"
             )
-        members.append({"fold": entry["fold"], "extractor": extractor, "classifier": classifier})
+        member = {"fold": entry["fold"], "classifier": classifier}
+        if "coder" in entry:
+            stats = entry["standardise"]
+            member.update(coder=made, standardise=(np.asarray(stats["mean"]), np.asarray(stats["std"])))
+        else:
+            member["extractor"] = made
+        members.append(member)
     return LoadedBundle(path, manifest, members)
+
+
+def _load_coder(manifest: dict, file: Path, device):
+    """The bundle's coder and the number of features it gives per frame."""
+    from ..sources.coder import load_coder
+
+    coder = load_coder(manifest["source"]["coder"], file, device)
+    return coder, coder.encode(np.zeros((1, 16, 16, 3), np.uint8)).shape[1]

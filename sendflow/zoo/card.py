@@ -26,6 +26,18 @@ def _classes(sources: list[str], folds: list[int]) -> str:
     )
 
 
+def _features(manifest: dict) -> str:
+    """What makes the features a bundle's classifiers read, with its origin and licence."""
+    source = manifest.get("source", {})
+    if source.get("kind") != "coder":
+        return f"a `{manifest['extractor']}` frame extractor trained per fold"
+    about = source["provenance"]
+    return (
+        f"the `{manifest['extractor']}` face coder, pretrained and frozen: {about['model']}; weights: "
+        f"{about['weights']} (licence: {about['licence']}; a copy is in this bundle)"
+    )
+
+
 def model_card(manifest: dict) -> str:
     m, labels, frames, cv = manifest, manifest["labels"], manifest["frames"], manifest["cv"]
     folds = [e["fold"] for e in m["members"]]
@@ -46,7 +58,7 @@ def model_card(manifest: dict) -> str:
     dirty = " (with uncommitted changes)" if m["commit"].get("dirty") else ""
     return f"""# {m["name"]}: valence over time from facial video
 
-A sendflow model bundle: a `{m["extractor"]}` frame extractor and a `{m["classifier"]}` temporal
+A sendflow model bundle: features from {_features(m)}, and a `{m["classifier"]}` temporal
 model, trained with label scheme `{labels["name"]}` ({", ".join(labels["names"])}) and task
 `{m["task"]}`.
 

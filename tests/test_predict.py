@@ -238,13 +238,13 @@ def test_a_tampered_or_foreign_bundle_is_refused(tiny_run, tmp_path):
     shutil.copytree(tiny_run / BUNDLE, newer)
     manifest = json.loads((newer / "bundle.json").read_text())
     (newer / "bundle.json").write_text(json.dumps({**manifest, "format_version": 99}))
-    refused(newer, "format version 99", "reads version 2")
+    refused(newer, "format version 99", "reads version 3")
 
     older = tmp_path / "older"  # format 1: no bundle.sha256
     shutil.copytree(tiny_run / BUNDLE, older)
     (older / "bundle.json").write_text(json.dumps({**manifest, "format_version": 1}))
     (older / "bundle.sha256").unlink()
-    refused(older, "format version 1", "reads version 2; rebuild the bundle: delete its folder and rerun the workflow")
+    refused(older, "format version 1", "reads version 3; rebuild the bundle: delete its folder and rerun the workflow")
 
     refused(tiny_run / "results/classifier", "not a sendflow model bundle")
     refused(tmp_path / "nowhere", f"{tmp_path / 'nowhere'}: no such folder")

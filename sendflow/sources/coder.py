@@ -137,3 +137,32 @@ def _onnx_runner(path):
         return dict(zip(names, session.run(names, {input_name: x})))
 
     return run
+
+
+def code_clips(coder: Coder, frame_files, speakers: dict[str, int], log=None, on_clip=None):
+    """Every clip's frame crops (results/frames/{clip}.npz) coded and pooled per rating step:
+    (steps with the feature cache's step columns, features [N, D], frames coded). Clips whose
+    frames were skipped are left out (and logged)."""
+    import pandas as pd
+
+    from ..frames.files import EMBEDDED_KEYS, load_clip
+    from ..pooling import pool_steps
+    from ..ratings import RATING_STEP_S
+
+    parts, features, n_frames = [], [], 0
+    for n, path in enumerate(map(str, frame_files), 1):
+        clip_id = path.rsplit("/", 1)[-1].removesuffix(".npz")
+        arrays = load_clip(path, EMBEDDED_KEYS)
+        if arrays["skipped"] or len(arrays["frames"]) == 0:
+            if log:
+                log.info("clip %s has no frames (%s); left out", clip_id, arrays["reason"])
+            continue
+        pooled = pool_steps(coder.encode(arrays["frames"]), arrays["steps"], arrays["valence"])
+        columns = {"clip_id": clip_id, "speaker": speakers[clip_id], "step": pooled["step"]}
+        columns.update(t=pooled["step"] * RATING_STEP_S, n_frames=pooled["n_frames"], valence=pooled["valence"])
+        parts.append(pd.DataFrame(columns))
+        features.append(pooled["feature"])
+        n_frames += len(arrays["frames"])
+        if on_clip:
+            on_clip(n)
+    return pd.concat(parts, ignore_index=True), np.concatenate(features), n_frames

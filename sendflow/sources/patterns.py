@@ -84,3 +84,22 @@ def resolve_all(pattern: str, root, index) -> dict[str, str]:
         if path is not None:
             found[row.clip_id] = str(path)
     return found
+
+
+def resolve_for_video(pattern: str, video) -> Path:
+    """The one file `pattern` names for a new video (`sendflow predict --table`): `{stem}` is the
+    video's file name without extension, `*` the rest of a name. No match, or more than one, is
+    an error naming the pattern."""
+    unknown = pattern_fields(pattern) - {"stem"}
+    if unknown:
+        raise ValueError(f"--table pattern {pattern!r}: for a new video only {{stem}} is known, not {sorted(unknown)}")
+    parts = []
+    for text, field, _, _ in string.Formatter().parse(pattern):
+        parts.append(_literal(text))
+        if field is not None:
+            parts.append(glob.escape(Path(video).stem))
+    matches = sorted(glob.glob("".join(parts)))
+    if len(matches) != 1:
+        found = f"{len(matches)} files match" if matches else "no file matches"
+        raise SendDataError(video, f"{found} the table pattern {pattern!r} for this video")
+    return Path(matches[0])

@@ -178,7 +178,8 @@ def load_bundle(path, device="cpu") -> LoadedBundle:
     manifest = read_manifest(path)
     members, coders = [], {}
     for entry in manifest["members"]:
-        features_from = entry.get("extractor") or entry["coder"]
+        role = "coder" if "coder" in entry else "extractor"
+        features_from = entry[role]
         try:  # a file with the checksum bundle.json records may still not be plain tensors
             if "coder" in entry:
                 if features_from not in coders:
@@ -194,12 +195,12 @@ def load_bundle(path, device="cpu") -> LoadedBundle:
             raise BundleError(str(error)) from None
         if about.get("extractor_sha256") != manifest["files"][features_from]:
             raise BundleError(
-                f"{path / entry['classifier']}: trained on features of another model than {features_from}"
+                f"{path / entry['classifier']}: trained on features of another {role} than {features_from}"
             )
         if feature_dim != len(classifier.mean):
             raise BundleError(
                 f"{path / entry['classifier']}: reads {len(classifier.mean)} features per step, but fold "
-                f"{entry['fold']}'s {features_from} gives {feature_dim}; {REBUILD}"
+                f"{entry['fold']}'s {role} {features_from} gives {feature_dim}; {REBUILD}"
             )
         member = {"fold": entry["fold"], "classifier": classifier}
         if "coder" in entry:

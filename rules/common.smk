@@ -45,6 +45,7 @@ from sendflow.names import (
 from sendflow.report.paths import REPEAT_TAG, repeat_number, repeat_tag
 from sendflow.sources import defined_sources, is_trained, modality, of_kind, reads_frames, sources_used
 from sendflow.sources.coder import coder_file
+from sendflow.sources.table import table_columns
 from sendflow.models.fer_weights import CACHE as FER_CACHE_DIR, WEIGHTS_NAME as FER_WEIGHTS_NAME
 from sendflow.sources.formats import format_file
 from sendflow.sources.patterns import resolve_all
@@ -417,23 +418,36 @@ MODEL_AXES = {
     "classifier": config["classifier"]["names"],
     "labels": config["classifier"]["labels"],
 }
-# Bundles apply a model to a new video, so the sources a video alone gives get one: the learned
-# extractors and the coders. A new video comes without a table tool's files (Emotient's
-# software is no longer sold).
-ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if reads_frames(SOURCES[k].kind)]}
+# Bundles apply a model to a new video: every source but a fusion gets one. A table's bundle
+# needs the tool's file of each video (`sendflow predict --table NAME=PATTERN`).
+ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if SOURCES[k].kind != "fusion"]}
+
+
+def zoo_source(wildcards):
+    """What bundle.json says makes a bundle's features: the source's kind, and a coder's or a
+    table's settings (a table's with its columns spelled out)."""
+    name, kind = wildcards.extractor, SOURCES[wildcards.extractor].kind
+    about = {"kind": kind, "coder": config["coders"].get(name)}
+    if kind == "table":
+        table = without_resources(config["tables"][name])
+        about["table"] = {**table, "columns": table_columns(table)}
+    return about
+
+
 MODEL_RESULT = os.path.join(CLASSIFIER_RUN, "{name}")
 
 
 def zoo_source_files(wildcards):
     """What a bundle's features come from: a learned source's extractor per fold (and its
     summary, with the sha256 training recorded); a coder's weights file and its standardised
-    features per fold (their metadata hold each fold's training mean and std)."""
+    features per fold (their metadata hold each fold's training mean and std); a table's
+    standardised features per fold."""
     source = wildcards.extractor
+    features = [FEATURES.format(extractor=source, fold=k, repeat="") for k in FOLDS]
+    if SOURCES[source].kind == "table":
+        return {"features": features}
     if SOURCES[source].kind == "coder":
-        return {
-            "coder": coder_weights(source),
-            "features": [FEATURES.format(extractor=source, fold=k, repeat="") for k in FOLDS],
-        }
+        return {"coder": coder_weights(source), "features": features}
     return {
         "extractors": [extractor_file(source, fold) for fold in FOLDS],
         "extractor_summaries": [extractor_file(source, fold, "summary.json") for fold in FOLDS],

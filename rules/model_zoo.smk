@@ -28,10 +28,7 @@ rule model_zoo:
         data_root=config["data"]["root"],
         cv={"mode": config["cv"]["mode"], "k": config["cv"]["k"]},
         seed=SEED,
-        source=lambda wildcards: {
-            "kind": SOURCES[wildcards.extractor].kind,
-            "coder": config["coders"].get(wildcards.extractor),
-        },
+        source=zoo_source,
         config=lambda wildcards: {
             "frames": settings("frames", *FRAME_JOB_KEYS),  # not the frame check's: a check-only setting
             "extractor": settings("extractor", *EXTRACTOR_SETTINGS, "labels", "scope"),

@@ -83,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
         "training does per speaker) instead of each video on its own",
     )
     parser.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        metavar="NAME=PATTERN",
+        help="the files a table source's bundle reads (e.g. OpenFace CSVs a tool wrote for each video): "
+        "NAME is the bundle's source, PATTERN a path where {stem} stands for the video's name and * for "
+        "the rest of a name, e.g. --table 'openface=/data/openface/{stem}.csv'",
+    )
+    parser.add_argument(
         "--batch-size",
         type=positive_int,
         default=128,
@@ -90,6 +99,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="frames per extractor forward pass (default: 128)",
     )
     return parser
+
+
+def _table_steps(video: Path, bundle, pattern: str) -> dict:
+    """A table source's file of one video (found by `pattern`), averaged per rating step and
+    standardised as each fold's training features were."""
+    from .ffmpeg_bin import video_fps
+    from .sources.formats import load
+    from .sources.patterns import resolve_for_video
+    from .sources.table import resample
+
+    table = bundle.table
+    path = resolve_for_video(pattern, video)
+    reader = load(table["format"])
+    fps = table.get("fps") or (video_fps(video) if getattr(reader, "NEEDS_FPS", False) else None)
+    steps = resample(*reader.read(path, table["columns"], {**table, "fps": fps}))
+    features = [
+        np.nan_to_num((steps["feature"] - m["standardise"][0]) / m["standardise"][1]).astype(np.float32)
+        for m in bundle.members
+    ]
+    return {"step": steps["step"], "face_found": steps["n_frames"] > 0, "features": features}
 
 
 def _video_steps(video: Path, bundle, batch_size: int, device) -> dict:
@@ -204,10 +233,34 @@ def run(args) -> int:
             return 2
         bundle.members = [m for m in bundle.members if m["fold"] == args.fold]
 
+    tables = dict(entry.partition("=")[::2] for entry in args.table)
+    if bundle.table is not None and not tables.get(bundle.manifest["extractor"]):
+        name = bundle.manifest["extractor"]
+        print(
+            f"error: {args.model} reads the {name} table (format {bundle.table['format']}): files a tool wrote "
+            f"for each video, which a video alone does not give. Add --table {name}=PATTERN, e.g. "
+            f"--table '{name}=/data/{name}/{{stem}}.csv'",
+            file=sys.stderr,
+        )
+        return 2
+    if bundle.table is not None:
+        from .sources.patterns import pattern_fields
+
+        pattern = tables[bundle.manifest["extractor"]]
+        try:
+            unknown = pattern_fields(pattern) - {"stem"}
+        except ValueError as err:
+            unknown = {str(err)}
+        if unknown:
+            print(f"error: --table {pattern!r}: a new video's file is found by {{stem}} only", file=sys.stderr)
+            return 2
     failed, per_video = [], {}
     for video in args.videos:
         try:
-            per_video[video] = _video_steps(video, bundle, args.batch_size, device)
+            if bundle.table is not None:
+                per_video[video] = _table_steps(video, bundle, tables[bundle.manifest["extractor"]])
+            else:
+                per_video[video] = _video_steps(video, bundle, args.batch_size, device)
         except SendDataError as err:
             print(f"error: {err}", file=sys.stderr)
             failed.append(video)

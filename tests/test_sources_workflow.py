@@ -5,6 +5,8 @@ and a table format added as one module plus its schema entry, in a copy of the p
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +184,34 @@ def test_a_table_format_is_one_module_and_its_schema_entry(sources_run, tmp_path
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = pd.read_csv(tmp_path / "run/results/metrics/summary.csv")
     assert summary["ccc_mean"].iloc[0] > 0.5
+
+
+def predict(*args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sendflow.cli", "predict", *map(str, args)], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def test_a_table_bundle_predicts_from_the_files_given_with_table_as_the_workflow_did(sources_run, tmp_path):
+    """openface-mstcn-three needs each video's OpenFace CSV: refused without --table, naming it;
+    with it, a fold's model reproduces that fold's test predictions (features centred over the
+    speaker's clips, as the workflow does)."""
+    bundle = "results/model_zoo/openface-mstcn-three"
+    manifest = json.loads((sources_run / bundle / "bundle.json").read_text())
+    assert manifest["source"]["kind"] == "table" and len(manifest["source"]["table"]["columns"]) == 17
+    folds = pd.read_parquet(sources_run / "results/index/folds.parquet")
+    clips = pd.read_parquet(sources_run / "results/index/clips.parquet").set_index("clip_id")
+    speaker = folds[(folds["fold"] == 0) & (folds["role"] == "test")]["speaker"].iloc[0]
+    own = clips[(clips["speaker"] == speaker) & clips["has_video"]]
+    refused = predict(own["video_path"].iloc[0], "--model", bundle, "--out", tmp_path, cwd=sources_run)
+    assert refused.returncode == 2 and "--table openface=PATTERN" in refused.stderr, refused.stderr
+    pattern = f"openface={sources_run}/data/demo/openface/{{stem}}.csv"
+    args = ["--model", bundle, "--table", pattern, "--fold", 0, "--one-person", "--out", tmp_path]
+    proc = predict(*own["video_path"], *args, cwd=sources_run)
+    assert proc.returncode == 0, proc.stderr
+    workflow = pd.read_parquet(sources_run / "results/classifier/openface/mstcn/three/fold0/predictions.parquet")
+    for clip_id, row in own.iterrows():
+        ours = pd.read_csv(tmp_path / f"{Path(row['video_path']).stem}.csv")
+        theirs = workflow[workflow["clip_id"] == clip_id].sort_values("step")
+        np.testing.assert_allclose(ours["t"], theirs["t"])
+        np.testing.assert_allclose(ours["valence"], theirs["valence_pred"], atol=1e-4)

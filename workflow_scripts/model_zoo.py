@@ -25,18 +25,21 @@ metrics = {
 fold_metrics = [json.loads(Path(p).read_text()) for p in snakemake.input.metrics]
 classes_from = [m.get("classes_from", "head") for m in fold_metrics]
 # the sha256 each job recorded of its model file: a file edited since is refused
-if "coder" in snakemake.input.keys():  # one coder for every fold, its features standardised per fold
+if "features" in snakemake.input.keys():  # a coder or a table: not trained, standardised per fold
     feature_meta = [pq.read_schema(p).metadata for p in snakemake.input.features]
     members = [
         {
             "fold": fold,
-            "coder": snakemake.input.coder,
             "classifier": classifier,
-            "sha256": {"coder": meta[b"sendflow.extractor_sha256"].decode(), "classifier": m["model_sha256"]},
+            "sha256": {"classifier": m["model_sha256"]},
             "standardise": {key: json.loads(meta[f"sendflow.train_{key}".encode()]) for key in ("mean", "std")},
         }
         for fold, classifier, meta, m in zip(params.folds, snakemake.input.classifiers, feature_meta, fold_metrics)
     ]
+    if "coder" in snakemake.input.keys():  # one coder for every fold
+        for member, meta in zip(members, feature_meta):
+            member["coder"] = snakemake.input.coder
+            member["sha256"]["coder"] = meta[b"sendflow.extractor_sha256"].decode()
     initial_weights = None
 else:
     extractor_summaries = [json.loads(Path(p).read_text()) for p in snakemake.input.extractor_summaries]

@@ -88,11 +88,8 @@ def resolve_all(pattern: str, root, index) -> dict[str, str]:
 
 def resolve_for_video(pattern: str, video) -> Path:
     """The one file `pattern` names for a new video (`sendflow predict --table`): `{stem}` is the
-    video's file name without extension, `*` the rest of a name. No match, or more than one, is
-    an error naming the pattern."""
-    unknown = pattern_fields(pattern) - {"stem"}
-    if unknown:
-        raise ValueError(f"--table pattern {pattern!r}: for a new video only {{stem}} is known, not {sorted(unknown)}")
+    video's file name without extension (the only field a new video has), `*` the rest of a
+    name. No match, or more than one, is an error naming the pattern."""
     parts = []
     for text, field, _, _ in string.Formatter().parse(pattern):
         parts.append(_literal(text))

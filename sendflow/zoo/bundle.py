@@ -105,8 +105,9 @@ def write_bundle(out_dir, name: str, members: list[dict], description: dict, tas
 class LoadedBundle:
     path: Path
     manifest: dict
-    # per fold: fold, classifier (TrainedClassifier), and extractor (nn.Module) or coder (a
-    # sources.coder.Coder, the same for every fold) with the fold's `standardise` (mean, std)
+    # per fold: fold, classifier (TrainedClassifier), and extractor (nn.Module), or the fold's
+    # `standardise` (mean, std) of a coder's (a sources.coder.Coder, the same for every fold)
+    # or a table's features
     members: list[dict]
 
     @property
@@ -116,6 +117,11 @@ class LoadedBundle:
     @property
     def labels(self) -> dict:
         return self.manifest["labels"]
+
+    @property
+    def table(self) -> dict | None:
+        """The table a table source's bundle reads (its settings and columns); None otherwise."""
+        return self.manifest["source"].get("table") if self.manifest["source"]["kind"] == "table" else None
 
 
 def read_manifest(path) -> dict:
@@ -171,43 +177,48 @@ def _check_manifest_unchanged(path: Path) -> None:
 
 
 def load_bundle(path, device="cpu") -> LoadedBundle:
-    """A verified bundle with every fold's extractor (or the coder) and classifier loaded on `device`."""
+    """A verified bundle with every fold's classifier, and its extractor (or the coder, or a
+    table's columns) loaded on `device`."""
     from ..classifier.trained import load_classifier  # torch: imported only when loading models
 
     path = Path(path)
     manifest = read_manifest(path)
     members, coders = [], {}
     for entry in manifest["members"]:
-        role = "coder" if "coder" in entry else "extractor"
-        features_from = entry[role]
+        role = next((r for r in ("extractor", "coder") if r in entry), None)  # None: a table
+        features_from = entry.get(role) or f"the {manifest['extractor']} table"
         try:  # a file with the checksum bundle.json records may still not be plain tensors
-            if "coder" in entry:
+            if role == "coder":
                 if features_from not in coders:
                     coders[features_from] = _load_coder(manifest, path / features_from, device)
                 made, feature_dim = coders[features_from]
-            else:
+            elif role == "extractor":
                 from ..models.resnet_attention import load_extractor
 
                 made = load_extractor(path / features_from, device)
                 feature_dim = made.feature_dim
+            else:
+                made, feature_dim = None, len(manifest["source"]["table"]["columns"])
             classifier, about = load_classifier(path / entry["classifier"], device)
         except SendDataError as error:
             raise BundleError(str(error)) from None
-        if about.get("extractor_sha256") != manifest["files"][features_from]:
+        if role and about.get("extractor_sha256") != manifest["files"][features_from]:
             raise BundleError(
                 f"{path / entry['classifier']}: trained on features of another {role} than {features_from}"
             )
         if feature_dim != len(classifier.mean):
             raise BundleError(
                 f"{path / entry['classifier']}: reads {len(classifier.mean)} features per step, but fold "
-                f"{entry['fold']}'s {role} {features_from} gives {feature_dim}; {REBUILD}"
+                f"{entry['fold']}'s {role or 'table'} {features_from} gives {feature_dim}; {REBUILD}"
             )
         member = {"fold": entry["fold"], "classifier": classifier}
-        if "coder" in entry:
-            stats = entry["standardise"]
-            member.update(coder=made, standardise=(np.asarray(stats["mean"]), np.asarray(stats["std"])))
-        else:
+        if role == "extractor":
             member["extractor"] = made
+        else:
+            stats = entry["standardise"]
+            member["standardise"] = (np.asarray(stats["mean"]), np.asarray(stats["std"]))
+            if role == "coder":
+                member["coder"] = made
         members.append(member)
     return LoadedBundle(path, manifest, members)
 

@@ -28,12 +28,18 @@ def _classes(sources: list[str], folds: list[int]) -> str:
 
 def _features(manifest: dict) -> str:
     """What makes the features a bundle's classifiers read, with its origin and licence."""
-    source = manifest.get("source", {})
-    if source.get("kind") != "coder":
-        return f"a `{manifest['extractor']}` frame extractor trained per fold"
+    source, name = manifest["source"], manifest["extractor"]
+    if source["kind"] == "table":
+        return (
+            f"the `{name}` table: files a tool wrote for each video (format `{source['table']['format']}`, "
+            f"{len(source['table']['columns'])} columns), which `sendflow predict` reads with "
+            f"`--table {name}=PATTERN` (`{{stem}}`: the video's name)"
+        )
+    if source["kind"] != "coder":
+        return f"a `{name}` frame extractor trained per fold"
     about = source["provenance"]
     return (
-        f"the `{manifest['extractor']}` face coder, pretrained and frozen: {about['model']}; weights: "
+        f"the `{name}` face coder, pretrained and frozen: {about['model']}; weights: "
         f"{about['weights']} (licence: {about['licence']}; a copy is in this bundle)"
     )
 
@@ -56,6 +62,7 @@ def model_card(manifest: dict) -> str:
     data = "the synthetic demo dataset" if m["data_root"] == "demo" else "a SENDv1-layout dataset"
     k = f", k = {cv['k']}" if cv["mode"] == "kfold" else ""
     dirty = " (with uncommitted changes)" if m["commit"].get("dirty") else ""
+    table_option = f" --table {m['extractor']}=PATTERN" if m["source"]["kind"] == "table" else ""
     return f"""# {m["name"]}: valence over time from facial video
 
 A sendflow model bundle: features from {_features(m)}, and a `{m["classifier"]}` temporal
@@ -64,7 +71,7 @@ model, trained with label scheme `{labels["name"]}` ({", ".join(labels["names"])
 
 ## Use
 
-    sendflow predict VIDEO... --model results/model_zoo/{m["name"]}
+    sendflow predict VIDEO... --model results/model_zoo/{m["name"]}{table_option}
 
 Each video is cut as in training: {frames["fps"]:g} frames per second, the face found by
 `{frames["detector"]}` and cropped square with margin {frames["margin"]} to {frames["size"]} px

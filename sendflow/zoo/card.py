@@ -33,10 +33,11 @@ def _features(manifest: dict) -> str:
         return (
             f"the `{name}` table: files a tool wrote for each video (format `{source['table']['format']}`, "
             f"{len(source['table']['columns'])} columns), which `sendflow predict` reads with "
-            f"`--table {name}=PATTERN` (`{{stem}}`: the video's name)"
+            f"`--table {name}=PATTERN` (`{{stem}}`: the video's name); their origin and licence are the "
+            "tool's and its user's"
         )
     if source["kind"] != "coder":
-        return f"a `{name}` frame extractor trained per fold"
+        return f"a `{name}` frame extractor trained per fold from random weights on the data below"
     about = source["provenance"]
     return (
         f"the `{name}` face coder, pretrained and frozen: {about['model']}; weights: "

@@ -37,7 +37,8 @@ def _features(manifest: dict) -> str:
             "tool's and its user's"
         )
     if source["kind"] != "coder":
-        return f"a `{name}` frame extractor trained per fold from random weights on the data below"
+        start = manifest["config"]["extractor"].get("weights") or "random"
+        return f"a `{name}` frame extractor trained per fold on the data below (initial weights: {start})"
     about = source["provenance"]
     return (
         f"the `{name}` face coder, pretrained and frozen: {about['model']}; weights: "

@@ -4,6 +4,7 @@ import functools
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -418,9 +419,17 @@ MODEL_AXES = {
     "classifier": config["classifier"]["names"],
     "labels": config["classifier"]["labels"],
 }
-# Bundles apply a model to a new video: every source but a fusion gets one. A table's bundle
-# needs the tool's file of each video (`sendflow predict --table NAME=PATTERN`).
-ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if SOURCES[k].kind != "fusion"]}
+
+
+def bundled(name):
+    """Whether a source's models get bundles: every table, learned extractor and coder (a
+    table's bundle needs the tool's file of each video: `sendflow predict --table`), and a
+    fusion of extractors and coders only, which a video alone gives."""
+    members = SOURCES[name].members
+    return not members or all(reads_frames(SOURCES[m].kind) for m in members)
+
+
+ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if bundled(k)]}
 
 
 def zoo_source(wildcards):
@@ -431,6 +440,10 @@ def zoo_source(wildcards):
     if kind == "table":
         table = without_resources(config["tables"][name])
         about["table"] = {**table, "columns": table_columns(table)}
+    if kind == "fusion":  # each member's kind, and a coder member's settings
+        about["members"] = {
+            m: {"kind": SOURCES[m].kind, "coder": config["coders"].get(m)} for m in SOURCES[name].members
+        }
     return about
 
 
@@ -444,6 +457,12 @@ def zoo_source_files(wildcards):
     standardised features per fold."""
     source = wildcards.extractor
     features = [FEATURES.format(extractor=source, fold=k, repeat="") for k in FOLDS]
+    if SOURCES[source].kind == "fusion":  # its fold files (member transforms), and each member's
+        files = {"features": features}
+        for member in SOURCES[source].members:
+            own = zoo_source_files(SimpleNamespace(extractor=member))
+            files.update({f"{member}__{key}": value for key, value in own.items()})
+        return files
     if SOURCES[source].kind == "table":
         return {"features": features}
     if SOURCES[source].kind == "coder":

@@ -134,22 +134,53 @@ def _video_steps(video: Path, bundle, batch_size: int, device) -> dict:
     arrays = crop_faces(video, frames_cfg, on_frame=bar.update)
     bar.close(f"face found in {100 * np.nan_to_num(arrays['face_rate']):.0f}% of frames")
     unrated = np.full(len(arrays["frames"]), np.nan)
-    coded = {}  # one pass of each coder, whichever fold uses it
+    done: dict = {}  # pooled features per extractor or coder: a coder codes once for every fold
+
+    def pooled(maker: dict) -> dict:
+        model = maker.get("extractor") or maker["coder"]
+        if id(model) not in done:
+            per_frame = (
+                embed_frames(model, arrays["frames"], batch_size, device)
+                if "extractor" in maker
+                else model.encode(arrays["frames"])
+            )
+            done[id(model)] = pool_steps(per_frame, arrays["steps"], unrated)
+        steps = done[id(model)]
+        if "standardise" in maker:  # a coder's features, as its table was standardised on the fold
+            mean, std = maker["standardise"]
+            steps = {**steps, "feature": ((steps["feature"] - mean) / std).astype(np.float32)}
+        return steps
+
     features = []
     for m in bundle.members:
-        if "coder" in m:
-            if id(m["coder"]) not in coded:
-                coded[id(m["coder"])] = pool_steps(m["coder"].encode(arrays["frames"]), arrays["steps"], unrated)
-            pooled = coded[id(m["coder"])]
-            mean, std = m["standardise"]
-            features.append({**pooled, "feature": ((pooled["feature"] - mean) / std).astype(np.float32)})
+        if "parts" in m:  # a fusion: every member's features through its fold's transform, side by side
+            parts = {part["name"]: pooled(part) for part in m["parts"]}
+            features.append(_fused(parts, {p["name"]: p["transform"] for p in m["parts"]}, m["blocks"]))
         else:
-            embedded = embed_frames(m["extractor"], arrays["frames"], batch_size, device)
-            features.append(pool_steps(embedded, arrays["steps"], unrated))
+            features.append(pooled(m))
     steps = features[0]["step"]
     face_found = np.zeros(len(steps), bool)
     face_found[np.searchsorted(steps, arrays["steps"][arrays["detected"]])] = True
     return {"step": steps, "face_found": face_found, "features": [f["feature"] for f in features]}
+
+
+def _fused(parts: dict[str, dict], transforms: dict[str, dict], blocks: list) -> dict:
+    """A fused table's columns for a new video, whose every member has every step: each member
+    through its transform, masks at 1, the base last (sources/fusion.py's layout)."""
+    from .sources.fusion import apply_transform
+
+    first = next(iter(parts.values()))
+    x = np.zeros((len(first["step"]), blocks[-1][2]), np.float32)
+    for name, start, stop, masked in blocks:
+        values = apply_transform(parts[name]["feature"], {k: _arrays(v) for k, v in transforms[name].items()})
+        x[:, start : stop - masked] = values
+        if masked:
+            x[:, stop - 1] = 1.0
+    return {**first, "feature": x}
+
+
+def _arrays(value):
+    return {k: np.asarray(v) for k, v in value.items()} if isinstance(value, dict) else np.asarray(value)
 
 
 def _predict_group(per_video: dict[Path, dict], bundle, device) -> dict[Path, pd.DataFrame]:

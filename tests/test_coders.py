@@ -86,11 +86,13 @@ def test_crops_are_resized_turned_grey_and_normalised():
 
 @pytest.fixture(scope="module")
 def coder_run(tmp_path_factory):
-    """A tiny run of the built-in `fer` coder and an ONNX coder, MS-TCN on each."""
+    """A tiny run of the built-in `fer` coder, an ONNX coder, and `fer` fused with `resattn`'s
+    features, MS-TCN on each."""
     workdir = tmp_path_factory.mktemp("coder_run")
     onnx = exported(workdir, "onnx")
     config = [
-        "extractor.kinds=[fer,va]",
+        "extractor.kinds=[fer,va,both]",
+        "fusions.both.of=[fer,resattn]",
         "coders.va.model=" + str(onnx),
         *(f"coders.va.input.{key}={json.dumps(value)}" for key, value in INPUT.items()),
         "coders.va.outputs=[va]",
@@ -105,7 +107,7 @@ def coder_run(tmp_path_factory):
 def test_coders_are_trained_on_scored_and_bundled_with_their_weights(coder_run):
     results = coder_run / "results"
     summary = pd.read_csv(results / "metrics/summary.csv")
-    assert set(summary["extractor"]) == {"fer", "va"} and summary["ccc_mean"].notna().all()
+    assert set(summary["extractor"]) == {"fer", "va", "both"} and summary["ccc_mean"].notna().all()
     steps = pd.read_parquet(results / "features/fer/steps.parquet")
     assert steps["feature"].iloc[0].shape == (7,)  # the 7 emotion logits
     for name, coder_file in (("fer", "coder.hdf5"), ("va", "coder.onnx")):
@@ -133,3 +135,35 @@ def test_predict_with_the_fer_bundle_on_a_real_video(coder_run, tmp_path):
     table = pd.read_csv(tmp_path / "Megamind.csv")
     assert len(table) == 23 and table["valence"].between(-1, 1).all()
     assert (tmp_path / "Megamind.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["fer", "both"])
+def test_a_coder_or_fusion_bundle_reproduces_the_workflows_test_predictions(coder_run, tmp_path, source):
+    """Fold 0's model of the bundle, on the videos of a fold-0 test speaker centred together as
+    the workflow centres them: the same valence per step. `both` fuses fer (the base) with
+    resattn's features cut to principal components, which the bundle keeps per fold."""
+    bundle = coder_run / f"results/model_zoo/{source}-mstcn-three"
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    if source == "both":
+        parts = manifest["members"][0]["parts"]
+        assert [p["name"] for p in parts] == ["fer", "resattn"] and "components" in parts[1]["transform"]
+        assert "fer-coder.hdf5" in manifest["files"] and "fold0/resattn-extractor.pt" in manifest["files"]
+    folds = pd.read_parquet(coder_run / "results/index/folds.parquet")
+    clips = pd.read_parquet(coder_run / "results/index/clips.parquet").set_index("clip_id")
+    speaker = folds[(folds["fold"] == 0) & (folds["role"] == "test")]["speaker"].iloc[0]
+    own = clips[(clips["speaker"] == speaker) & clips["has_video"]]
+    proc = subprocess.run(
+        [sys.executable, "-m", "sendflow.cli", "predict", *own["video_path"], "--model", str(bundle)]
+        + ["--fold", "0", "--one-person", "--out", str(tmp_path), "--device", "cpu"],
+        cwd=coder_run,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    workflow = pd.read_parquet(coder_run / f"results/classifier/{source}/mstcn/three/fold0/predictions.parquet")
+    for clip_id, row in own.iterrows():
+        ours = pd.read_csv(tmp_path / f"{Path(row['video_path']).stem}.csv")
+        theirs = workflow[workflow["clip_id"] == clip_id].sort_values("step")
+        np.testing.assert_allclose(ours["t"], theirs["t"])
+        np.testing.assert_allclose(ours["valence"], theirs["valence_pred"], atol=1e-4)

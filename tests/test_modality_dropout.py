@@ -43,7 +43,7 @@ def fused_clips(seed=0):
         }
     )
     roles = {"1_1": "train", "2_1": "train", "2_2": "train", "3_1": "train"}
-    steps, x, blocks = fuse([Member("emotient", *units, True), Member("resattn", *learned, False)], roles)
+    steps, x, blocks, _ = fuse([Member("emotient", *units, True), Member("resattn", *learned, False)], roles)
     assert blocks == BLOCKS
     features = steps.assign(feature=list(x))
     return load_clips(features, EDGES)

@@ -24,7 +24,7 @@ def read_emotient(path, columns):
 
 def fused(learned, units, roles, components=0):
     """`fuse` of today's `fused`: the (standardised) units as the base, learned features beside."""
-    steps, x, blocks = fuse(
+    steps, x, blocks, _ = fuse(
         [Member("emotient", *units, standardised=True), Member("resattn", *learned, standardised=False)],
         roles,
         components,
@@ -256,7 +256,7 @@ def test_a_three_member_fusion_gives_every_member_but_the_base_a_mask_and_reduce
         Member("resattn", *learned, standardised=False),
         Member("egemaps", *audio, standardised=False),
     ]
-    steps, x, blocks = fuse(members, roles, components=2)
+    steps, x, blocks, transforms = fuse(members, roles, components=2)
     assert [(b.name, b.start, b.stop, b.masked) for b in blocks] == [
         ("resattn", 0, 3, True),
         ("egemaps", 3, 7, True),

@@ -7,7 +7,7 @@ import pandas as pd
 from sendflow.feature_table import MEMBERS_KEY, blocks_to_json, read_feature_table, write_feature_table
 from sendflow.folds import fold_roles
 from sendflow.logs import setup
-from sendflow.sources.fusion import Member, fuse
+from sendflow.sources.fusion import Member, fuse, transforms_to_json
 from sendflow.sources.standardise import require_training_steps
 
 log = setup(snakemake.log[0])
@@ -20,7 +20,7 @@ for member, path in zip(fusion["of"], snakemake.input.members):
     require_training_steps(steps, x, roles, fold, f"{member} features", path)
     members.append(Member(member, steps, x, standardised="sendflow.train_mean" in meta))
     hashes.append(meta["sendflow.extractor_sha256"])
-steps, x, blocks = fuse(members, roles, fusion["components"])
+steps, x, blocks, transforms = fuse(members, roles, fusion["components"])
 log.info("fold %d: %d clips, %d steps, dim %d", fold, steps["clip_id"].nunique(), len(steps), x.shape[1])
 for block in blocks:
     has = int((x[:, block.stop - 1] == 1).sum()) if block.masked else len(steps)
@@ -44,5 +44,8 @@ write_feature_table(
         "sendflow.feature_dim": x.shape[1],
         "sendflow.fold": fold,
         MEMBERS_KEY: blocks_to_json(blocks),
+        # how each member became its columns (standardisation here, principal axes): what a
+        # new video's features go through in a bundle
+        "sendflow.member_transforms": transforms_to_json(transforms),
     },
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 import _workflow  # noqa: F401  (this workflow's sendflow first)
 import pyarrow.parquet as pq
 
+from sendflow.feature_table import MEMBERS_KEY
 from sendflow.logs import setup
 from sendflow.names import METRICS
 from sendflow.report.aggregate import fold_table
@@ -24,41 +25,57 @@ metrics = {
 }
 fold_metrics = [json.loads(Path(p).read_text()) for p in snakemake.input.metrics]
 classes_from = [m.get("classes_from", "head") for m in fold_metrics]
-# the sha256 each job recorded of its model file: a file edited since is refused
-if "features" in snakemake.input.keys():  # a coder or a table: not trained, standardised per fold
-    feature_meta = [pq.read_schema(p).metadata for p in snakemake.input.features]
+
+
+def made_by(inputs: dict, prefix: str = "") -> list[dict]:
+    """Per fold, what makes a source's features: its extractor file (learned), the coder file
+    (a coder, the same for every fold) or nothing (a table), with the sha256 each job recorded
+    (a file edited since is refused), and a coder's or table's standardisation."""
+    if f"{prefix}features" not in inputs:  # learned: the fold's extractor
+        summaries = [json.loads(Path(p).read_text()) for p in inputs[f"{prefix}extractor_summaries"]]
+        return [
+            {"extractor": path, "sha256": {"extractor": summary["model_sha256"]}}
+            for path, summary in zip(inputs[f"{prefix}extractors"], summaries)
+        ]
+    parts = []
+    for path in inputs[f"{prefix}features"]:
+        meta = pq.read_schema(path).metadata
+        part = {
+            "sha256": {},
+            "standardise": {k: json.loads(meta[f"sendflow.train_{k}".encode()]) for k in ("mean", "std")},
+        }
+        if f"{prefix}coder" in inputs:
+            part.update(coder=inputs[f"{prefix}coder"], sha256={"coder": meta[b"sendflow.extractor_sha256"].decode()})
+        parts.append(part)
+    return parts
+
+
+inputs = dict(snakemake.input.items())
+if params.source["kind"] == "fusion":  # per fold: every member's part, as the fused table made it
+    fused = [pq.read_schema(p).metadata for p in inputs["features"]]
+    per_member = {m: made_by(inputs, f"{m}__") for m in params.source["members"]}
     members = [
         {
-            "fold": fold,
-            "classifier": classifier,
-            "sha256": {"classifier": m["model_sha256"]},
-            "standardise": {key: json.loads(meta[f"sendflow.train_{key}".encode()]) for key in ("mean", "std")},
+            "parts": [
+                {"name": m, **parts[i], "transform": json.loads(meta[b"sendflow.member_transforms"])[m]}
+                for m, parts in per_member.items()
+            ],
+            "blocks": json.loads(meta[MEMBERS_KEY.encode()]),
         }
-        for fold, classifier, meta, m in zip(params.folds, snakemake.input.classifiers, feature_meta, fold_metrics)
+        for i, meta in enumerate(fused)
     ]
-    if "coder" in snakemake.input.keys():  # one coder for every fold
-        for member, meta in zip(members, feature_meta):
-            member["coder"] = snakemake.input.coder
-            member["sha256"]["coder"] = meta[b"sendflow.extractor_sha256"].decode()
-    initial_weights = None
 else:
-    extractor_summaries = [json.loads(Path(p).read_text()) for p in snakemake.input.extractor_summaries]
-    members = [
-        {
-            "fold": fold,
-            "extractor": extractor,
-            "classifier": classifier,
-            "sha256": {"extractor": summary["model_sha256"], "classifier": m["model_sha256"]},
-        }
-        for fold, extractor, classifier, summary, m in zip(
-            params.folds, snakemake.input.extractors, snakemake.input.classifiers, extractor_summaries, fold_metrics
-        )
-    ]
-    # what extractor.weights held when training started (null: random or ImageNet weights)
-    initial_weights = extractor_summaries[0].get("initial_weights_sha256")
-source = dict(params.source)  # its kind; a coder's settings, origin and licence
-if source["coder"]:
-    source["provenance"] = provenance(source["coder"])
+    members = made_by(inputs)
+for member, fold, classifier, m in zip(members, params.folds, inputs["classifiers"], fold_metrics):
+    member.update(fold=fold, classifier=classifier)
+    member.setdefault("sha256", {})["classifier"] = m["model_sha256"]
+summaries = inputs.get("extractor_summaries")
+# what extractor.weights held when training started (null: random or ImageNet weights, or no extractor)
+initial_weights = json.loads(Path(summaries[0]).read_text()).get("initial_weights_sha256") if summaries else None
+source = dict(params.source)  # its kind; a coder's settings, origin and licence (a fusion's: per member)
+for about in [source, *source.get("members", {}).values()]:
+    if about["coder"]:
+        about["provenance"] = provenance(about["coder"])
 description = {
     "extractor": wildcards.extractor,
     "source": {

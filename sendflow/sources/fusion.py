@@ -9,13 +9,14 @@ training speakers (those whose tables are not already), and `components` reduces
 wider than the narrowest to that many principal components of the training speakers' steps.
 """
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..feature_table import STEP_COLUMNS, Block
-from .standardise import principal_components, standardise, train_statistics
+from .standardise import fit_components, project, standardise, train_statistics
 
 KEY = ["clip_id", "step"]
 SHARED = ("speaker", "t", "valence")  # the same for every member that has the step
@@ -31,27 +32,32 @@ class Member:
 
 def _prepared(
     member: Member, roles: dict[str, str], components: int, narrowest: int
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """A member's steps of the fold's clips, standardised and reduced."""
+) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """A member's steps of the fold's clips, standardised and reduced, and how (`transform`:
+    the `mean` and `std` it was standardised with here, the principal axes it was reduced to:
+    what a new video's features need to become the same columns)."""
     steps = member.steps[member.steps["clip_id"].isin(roles)]
     x = member.x[steps.index.to_numpy()]
     is_train = (steps["clip_id"].map(roles) == "train").to_numpy()
+    transform = {}
     if not member.standardised:
-        x = standardise(x, *train_statistics(x, is_train))
+        transform["mean"], transform["std"] = train_statistics(x, is_train)
+        x = standardise(x, transform["mean"], transform["std"])
     if x.shape[1] > narrowest and 0 < components < x.shape[1]:
-        x = principal_components(x, is_train, components)
-    return steps.reset_index(drop=True), x
+        transform["components"] = fit_components(x, is_train, components)
+        x = project(x, transform["components"])
+    return steps.reset_index(drop=True), x, transform
 
 
 def fuse(
     members: list[Member], roles: dict[str, str], components: int = 0
-) -> tuple[pd.DataFrame, np.ndarray, list[Block]]:
+) -> tuple[pd.DataFrame, np.ndarray, list[Block], dict[str, dict]]:
     """The fused steps, features and column blocks of `members` (the base first) on a fold's
-    clips (`roles`)."""
+    clips (`roles`), and each member's transform (`_prepared`)."""
     narrowest = min(m.x.shape[1] for m in members)
     prepared = [_prepared(m, roles, components, narrowest) for m in members]
     joined = None
-    for k, (steps, _) in enumerate(prepared):
+    for k, (steps, _, _) in enumerate(prepared):
         part = steps[[*KEY, *SHARED, "n_frames"]].rename(columns={c: f"{c}_{k}" for c in (*SHARED, "n_frames")})
         part[f"_row{k}"] = np.arange(len(part))
         joined = part if joined is None else pd.merge(joined, part, on=KEY, how="outer", sort=True)
@@ -74,4 +80,31 @@ def fuse(
         joined[column] = value
     joined["n_frames"] = joined["n_frames_0"].fillna(0)  # the base's frames averaged into the step
     steps = joined[STEP_COLUMNS].astype({"speaker": "int64", "step": "int32", "n_frames": "int32"})
-    return steps, x, blocks
+    return steps, x, blocks, {m.name: transform for m, (_, _, transform) in zip(members, prepared)}
+
+
+def transforms_to_json(transforms: dict[str, dict]) -> str:
+    """`fuse`'s member transforms as JSON (arrays as lists), for a fused table's metadata."""
+
+    def plain(value):
+        return {k: plain(v) for k, v in value.items()} if isinstance(value, dict) else np.asarray(value).tolist()
+
+    return json.dumps({name: plain(transform) for name, transform in transforms.items()})
+
+
+def transforms_from_json(text: str) -> dict[str, dict]:
+    """Member transforms back from `transforms_to_json`, with arrays."""
+
+    def arrays(value):
+        return {k: arrays(v) for k, v in value.items()} if isinstance(value, dict) else np.asarray(value, np.float64)
+
+    return {name: arrays(transform) for name, transform in json.loads(text).items()}
+
+
+def apply_transform(x: np.ndarray, transform: dict) -> np.ndarray:
+    """A member's features of new steps through the transform fitted on a fold (`_prepared`)."""
+    if "mean" in transform:
+        x = standardise(x, transform["mean"], transform["std"])
+    if "components" in transform:
+        x = project(x, transform["components"])
+    return x.astype(np.float32)

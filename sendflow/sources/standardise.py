@@ -61,11 +61,17 @@ def fold_steps(steps: pd.DataFrame, x: np.ndarray, roles: dict[str, str]) -> tup
     return steps, standardise(x, mean, std), {"mean": mean.tolist(), "std": std.tolist()}
 
 
-def principal_components(x: np.ndarray, use: np.ndarray, components: int) -> np.ndarray:
-    """`x` (standardised) projected on the first `components` principal axes of its rows `use`
-    (the training speakers' steps), each scaled to unit variance over those rows."""
+def fit_components(x: np.ndarray, use: np.ndarray, components: int) -> dict:
+    """The first `components` principal axes of `x`'s rows `use` (the training speakers' steps):
+    {"centre", "axes", "scale"}, each axis scaled to unit variance over those rows."""
     rows = x[use]
-    _, singular, axes = np.linalg.svd(rows - rows.mean(0), full_matrices=False)
+    centre = rows.mean(0)
+    _, singular, axes = np.linalg.svd(rows - centre, full_matrices=False)
     scale = singular[:components] / np.sqrt(len(rows))
     scale[scale < 1e-8] = 1.0
-    return ((x - rows.mean(0)) @ axes[:components].T / scale).astype(np.float32)
+    return {"centre": centre, "axes": axes[:components], "scale": scale}
+
+
+def project(x: np.ndarray, fit: dict) -> np.ndarray:
+    """`x` on the axes `fit_components` found."""
+    return ((x - fit["centre"]) @ fit["axes"].T / fit["scale"]).astype(np.float32)

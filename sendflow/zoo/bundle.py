@@ -62,26 +62,35 @@ def write_bundle(out_dir, name: str, members: list[dict], description: dict, tas
     """Write the bundle folder atomically. `members`: one dict per fold with `fold`, the model
     file paths (`classifier`, and `extractor` for a learned source or `coder` for a coder, whose
     one file serves every fold), `sha256` (what their jobs recorded, per role; a file that no
-    longer matches is refused) and, for a coder, `standardise` (the fold's training mean and
-    std of its features); `description`: what bundle.json says about the model (extractor,
-    source, classifier, labels, frames, cv, metrics, config, commit); `task` and `feature_dim`:
+    longer matches is refused) and, for a coder or table, `standardise` (the fold's training
+    mean and std of its features); a fusion's have `parts` (each member source's, as above,
+    with its `name` and `transform`) and `blocks` instead; `description`: what bundle.json says
+    about the model (extractor, source, classifier, labels, frames, cv, metrics, config,
+    commit); `task` and `feature_dim`:
     what its classifiers predict and read, as their training jobs recorded (so that writing a
     bundle never loads a model). Returns the manifest."""
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         entries, files = [], {}
-        for member in members:
-            entry = {"fold": member["fold"]}
+
+        def place(item: dict, fold: int, prefix: str = "") -> dict:
+            """`item`'s model files copied into the bundle (a coder's once for every fold);
+            its entry with their paths there and anything else it holds."""
+            entry = {k: v for k, v in item.items() if k not in ("extractor", "coder", "classifier", "sha256", "parts")}
             for role in ("extractor", "coder", "classifier"):
-                if role not in member:
+                if role not in item:
                     continue
-                suffix = Path(member[role]).suffix  # .pt, .npz (baselines), .hdf5, .onnx (coders)
-                rel = f"coder{suffix}" if role == "coder" else f"fold{member['fold']}/{role}{suffix}"
+                suffix = Path(item[role]).suffix  # .pt, .npz (baselines), .hdf5, .onnx (coders)
+                rel = f"{prefix}coder{suffix}" if role == "coder" else f"fold{fold}/{prefix}{role}{suffix}"
                 if rel not in files:
-                    files[rel] = _place(member[role], tmp / rel, member["sha256"][role])
+                    files[rel] = _place(item[role], tmp / rel, item["sha256"][role])
                 entry[role] = rel
-            if "standardise" in member:
-                entry["standardise"] = member["standardise"]
+            return entry
+
+        for member in members:
+            entry = place(member, member["fold"])
+            if "parts" in member:  # a fusion: each member source's files, under its name
+                entry["parts"] = [place(part, member["fold"], f"{part['name']}-") for part in member["parts"]]
             entries.append(entry)
         manifest = {
             "format": FORMAT,
@@ -107,7 +116,8 @@ class LoadedBundle:
     manifest: dict
     # per fold: fold, classifier (TrainedClassifier), and extractor (nn.Module), or the fold's
     # `standardise` (mean, std) of a coder's (a sources.coder.Coder, the same for every fold)
-    # or a table's features
+    # or a table's features, or a fusion's `parts` (each member's, with its `name` and
+    # `transform`) and `blocks`
     members: list[dict]
 
     @property
@@ -177,55 +187,70 @@ def _check_manifest_unchanged(path: Path) -> None:
 
 
 def load_bundle(path, device="cpu") -> LoadedBundle:
-    """A verified bundle with every fold's classifier, and its extractor (or the coder, or a
-    table's columns) loaded on `device`."""
+    """A verified bundle with every fold's classifier, and what makes its features loaded on
+    `device`: the fold's extractor, or the coder, or a table's columns, or for a fusion each
+    member's (its `parts`) with the fused table's column blocks."""
     from ..classifier.trained import load_classifier  # torch: imported only when loading models
 
     path = Path(path)
     manifest = read_manifest(path)
-    members, coders = [], {}
+    coders: dict = {}
+    members = []
     for entry in manifest["members"]:
-        role = next((r for r in ("extractor", "coder") if r in entry), None)  # None: a table
-        features_from = entry.get(role) or f"the {manifest['extractor']} table"
         try:  # a file with the checksum bundle.json records may still not be plain tensors
-            if role == "coder":
-                if features_from not in coders:
-                    coders[features_from] = _load_coder(manifest, path / features_from, device)
-                made, feature_dim = coders[features_from]
-            elif role == "extractor":
-                from ..models.resnet_attention import load_extractor
-
-                made = load_extractor(path / features_from, device)
-                feature_dim = made.feature_dim
+            if "parts" in entry:
+                parts = [_features_maker(path, part, manifest, coders, device) for part in entry["parts"]]
+                member = {"parts": parts, "blocks": entry["blocks"]}
+                feature_dim, made_by = entry["blocks"][-1][2], "the fusion's parts"
+                role = None
             else:
-                made, feature_dim = None, len(manifest["source"]["table"]["columns"])
+                member = _features_maker(path, entry, manifest, coders, device)
+                role = next((r for r in ("extractor", "coder") if r in entry), None)  # None: a table
+                feature_dim, made_by = (
+                    member.pop("feature_dim"),
+                    entry.get(role) or f"the {manifest['extractor']} table",
+                )
             classifier, about = load_classifier(path / entry["classifier"], device)
         except SendDataError as error:
             raise BundleError(str(error)) from None
-        if role and about.get("extractor_sha256") != manifest["files"][features_from]:
-            raise BundleError(
-                f"{path / entry['classifier']}: trained on features of another {role} than {features_from}"
-            )
+        if role and about.get("extractor_sha256") != manifest["files"][made_by]:
+            raise BundleError(f"{path / entry['classifier']}: trained on features of another {role} than {made_by}")
         if feature_dim != len(classifier.mean):
             raise BundleError(
                 f"{path / entry['classifier']}: reads {len(classifier.mean)} features per step, but fold "
-                f"{entry['fold']}'s {role or 'table'} {features_from} gives {feature_dim}; {REBUILD}"
+                f"{entry['fold']}'s {'fusion' if 'parts' in entry else role or 'table'} {made_by} gives "
+                f"{feature_dim}; {REBUILD}"
             )
-        member = {"fold": entry["fold"], "classifier": classifier}
-        if role == "extractor":
-            member["extractor"] = made
-        else:
-            stats = entry["standardise"]
-            member["standardise"] = (np.asarray(stats["mean"]), np.asarray(stats["std"]))
-            if role == "coder":
-                member["coder"] = made
-        members.append(member)
+        members.append({**member, "fold": entry["fold"], "classifier": classifier})
     return LoadedBundle(path, manifest, members)
 
 
-def _load_coder(manifest: dict, file: Path, device):
-    """The bundle's coder and the number of features it gives per frame."""
+def _features_maker(path: Path, entry: dict, manifest: dict, coders: dict, device) -> dict:
+    """What an entry (a fold, or a fusion's part of it) makes features with: `extractor`, or
+    `coder` (loaded once per file) and `standardise`, or a table's `standardise`; with
+    `feature_dim`, `name` and `transform` where the entry has them."""
+    out = {key: entry[key] for key in ("name", "transform") if key in entry}
+    if "standardise" in entry:
+        out["standardise"] = tuple(np.asarray(entry["standardise"][k]) for k in ("mean", "std"))
+    if "extractor" in entry:
+        from ..models.resnet_attention import load_extractor
+
+        out["extractor"] = load_extractor(path / entry["extractor"], device)
+        out["feature_dim"] = out["extractor"].feature_dim
+    elif "coder" in entry:
+        if entry["coder"] not in coders:
+            about = manifest["source"]
+            spec = about["members"][entry["name"]]["coder"] if "name" in entry else about["coder"]
+            coders[entry["coder"]] = _load_coder(spec, path / entry["coder"], device)
+        out["coder"], out["feature_dim"] = coders[entry["coder"]]
+    else:
+        out["feature_dim"] = len(manifest["source"]["table"]["columns"])
+    return out
+
+
+def _load_coder(spec: dict, file: Path, device):
+    """A coder and the number of features it gives per frame."""
     from ..sources.coder import load_coder
 
-    coder = load_coder(manifest["source"]["coder"], file, device)
+    coder = load_coder(spec, file, device)
     return coder, coder.encode(np.zeros((1, 16, 16, 3), np.uint8)).shape[1]

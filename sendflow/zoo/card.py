@@ -29,6 +29,14 @@ def _classes(sources: list[str], folds: list[int]) -> str:
 def _features(manifest: dict) -> str:
     """What makes the features a bundle's classifiers read, with its origin and licence."""
     source, name = manifest["source"], manifest["extractor"]
+    if source["kind"] == "fusion":
+        members = [
+            f"`{member}` ({about['provenance']['model']}, licence {about['provenance']['licence']})"
+            if about["coder"]
+            else f"`{member}` (trained per fold)"
+            for member, about in source["members"].items()
+        ]
+        return f"the `{name}` fusion of {' and '.join(members)}, side by side per step"
     if source["kind"] == "table":
         return (
             f"the `{name}` table: files a tool wrote for each video (format `{source['table']['format']}`, "

@@ -432,18 +432,21 @@ def bundled(name):
 ZOO_AXES = {**MODEL_AXES, "extractor": [k for k in MODEL_AXES["extractor"] if bundled(k)]}
 
 
+def coder_settings(name):
+    """A coder's settings as a bundle keeps them (none for another source)."""
+    return without_resources(config["coders"][name]) if name in CODERS else None
+
+
 def zoo_source(wildcards):
     """What bundle.json says makes a bundle's features: the source's kind, and a coder's or a
     table's settings (a table's with its columns spelled out)."""
     name, kind = wildcards.extractor, SOURCES[wildcards.extractor].kind
-    about = {"kind": kind, "coder": config["coders"].get(name)}
+    about = {"kind": kind, "coder": coder_settings(name)}
     if kind == "table":
         table = without_resources(config["tables"][name])
         about["table"] = {**table, "columns": table_columns(table)}
     if kind == "fusion":  # each member's kind, and a coder member's settings
-        about["members"] = {
-            m: {"kind": SOURCES[m].kind, "coder": config["coders"].get(m)} for m in SOURCES[name].members
-        }
+        about["members"] = {m: {"kind": SOURCES[m].kind, "coder": coder_settings(m)} for m in SOURCES[name].members}
     return about
 
 

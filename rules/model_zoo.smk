@@ -32,7 +32,7 @@ rule model_zoo:
         config=lambda wildcards: {
             "frames": settings("frames", *FRAME_JOB_KEYS),  # not the frame check's: a check-only setting
             "extractor": settings("extractor", *EXTRACTOR_SETTINGS, "labels", "scope"),
-            "coder": config["coders"].get(wildcards.extractor),
+            "coder": coder_settings(wildcards.extractor),
             "classifier": classifier_settings(config["classifier"], wildcards.classifier),
             "cv": config["cv"],
         },

@@ -213,7 +213,9 @@ def test_an_emotient_only_run_decodes_no_video(tmp_path):
     units = pd.read_parquet(results / "features/emotient/steps.parquet")
     assert set(units["clip_id"]) == set(clips["clip_id"])  # the clips without video too
     assert "No video stage ran" in (results / "report_pages/face_detection.html").read_text()
-    assert not (results / "model_zoo").exists()  # a new video has no Emotient coding
+    # a table's bundles: a new video needs its Emotient file, given to predict with --table
+    bundles = sorted(p.name for p in (results / "model_zoo").iterdir())
+    assert bundles == ["emotient-mean-three", "emotient-mstcn-three"]
 
 
 def test_fusion_can_keep_principal_components_of_the_learned_features():

@@ -9,7 +9,7 @@ min_version("9.0")
 
 # What Snakemake has imported lives as long as the process: leave it out of the garbage
 # collector's full passes, which building a SENDv1-sized DAG otherwise repeats over it
-# (about 0.3 s of the plan).
+# (bench/README.md).
 gc.freeze()
 
 
@@ -28,7 +28,7 @@ include: "rules/report.smk"
 
 # The report's front page: report/workflow.rst, with the run's headline once rule report_pages
 # has written it.
-_HOME = f"{REPORT_PAGES}/workflow.rst"
+_HOME = f"{REPORT_PAGES_DIR}/workflow.rst"
 
 
 report: os.path.abspath(_HOME) if os.path.exists(_HOME) else "report/workflow.rst"

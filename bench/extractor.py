@@ -23,7 +23,7 @@ from torch import nn
 from sendflow.config import schema_defaults
 from sendflow.device import resolve_device
 from sendflow.extractor.augment import augment
-from sendflow.extractor.train import _build, _train_epoch, evaluate, make_loaders
+from sendflow.extractor.train import _build, _train_epoch, evaluate_on, make_loaders
 
 EDGES = [-0.15, 0.15]
 EXTRACTOR = schema_defaults()["extractor"]
@@ -94,7 +94,7 @@ def main():
             augment(x.to(device))
         data_s = time.perf_counter() - start
         start = time.perf_counter()
-        evaluate(model, select_loader, criterion, device, cfg)
+        evaluate_on(model, select_loader, criterion, device, cfg)
         select_s = time.perf_counter() - start
 
     print(

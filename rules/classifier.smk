@@ -15,9 +15,9 @@ rule classifier:
         history=each_repeat(f"{CLASSIFIER_RUN}/history.csv"),
         model=each_repeat(f"{CLASSIFIER_RUN}/model.pt"),
     log:
-        log("classifier/{extractor}/{classifier}/{labels}/fold{fold}"),
+        log_path("classifier/{extractor}/{classifier}/{labels}/fold{fold}"),
     benchmark:
-        benchmark("classifier/{extractor}/{classifier}/{labels}/fold{fold}")
+        benchmark_path("classifier/{extractor}/{classifier}/{labels}/fold{fold}")
     wildcard_constraints:
         classifier="|".join(TORCH_CLASSIFIERS),
     priority: 5  # the torch models before the per-step baselines and the report

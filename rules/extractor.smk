@@ -15,9 +15,9 @@ rule train_extractor:
         summary=f"{EXTRACTOR_RUN}/summary.json",
         history=f"{EXTRACTOR_RUN}/history.csv",
     log:
-        log("extractor/{extractor}/{scope}{repeat}"),
+        log_path("extractor/{extractor}/{scope}{repeat}"),
     benchmark:
-        benchmark("extractor/{extractor}/{scope}{repeat}")
+        benchmark_path("extractor/{extractor}/{scope}{repeat}")
     wildcard_constraints:
         extractor="|".join(EXTRACTORS),
     # the longest jobs: first among those ready, so the run does not end waiting on one
@@ -48,9 +48,9 @@ rule features:
     output:
         features=each_repeat(FEATURES),
     log:
-        log("features/{extractor}/fold{fold}"),
+        log_path("features/{extractor}/fold{fold}"),
     benchmark:
-        benchmark("features/{extractor}/fold{fold}")
+        benchmark_path("features/{extractor}/fold{fold}")
     wildcard_constraints:
         extractor="|".join(EXTRACTORS),
     conda:

@@ -9,9 +9,9 @@ rule frames:
     output:
         npz=FRAMES,
     log:
-        log("frames/{clip}"),
+        log_path("frames/{clip}"),
     benchmark:
-        benchmark("frames/{clip}")
+        benchmark_path("frames/{clip}")
     group:
         "frames"
     conda:
@@ -34,9 +34,9 @@ checkpoint face_report:
     output:
         table=FACE_DETECTION,
     log:
-        log("face_report"),
+        log_path("face_report"),
     benchmark:
-        benchmark("face_report")
+        benchmark_path("face_report")
     conda:
         "../envs/data.yaml"
     resources:

@@ -13,9 +13,9 @@ rule model_zoo:
     output:
         bundle=directory(BUNDLE),
     log:
-        log("model_zoo/{extractor}-{classifier}-{labels}"),
+        log_path("model_zoo/{extractor}-{classifier}-{labels}"),
     benchmark:
-        benchmark("model_zoo/{extractor}-{classifier}-{labels}")
+        benchmark_path("model_zoo/{extractor}-{classifier}-{labels}")
     conda:
         "../envs/torch.yaml"
     resources:

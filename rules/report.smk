@@ -10,15 +10,15 @@ rule aggregate:
         predictions=classifier_results("predictions.parquet"),
         code=script_code("aggregate.py"),
     output:
-        summary=f"{METRICS}/summary.csv",
-        summary_md=f"{METRICS}/summary.md",
-        folds=f"{METRICS}/folds.csv",
-        per_speaker=f"{METRICS}/per_speaker.csv",
-        per_clip=f"{METRICS}/per_clip.csv",
+        summary=f"{METRICS_DIR}/summary.csv",
+        summary_md=f"{METRICS_DIR}/summary.md",
+        folds=f"{METRICS_DIR}/folds.csv",
+        per_speaker=f"{METRICS_DIR}/per_speaker.csv",
+        per_clip=f"{METRICS_DIR}/per_clip.csv",
     log:
-        log("report/aggregate"),
+        log_path("report/aggregate"),
     benchmark:
-        benchmark("report/aggregate")
+        benchmark_path("report/aggregate")
     conda:
         "../envs/report.yaml"
     resources:
@@ -37,12 +37,12 @@ rule compare:
         extractors=extractor_summaries,
         code=script_code("compare.py"),
     output:
-        markdown=f"{METRICS}/comparisons.md",
-        table=f"{METRICS}/comparisons.csv",
+        markdown=f"{METRICS_DIR}/comparisons.md",
+        table=f"{METRICS_DIR}/comparisons.csv",
     log:
-        log("report/compare"),
+        log_path("report/compare"),
     benchmark:
-        benchmark("report/compare")
+        benchmark_path("report/compare")
     conda:
         "../envs/report.yaml"
     resources:
@@ -62,11 +62,11 @@ rule manifest:
         comparisons=rules.compare.output.table,
         code=script_code("write_manifest.py"),
     output:
-        manifest=f"{METRICS}/manifest.json",
+        manifest=f"{METRICS_DIR}/manifest.json",
     log:
-        log("report/manifest"),
+        log_path("report/manifest"),
     benchmark:
-        benchmark("report/manifest")
+        benchmark_path("report/manifest")
     conda:
         "../envs/report.yaml"
     resources:
@@ -97,11 +97,11 @@ rule report_pages:
         comparisons=report_page("comparisons", "1. Tables", "paired comparisons", "comparisons"),
         faces=report_page("face_detection", "1. Tables", "face detection", "tables"),
         manifest=report_page("manifest", "4. Run", "manifest", "manifest"),
-        home=f"{REPORT_PAGES}/workflow.rst",
+        home=f"{REPORT_PAGES_DIR}/workflow.rst",
     log:
-        log("report/report_pages"),
+        log_path("report/report_pages"),
     benchmark:
-        benchmark("report/report_pages")
+        benchmark_path("report/report_pages")
     conda:
         "../envs/report.yaml"
     resources:
@@ -125,15 +125,15 @@ rule figure_comparison:
         code=script_code("figure_comparison.py"),
     output:
         png=report(
-            f"{FIGURES}/comparison.png",
+            f"{FIGURES_DIR}/comparison.png",
             category="0. Summary",
             labels={"figure": "comparison bar chart"},
             caption="../report/comparison.rst",
         ),
     log:
-        log("report/figure_comparison"),
+        log_path("report/figure_comparison"),
     benchmark:
-        benchmark("report/figure_comparison")
+        benchmark_path("report/figure_comparison")
     conda:
         "../envs/report.yaml"
     resources:
@@ -153,15 +153,15 @@ rule figure_effects:
         code=script_code("figure_effects.py"),
     output:
         png=report(
-            f"{FIGURES}/effects.png",
+            f"{FIGURES_DIR}/effects.png",
             category="0. Summary",
             labels={"figure": "effects forest plot"},
             caption="../report/effects.rst",
         ),
     log:
-        log("report/figure_effects"),
+        log_path("report/figure_effects"),
     benchmark:
-        benchmark("report/figure_effects")
+        benchmark_path("report/figure_effects")
     conda:
         "../envs/report.yaml"
     resources:
@@ -180,16 +180,16 @@ rule figure_confusion:
         code=script_code("figure_confusion.py"),
     output:
         png=report(
-            f"{FIGURES}/confusion_{{labels}}.png",
+            f"{FIGURES_DIR}/confusion_{{labels}}.png",
             category="2. Figures",
             subcategory="Confusion matrices",
             labels={"labels": "{labels}"},
             caption="../report/confusion.rst",
         ),
     log:
-        log("report/figure_confusion_{labels}"),
+        log_path("report/figure_confusion_{labels}"),
     benchmark:
-        benchmark("report/figure_confusion_{labels}")
+        benchmark_path("report/figure_confusion_{labels}")
     conda:
         "../envs/report.yaml"
     resources:
@@ -212,7 +212,7 @@ rule figure_timelines:
         code=script_code("figure_timelines.py"),
     output:
         folder=report(
-            directory(f"{FIGURES}/timelines/fold{{fold}}"),
+            directory(f"{FIGURES_DIR}/timelines/fold{{fold}}"),
             patterns=["{order,\\d+}_{clip}_ccc{ccc}.png"],
             category="3. Valence over time",
             subcategory="fold {fold}",
@@ -220,9 +220,9 @@ rule figure_timelines:
             caption="../report/timelines.rst",
         ),
     log:
-        log("report/figure_timelines_fold{fold}"),
+        log_path("report/figure_timelines_fold{fold}"),
     benchmark:
-        benchmark("report/figure_timelines_fold{fold}")
+        benchmark_path("report/figure_timelines_fold{fold}")
     conda:
         "../envs/report.yaml"
     resources:
@@ -242,16 +242,16 @@ rule figure_curves:
         code=script_code("figure_curves.py"),
     output:
         png=report(
-            f"{FIGURES}/training_classifier.png",
+            f"{FIGURES_DIR}/training_classifier.png",
             category="2. Figures",
             subcategory="Training curves",
             labels={"stage": "classifier"},
             caption="../report/curves.rst",
         ),
     log:
-        log("report/figure_curves"),
+        log_path("report/figure_curves"),
     benchmark:
-        benchmark("report/figure_curves")
+        benchmark_path("report/figure_curves")
     conda:
         "../envs/report.yaml"
     resources:
@@ -271,16 +271,16 @@ use rule figure_curves as figure_curves_extractor with:
         code=script_code("figure_curves.py"),
     output:
         png=report(
-            f"{FIGURES}/training_extractor.png",
+            f"{FIGURES_DIR}/training_extractor.png",
             category="2. Figures",
             subcategory="Training curves",
             labels={"stage": "extractor"},
             caption="../report/curves.rst",
         ),
     log:
-        log("report/figure_curves_extractor"),
+        log_path("report/figure_curves_extractor"),
     benchmark:
-        benchmark("report/figure_curves_extractor")
+        benchmark_path("report/figure_curves_extractor")
     params:
         stage="extractor",
         dpi=config["report"]["dpi"],
@@ -298,16 +298,16 @@ rule figure_attention:
         code=script_code("figure_attention.py"),
     output:
         png=report(
-            f"{FIGURES}/attention_{{extractor}}.png",
+            f"{FIGURES_DIR}/attention_{{extractor}}.png",
             category="2. Figures",
             subcategory="Attention",
             labels={"extractor": "{extractor}"},
             caption="../report/attention.rst",
         ),
     log:
-        log("report/figure_attention_{extractor}"),
+        log_path("report/figure_attention_{extractor}"),
     benchmark:
-        benchmark("report/figure_attention_{extractor}")
+        benchmark_path("report/figure_attention_{extractor}")
     conda:
         "../envs/report.yaml"
     resources:

@@ -13,9 +13,9 @@ rule table_steps:
     output:
         steps=TABLE_STEPS,
     log:
-        log("features/{extractor}/steps"),
+        log_path("features/{extractor}/steps"),
     benchmark:
-        benchmark("features/{extractor}/steps")
+        benchmark_path("features/{extractor}/steps")
     wildcard_constraints:
         extractor="|".join(TABLES),
     conda:
@@ -42,9 +42,9 @@ rule coder_steps:
     output:
         steps=TABLE_STEPS,
     log:
-        log("features/{extractor}/steps"),
+        log_path("features/{extractor}/steps"),
     benchmark:
-        benchmark("features/{extractor}/steps")
+        benchmark_path("features/{extractor}/steps")
     wildcard_constraints:
         extractor="|".join(CODERS),
     conda:
@@ -70,9 +70,9 @@ rule table_features:
     output:
         features=TABLE_FEATURES,
     log:
-        log("features/{extractor}/fold{fold}"),
+        log_path("features/{extractor}/fold{fold}"),
     benchmark:
-        benchmark("features/{extractor}/fold{fold}")
+        benchmark_path("features/{extractor}/fold{fold}")
     wildcard_constraints:
         extractor="|".join(TABLES + CODERS),  # the sources coded once for all folds
     conda:
@@ -93,9 +93,9 @@ rule fusion_features:
     output:
         features=FEATURES,
     log:
-        log("features/{extractor}/fold{fold}{repeat}"),
+        log_path("features/{extractor}/fold{fold}{repeat}"),
     benchmark:
-        benchmark("features/{extractor}/fold{fold}{repeat}")
+        benchmark_path("features/{extractor}/fold{fold}{repeat}")
     wildcard_constraints:
         extractor="|".join(FUSIONS),
     conda:
@@ -118,7 +118,7 @@ rule fer_weights:
     output:
         weights=FER_CACHE,
     log:
-        log("coders/fer_weights"),
+        log_path("coders/fer_weights"),
     conda:
         "../envs/torch.yaml"
     resources:

@@ -46,8 +46,18 @@ def _rows(fold: int, clips: pd.DataFrame, roles: dict[int, str]) -> pd.DataFrame
     return part[COLUMNS]
 
 
-def make_folds(index: pd.DataFrame, mode: str, k: int, select_fraction: float, seed: int) -> pd.DataFrame:
-    """One row per (fold, clip) with the clip's role in that fold."""
+def make_folds(
+    index: pd.DataFrame,
+    mode: str,
+    *,
+    k: int | None = None,
+    select_fraction: float | None = None,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """One row per (fold, clip) with the clip's role in that fold. `official` follows the
+    release's splits and reads nothing else; `kfold` needs `k`, `select_fraction` and `seed`."""
+    if mode == "kfold" and None in (k, select_fraction, seed):
+        raise TypeError("make_folds in kfold mode needs k, select_fraction and seed")
     rng = np.random.default_rng(seed)
     if mode == "official":
         by_split = {s: sorted(index.loc[index["split"] == s, "speaker"].unique()) for s in SPLITS}

@@ -7,6 +7,7 @@ keeps the layout it always had and raising `repeats` leaves repeat 0's files whe
 """
 
 RESULTS = "results"
+DEMO_MARKER = ".sendflow-demo"  # in data.demo.dir: the generator finished writing the demo dataset
 INDEX_CLIPS = f"{RESULTS}/index/clips.parquet"
 INDEX_FOLDS = f"{RESULTS}/index/folds.parquet"
 FRAMES_DIR = f"{RESULTS}/frames"
@@ -19,19 +20,19 @@ TABLE_STEPS = f"{RESULTS}/features/{{extractor}}/steps.parquet"
 TABLE_FEATURES = f"{RESULTS}/features/{{extractor}}/fold{{fold}}.parquet"
 CLASSIFIER_RUN = f"{RESULTS}/classifier/{{extractor}}/{{classifier}}/{{labels}}/fold{{fold}}{{repeat}}"
 BUNDLE = f"{RESULTS}/model_zoo/{{extractor}}-{{classifier}}-{{labels}}"
-METRICS = f"{RESULTS}/metrics"
-FIGURES = f"{RESULTS}/figures"
-REPORT_PAGES = f"{RESULTS}/report_pages"
+METRICS_DIR = f"{RESULTS}/metrics"
+FIGURES_DIR = f"{RESULTS}/figures"
+REPORT_PAGES_DIR = f"{RESULTS}/report_pages"
 REPORT = f"{RESULTS}/report.html"
-BENCHMARKS = f"{RESULTS}/benchmarks"
-LOGS = f"{RESULTS}/logs"
+BENCHMARKS_DIR = f"{RESULTS}/benchmarks"
+LOGS_DIR = f"{RESULTS}/logs"
 
 
-def log(job: str) -> str:
+def log_path(job: str) -> str:
     """A job's log, by its name (a pattern such as `frames/{clip}`)."""
-    return f"{LOGS}/{job}.log"
+    return f"{LOGS_DIR}/{job}.log"
 
 
-def benchmark(job: str) -> str:
+def benchmark_path(job: str) -> str:
     """A job's `benchmark:` file, by the same name as its log."""
-    return f"{BENCHMARKS}/{job}.tsv"
+    return f"{BENCHMARKS_DIR}/{job}.tsv"

@@ -130,6 +130,25 @@ def test_a_finished_job_run_again_trains_nothing_and_writes_the_same_results(dat
     assert "starting afresh" in caplog.text and "epoch 1/4" in caplog.text
 
 
+def test_a_model_file_of_the_format_before_classes_from_is_refused_naming_it(data, tmp_path):
+    """Format 1 files may lack `classes_from`; rather than guess where their classes came from,
+    the loader refuses them and says what to do."""
+    import json
+
+    features, folds = data
+    _, _, trained = train_and_predict(features, folds, 0, "three", EDGES, settings("framewise"), 3, tmp_path)
+    path = tmp_path / "model.npz"
+    trained.save(path, fold=0)
+    with np.load(path) as saved:
+        arrays = dict(saved)
+    header = json.loads(str(arrays["header"]))
+    header["format"] = "sendflow-classifier/1"
+    del header["classes_from"]
+    np.savez(path, **{**arrays, "header": np.array(json.dumps(header))})
+    with pytest.raises(ValueError, match="format 'sendflow-classifier/1'.*retrain"):
+        load_classifier(path)
+
+
 @pytest.mark.parametrize(
     "name,task",
     [("mstcn", "multitask"), ("bigru", "classification"), ("framewise", "multitask"), ("mean", "regression")],

@@ -3,6 +3,7 @@ torch or OpenCV, and no sendflow module imports one that imports it back. Checke
 interpreters (what `sys.modules` holds after the imports) and on the package's source."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,20 @@ def test_result_paths_are_spelled_only_in_the_paths_module():
     ]
     assert not spelled, f"result paths outside sendflow/paths.py: {spelled}"
     assert '"results"' in (PACKAGE / "paths.py").read_text()
+
+
+def test_every_conda_pin_is_the_requirements_pin():
+    """One file holds the version pins (requirements.txt); the conda environment files repeat
+    them for --use-conda and must say the same."""
+    import yaml
+
+    def pins(lines):
+        return {re.split(r"[=<>;\s]", line)[0].lower(): line.split("#")[0].strip() for line in lines if line.strip()}
+
+    required = pins(
+        line for line in (PROJECT / "requirements.txt").read_text().splitlines() if not line.lstrip().startswith("#")
+    )
+    for env in sorted((PROJECT / "envs").glob("*.yaml")):
+        pip = yaml.safe_load(env.read_text())["dependencies"][-1]["pip"]
+        for name, pin in pins(pip).items():
+            assert required.get(name) == pin, f"{env.name}: {pin!r}, requirements.txt: {required.get(name)!r}"

@@ -20,7 +20,7 @@ def toy_index(n_train=12, n_valid=4, n_test=4, clips=3):
 @pytest.mark.parametrize("k", [2, 3, 5])
 def test_kfold_roles_are_disjoint_and_cover_train_valid(k):
     index = toy_index()
-    folds = make_folds(index, "kfold", k, 0.2, seed=3)
+    folds = make_folds(index, "kfold", k=k, select_fraction=0.2, seed=3)
     assert sorted(folds["fold"].unique()) == list(range(k))
     per_fold_speaker = folds.groupby(["fold", "speaker"])["role"].nunique()
     assert (per_fold_speaker == 1).all()
@@ -37,14 +37,14 @@ def test_kfold_roles_are_disjoint_and_cover_train_valid(k):
 
 def test_kfold_is_deterministic_from_the_seed():
     index = toy_index()
-    first = make_folds(index, "kfold", 3, 0.2, seed=11)
-    assert first.equals(make_folds(index, "kfold", 3, 0.2, seed=11))
-    assert not first.equals(make_folds(index, "kfold", 3, 0.2, seed=12))
+    first = make_folds(index, "kfold", k=3, select_fraction=0.2, seed=11)
+    assert first.equals(make_folds(index, "kfold", k=3, select_fraction=0.2, seed=11))
+    assert not first.equals(make_folds(index, "kfold", k=3, select_fraction=0.2, seed=12))
 
 
 def test_official_mode_uses_the_release_splits():
     index = toy_index()
-    folds = make_folds(index, "official", 5, 0.2, seed=0)
+    folds = make_folds(index, "official")
     assert folds["fold"].unique().tolist() == [0]
     assert folds.groupby("split")["role"].agg(set).to_dict() == {
         "Train": {"train"},
@@ -55,7 +55,7 @@ def test_official_mode_uses_the_release_splits():
 
 def test_too_few_speakers_is_a_clear_error():
     with pytest.raises(SendDataError, match="cv.k=5 needs at least 7"):
-        make_folds(toy_index(n_train=3, n_valid=1), "kfold", 5, 0.2, seed=0)
+        make_folds(toy_index(n_train=3, n_valid=1), "kfold", k=5, select_fraction=0.2, seed=0)
 
 
 def test_check_folds_catches_a_speaker_with_two_roles():
@@ -77,4 +77,4 @@ def test_official_mode_refuses_a_speaker_in_two_splits():
     moved = index.index[index["clip_id"] == "111_2"]  # speaker 111 is in Train; one clip in Test
     index.loc[moved, "split"] = "Test"
     with pytest.raises(SendDataError, match=r"speaker 111 in Test, Train"):
-        make_folds(index, "official", 5, 0.2, seed=0)
+        make_folds(index, "official")

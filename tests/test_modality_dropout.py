@@ -9,7 +9,7 @@ from test_classifier import EDGES, settings, synthetic
 
 from sendflow.classifier import train_and_predict
 from sendflow.classifier.data import load_clips
-from sendflow.classifier.train import prepare
+from sendflow.classifier.train import prepare_clips
 from sendflow.feature_table import Block
 from sendflow.sources.fusion import Member, fuse
 
@@ -53,7 +53,7 @@ def fused_clips(seed=0):
 def test_a_blanked_clip_looks_like_a_clip_without_video(speaker_norm):
     clips = fused_clips()
     cfg = {"speaker_norm": speaker_norm, "modality_dropout": rate(1.0)}
-    prepared, mean, std, dropout = prepare(clips, sorted(clips), cfg, BLOCKS)
+    prepared, mean, std, dropout = prepare_clips(clips, sorted(clips), cfg, BLOCKS)
     for no_video in ("2_2", "3_1"):
         assert (prepared[no_video].x[:, : LEARNED + 1] == 0).all()
         assert (prepared[no_video].x[:, LEARNED + 1 :] != 0).all()  # its action units stay
@@ -74,7 +74,9 @@ def test_a_blanked_clip_looks_like_a_clip_without_video(speaker_norm):
 
 def test_the_rate_is_the_share_of_clips_blanked_and_draws_are_reproducible():
     clips = fused_clips()
-    prepared, _, _, dropout = prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.3}, BLOCKS)
+    prepared, _, _, dropout = prepare_clips(
+        clips, sorted(clips), {"speaker_norm": True, "modality_dropout": 0.3}, BLOCKS
+    )
     many = [prepared["1_1"]] * 2000
     draws = [dropout.apply(many, np.random.default_rng([7, epoch])) for epoch in (1, 1, 2)]
     blanked = [np.array([not np.array_equal(c.x, prepared["1_1"].x) for c in d]) for d in draws]
@@ -85,8 +87,8 @@ def test_the_rate_is_the_share_of_clips_blanked_and_draws_are_reproducible():
 
 def test_no_dropout_without_a_masked_member_or_at_rate_zero():
     clips = fused_clips()
-    assert prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": rate(0.5)})[3] is None
-    assert prepare(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": rate(0.0)}, BLOCKS)[3] is None
+    assert prepare_clips(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": rate(0.5)})[3] is None
+    assert prepare_clips(clips, sorted(clips), {"speaker_norm": True, "modality_dropout": rate(0.0)}, BLOCKS)[3] is None
 
 
 def test_training_with_dropout_changes_the_model_and_repeats_exactly(tmp_path):

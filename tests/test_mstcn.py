@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from sendflow.models.heads import split_outputs
 from sendflow.models.losses import ccc_loss, mstcn_loss
 from sendflow.models.mstcn import MSTCN
-from sendflow.models.sequence_baselines import BiGRU, SingleStageTCN
+from sendflow.models.sequence_baselines import BiGRU, single_stage_tcn
 
 D, C = 6, 3
 
@@ -36,7 +36,7 @@ def test_shapes():
     torch.manual_seed(0)
     model = MSTCN(D, C, stages=3, layers=4, channels=8)
     assert model(torch.randn(2, D, 17), torch.ones(2, 1, 17)).shape == (3, 2, C + 1, 17)
-    assert SingleStageTCN(D, C, layers=3, channels=8)(torch.randn(2, D, 5)).shape == (1, 2, C + 1, 5)
+    assert single_stage_tcn(D, C, layers=3, channels=8)(torch.randn(2, D, 5)).shape == (1, 2, C + 1, 5)
     assert BiGRU(D, C, hidden=4)(torch.randn(2, D, 5)).shape == (1, 2, C + 1, 5)
     for task, k in (("classification", C), ("regression", 1)):
         assert MSTCN(D, C, 2, 3, 8, task=task)(torch.randn(2, D, 5)).shape == (2, 2, k, 5)

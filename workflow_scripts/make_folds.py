@@ -10,7 +10,7 @@ from sendflow.logs import setup
 log = setup(snakemake.log[0])
 cv = snakemake.params.cv
 index = pd.read_parquet(snakemake.input.clips)
-folds = make_folds(index, cv["mode"], cv["k"], cv["select_fraction"], snakemake.params.seed)
+folds = make_folds(index, cv["mode"], k=cv["k"], select_fraction=cv["select_fraction"], seed=snakemake.params.seed)
 summary = folds.groupby(["fold", "role"])["speaker"].agg(lambda s: sorted(set(s)))
 for (fold, role), speakers in summary.items():
     log.info("fold %d %-6s %2d speakers: %s", fold, role, len(speakers), speakers)

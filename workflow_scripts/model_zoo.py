@@ -24,7 +24,7 @@ metrics = {
     for name in METRICS
 }
 fold_metrics = [json.loads(Path(p).read_text()) for p in snakemake.input.metrics]
-classes_from = [m.get("classes_from", "head") for m in fold_metrics]
+classes_from = [m["classes_from"] for m in fold_metrics]
 
 
 def made_by(inputs: dict, prefix: str = "") -> list[dict]:

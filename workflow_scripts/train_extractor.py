@@ -16,7 +16,7 @@ torch.set_num_threads(snakemake.threads)
 scope = snakemake.wildcards.scope
 if scope == "shared":
     # Train on the release's Train split and select on Valid: leaky for kfold test folds.
-    folds, fold = make_folds(pd.read_parquet(snakemake.input.clips), "official", 1, 0.2, 0), 0
+    folds, fold = make_folds(pd.read_parquet(snakemake.input.clips), "official"), 0
 else:
     folds, fold = pd.read_parquet(snakemake.input.folds), int(scope.removeprefix("fold"))
 frames = {Path(path).stem: Path(path) for path in snakemake.input.frames}  # those the frame check passed

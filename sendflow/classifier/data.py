@@ -75,7 +75,7 @@ def feature_stats(clips: dict[str, Clip], train_ids) -> tuple[np.ndarray, np.nda
     return mean.astype(np.float32), std.astype(np.float32)
 
 
-def standardise(clips: dict[str, Clip], mean: np.ndarray, std: np.ndarray) -> dict[str, Clip]:
+def standardise_clips(clips: dict[str, Clip], mean: np.ndarray, std: np.ndarray) -> dict[str, Clip]:
     """(x - mean) / std; a missing value (NaN) becomes 0, the training mean."""
     return {c: replace(clip, x=np.nan_to_num((clip.x - mean) / std)) for c, clip in clips.items()}
 

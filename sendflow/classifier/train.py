@@ -32,7 +32,7 @@ from .data import (
     load_clips,
     missing_members_as_nan,
     speaker_means,
-    standardise,
+    standardise_clips,
 )
 from .scoring import predict_frame, select_score
 from .trained import TrainedClassifier, build_model
@@ -56,7 +56,7 @@ def choose_class_source(trained: TrainedClassifier, select_frame: pd.DataFrame, 
     return "valence" if f1["valence"] > f1["head"] else "head"
 
 
-def prepare(clips, train_ids, cfg, blocks: list[Block] = ()):
+def prepare_clips(clips, train_ids, cfg, blocks: list[Block] = ()):
     """Clips centred per speaker (where `speaker_norm`) and standardised with the training
     clips' statistics: (clips, mean, std, the ModalityDropout of a fused table's members, or
     None). `blocks`: a fused table's members (feature_table.Block); a step without a masked
@@ -70,7 +70,7 @@ def prepare(clips, train_ids, cfg, blocks: list[Block] = ()):
     rates = cfg.get("modality_dropout", 0)
     rate_of = {b.name: rates.get(b.name, 0) if isinstance(rates, dict) else rates for b in blocks if b.masked}
     parts = tuple((b.start, b.stop, rate_of[b.name]) for b in blocks if b.masked and rate_of[b.name] > 0)
-    return standardise(clips, mean, std), mean, std, ModalityDropout(parts) if parts else None
+    return standardise_clips(clips, mean, std), mean, std, ModalityDropout(parts) if parts else None
 
 
 def one_class_warning(clips, role: str, fold: int, num_classes: int, log) -> bool:
@@ -112,7 +112,7 @@ def train_and_predict(
     missing = sorted(set(roles) - set(clips))
     if missing:
         log.warning("fold %d: %d clips have no features (e.g. %s)", fold, len(missing), missing[0])
-    clips, mean, std, dropout = prepare(clips, by_role["train"], cfg, blocks)
+    clips, mean, std, dropout = prepare_clips(clips, by_role["train"], cfg, blocks)
     allow_one_class = cfg["allow_one_class"]
     if (
         one_class_warning([clips[c] for c in by_role["train"]], "train", fold, len(edges) + 1, log)

@@ -14,7 +14,7 @@ from ..atomic import atomic_path
 from ..labels import class_centres, classify
 from ..names import CLASSIFIERS, PER_STEP_CLASSIFIERS
 
-FORMAT = "sendflow-classifier/1"
+FORMAT = "sendflow-classifier/2"  # 2: `classes_from` is always recorded
 
 
 def build_model(cfg: dict, in_dim: int, num_classes: int):
@@ -26,9 +26,9 @@ def build_model(cfg: dict, in_dim: int, num_classes: int):
 
         return MSTCN(in_dim, num_classes, cfg["stages"], cfg["layers"], cfg["channels"], cfg["dropout"], task)
     if name == "sstcn":
-        from ..models.sequence_baselines import SingleStageTCN
+        from ..models.sequence_baselines import single_stage_tcn
 
-        return SingleStageTCN(in_dim, num_classes, cfg["layers"], cfg["channels"], cfg["dropout"], task)
+        return single_stage_tcn(in_dim, num_classes, cfg["layers"], cfg["channels"], cfg["dropout"], task)
     if name == "bigru":
         from ..models.sequence_baselines import BiGRU
 
@@ -167,8 +167,5 @@ def load_classifier(path, device="cpu") -> tuple[TrainedClassifier, dict]:
     model.load_state_dict(state)
     if header["settings"]["name"] not in PER_STEP_CLASSIFIERS:
         model.to(device).eval()
-    # files written before classes_from existed took their classes from the head
-    trained = TrainedClassifier(
-        model, header["settings"], header["edges"], mean, std, str(header.get("classes_from", "head"))
-    )
+    trained = TrainedClassifier(model, header["settings"], header["edges"], mean, std, str(header["classes_from"]))
     return trained, header["about"]

@@ -104,7 +104,7 @@ def _train_epoch(model, loader, criterion, optimiser, scaler, device, cfg) -> tu
 
 
 @torch.no_grad()
-def evaluate(model, loader, criterion, device, cfg, amp: bool = False) -> dict:
+def evaluate_on(model, loader, criterion, device, cfg, amp: bool = False) -> dict:
     """Loss, accuracy and macro-F1 over every frame of `loader`, and (with a regression head)
     SEND's CCC: per clip over its frames, then the mean over clips."""
     model.eval()
@@ -280,7 +280,7 @@ def _attempt(
         start = time.perf_counter()
         train_loss, train_acc, n = _train_epoch(model, train_loader, criterion, optimiser, scaler, device, cfg)
         images_per_s = n / (time.perf_counter() - start)
-        sel = evaluate(model, select_loader, criterion, device, cfg, amp)
+        sel = evaluate_on(model, select_loader, criterion, device, cfg, amp)
         scheduler.step()
         row = dict(
             train_loss=train_loss,

@@ -163,7 +163,7 @@ def build_extractor(
 def load_extractor(model_pt_path, device="cpu") -> nn.Module:
     """Rebuild the model saved in model.pt, in eval mode; its metadata is `.meta`."""
     ckpt = load_torch(model_pt_path, map_location=device)
-    with torch.device("meta"):  # no random init of weights replaced at once: build 34 -> 22 ms
+    with torch.device("meta"):  # no random init of weights replaced at once (bench/README.md)
         model = build_extractor(**ckpt["config"])
     model.load_state_dict(ckpt["state_dict"], assign=True)
     model.meta = {k: v for k, v in ckpt.items() if k != "state_dict"}

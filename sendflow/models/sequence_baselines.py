@@ -8,7 +8,7 @@ from .heads import output_channels
 from .mstcn import MSTCN
 
 
-def SingleStageTCN(in_dim, num_classes, layers=10, channels=64, dropout=0.5, task="multitask"):
+def single_stage_tcn(in_dim, num_classes, layers=10, channels=64, dropout=0.5, task="multitask"):
     """The single-stage TCN of the MS-TCN paper: MSTCN with one stage."""
     return MSTCN(in_dim, num_classes, stages=1, layers=layers, channels=channels, dropout=dropout, task=task)
 

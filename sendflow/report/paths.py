@@ -6,11 +6,16 @@ from pathlib import Path
 
 from ..paths import CLASSIFIER_RUN, EXTRACTOR_RUN, RESULTS
 
-REPEAT_TAG = r"(-repeat[1-9]\d*)?"  # the `{repeat}` wildcard: empty for repeat 0
+# The wildcards' patterns, spelled once: the rules' wildcard constraints and the regexes that
+# read a result's keys from its path use them both.
+FOLD_NUMBER = r"\d+"
+SCOPE = r"fold\d+|shared"  # an extractor trained for one fold, or shared by every fold
+_REPEAT_NUMBER = r"[1-9]\d*"  # repeat 0 has no tag
+REPEAT_TAG = rf"(-repeat{_REPEAT_NUMBER})?"  # the `{repeat}` wildcard: empty for repeat 0
 _GROUPS = {
-    "{repeat}": r"(?:-repeat(?P<repeat>\d+))?",
-    "{fold}": r"(?P<fold>\d+)",
-    "{scope}": r"(?P<scope>fold\d+|shared)",
+    "{repeat}": rf"(?:-repeat(?P<repeat>{_REPEAT_NUMBER}))?",
+    "{fold}": rf"(?P<fold>{FOLD_NUMBER})",
+    "{scope}": rf"(?P<scope>{SCOPE})",
 }
 
 

@@ -92,15 +92,6 @@ def transforms_to_json(transforms: dict[str, dict]) -> str:
     return json.dumps({name: plain(transform) for name, transform in transforms.items()})
 
 
-def transforms_from_json(text: str) -> dict[str, dict]:
-    """Member transforms back from `transforms_to_json`, with arrays."""
-
-    def arrays(value):
-        return {k: arrays(v) for k, v in value.items()} if isinstance(value, dict) else np.asarray(value, np.float64)
-
-    return {name: arrays(transform) for name, transform in json.loads(text).items()}
-
-
 def apply_transform(x: np.ndarray, transform: dict) -> np.ndarray:
     """A member's features of new steps through the transform fitted on a fold (`_prepared`)."""
     if "mean" in transform:

@@ -14,11 +14,13 @@ import pandas as pd
 import torch
 import yaml
 
-from sendflow.classifier.data import batch, feature_stats, load_clips, standardise
-from sendflow.config import SCHEMA_PATH
+from sendflow.classifier.data import batch, feature_stats, load_clips, standardise_clips
+from sendflow.config import SCHEMA_PATH, classifier_settings
 from sendflow.folds import fold_roles
 from sendflow.models.losses import mstcn_loss
 from sendflow.models.mstcn import MSTCN
+
+LOSS_SETTINGS = ("task", "smooth_weight", "tau", "regression_loss", "regression_weight")
 
 
 def epoch_seconds(clips, cfg, batch_size, epochs) -> float:
@@ -31,7 +33,7 @@ def epoch_seconds(clips, cfg, batch_size, epochs) -> float:
         start = time.perf_counter()
         for i in range(0, len(order), batch_size):
             x, mask, classes, valence = batch([clips[j] for j in order[i : i + batch_size]])
-            loss = mstcn_loss(model(x, mask), mask, classes, valence, "multitask", cfg["smooth_weight"], cfg["tau"])
+            loss = mstcn_loss(model(x, mask), mask, classes, valence, **{k: cfg[k] for k in LOSS_SETTINGS})
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -52,11 +54,12 @@ def main():
     roles = fold_roles(folds, args.fold, features)
     clips = {c: clip for c, clip in load_clips(features, [-0.15, 0.15]).items() if c in roles}
     train_ids = [c for c in clips if roles[c] == "train"]
-    scaled = standardise(clips, *feature_stats(clips, train_ids))
+    scaled = standardise_clips(clips, *feature_stats(clips, train_ids))
     train = [scaled[c] for c in train_ids]
     default = config["training"]["batch_size"]
-    one = epoch_seconds(train, config["mstcn"], 1, args.epochs)
-    many = epoch_seconds(train, config["mstcn"], default, args.epochs)
+    mstcn = classifier_settings(config, "mstcn")  # what the classifier job trains with
+    one = epoch_seconds(train, mstcn, 1, args.epochs)
+    many = epoch_seconds(train, mstcn, default, args.epochs)
     steps = sum(len(c.x) for c in train)
     print(
         f"MS-TCN {config['mstcn']['stages']}x{config['mstcn']['layers']}, {len(train)} train clips, "

@@ -12,6 +12,14 @@ from sendflow.models.sequence_baselines import BiGRU, single_stage_tcn
 D, C = 6, 3
 
 
+# The loss settings these tests hold fixed unless a test says otherwise (the library has no defaults).
+LOSS = {"task": "multitask", "smooth_weight": 0.15, "tau": 4.0, "regression_loss": "ccc", "regression_weight": 1.0}
+
+
+def loss_of(outputs, mask, classes=None, valence=None, **settings):
+    return mstcn_loss(outputs, mask, classes, valence, **{**LOSS, **settings})
+
+
 def pad_batch(xs, targets, fill):
     """Stack [D, T_i] clips into [B, D, T] with zero padding at the end, mask and targets."""
     T = max(x.shape[1] for x in xs)
@@ -66,7 +74,7 @@ def test_loss_of_a_batch_is_the_valid_step_weighted_mix(clips):
     model = MSTCN(D, C, stages=2, layers=6, channels=8, task="classification").eval()
 
     def loss(out, y, m, **kw):
-        return mstcn_loss(out, m, classes=y, task="classification", **kw)
+        return loss_of(out, m, classes=y, task="classification", **kw)
 
     xs, ys = clips
     x, mask, y = pad_batch(xs, ys, -1)
@@ -88,7 +96,7 @@ def test_padding_does_not_dilute_the_loss(clips):
     model = MSTCN(D, C, stages=2, layers=6, channels=8, task="classification").eval()
 
     def loss(out, y, m):
-        return mstcn_loss(out, m, classes=y, task="classification")
+        return loss_of(out, m, classes=y, task="classification")
 
     xs, ys = clips
     x, y = xs[0][None], ys[0][None]
@@ -112,7 +120,7 @@ def test_smoothing_matches_the_reference_on_one_clip():
     y = torch.randint(0, C, (1, 9))
     lp = F.log_softmax(p[0], dim=1)
     expected = F.cross_entropy(p[0], y) + 0.15 * torch.clamp((lp[:, :, 1:] - lp[:, :, :-1]) ** 2, 0, 16).mean()
-    assert torch.allclose(mstcn_loss(p, torch.ones(1, 1, 9), classes=y, task="classification"), expected)
+    assert torch.allclose(loss_of(p, torch.ones(1, 1, 9), classes=y, task="classification"), expected)
 
 
 def test_gradients_flow_to_every_stage(clips):
@@ -120,7 +128,7 @@ def test_gradients_flow_to_every_stage(clips):
     model = MSTCN(D, C, stages=3, layers=3, channels=8)
     x, mask, y = pad_batch(*clips, -1)
     valence = torch.where(y >= 0, y.float() - 1, torch.nan)
-    mstcn_loss(model(x, mask), mask, classes=y, valence=valence).backward()
+    loss_of(model(x, mask), mask, classes=y, valence=valence).backward()
     for name, param in model.named_parameters():
         assert param.grad is not None and torch.isfinite(param.grad).all(), name
     assert all(s.conv_in.weight.grad.abs().sum() > 0 for s in model.stages)
@@ -136,15 +144,15 @@ def test_regression_variant(clips, kind):
     x, mask, y = pad_batch(xs, vals, float("nan"))
     out = model(x, mask)
     assert out.shape == (2, 2, 1, 30)
-    loss = mstcn_loss(out, mask, valence=y, task="regression", regression_loss=kind)
+    loss = loss_of(out, mask, valence=y, task="regression", regression_loss=kind)
     assert torch.isfinite(loss) and loss > 0
     loss.backward()
     if kind == "mse":  # masked MSE of a perfect prediction is 0, whatever the padding holds
         perfect = torch.nan_to_num(y)[None, :, None].repeat(2, 1, 1, 1)
-        assert mstcn_loss(perfect, mask, valence=y, task="regression", regression_loss="mse") == 0
+        assert loss_of(perfect, mask, valence=y, task="regression", regression_loss="mse") == 0
     else:  # 1 - CCC of a perfect prediction is 0 in each sequence
         perfect = torch.nan_to_num(y)[None, :, None]
-        assert mstcn_loss(perfect, mask, valence=y, task="regression", regression_loss="ccc").abs() < 1e-6
+        assert loss_of(perfect, mask, valence=y, task="regression", regression_loss="ccc").abs() < 1e-6
 
 
 def _reference_ccc(p, t):
@@ -174,11 +182,11 @@ def test_multitask_loss_is_the_sum_of_its_terms_on_hand_made_tensors():
         # 1 - CCC per clip over its rated real steps, then the mean over clips
         ccc = (_reference_ccc(v[0, :4], valence[0, :4]) + _reference_ccc(v[1, :3], valence[1, :3])) / 2
         expected = expected + ce + lam * sm + weight * (1 - ccc)
-    got = mstcn_loss(out, mask, classes, valence, "multitask", lam, tau, "ccc", weight)
+    got = loss_of(out, mask, classes, valence, smooth_weight=lam, tau=tau, regression_weight=weight)
     assert torch.allclose(got, expected, atol=1e-5)
     # each term on its own: the class head alone, the valence head alone (MSE too)
     no_classes = torch.full_like(classes, -1)
-    only_valence = mstcn_loss(out, mask, no_classes, valence, "multitask", 0.0, tau, "ccc", weight)
+    only_valence = loss_of(out, mask, no_classes, valence, smooth_weight=0.0, tau=tau, regression_weight=weight)
     assert torch.allclose(
         only_valence,
         sum(
@@ -192,7 +200,7 @@ def test_multitask_loss_is_the_sum_of_its_terms_on_hand_made_tensors():
         ),
         atol=1e-5,
     )
-    mse = mstcn_loss(out, mask, no_classes, valence, "multitask", 0.0, tau, "mse", 1.0)
+    mse = loss_of(out, mask, no_classes, valence, smooth_weight=0.0, tau=tau, regression_loss="mse")
     rated = [(0, t) for t in range(4)] + [(1, t) for t in range(3)]
     assert torch.allclose(
         mse,

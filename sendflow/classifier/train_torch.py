@@ -63,11 +63,11 @@ def train_torch(
                 mask,
                 classes,
                 valence,
-                cfg["task"],
-                cfg["smooth_weight"],
-                cfg["tau"],
-                cfg["regression_loss"],
-                cfg["regression_weight"],
+                task=cfg["task"],
+                smooth_weight=cfg["smooth_weight"],
+                tau=cfg["tau"],
+                regression_loss=cfg["regression_loss"],
+                regression_weight=cfg["regression_weight"],
             )
             optimizer.zero_grad()
             loss.backward()

@@ -53,21 +53,12 @@ def valence_loss(pred, valence, mask, kind="ccc"):
     raise ValueError(f"regression_loss must be one of {REGRESSION_LOSSES}, not {kind!r}")
 
 
-def mstcn_loss(
-    outputs,
-    mask,
-    classes=None,
-    valence=None,
-    task="multitask",
-    smooth_weight=0.15,
-    tau=4.0,
-    regression_loss="ccc",
-    regression_weight=1.0,
-):
+def mstcn_loss(outputs, mask, classes, valence, *, task, smooth_weight, tau, regression_loss, regression_weight):
     """Sum over stages of the class loss (class head) + regression_weight * the valence loss
     (valence head), each over real, rated steps only, so padding never counts.
     outputs [S, B, K, T]; mask [B, 1, T]; classes long [B, T] (-1 = unrated); valence [B, T]
-    (NaN = unrated)."""
+    (NaN = unrated); either may be None where the task does not read it. The settings have no
+    defaults here: the config always sets them (classifier.training and each model's section)."""
     mask = mask[:, 0].bool()
     logits, values = split_outputs(outputs, task)
     total = outputs.new_zeros(())

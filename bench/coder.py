@@ -15,11 +15,11 @@ Usage: python bench/coder.py [--clips 12] [--frames 300] [--size 112] [--repeats
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from timing import best_of  # bench/timing.py, beside this script
 
 from sendflow.frames.files import write_clip
 from sendflow.models.fer import load_fer
@@ -46,15 +46,6 @@ def frame_files(folder: Path, clips: int, frames: int, size: int) -> list[Path]:
     return paths
 
 
-def best_of(repeats: int, run) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--clips", type=int, default=12)
@@ -78,8 +69,8 @@ def main(argv=None) -> int:
                 network(ready[start : start + a.batch_size])
 
         speakers = {p.stem: 100 + k for k, p in enumerate(paths)}
-        bare_s = best_of(a.repeats, bare)
-        job_s = best_of(a.repeats, lambda: code_clips(coder, paths, speakers))
+        bare_s = best_of(a.repeats, bare)[0]
+        job_s = best_of(a.repeats, lambda: code_clips(coder, paths, speakers))[0]
     ratio = bare_s / job_s
     print(f"{total} frames ({a.clips} clips, {a.size} px crops), best of {a.repeats}, 1 thread")
     print(f"bare forward: {total / bare_s:8.0f} frames/s")

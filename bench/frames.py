@@ -10,22 +10,14 @@ frames per second. Usage: python bench/frames.py [--repeats 5] [--fps 2] [--no-f
 import argparse
 import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from timing import best_of  # bench/timing.py, beside this script
 
 from sendflow.ffmpeg_bin import ffmpeg_path
 from sendflow.frames.decode import scaled_size
 from sendflow.frames.extract import extract_clip
 from sendflow.synth import generate_dataset
-
-
-def best_of(repeats, fn):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def main():

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from timing import best_of  # bench/timing.py, beside this script
 
 from sendflow.sources.formats import openface
 from sendflow.synth.identity import make_identity
@@ -23,15 +24,6 @@ from sendflow.synth.signals import STREAM_OPENFACE, clip_rng, make_clip_signals
 from sendflow.synth.tool_formats import write_openface
 
 GOAL_S = 1.0
-
-
-def best_of(repeats, fn):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def main():

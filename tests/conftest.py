@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from sendflow.ffmpeg_bin import ffmpeg_path
@@ -224,3 +226,23 @@ def group_members(pgid: int) -> list[int]:
         if int(fields[2]) == pgid and fields[0] != "Z":  # field 5 of stat: the group; skip zombies
             members.append(int(stat.parent.name))
     return members
+
+
+def fold_test_speaker_videos(run: Path, fold: int = 0) -> pd.DataFrame:
+    """The clips with video of the first test speaker of `fold` in a finished run (index rows):
+    predicted together (`--one-person`), they are centred as the workflow centres that speaker."""
+    folds = pd.read_parquet(run / "results/index/folds.parquet")
+    clips = pd.read_parquet(run / "results/index/clips.parquet").set_index("clip_id")
+    speaker = folds[(folds["fold"] == fold) & (folds["role"] == "test")]["speaker"].iloc[0]
+    return clips[(clips["speaker"] == speaker) & clips["has_video"]]
+
+
+def assert_predicted_as_the_workflow(out: Path, videos: pd.DataFrame, workflow_predictions: Path) -> None:
+    """`sendflow predict`'s CSVs in `out` for `videos` give the steps and valence the workflow's
+    predictions.parquet gives for those clips."""
+    workflow = pd.read_parquet(workflow_predictions)
+    for clip_id, row in videos.iterrows():
+        ours = pd.read_csv(out / f"{Path(row['video_path']).stem}.csv")
+        theirs = workflow[workflow["clip_id"] == clip_id].sort_values("step")
+        np.testing.assert_allclose(ours["t"], theirs["t"])
+        np.testing.assert_allclose(ours["valence"], theirs["valence_pred"], atol=1e-4)

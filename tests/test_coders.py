@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import run_tiny
+from conftest import assert_predicted_as_the_workflow, fold_test_speaker_videos, run_tiny
 
 from sendflow.sources.coder import crops_to_input, load_coder
 
@@ -149,10 +149,7 @@ def test_a_coder_or_fusion_bundle_reproduces_the_workflows_test_predictions(code
         parts = manifest["members"][0]["parts"]
         assert [p["name"] for p in parts] == ["fer", "resattn"] and "components" in parts[1]["transform"]
         assert "fer-coder.hdf5" in manifest["files"] and "fold0/resattn-extractor.pt" in manifest["files"]
-    folds = pd.read_parquet(coder_run / "results/index/folds.parquet")
-    clips = pd.read_parquet(coder_run / "results/index/clips.parquet").set_index("clip_id")
-    speaker = folds[(folds["fold"] == 0) & (folds["role"] == "test")]["speaker"].iloc[0]
-    own = clips[(clips["speaker"] == speaker) & clips["has_video"]]
+    own = fold_test_speaker_videos(coder_run)
     proc = subprocess.run(
         [sys.executable, "-m", "sendflow.cli", "predict", *own["video_path"], "--model", str(bundle)]
         + ["--fold", "0", "--one-person", "--out", str(tmp_path), "--device", "cpu"],
@@ -161,9 +158,5 @@ def test_a_coder_or_fusion_bundle_reproduces_the_workflows_test_predictions(code
         text=True,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    workflow = pd.read_parquet(coder_run / f"results/classifier/{source}/mstcn/three/fold0/predictions.parquet")
-    for clip_id, row in own.iterrows():
-        ours = pd.read_csv(tmp_path / f"{Path(row['video_path']).stem}.csv")
-        theirs = workflow[workflow["clip_id"] == clip_id].sort_values("step")
-        np.testing.assert_allclose(ours["t"], theirs["t"])
-        np.testing.assert_allclose(ours["valence"], theirs["valence_pred"], atol=1e-4)
+    predictions = coder_run / f"results/classifier/{source}/mstcn/three/fold0/predictions.parquet"
+    assert_predicted_as_the_workflow(tmp_path, own, predictions)

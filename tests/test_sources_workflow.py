@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import PROJECT, run_local, run_tiny, sendflow_command
+from conftest import (
+    PROJECT,
+    assert_predicted_as_the_workflow,
+    fold_test_speaker_videos,
+    run_local,
+    run_tiny,
+    sendflow_command,
+)
 
 from sendflow.ratings import read_observer
 
@@ -199,19 +206,12 @@ def test_a_table_bundle_predicts_from_the_files_given_with_table_as_the_workflow
     bundle = "results/model_zoo/openface-mstcn-three"
     manifest = json.loads((sources_run / bundle / "bundle.json").read_text())
     assert manifest["source"]["kind"] == "table" and len(manifest["source"]["table"]["columns"]) == 17
-    folds = pd.read_parquet(sources_run / "results/index/folds.parquet")
-    clips = pd.read_parquet(sources_run / "results/index/clips.parquet").set_index("clip_id")
-    speaker = folds[(folds["fold"] == 0) & (folds["role"] == "test")]["speaker"].iloc[0]
-    own = clips[(clips["speaker"] == speaker) & clips["has_video"]]
+    own = fold_test_speaker_videos(sources_run)
     refused = predict(own["video_path"].iloc[0], "--model", bundle, "--out", tmp_path, cwd=sources_run)
     assert refused.returncode == 2 and "--table openface=PATTERN" in refused.stderr, refused.stderr
     pattern = f"openface={sources_run}/data/demo/openface/{{stem}}.csv"
     args = ["--model", bundle, "--table", pattern, "--fold", 0, "--one-person", "--out", tmp_path]
     proc = predict(*own["video_path"], *args, cwd=sources_run)
     assert proc.returncode == 0, proc.stderr
-    workflow = pd.read_parquet(sources_run / "results/classifier/openface/mstcn/three/fold0/predictions.parquet")
-    for clip_id, row in own.iterrows():
-        ours = pd.read_csv(tmp_path / f"{Path(row['video_path']).stem}.csv")
-        theirs = workflow[workflow["clip_id"] == clip_id].sort_values("step")
-        np.testing.assert_allclose(ours["t"], theirs["t"])
-        np.testing.assert_allclose(ours["valence"], theirs["valence_pred"], atol=1e-4)
+    predictions = sources_run / "results/classifier/openface/mstcn/three/fold0/predictions.parquet"
+    assert_predicted_as_the_workflow(tmp_path, own, predictions)

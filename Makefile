@@ -8,7 +8,7 @@ CONFIG ?=
 # `make demo CONFIG=repeats=3`: config overrides for the demo's workflow and its report
 DEMO_CONFIG := $(if $(CONFIG),--config $(CONFIG))
 
-.PHONY: demo test lint install clean-results
+.PHONY: demo test lint reference install clean-results
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile rules
 	$(BIN)/snakemake --lint
+
+# config.yaml and the key table of docs/configuration.md, written from schemas/config.schema.yaml
+# (the one place of every default and its meaning); tests/test_config_reference.py checks them.
+reference: $(STAMP)
+	$(BIN)/python -m sendflow.config_reference --write
 
 clean-results:
 	rm -rf results/index results/logs results/benchmarks

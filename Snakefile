@@ -12,8 +12,8 @@ min_version("9.0")
 # (bench/README.md).
 gc.freeze()
 
-
-configfile: os.path.join(workflow.basedir, "config.yaml")
+# No configfile directive: the schema holds every default, and config.yaml (its commented
+# copy) is read by rules/common.smk, which also validates the whole config.
 
 
 include: "rules/common.smk"

@@ -72,7 +72,8 @@ import torch
 from extractor import EXTRACTOR, bare_epoch
 from sendflow.models.resnet_attention import build_extractor
 torch.set_num_threads(1)
-model = build_extractor("resattn", EXTRACTOR["depth"], num_classes=3, regression=True, width=EXTRACTOR["width"])
+shape = {key: EXTRACTOR[key] for key in ("width", "reduction")}
+model = build_extractor("resattn", EXTRACTOR["depth"], num_classes=3, regression=True, **shape)
 batch = EXTRACTOR["batch_size"]
 bare_epoch(model, 4 * batch, batch, 48, torch.device("cpu"))
 print(1024 // batch * batch / bare_epoch(model, 1024, batch, 48, torch.device("cpu")), end=" ")

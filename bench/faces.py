@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from sendflow.config import schema_defaults
 from sendflow.ffmpeg_bin import probe
 from sendflow.frames.decode import decode_frames
 from sendflow.frames.faces import FaceDetector, YuNetDetector
@@ -287,6 +288,7 @@ def main():
                 seed=args.seed,
                 jobs=1,
                 style=args.style,
+                **{k: schema_defaults()["data"]["demo"][k] for k in ("width", "height", "limited_fraction")},
             )
         truth_path = root / TRUTH_FILE
         truth = pd.read_csv(truth_path) if truth_path.exists() else pd.DataFrame(columns=["clip_id", "t", "valence"])

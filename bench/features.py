@@ -102,7 +102,14 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         paths = write_fake_clips(tmp, args.clips, args.frames, args.size)
-        model = build_extractor(args.kind, args.depth, num_classes=3, regression=True, width=args.width)
+        model = build_extractor(
+            args.kind,
+            args.depth,
+            num_classes=3,
+            regression=True,
+            width=args.width,
+            reduction=schema_defaults()["extractor"]["reduction"],
+        )
         model_path = tmp / "model.pt"
         torch.save({"config": model.config, "state_dict": model.state_dict(), "image_size": args.size}, model_path)
         model = load_extractor(model_path, device)

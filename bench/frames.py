@@ -31,7 +31,15 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "send"
         generate_dataset(
-            root, speakers=3, clips_per_speaker=1, seconds=60, seed=1, width=640, height=480, limited_fraction=0.0
+            root,
+            speakers=3,
+            clips_per_speaker=1,
+            seconds=60,
+            seed=1,
+            width=640,
+            height=480,
+            limited_fraction=0.0,
+            style="demo",
         )
         video = sorted(root.glob("videos/*/*.mp4"))[0]
         clip = video.name.split("_vid")[0][2:] + "_" + video.name.split("_vid")[1].split("_")[0]

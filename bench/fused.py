@@ -67,11 +67,15 @@ def main(argv=None) -> int:
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--out", type=Path, default=workflow.PROJECT / "bench/out/fused")
     a = p.parse_args(argv)
+    from sendflow.config import schema_defaults
     from sendflow.synth import generate_dataset
 
     root, workdir = a.out / f"data-{a.style}", a.out / f"work-{a.style}"
     if not (root / "videos").is_dir():
-        generate_dataset(root, speakers=a.speakers, clips_per_speaker=3, seconds=30, seed=a.seed, fps=6, style=a.style)
+        demo = {k: schema_defaults()["data"]["demo"][k] for k in ("width", "height", "limited_fraction")}
+        generate_dataset(
+            root, speakers=a.speakers, clips_per_speaker=3, seconds=30, seed=a.seed, fps=6, style=a.style, **demo
+        )
     workdir.mkdir(parents=True, exist_ok=True)
     rows = []
     for components, rate in ((c, r) for c in a.components for r in a.rates):

@@ -106,8 +106,10 @@ def main(argv=None) -> int:
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--out", type=Path, default=workflow.PROJECT / "bench/out/generalise")
     a = p.parse_args(argv)
+    from sendflow.config import schema_defaults
     from sendflow.synth import generate_dataset
 
+    size = {k: schema_defaults()["data"]["demo"][k] for k in ("width", "height")}  # the demo's videos
     runs = [
         (f"{a.train_style} -> {s}", dict(style=a.train_style, test_style=s), ["cv.mode=official"]) for s in a.styles
     ]
@@ -119,7 +121,7 @@ def main(argv=None) -> int:
         root, workdir = a.out / "data" / tag, a.out / "runs" / tag
         if not root.exists():
             generate_dataset(
-                root, a.speakers, 3, a.seconds, a.seed, fps=6, limited_fraction=0.0, jobs=a.cores, **styles
+                root, a.speakers, 3, a.seconds, a.seed, fps=6, limited_fraction=0.0, jobs=a.cores, **size, **styles
             )
         workdir.mkdir(parents=True, exist_ok=True)
         seconds = run_workflow(workdir, root, a.extractors, [*cv, f"repeats={a.repeats}", f"seed={a.seed}"], a.cores)

@@ -1,32 +1,33 @@
 """Benchmark: seconds per MS-TCN training epoch with batch 1 (the reference) and the default batch.
 
 Runs both, in this process, on one fold's cached demo features (the fold's train clips, features
-standardised as the classifier stage does), with the config's MS-TCN settings.
+standardised as the classifier stage does), with the MS-TCN settings of the schema's defaults
+(and the keys of --config FILE over them).
 Usage: python bench/mstcn.py [--features results/features/resattn/fold0.parquet]
-                             [--folds results/index/folds.parquet] [--fold 0] [--epochs 3]
+                             [--folds results/index/folds.parquet] [--fold 0] [--epochs 3] [--config my.yaml]
 """
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-import yaml
+from quality import load_config  # bench/quality.py, beside this script
 
 from sendflow.classifier.data import batch, feature_stats, load_clips, standardise_clips
-from sendflow.config import SCHEMA_PATH, classifier_settings
 from sendflow.folds import fold_roles
 from sendflow.models.losses import mstcn_loss
-from sendflow.models.mstcn import MSTCN
+from sendflow.models.registry import build, classifier_settings
 
 LOSS_SETTINGS = ("task", "smooth_weight", "tau", "regression_loss", "regression_weight")
 
 
 def epoch_seconds(clips, cfg, batch_size, epochs) -> float:
     torch.manual_seed(0)
-    model = MSTCN(clips[0].x.shape[1], 3, cfg["stages"], cfg["layers"], cfg["channels"], cfg["dropout"])
-    optimiser = torch.optim.Adam(model.parameters(), lr=5e-4)
+    model = build(cfg, clips[0].x.shape[1], 3)
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     times = []
     for epoch in range(epochs):
         order = np.random.default_rng(epoch).permutation(len(clips))
@@ -45,11 +46,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", default="results/features/resattn/fold0.parquet")
     parser.add_argument("--folds", default="results/index/folds.parquet")
-    parser.add_argument("--config", default=str(SCHEMA_PATH.parent.parent / "config.yaml"))
+    parser.add_argument("--config", type=Path, help="a YAML file of the keys to change from the schema's defaults")
     parser.add_argument("--fold", type=int, default=0, help="the fold the features belong to")
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
-    config = yaml.safe_load(open(args.config))["classifier"]
+    config = load_config(args.config)["classifier"]
     features, folds = pd.read_parquet(args.features), pd.read_parquet(args.folds)
     roles = fold_roles(folds, args.fold, features)
     clips = {c: clip for c, clip in load_clips(features, [-0.15, 0.15]).items() if c in roles}

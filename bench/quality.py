@@ -2,12 +2,12 @@
 grid of settings and print select-speaker and test CCC per fold.
 
 Tune on the `select` column only: the test speakers are for the final table. Every setting
-starts from config.yaml's classifier section (schema defaults filled in); a grid axis overrides
-one key. Runs in minutes on the demo's features.
+starts from the classifier section of the schema's defaults (with the keys of --config FILE
+over them); a grid axis overrides one key. Runs in minutes on the demo's features.
 
 Usage:
   python bench/quality.py [--extractor resattn] [--labels three] [--classifiers mstcn,framewise]
-      [--set task=multitask,regression --set regression_loss=ccc,mse ...] [--jobs 2]
+      [--set task=multitask,regression --set regression_loss=ccc,mse ...] [--jobs 2] [--config my.yaml]
 Each --set KEY=V1,V2 adds a grid axis; the grid is their product (one row per setting, model).
 """
 
@@ -22,17 +22,20 @@ import torch
 import yaml
 
 from sendflow.classifier import train_and_predict
-from sendflow.config import SCHEMA_PATH, check, classifier_settings, load_schema, prepare
+from sendflow.config import check, load_schema, prepare, schema_defaults
+from sendflow.models.registry import classifier_settings
 
 
-def load_config(path: Path) -> dict:
-    """config.yaml validated, with the schema's defaults filled in."""
-    from snakemake.utils import validate
+def load_config(path: Path | None) -> dict:
+    """The schema's defaults with the keys of the YAML file `path` (if given: only the keys it
+    changes) merged over them, validated."""
+    from snakemake.utils import update_config
 
     schema = load_schema()
-    config = prepare(yaml.safe_load(open(path)), schema)
+    config = schema_defaults()
+    if path:
+        update_config(config, prepare(yaml.safe_load(path.read_text()) or {}, schema))
     check(config, schema)
-    validate(config, str(SCHEMA_PATH), set_default=True)
     return config
 
 
@@ -75,7 +78,7 @@ def run_one(job: dict) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(SCHEMA_PATH.parent.parent / "config.yaml"))
+    parser.add_argument("--config", type=Path, help="a YAML file of the keys to change from the schema's defaults")
     parser.add_argument("--extractor", default="resattn")
     parser.add_argument(
         "--features",
@@ -95,7 +98,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
 
-    config = load_config(Path(args.config))
+    config = load_config(args.config)
     folds_path = Path(args.folds)
     fold_ids = sorted(int(f) for f in pd.read_parquet(folds_path)["fold"].unique())
     edges = config["labels"]["schemes"][args.labels]["edges"]

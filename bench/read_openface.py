@@ -34,7 +34,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ID111_vid1_crop_downsized.csv"
-        ident = make_identity(1, 111)
+        ident = make_identity(1, 111, "demo")
         sig = make_clip_signals(1, 111, 1, args.seconds, ident)
         start = time.perf_counter()
         write_openface(sig, ident, clip_rng(1, 111, 1, STREAM_OPENFACE), 1, 640, 480, path)

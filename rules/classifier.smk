@@ -19,7 +19,7 @@ rule classifier:
     benchmark:
         benchmark_path("classifier/{extractor}/{classifier}/{labels}/fold{fold}")
     wildcard_constraints:
-        classifier="|".join(TORCH_CLASSIFIERS),
+        classifier="|".join(classifier_names("torch")),
     priority: 5  # the torch models before the per-step baselines and the report
     conda:
         "../envs/torch.yaml"
@@ -43,7 +43,7 @@ use rule classifier as per_step_classifier with:
         history=each_repeat(f"{CLASSIFIER_RUN}/history.csv"),
         model=each_repeat(f"{CLASSIFIER_RUN}/model.npz"),
     wildcard_constraints:
-        classifier="|".join(PER_STEP_CLASSIFIERS),
+        classifier="|".join(classifier_names("per_step")),
     resources:
         mem_mb=config["classifier"]["mem_mb"],
         runtime=per_repeat_runtime(config["classifier"]["runtime"]),

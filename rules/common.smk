@@ -7,11 +7,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 from sendflow import code_inputs
 from sendflow.code_inputs import code_files
-from sendflow.config import classifier_settings, validated
+from sendflow.config import validated
 from sendflow.folds import fold_ids
 from sendflow.errors import SendDataError
 from sendflow.atomic import file_sha256
@@ -34,16 +33,8 @@ from sendflow.paths import (
     benchmark_path,
     log_path,
 )
-from sendflow.names import (
-    CLASSIFIERS,
-    EXTRACTOR_SETTINGS,
-    EXTRACTORS,
-    FRAME_CHECK_KEYS,
-    FRAME_KEYS,
-    PER_STEP_CLASSIFIERS,
-    TORCH_CLASSIFIERS,
-    model_file_name,
-)
+from sendflow.models.registry import classifier_names, classifier_settings, temporal_model
+from sendflow.names import EXTRACTOR_SETTINGS, EXTRACTORS, FRAME_CHECK_KEYS, FRAME_KEYS
 from sendflow.report.paths import FOLD_NUMBER, REPEAT_TAG, SCOPE, repeat_number, repeat_tag
 from sendflow.sources import defined_sources, is_trained, modality, of_kind, reads_frames, sources_used
 from sendflow.sources.coder import coder_file
@@ -56,8 +47,8 @@ from sendflow.stale_lock import clear_stale_lock
 if workflow.is_main_process:
     clear_stale_lock()  # so the same command resumes after kill -9, with no --unlock
 
-_SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
-_validated = validated(config, _SCHEMA, lambda prepared: validate(prepared, _SCHEMA, set_default=True))
+# The schema's defaults, under the values uncommented in config.yaml, under --configfile and --config.
+_validated = validated(config, os.path.join(workflow.basedir, "config.yaml"))
 config.clear()
 config.update(_validated)
 # Every feature source the config defines (sendflow/sources/): learned extractors, tables, fusions.
@@ -70,7 +61,7 @@ FUSIONS = [name for name, source in SOURCES.items() if source.kind == "fusion"]
 # One set of wildcard patterns for every rule, from the one list of each kind of name.
 wildcard_constraints:
     extractor="|".join(SOURCES),
-    classifier="|".join(CLASSIFIERS),
+    classifier="|".join(classifier_names()),
     labels="|".join(re.escape(name) for name in config["labels"]["schemes"]),
     fold=FOLD_NUMBER,
     repeat=REPEAT_TAG,
@@ -400,7 +391,7 @@ def classifier_params(wildcards):
     """One classifier job's settings: its own, and for a torch model on a fusion's features the
     modality-dropout rate of each member (so changing a rate reruns only those jobs)."""
     cfg = classifier_settings(config["classifier"], wildcards.classifier)
-    if wildcards.extractor in FUSIONS and wildcards.classifier in TORCH_CLASSIFIERS:
+    if wildcards.extractor in FUSIONS and temporal_model(wildcards.classifier).torch:
         cfg["modality_dropout"] = config["fusions"][wildcards.extractor]["modality_dropout"]
     return cfg
 

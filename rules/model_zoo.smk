@@ -7,7 +7,7 @@ rule model_zoo:
     input:
         unpack(zoo_source_files),
         checked=after_checks,
-        classifiers=lambda wildcards: model_results(model_file_name(wildcards.classifier), wildcards),
+        classifiers=lambda wildcards: model_results(temporal_model(wildcards.classifier).file_name, wildcards),
         metrics=lambda wildcards: model_results("metrics.json", wildcards),
         code=script_code("model_zoo.py"),
     output:

@@ -68,7 +68,7 @@ rule manifest:
     benchmark:
         benchmark_path("report/manifest")
     conda:
-        "../envs/report.yaml"
+        "../envs/torch.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
@@ -309,7 +309,7 @@ rule figure_attention:
     benchmark:
         benchmark_path("report/figure_attention_{extractor}")
     conda:
-        "../envs/report.yaml"
+        "../envs/torch.yaml"
     resources:
         mem_mb=2000,
         runtime=10,

@@ -80,14 +80,17 @@ def code_files(script: Path, root: Path, skip: frozenset[Path] = frozenset()) ->
 @functools.lru_cache(maxsize=None)
 def classifier_code(script: Path, root: Path, classifier: str) -> tuple[Path, ...]:
     """The sendflow files a `classifier` job of `script` (train_classifier.py) runs: the
-    script's imports less every classifier's entry modules (names.CLASSIFIER_ENTRY_CODE), then
-    this classifier's entries and all they import, other classifiers' entries left out unless
-    one of its own entries imports them itself (sstcn's module builds on mstcn's)."""
-    from .names import CLASSIFIER_ENTRY_CODE
+    script's imports less every model's entry modules (TemporalModel.entry_code: its module, and
+    torch training for a torch model; sendflow/models/registry.py), then this model's entries
+    and all they import, other models' entries left out unless one of its own entries imports
+    them itself (sstcn's module builds on mstcn's). The registry imports no model, so only the
+    import statements tie a job to a model's code."""
+    from .models.registry import temporal_models
 
     package = root / PACKAGE
-    every_entry = {package / file for files in CLASSIFIER_ENTRY_CODE.values() for file in files}
-    own = {package / file for file in CLASSIFIER_ENTRY_CODE[classifier]}
+    models = temporal_models()
+    every_entry = {package / file for model in models.values() for file in model.entry_code}
+    own = {package / file for file in models[classifier].entry_code}
     while True:  # an entry that imports another entry (sstcn's module builds on mstcn's) runs it
         more = {f for entry in own for name in _imports(entry, root) for f in _with_parents(root, name)}
         if not (more & every_entry) - own:

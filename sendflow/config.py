@@ -1,17 +1,20 @@
 """Config handling shared by the Snakefile and the `sendflow` launcher.
 
+schemas/config.schema.yaml is the one source of every key's type, default and meaning:
+config.yaml is a commented copy generated from it (sendflow/config_reference.py) whose values,
+where a user uncomments them, count like a `--configfile` given before any other.
+
 Snakemake (>= 8.17) refuses dotted keys such as `--config data.root=/x` on its command line,
 and reads nested `--config data={root: 5}` values as strings. The launcher turns dotted keys
 into nested mappings, and `prepare` coerces strings to the types the schema asks for, so that
 both spellings reach validation with the right types.
 """
 
+import copy
 import math
 from pathlib import Path
 
 import yaml
-
-from .names import PER_STEP_TRAINING, TEMPORAL_TRAINING, TORCH_CLASSIFIERS
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
 # libyaml's parser where PyYAML has it: the schema loads faster (bench/README.md), into the same values.
@@ -74,8 +77,15 @@ def _coerce(value, schema: dict):
 
 
 def load_schema(path=SCHEMA_PATH) -> dict:
+    """The schema, with the enums of classifier names filled in from its sections marked
+    `x-model` (sendflow/models/registry.py), so a model added as a section is a valid name."""
     with open(path) as handle:
-        return yaml.load(handle, Loader=_SAFE_LOADER)
+        schema = yaml.load(handle, Loader=_SAFE_LOADER)
+    classifier = schema["properties"]["classifier"]["properties"]
+    models = [name for name, section in classifier.items() if "x-model" in section]
+    classifier["names"]["items"]["enum"] = models
+    schema["properties"]["report"]["properties"]["timelines"]["properties"]["classifier"]["enum"] = [*models, None]
+    return schema
 
 
 def prepare(config: dict, schema: dict | None = None) -> dict:
@@ -116,23 +126,33 @@ def _non_finite(value, where: str):
         yield f"{where}: {value} is not a finite number"
 
 
-# Keys that moved when feature sources became configurable: an old config is told where.
+# Keys that moved (when feature sources became configurable, and when temporal models became
+# plug-ins whose section keys are their arguments): an old config is told where.
 MOVED = {
+    "emotient": "tables.emotient and fusions.fused",
     "emotient.columns": "tables.emotient.columns",
     "emotient.fuse_with": "fusions.fused.of (the members after the base, emotient)",
     "emotient.modality_dropout": "fusions.fused.modality_dropout",
     "emotient.fuse_components": "fusions.fused.components",
     "emotient.mem_mb": "tables.emotient.mem_mb and fusions.fused.mem_mb",
+    "classifier.bigru.rnn_layers": "classifier.bigru.layers",
+    **{
+        f"classifier.{model}.{key}": f"classifier.training.{key} (shared by the torch models)"
+        for model in ("mstcn", "sstcn", "bigru")
+        for key in ("smooth_weight", "tau")
+    },
 }
 
 
-def _moved(config: dict):
-    """`old.key: moved to new.key` for each key of the emotient section an old config has."""
-    if "emotient" not in config:
-        return
-    section = config["emotient"]
-    for old in [f"emotient.{k}" for k in section] if isinstance(section, dict) and section else ["emotient"]:
-        yield f"{old}: moved to {MOVED.get(old, 'tables.emotient and fusions.fused')}"
+def _moved(config: dict, where: str = ""):
+    """`old.key: moved to new.key` for each moved key a config has (the deepest one known)."""
+    for key, value in config.items():
+        dotted = f"{where}.{key}" if where else str(key)
+        deeper = list(_moved(value, dotted)) if isinstance(value, dict) else []
+        if deeper:
+            yield from deeper
+        elif dotted in MOVED:
+            yield f"{dotted}: moved to {MOVED[dotted]}"
 
 
 def check(config: dict, schema: dict | None = None) -> None:
@@ -197,32 +217,56 @@ def check_consistency(config: dict) -> None:
         )
 
 
-def validated(config: dict, schema_path, fill_defaults) -> dict:
-    """The run's config, validated once: dotted keys unflattened and strings coerced, every
-    key checked against the schema (each bad one named), the defaults filled in by
-    `fill_defaults` (Snakemake's `validate(..., set_default=True)`), then `check_consistency`."""
-    schema = load_schema(schema_path)
-    prepared = prepare(config, schema)
+def fill_defaults(config: dict, schema: dict) -> dict:
+    """Fill in, in place, every key the schema gives a default and `config` leaves out, at any
+    depth: the entries of named sections (tables, coders, fusions) too. Snakemake's
+    `validate(..., set_default=True)` does the same, from the file rather than this schema."""
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+
+    def set_defaults(validator, properties, instance, subschema):
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(key, copy.deepcopy(sub["default"]))  # never the schema's own object
+        yield from base.VALIDATORS["properties"](validator, properties, instance, subschema)
+
+    jsonschema.validators.extend(base, {"properties": set_defaults})(schema).validate(config)
+    return config
+
+
+def project_values(path) -> dict:
+    """The values a user has uncommented in the project's config.yaml ({} as generated, or
+    where the file is gone)."""
+    if not Path(path).exists():
+        return {}
+    try:
+        with open(path) as handle:
+            values = yaml.load(handle, Loader=_SAFE_LOADER)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+    if values is not None and not isinstance(values, dict):
+        raise ConfigError(f"{path}: a config file holds keys at the top level, not a {type(values).__name__}")
+    return values or {}
+
+
+def validated(config: dict, project_file=None) -> dict:
+    """The run's config, validated once: the schema's defaults, under the values of
+    `project_file` (config.yaml), under `config` (from --configfile and --config), each merged
+    key by key as Snakemake merges config files, so a table added under `tables` keeps the
+    preset `emotient` beside it; dotted keys unflattened and strings coerced; every key checked
+    against the schema (each bad one named); the defaults of entries the user added filled in;
+    then `check_consistency`."""
+    schema = load_schema()
+    given = _merge(project_values(project_file), unflatten(config)) if project_file else config
+    prepared = _merge(fill_defaults({}, schema), prepare(given, schema))
     check(prepared, schema)
-    fill_defaults(prepared)
+    fill_defaults(prepared, schema)
     check_consistency(prepared)
     return prepared
 
 
-def schema_defaults(path=SCHEMA_PATH) -> dict:
-    """The whole config as the schema's defaults give it (filled in as the Snakefile fills
-    them): the one source of every default."""
-    from snakemake.utils import validate
-
-    config: dict = {}
-    validate(config, str(path), set_default=True)
-    return config
-
-
-def classifier_settings(section: dict, name: str) -> dict:
-    """One classifier's settings from the config's `classifier` section: the `training` keys it
-    reads, overridden by its own section (e.g. framewise.speaker_norm). Only these reach its
-    jobs, so changing a setting another classifier reads does not rerun them."""
-    shared = TEMPORAL_TRAINING if name in TORCH_CLASSIFIERS else PER_STEP_TRAINING
-    training = {key: section["training"][key] for key in shared}
-    return {**training, **section.get(name, {}), "name": name}
+def schema_defaults() -> dict:
+    """The whole config as the schema's defaults give it: the one source of every default."""
+    return fill_defaults({}, load_schema())

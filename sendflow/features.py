@@ -43,7 +43,7 @@ def cache_features(
     clips: list[tuple[str, int, Path]],
     out_path,
     batch_size: int,
-    device: str = "auto",
+    device: str,
     extra_metadata: dict | None = None,
 ) -> dict:
     """Embed `clips` ((clip_id, speaker, frames .npz) each) and write `out_path` atomically."""

@@ -166,8 +166,9 @@ def build_index(
     root,
     threads: int = 4,
     min_rating_span: float = 0.0,
-    unknown_split: str = "error",
-    rating_checks: str = "warn",
+    *,
+    unknown_split: str,
+    rating_checks: str,
 ) -> pd.DataFrame:
     """Index every clip under the SENDv1 `root`; raise SendDataError on bad input, including
     observer ratings that span fewer than `min_rating_span` EWE points in all, and split folders

@@ -1,7 +1,7 @@
 """Valence classes: continuous valence in [-1, 1] binned by the edges a label scheme configures.
 
 SEND's source project trained 3 and 9 classes but never published thresholds, so the edges
-are configuration (`labels.schemes` in config.yaml, where the defaults are explained).
+are configuration (`labels.schemes`; schemas/config.schema.yaml explains the defaults).
 """
 
 import numpy as np

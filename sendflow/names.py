@@ -9,15 +9,8 @@ METRICS = ("ccc", "ccc_pooled", "pearson_r", "rmse", "accuracy", "macro_f1", "ka
 # learned feature sources (the others, tables and fusions, are named in the config:
 # sendflow/sources/).
 EXTRACTORS = ("resattn", "resnet")
-CLASSIFIERS = ("mstcn", "sstcn", "bigru", "framewise", "mean")
-TORCH_CLASSIFIERS = ("mstcn", "sstcn", "bigru")  # trained by gradient descent; may use a GPU
-PER_STEP_CLASSIFIERS = ("framewise", "mean")  # fitted in one go with NumPy/scikit-learn, no torch
+# The temporal models (classifiers) are plug-ins, named by the schema: sendflow/models/registry.py.
 FEATURE_BLIND = ("mean",)  # ignore the features: comparing feature sources through them says nothing
-
-
-def model_file_name(classifier: str) -> str:
-    """A classifier job's trained-model file: torch weights, or the baselines' NumPy arrays."""
-    return "model.pt" if classifier in TORCH_CLASSIFIERS else "model.npz"
 
 
 # What a temporal model predicts: valence classes, continuous valence, or both from one model.
@@ -67,6 +60,8 @@ TEMPORAL_TRAINING = (
     "classes_from",
     "allow_one_class",
     "device",
+    "smooth_weight",
+    "tau",
 )
 PER_STEP_TRAINING = ("task", "select_metric", "speaker_norm", "classes_from", "allow_one_class")
 # Where a model's predicted classes come from: its class head, or the band its valence falls in.
@@ -89,18 +84,3 @@ FRAME_KEYS = (
 # The frame settings that decide whether a clip's frames are used without changing them: the
 # frame check (rule face_report, sendflow.frames.check) reads them, the frame jobs do not.
 FRAME_CHECK_KEYS = ("max_rating_overhang_s", "on_bad_video")
-
-
-# The sendflow modules that only some classifiers' jobs import (lazily, in
-# sendflow.classifier.trained.build_model and sendflow.classifier.train): each one's model, and
-# torch training for the torch models. A job's code inputs are train_classifier.py's imports
-# less the others' entries here, plus everything its own entries import in turn
-# (sendflow.code_inputs.classifier_code): editing a model reruns the jobs that run it, and the
-# per-step baselines do not depend on torch training code.
-CLASSIFIER_ENTRY_CODE = {
-    "mstcn": ["models/mstcn.py", "classifier/train_torch.py"],
-    "sstcn": ["models/sequence_baselines.py", "classifier/train_torch.py"],
-    "bigru": ["models/sequence_baselines.py", "classifier/train_torch.py"],
-    "framewise": ["models/per_step.py"],
-    "mean": ["models/per_step.py"],
-}

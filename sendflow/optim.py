@@ -7,7 +7,7 @@ import torch
 
 
 class Adam:
-    def __init__(self, params, lr: float, weight_decay: float = 0.0, betas=(0.9, 0.999), eps: float = 1e-8):
+    def __init__(self, params, lr: float, weight_decay: float, betas=(0.9, 0.999), eps: float = 1e-8):
         self.params = [p for p in params if p.requires_grad]
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
         self.steps = [0] * len(self.params)  # per parameter, as torch counts them

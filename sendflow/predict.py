@@ -214,10 +214,13 @@ def _predict_group(per_video: dict[Path, dict], bundle, device) -> dict[Path, pd
 
 def _write(video: Path, table: pd.DataFrame, bundle, out_dir: Path) -> None:
     from .atomic import write_csv
+    from .config import schema_defaults
     from .figures.prediction import plot_prediction
 
     write_csv(table, out_dir / f"{video.stem}.csv", float_format="%.6g")
-    plot_prediction(table, bundle.labels, out_dir / f"{video.stem}.png", f"{video.name} · {bundle.manifest['name']}")
+    title = f"{video.name} · {bundle.manifest['name']}"
+    dpi = schema_defaults()["report"]["dpi"]  # the report's default resolution: a bundle holds no report settings
+    plot_prediction(table, bundle.labels, out_dir / f"{video.stem}.png", title, dpi)
     print(f"{video}: {len(table)} steps -> {out_dir / video.stem}.csv, .png", file=sys.stderr)
 
 

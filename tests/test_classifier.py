@@ -18,10 +18,10 @@ from sendflow.atomic import write_parquet
 from sendflow.classifier import load_classifier, train_and_predict
 from sendflow.classifier.train import choose_class_source
 from sendflow.classifier.trained import TrainedClassifier, read_model_file
-from sendflow.config import classifier_settings, schema_defaults
+from sendflow.config import schema_defaults
 from sendflow.labels import classify
 from sendflow.models.per_step import Framewise
-from sendflow.names import CLASSIFIER_ENTRY_CODE, CLASSIFIERS, PER_STEP_CLASSIFIERS, model_file_name
+from sendflow.models.registry import classifier_names, classifier_settings, temporal_model, temporal_models
 
 EDGES = [-0.2, 0.2]
 D = 8
@@ -158,7 +158,7 @@ def test_a_saved_model_reproduces_its_predictions_from_raw_features(data, tmp_pa
     preds, _, trained = train_and_predict(
         features, folds, 0, "three", EDGES, settings(name, task=task, epochs=1), 3, tmp_path
     )
-    path = tmp_path / model_file_name(name)
+    path = tmp_path / temporal_model(name).file_name
     trained.save(path, fold=0)
     assert read_model_file(path)[0]["about"] == {"fold": 0}
     loaded, about = load_classifier(path)
@@ -173,7 +173,7 @@ def test_a_saved_model_reproduces_its_predictions_from_raw_features(data, tmp_pa
                 np.testing.assert_allclose(probs, expected[[f"prob_{k}" for k in range(3)]], atol=1e-5)
 
 
-@pytest.mark.parametrize("name", CLASSIFIERS)
+@pytest.mark.parametrize("name", classifier_names())
 def test_a_classifier_reads_exactly_the_settings_its_rule_passes(data, tmp_path, name):
     features, folds = data
     cfg = Reads(settings(name))
@@ -307,7 +307,7 @@ def test_framewise_survives_a_one_class_training_set():
     from sendflow.models.per_step import Framewise
 
     x = np.random.default_rng(0).normal(size=(10, 4)).astype(np.float32)
-    model = Framewise(3).fit([(x, np.full(10, 2), np.linspace(-1, 1, 10))])
+    model = Framewise(4, 3, "multitask", C=1.0, alpha=1.0).fit([(x, np.full(10, 2), np.linspace(-1, 1, 10))])
     probs, valence = model.predict(x)
     assert (probs[:, 2] == 1).all() and np.isfinite(valence).all()
 
@@ -394,7 +394,7 @@ def classifier_job(data, folder, name, repeats=1, before="") -> subprocess.Compl
     folds.to_parquet(folder / "folds.parquet")
     runs = [folder / f"repeat{r}" for r in range(repeats)]  # each repeat's outputs in a folder, as each_repeat has
     outputs = {kind: [str(run / f"{kind}{suffix}") for run in runs] for kind, suffix in OUTPUTS.items()}
-    outputs["model"] = [str(run / model_file_name(name)) for run in runs]
+    outputs["model"] = [str(run / temporal_model(name).file_name) for run in runs]
     features_paths = [str(folder / f"features{r}.parquet") for r in range(repeats)]
     scheme = {"edges": EDGES, "names": ["negative", "neutral", "positive"]}
     job = f"""
@@ -416,7 +416,7 @@ print("torch" in sys.modules)
     return subprocess.run([sys.executable, "-c", job], capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("name", CLASSIFIERS)
+@pytest.mark.parametrize("name", classifier_names())
 def test_a_job_runs_exactly_the_code_its_rule_declares_and_a_baseline_never_imports_torch(data, tmp_path, name):
     """The classifier rule's real script, run for each classifier in a fresh interpreter: every
     sendflow file it runs is one of its rule's code inputs (or editing it would not rerun the
@@ -427,19 +427,19 @@ def test_a_job_runs_exactly_the_code_its_rule_declares_and_a_baseline_never_impo
 
     run = classifier_job(data, tmp_path, name)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stdout.strip() == str(name not in PER_STEP_CLASSIFIERS)
+    assert run.stdout.strip() == str(temporal_model(name).torch)
     used = set(re.search(r"sendflow code used: (.*)", (tmp_path / "job.log").read_text()).group(1).split())
     declared = {
         str(Path(f).relative_to(PROJECT))
         for f in classifier_code(PROJECT / "workflow_scripts/train_classifier.py", PROJECT, name)
     }
     assert used <= declared, f"{name} jobs run {sorted(used - declared)} without declaring them"
-    models = {f"sendflow/{file}" for files in CLASSIFIER_ENTRY_CODE.values() for file in files}
+    models = {f"sendflow/{file}" for model in temporal_models().values() for file in model.entry_code}
     assert not (declared - used) & models, f"{name} jobs declare code they never run: {sorted(declared - used)}"
-    assert load_classifier(tmp_path / "repeat0" / model_file_name(name))[0].settings["name"] == name
+    assert load_classifier(tmp_path / "repeat0" / temporal_model(name).file_name)[0].settings["name"] == name
 
 
-@pytest.mark.parametrize("name", [*PER_STEP_CLASSIFIERS, "mstcn"])
+@pytest.mark.parametrize("name", [*classifier_names("per_step"), "mstcn"])
 def test_a_job_killed_between_its_repeats_writes_on_its_rerun_what_one_run_writes(data, tmp_path, name):
     """A classifier job of two repeats, killed as it writes its second repeat's scores, and run
     again over what it left (as Snakemake reruns an incomplete job), writes byte for byte what
@@ -508,7 +508,7 @@ def test_predicted_valence_stays_in_the_ratings_range():
     x in [-1, 1]) extrapolates past -1 and 1 on features unlike its training's; the valence it
     reports is clipped to [-1, 1], the ratings' range that docs/predict.md promises."""
     x = np.linspace(-1, 1, 21)[:, None]
-    model = Framewise(3, "regression", alpha=1e-6).fit([(x, np.full(len(x), -1), 0.9 * x[:, 0])])
+    model = Framewise(1, 3, "regression", C=1.0, alpha=1e-6).fit([(x, np.full(len(x), -1), 0.9 * x[:, 0])])
     far = np.array([[-5.0], [0.5], [5.0]])
     raw = model.predict(far)[1]
     assert raw[0] < -1 and raw[2] > 1  # the head itself leaves the range

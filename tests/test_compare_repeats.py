@@ -58,7 +58,7 @@ def fold_table() -> pd.DataFrame:
 
 
 def test_speaker_means_paired_differences_and_interval_by_hand():
-    row = compare(fold_table(), clip_table(DIFFS), "extractor", "resattn", "resnet", seed=0)
+    row = compare(fold_table(), clip_table(DIFFS), "extractor", "resattn", "resnet", "ccc", seed=0)
     (row,) = row.to_dict("records")
     # by hand: speaker 1 = mean(mean(0.1, 0.3), 0.05) = 0.125 (pooling its rows would give 0.15);
     # speaker 2 = mean(-0.2, 0.0) = -0.1; speaker 3 = mean(0.3, 0.05) = 0.175
@@ -83,6 +83,6 @@ def test_repeats_are_paired_not_crossed():
     smallest 3 speakers allow; pairing repeat 0 with repeat 1 would give differences of -0.2
     and 0.4."""
     diffs = {key: (0.1, 0.1) for key in DIFFS}
-    (row,) = compare(fold_table(), clip_table(diffs), "extractor", "resattn", "resnet").to_dict("records")
+    (row,) = compare(fold_table(), clip_table(diffs), "extractor", "resattn", "resnet", "ccc").to_dict("records")
     assert row["mean_diff"] == pytest.approx(0.1)
     assert row["speakers_better"] == 3 and row["p"] == pytest.approx(2 / 8)

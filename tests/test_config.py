@@ -6,7 +6,7 @@ import pytest
 import yaml
 from conftest import PROJECT
 
-from sendflow.config import ConfigError, check, load_schema, prepare, rewrite_cli_config
+from sendflow.config import ConfigError, check, load_schema, prepare, rewrite_cli_config, schema_defaults
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,8 @@ def schema():
 
 @pytest.fixture
 def default_config():
-    return yaml.safe_load((PROJECT / "config.yaml").read_text())
+    """The whole config at the schema's defaults, a fresh copy for each test to change."""
+    return schema_defaults()
 
 
 def test_default_config_is_valid(schema, default_config):
@@ -78,29 +79,6 @@ def test_cli_rewrite_makes_nested_yaml():
     assert rewrite_cli_config(["data.demo.seconds=10"]) == ["data={demo: {seconds: '10'}}"]
 
 
-def _defaults(schema, prefix=()):
-    for key, sub in schema.get("properties", {}).items():
-        if "default" in sub and sub.get("type") != "object":
-            yield prefix + (key,), sub["default"]
-        yield from _defaults(sub, prefix + (key,))
-
-
-def test_schema_defaults_match_config_yaml(schema, default_config):
-    """The schema's defaults fill in keys a user's own config file leaves out; they must say
-    what config.yaml says, or a run would change with the file it was given."""
-    checked = 0
-    for path, default in _defaults(schema):
-        node = default_config
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if node is not None:
-            assert node == default, f"{'.'.join(path)}: config.yaml {node!r}, schema {default!r}"
-            checked += 1
-    assert checked > 40
-    for section in ("tables", "fusions"):  # sources by name: the presets, whole
-        assert default_config[section] == schema["properties"][section]["default"], section
-
-
 def test_preset_is_valid(schema, default_config):
     from snakemake.utils import update_config
 
@@ -122,46 +100,22 @@ def test_the_schema_lists_the_names_the_code_defines(schema):
     assert props["extractor"]["properties"]["kinds"]["items"]["pattern"] == NAME.pattern
     assert props["tables"]["additionalProperties"]["properties"]["format"]["enum"] == list(format_names())
     assert props["tables"]["propertyNames"]["pattern"] == props["fusions"]["propertyNames"]["pattern"] == NAME.pattern
-    assert classifier["names"]["items"]["enum"] == list(names.CLASSIFIERS)
+    from sendflow.models.registry import classifier_names
+
+    assert classifier["names"]["items"]["enum"] == list(classifier_names())  # the sections marked x-model
     assert training["task"]["enum"] == list(names.TASKS)
     assert training["regression_loss"]["enum"] == list(names.REGRESSION_LOSSES)
     assert training["select_metric"]["enum"] == list(names.SELECT_METRICS)
     assert report["metric"]["enum"] == list(names.METRICS)
     timelines = report["timelines"]["properties"]
     assert timelines["extractor"]["pattern"] == NAME.pattern
-    assert timelines["classifier"]["enum"] == [*names.CLASSIFIERS, None]
+    assert timelines["classifier"]["enum"] == [*classifier_names(), None]
     assert set(names.FRAME_KEYS) <= set(props["frames"]["properties"])
     from sendflow.synth.styles import STYLE_NAMES
 
     assert props["data"]["properties"]["demo"]["properties"]["style"]["enum"] == list(STYLE_NAMES)
     assert set(names.EXTRACTOR_SETTINGS) <= set(props["extractor"]["properties"])
     assert set(names.TEMPORAL_TRAINING) == set(training)
-
-
-def test_every_key_of_the_schema_is_documented(schema):
-    """docs/configuration.md has a row for every leaf key: `a.b.c`, or `a.b.x`, `c` in one row."""
-    doc = (PROJECT / "docs/configuration.md").read_text()
-    first_cells = [line.split("|")[1] for line in doc.splitlines() if line.startswith("| `")]
-
-    def leaves(props, prefix=""):
-        for key, spec in props.items():
-            if spec.get("type") == "object" and "properties" in spec:
-                yield from leaves(spec["properties"], f"{prefix}{key}.")
-            else:
-                yield f"{prefix}{key}"
-
-    keys = list(leaves(schema["properties"]))
-    assert len(keys) > 90
-    undocumented = [
-        k
-        for k in keys
-        if f"`{k}`" not in doc
-        and not any(
-            cell.strip().startswith(f"`{k.rpartition('.')[0]}.") and f"`{k.rpartition('.')[2]}`" in cell
-            for cell in first_cells
-        )
-    ]
-    assert not undocumented, f"keys missing from docs/configuration.md: {undocumented}"
 
 
 @pytest.mark.parametrize(
@@ -188,7 +142,7 @@ def test_every_key_of_the_schema_is_documented(schema):
 def test_what_the_schema_cannot_say_is_checked_naming_the_key(change, named, default_config):
     from sendflow.config import check_consistency
 
-    config = default_config  # config.yaml sets every key
+    config = default_config  # every key, at its default
     check_consistency(config)  # the defaults are consistent
     change(config)
     with pytest.raises(ConfigError, match=re.escape(named)):
@@ -201,3 +155,49 @@ def test_an_old_emotient_key_is_refused_naming_its_new_place(schema):
         check(prepare(old, schema), schema)
     assert "emotient.columns: moved to tables.emotient.columns" in str(error.value)
     assert "emotient.fuse_with: moved to fusions.fused.of" in str(error.value)
+
+
+def test_a_moved_model_key_is_refused_naming_its_new_place(schema):
+    old = {"classifier": {"bigru": {"rnn_layers": 2}, "mstcn": {"smooth_weight": 0.1, "stages": 3}}}
+    with pytest.raises(ConfigError) as error:
+        check(prepare(old, schema), schema)
+    assert "classifier.bigru.rnn_layers: moved to classifier.bigru.layers" in str(error.value)
+    assert "classifier.mstcn.smooth_weight: moved to classifier.training.smooth_weight" in str(error.value)
+    assert "stages" not in str(error.value)
+
+
+def test_a_run_merges_its_values_over_the_defaults_key_by_key(tmp_path):
+    """As Snakemake merges config files: an added table keeps the preset emotient beside it, a
+    preset entry changed in one key keeps its others, and config.yaml's uncommented values sit
+    under --configfile/--config's."""
+    from sendflow.config import validated
+
+    project_file = tmp_path / "config.yaml"
+    project_file.write_text("# seed: 7\ncv:\n  k: 4\nrepeats: 2\n")
+    given = {
+        "tables.openface.format": "openface",
+        "tables.openface.path": "{root}/openface/{stem}.csv",
+        "tables.emotient.columns": ["AU1", "AU2"],
+        "repeats": "3",
+    }
+    config = validated(given, project_file)
+    assert sorted(config["tables"]) == ["emotient", "openface"]
+    assert config["tables"]["emotient"]["format"] == "emotient" and config["tables"]["emotient"]["columns"] == [
+        "AU1",
+        "AU2",
+    ]
+    assert config["tables"]["openface"]["min_confidence"] == schema_defaults()["tables"]["emotient"]["min_confidence"]
+    assert (config["cv"]["k"], config["repeats"], config["seed"]) == (4, 3, 7)
+    assert config["labels"]["schemes"] == schema_defaults()["labels"]["schemes"]
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [("- 1\n- 2\n", "a config file holds keys at the top level, not a list"), ("a: [1\n", "not valid YAML")],
+)
+def test_a_bad_config_yaml_is_named(tmp_path, text, problem):
+    from sendflow.config import validated
+
+    (tmp_path / "config.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(f"{tmp_path / 'config.yaml'}: {problem}")):
+        validated({}, tmp_path / "config.yaml")

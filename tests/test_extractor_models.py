@@ -9,7 +9,7 @@ import torchvision
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
 from sendflow.models.pretrained import MissingWeightsError, imagenet_weights
-from sendflow.models.resnet_attention import WITH_ATTENTION, ChannelAttention, attention_gates, build_extractor
+from sendflow.models.resnet_attention import ChannelAttention, attention_gates, build_extractor, with_attention
 
 
 def _set_gate(block, value: float) -> None:
@@ -43,7 +43,7 @@ def _pair(index):
         torch.manual_seed(index)
         return block_cls(*args[:3], downsample=_down(args[0], out)) if len(args) > 2 else block_cls(*args)
 
-    plain, gated = build(cls), build(WITH_ATTENTION[cls])
+    plain, gated = build(cls), build(with_attention(cls, 16))
     for m in plain.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)
@@ -91,7 +91,7 @@ def test_closed_gate_leaves_relu_of_identity(index):
     "depth,width,dim,blocks", [(10, 64, 512, 4), (10, 32, 256, 4), (18, 64, 512, 8), (50, 64, 2048, 16)]
 )
 def test_shapes_and_attention_weights(depth, width, dim, blocks):
-    model = build_extractor("resattn", depth, num_classes=3, regression=True, width=width).eval()
+    model = build_extractor("resattn", depth, num_classes=3, regression=True, width=width, reduction=16).eval()
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         out = model(x)
@@ -111,14 +111,16 @@ def test_shapes_and_attention_weights(depth, width, dim, blocks):
 
 
 def test_narrow_resnet_costs_a_quarter_of_the_parameters_and_refuses_pretrained_weights():
-    full, half = (sum(p.numel() for p in build_extractor("resnet", 10, width=w).parameters()) for w in (64, 32))
+    full, half = (
+        sum(p.numel() for p in build_extractor("resnet", 10, width=w, reduction=16).parameters()) for w in (64, 32)
+    )
     assert 0.2 < half / full < 0.3
     with pytest.raises(ValueError, match="need extractor.width 64"):
-        build_extractor("resnet", 18, width=32, weights="imagenet")
+        build_extractor("resnet", 18, width=32, weights="imagenet", reduction=16)
 
 
 def test_plain_resnet_has_no_attention_and_no_valence_head():
-    model = build_extractor("resnet", 18, num_classes=5).eval()
+    model = build_extractor("resnet", 18, num_classes=5, reduction=16).eval()
     with torch.no_grad():
         out = model(torch.randn(1, 3, 32, 32))
     assert set(out) == {"logits"} and out["logits"].shape == (1, 5)
@@ -128,19 +130,19 @@ def test_plain_resnet_has_no_attention_and_no_valence_head():
 
 
 def test_local_weights_load_into_backbone(tmp_path):
-    source = build_extractor("resnet", 18)
+    source = build_extractor("resnet", 18, reduction=16)
     path = tmp_path / "w.pth"
     torch.save(source.backbone.state_dict(), path)
-    model = build_extractor("resattn", 18, weights=str(path))
+    model = build_extractor("resattn", 18, weights=str(path), reduction=16)
     torch.testing.assert_close(model.backbone.conv1.weight, source.backbone.conv1.weight)
     torch.testing.assert_close(model.backbone.layer4[1].conv2.weight, source.backbone.layer4[1].conv2.weight)
 
 
 def test_missing_local_weights_name_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.pth"):
-        build_extractor("resnet", 18, weights=str(tmp_path / "nope.pth"))
+        build_extractor("resnet", 18, weights=str(tmp_path / "nope.pth"), reduction=16)
     with pytest.raises(FileNotFoundError, match="neither 'imagenet'"):
-        build_extractor("resnet", 18, weights="imagenet1k")
+        build_extractor("resnet", 18, weights="imagenet1k", reduction=16)
 
 
 def _cache_file(torch_home, weights):
@@ -158,7 +160,7 @@ def test_imagenet_weights_load_from_the_torch_cache(kind, tmp_path, monkeypatch)
     assert path.name == "resnet18-f37072fd.pth"
     path.parent.mkdir(parents=True)
     torch.save(state, path)
-    backbone = build_extractor(kind, 18, weights="imagenet").backbone
+    backbone = build_extractor(kind, 18, weights="imagenet", reduction=16).backbone
     torch.testing.assert_close(backbone.conv1.weight, state["conv1.weight"])
     torch.testing.assert_close(backbone.layer4[1].conv2.weight, state["layer4.1.conv2.weight"])
     torch.testing.assert_close(backbone.layer2[0].downsample[1].running_var, state["layer2.0.downsample.1.running_var"])
@@ -173,7 +175,7 @@ def test_imagenet_weights_offline_fail_fast_and_say_where_to_put_them(tmp_path, 
     monkeypatch.setattr(weights.value, "url", url)
     start = time.monotonic()
     with pytest.raises(MissingWeightsError) as error:
-        build_extractor("resattn", 18, weights="imagenet")
+        build_extractor("resattn", 18, weights="imagenet", reduction=16)
     assert time.monotonic() - start < 30
     message = str(error.value)
     assert str(path) in message and url in message and "TORCH_HOME" in message
@@ -182,9 +184,9 @@ def test_imagenet_weights_offline_fail_fast_and_say_where_to_put_them(tmp_path, 
 
 def test_resnet10_refuses_imagenet_weights_by_name():
     with pytest.raises(ValueError, match="no ImageNet weights for ResNet-10"):
-        build_extractor("resattn", 10, weights="imagenet")
+        build_extractor("resattn", 10, weights="imagenet", reduction=16)
 
 
 def test_unknown_kind():
     with pytest.raises(ValueError, match="vit"):
-        build_extractor("vit")
+        build_extractor("vit", reduction=16)

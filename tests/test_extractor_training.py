@@ -223,12 +223,12 @@ def test_the_checkpoint_key_holds_epochs_and_the_initial_weights_content_not_the
 
     _, files = toy
     weights = tmp_path / "init.pt"
-    torch.save(build_extractor("resnet", CFG["depth"], width=CFG["width"]).backbone.state_dict(), weights)
+    torch.save(build_extractor("resnet", CFG["depth"], width=CFG["width"], reduction=16).backbone.state_dict(), weights)
     cfg = {**CFG, "weights": str(weights)}
     key = checkpoint_key(cfg, EDGES, 7, files)
     assert checkpoint_key({**cfg, "device": "cuda", "num_workers": 3}, EDGES, 7, files) == key
     assert checkpoint_key({**cfg, "epochs": cfg["epochs"] + 1}, EDGES, 7, files) != key
-    torch.save(build_extractor("resnet", CFG["depth"], width=CFG["width"]).backbone.state_dict(), weights)
+    torch.save(build_extractor("resnet", CFG["depth"], width=CFG["width"], reduction=16).backbone.state_dict(), weights)
     assert checkpoint_key(cfg, EDGES, 7, files) != key
 
 
@@ -244,7 +244,7 @@ def test_a_replaced_initial_weights_file_retrains_and_is_recorded(toy, tmp_path,
     runs = []
     for draw in (0, 1):
         torch.manual_seed(draw)
-        torch.save(build_extractor("resnet", CFG["depth"], width=64).backbone.state_dict(), weights)
+        torch.save(build_extractor("resnet", CFG["depth"], width=64, reduction=16).backbone.state_dict(), weights)
         with caplog.at_level(logging.INFO):
             runs.append(train_extractor(files, tmp_path / "run", cfg, EDGES, seed=7))
         assert runs[-1]["initial_weights_sha256"] == file_sha256(weights)

@@ -17,7 +17,7 @@ from sendflow.pooling import pool_steps
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
     torch.manual_seed(0)
-    model = build_extractor("resattn", 18, num_classes=3, regression=True)
+    model = build_extractor("resattn", 18, num_classes=3, regression=True, reduction=16)
     path = tmp_path_factory.mktemp("model") / "model.pt"
     torch.save(
         {

@@ -209,7 +209,16 @@ def test_csv_and_parquet_with_a_time_column(tmp_path):
 def synth(tmp_path_factory):
     root = tmp_path_factory.mktemp("formats") / "send"
     generate_dataset(
-        root, speakers=4, clips_per_speaker=2, seconds=20, seed=3, width=64, height=64, fps=10, limited_fraction=0.25
+        root,
+        speakers=4,
+        clips_per_speaker=2,
+        seconds=20,
+        seed=3,
+        width=64,
+        height=64,
+        fps=10,
+        limited_fraction=0.25,
+        style="demo",
     )
     return root, pd.read_csv(root / TRUTH_FILE)
 
@@ -253,7 +262,7 @@ def test_generated_openface_is_nan_exactly_on_lost_frames(synth):
 
 def test_generated_second_faces_are_left_out(tmp_path):
     """Some clips' OpenFace files carry a second face for a while: the reader keeps the speaker's."""
-    ident = make_identity(3, 111)
+    ident = make_identity(3, 111, "demo")
     for clip in range(1, 40):  # the first clip the generator gives a second face
         sig = make_clip_signals(3, 111, clip, 12, ident)
         cols = TF.openface_rows(sig, ident, clip_rng(3, 111, clip, STREAM_OPENFACE), 3, 64, 64)

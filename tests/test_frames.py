@@ -167,7 +167,18 @@ def test_npz_is_written_atomically(clip_3s, tmp_path, monkeypatch):
 
 def test_faces_are_found_in_generated_videos(tmp_path):
     root = tmp_path / "synth"
-    generate_dataset(root, speakers=6, clips_per_speaker=1, seconds=6, seed=5, limited_fraction=0.0, jobs=2)
+    generate_dataset(
+        root,
+        speakers=6,
+        clips_per_speaker=1,
+        seconds=6,
+        seed=5,
+        width=320,
+        height=240,
+        limited_fraction=0.0,
+        style="demo",
+        jobs=2,
+    )
     rates = []
     for video in sorted(root.glob("videos/*/*.mp4")):
         n, m = video.name.split("_")[0][2:], video.name.split("_")[1][3:]
@@ -180,7 +191,7 @@ def test_faces_are_found_in_generated_videos(tmp_path):
 def synthetic_face(speaker, roll=0.0):
     """One rendered 320x240 demo frame with its head rolled `roll` degrees, and the drawn
     face oval as (cx, cy, half width, half height)."""
-    ident = make_identity(7, speaker)
+    ident = make_identity(7, speaker, "demo")
     frame = FrameRenderer(ident, 320, 240, np.random.default_rng(speaker)).frame(
         0, expression=0.3, mouth_open=0.2, blink=0.0, head=(0, 0, roll, 1), light=(1, 0)
     )
@@ -261,7 +272,7 @@ def test_the_other_detector_runs_where_the_first_finds_no_face(tmp_path):
     frames.fallback_below YuNet runs on the clip too and its boxes are kept, and the npz says so."""
     needs_yunet()
     video = tmp_path / "rolled.mp4"
-    renderer = FrameRenderer(make_identity(7, 112), 320, 240, np.random.default_rng(0))
+    renderer = FrameRenderer(make_identity(7, 112, "demo"), 320, 240, np.random.default_rng(0))
     with Mp4Writer(video, 320, 240, "2/1") as out:
         for i in range(6):
             out.write(renderer.frame(i, 0.4, 0.2, 0.0, (0, 0, 35, 1), (1, 0)))

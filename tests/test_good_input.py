@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from conftest import PROJECT, run_local, sendflow_command, write_observer
 
+from sendflow.config import schema_defaults
 from sendflow.errors import SendDataError
 from sendflow.ffmpeg_bin import ffmpeg_path
 from sendflow.frames.decode import decode_frames
@@ -71,7 +72,8 @@ def test_a_root_of_symbolic_links_is_indexed_like_the_files(tmp_path, foreign_ro
     (linked / "videos").symlink_to(foreign_root / "videos", target_is_directory=True)
     for split in (foreign_root / "ratings").iterdir():
         (linked / "ratings" / split.name).symlink_to(split, target_is_directory=True)
-    original, via_links = build_index(foreign_root, threads=1), build_index(linked, threads=1)
+    checks = {key: schema_defaults()["data"][key] for key in ("unknown_split", "rating_checks")}
+    original, via_links = (build_index(root, threads=1, **checks) for root in (foreign_root, linked))
     columns = ["clip_id", "split", "has_video", "n_ratings", "duration_s"]
     pd.testing.assert_frame_equal(original[columns], via_links[columns])
     assert via_links["has_video"].sum() == 4

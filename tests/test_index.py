@@ -1,15 +1,21 @@
 """The clip index on a SEND tree written by something else, and on each kind of bad input."""
 
 import shutil
+from functools import partial
 
 import pandas as pd
 import pytest
 from conftest import PROJECT, make_mp4, write_observer
 
+from sendflow.config import schema_defaults
 from sendflow.errors import SendDataError
 from sendflow.frames.decode import decode_frames
 from sendflow.index import build_index
 from sendflow.ratings import read_observer, read_self
+
+# The index as a default config builds it: unknown split folders and odd rating files handled
+# as data.unknown_split and data.rating_checks say (a test may override either).
+index_of = partial(build_index, **{key: schema_defaults()["data"][key] for key in ("unknown_split", "rating_checks")})
 
 
 def doc_quotes(message, root) -> bool:
@@ -18,7 +24,7 @@ def doc_quotes(message, root) -> bool:
 
 
 def test_foreign_layout_indexes_correctly(foreign_root):
-    index = build_index(foreign_root).set_index("clip_id")
+    index = index_of(foreign_root).set_index("clip_id")
     assert sorted(index.index) == ["111_1", "112_1", "113_2", "114_3", "115_1"]
     assert index.loc["111_1", "split"] == "Train" and index.loc["115_1", "split"] == "Valid"
     assert index.loc["112_1", "split"] == "Test"
@@ -47,13 +53,13 @@ def test_ratings_map_to_valence_with_stripped_self_column(foreign_root):
 def test_video_without_observer_ratings_names_the_video(foreign_root):
     make_mp4(foreign_root / "videos/test/ID199_vid1_crop_downsized.mp4", 1)
     with pytest.raises(SendDataError, match=r"ID199_vid1_crop_downsized\.mp4.*no observer ratings"):
-        build_index(foreign_root)
+        index_of(foreign_root)
 
 
 def test_duplicate_clip_across_splits_is_refused(foreign_root):
     write_observer(foreign_root / "ratings/valid/observer_EWE/results_111_1.csv", 3)
     with pytest.raises(SendDataError, match="duplicate clip ID 111_1"):
-        build_index(foreign_root)
+        index_of(foreign_root)
 
 
 def test_both_video_name_forms_for_one_clip_is_a_duplicate(foreign_root):
@@ -62,7 +68,7 @@ def test_both_video_name_forms_for_one_clip_is_a_duplicate(foreign_root):
         foreign_root / "videos/train/ID111_vid1_downsized.mp4",
     )
     with pytest.raises(SendDataError, match="duplicate clip ID 111_1"):
-        build_index(foreign_root)
+        index_of(foreign_root)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +84,7 @@ def test_unreadable_rating_csv_names_the_file(foreign_root, content, problem):
     bad = foreign_root / "ratings/test/observer_EWE/results_112_1.csv"
     bad.write_bytes(content)
     with pytest.raises(SendDataError, match=rf"results_112_1\.csv.*{problem}"):
-        build_index(foreign_root)
+        index_of(foreign_root)
 
 
 @pytest.mark.parametrize(
@@ -95,20 +101,20 @@ def test_an_unreadable_self_rating_file_stops_the_index_naming_it(foreign_root, 
     bad = foreign_root / "ratings/train/target/target_111_1_normal.csv"
     bad.write_bytes(content)
     with pytest.raises(SendDataError) as error:
-        build_index(foreign_root)
+        index_of(foreign_root)
     assert str(error.value).startswith(f"{bad}: ") and problem in str(error.value), error.value
 
 
 def test_missing_and_empty_roots(tmp_path):
     with pytest.raises(SendDataError, match="does not exist"):
-        build_index(tmp_path / "nowhere")
+        index_of(tmp_path / "nowhere")
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(SendDataError, match="empty"):
-        build_index(empty)
+        index_of(empty)
     (empty / "README").write_text("not a dataset")
     with pytest.raises(SendDataError, match="not a SENDv1 root"):
-        build_index(empty)
+        index_of(empty)
 
 
 @pytest.mark.parametrize(
@@ -144,7 +150,7 @@ def test_videos_in_other_containers_are_indexed_and_decoded(foreign_root):
         (foreign_root / "videos" / mp4).unlink()
     webm = make_mp4(foreign_root / "videos/test/ID112_vid1_crop_downsized.webm", 2, codec="libvpx-vp9")
     mkv = make_mp4(foreign_root / "videos/valid/ID115_vid1_crop_downsized.MKV", 2)
-    index = build_index(foreign_root).set_index("clip_id")
+    index = index_of(foreign_root).set_index("clip_id")
     assert index.loc["112_1", "has_video"] and index.loc["112_1", "video_path"] == str(webm)
     assert index.loc["115_1", "has_video"] and index.loc["115_1", "video_path"] == str(mkv)
     assert index.loc["112_1", "duration_s"] == pytest.approx(2.0, abs=0.1)
@@ -156,7 +162,7 @@ def test_two_containers_for_one_clip_is_a_duplicate_naming_both(foreign_root):
     mp4 = foreign_root / "videos/test/ID112_vid1_crop_downsized.mp4"
     mkv = shutil.copy(mp4, mp4.with_suffix(".mkv"))
     with pytest.raises(SendDataError, match=rf"{mp4}: duplicate clip ID 112_1 \(also {mkv}\)") as error:
-        build_index(foreign_root)
+        index_of(foreign_root)
     assert doc_quotes(error.value, foreign_root)
 
 
@@ -166,7 +172,7 @@ def test_a_clip_video_with_an_unknown_ending_is_refused_listing_the_accepted(for
     with pytest.raises(
         SendDataError, match=rf"{name}: not a video container sendflow reads: accepted endings are "
     ) as error:
-        build_index(foreign_root)
+        index_of(foreign_root)
     assert doc_quotes(error.value, foreign_root) or name.endswith(".part")
 
 
@@ -179,18 +185,18 @@ def test_an_unknown_split_folder_stops_the_index_naming_it(foreign_root):
     _rename_split(foreign_root, "valid", "Validation")
     accepted = r"unknown split folder: accepted names are Train, Valid, Test \(any letter case\)"
     with pytest.raises(SendDataError, match=rf"ratings/Validation: {accepted}"):
-        build_index(foreign_root)
+        index_of(foreign_root)
     # Beside a complete Train/Valid/Test too.
     _rename_split(foreign_root, "Validation", "valid")
     shutil.copytree(foreign_root / "videos/valid", foreign_root / "videos/extra")
     with pytest.raises(SendDataError, match=rf"videos/extra: {accepted}"):
-        build_index(foreign_root)
+        index_of(foreign_root)
 
 
 def test_an_unknown_split_folder_is_skipped_with_a_warning_when_asked(foreign_root, caplog):
     _rename_split(foreign_root, "valid", "Validation")
     with caplog.at_level("WARNING"):
-        index = build_index(foreign_root, unknown_split="warn")
+        index = index_of(foreign_root, unknown_split="warn")
     assert "115_1" not in set(index["clip_id"]) and len(index) == 4
     assert doc_quotes(caplog.records[0].getMessage(), foreign_root)
     for kind in ("ratings", "videos"):
@@ -205,7 +211,7 @@ def test_hidden_folders_and_the_folders_inside_a_split_are_not_split_folders(for
     (foreign_root / "features/train/acoustic-egemaps").mkdir()
     (foreign_root / "features/train/linguistic/.cache").mkdir(parents=True)
     with caplog.at_level("WARNING"):
-        assert len(build_index(foreign_root)) == 5
+        assert len(index_of(foreign_root)) == 5
     assert not caplog.records
 
 
@@ -221,7 +227,7 @@ def test_a_truncated_or_rescaled_rating_file_is_warned_about_or_refused(foreign_
     write_observer(foreign_root / short, 1)  # 0.5 s of a 3 s video
     _scale(foreign_root / low, 0.1)  # 0-10: 5 to 8
     with caplog.at_level("WARNING"):
-        build_index(foreign_root)
+        index_of(foreign_root)
     assert (
         f"{root}/{short}: observer ratings cover only 0.5 s of the 3.0 s video "
         f"{root}/videos/train/ID111_vid1_crop_downsized.mp4 (17%): truncated rating file?" in caplog.text
@@ -235,10 +241,10 @@ def test_a_truncated_or_rescaled_rating_file_is_warned_about_or_refused(foreign_
     with pytest.raises(
         SendDataError, match=rf"{short}: observer ratings cover only .* \(1 more such files in the log\)"
     ):
-        build_index(foreign_root, rating_checks="error")
+        index_of(foreign_root, rating_checks="error")
 
 
 def test_the_fixture_dataset_raises_no_rating_warning(foreign_root, caplog):
     with caplog.at_level("WARNING"):
-        build_index(foreign_root, rating_checks="error")
+        index_of(foreign_root, rating_checks="error")
     assert not caplog.records

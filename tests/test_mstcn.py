@@ -4,12 +4,22 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from sendflow.models.bigru import BiGRU
 from sendflow.models.heads import split_outputs
 from sendflow.models.losses import ccc_loss, mstcn_loss
 from sendflow.models.mstcn import MSTCN
-from sendflow.models.sequence_baselines import BiGRU, single_stage_tcn
+from sendflow.models.sstcn import single_stage_tcn
 
 D, C = 6, 3
+
+
+def tcn(task="multitask", **shape):
+    """A small MS-TCN (the model has no defaults)."""
+    return MSTCN(D, shape.pop("num_classes", C), task, **{"channels": 8, "dropout": 0.5, **shape})
+
+
+def gru(task="multitask", hidden=4):
+    return BiGRU(D, C, task, hidden=hidden, layers=1, dropout=0.5)
 
 
 # The loss settings these tests hold fixed unless a test says otherwise (the library has no defaults).
@@ -42,18 +52,23 @@ def clips():
 
 def test_shapes():
     torch.manual_seed(0)
-    model = MSTCN(D, C, stages=3, layers=4, channels=8)
+    model = tcn("multitask", stages=3, layers=4)
     assert model(torch.randn(2, D, 17), torch.ones(2, 1, 17)).shape == (3, 2, C + 1, 17)
-    assert single_stage_tcn(D, C, layers=3, channels=8)(torch.randn(2, D, 5)).shape == (1, 2, C + 1, 5)
-    assert BiGRU(D, C, hidden=4)(torch.randn(2, D, 5)).shape == (1, 2, C + 1, 5)
+    assert single_stage_tcn(D, C, "multitask", layers=3, channels=8, dropout=0.5)(torch.randn(2, D, 5)).shape == (
+        1,
+        2,
+        C + 1,
+        5,
+    )
+    assert gru()(torch.randn(2, D, 5)).shape == (1, 2, C + 1, 5)
     for task, k in (("classification", C), ("regression", 1)):
-        assert MSTCN(D, C, 2, 3, 8, task=task)(torch.randn(2, D, 5)).shape == (2, 2, k, 5)
-        assert BiGRU(D, C, hidden=4, task=task)(torch.randn(2, D, 5)).shape == (1, 2, k, 5)
+        assert tcn(task, stages=2, layers=3)(torch.randn(2, D, 5)).shape == (2, 2, k, 5)
+        assert gru(task)(torch.randn(2, D, 5)).shape == (1, 2, k, 5)
     logits, valence = split_outputs(torch.arange(2 * (C + 1) * 5.0).view(2, C + 1, 5), "multitask")
     assert logits.shape == (2, C, 5) and torch.equal(valence, torch.arange(2 * (C + 1) * 5.0).view(2, C + 1, 5)[:, C])
 
 
-@pytest.mark.parametrize("make", [lambda: MSTCN(D, C, stages=3, layers=6, channels=8), lambda: BiGRU(D, C, hidden=5)])
+@pytest.mark.parametrize("make", [lambda: tcn("multitask", stages=3, layers=6), lambda: gru(hidden=5)])
 def test_padding_changes_no_real_output(clips, make):
     torch.manual_seed(0)
     model = make().eval()
@@ -71,7 +86,7 @@ def test_padding_changes_no_real_output(clips, make):
 
 def test_loss_of_a_batch_is_the_valid_step_weighted_mix(clips):
     torch.manual_seed(0)
-    model = MSTCN(D, C, stages=2, layers=6, channels=8, task="classification").eval()
+    model = tcn("classification", stages=2, layers=6).eval()
 
     def loss(out, y, m, **kw):
         return loss_of(out, m, classes=y, task="classification", **kw)
@@ -93,7 +108,7 @@ def test_loss_of_a_batch_is_the_valid_step_weighted_mix(clips):
 
 def test_padding_does_not_dilute_the_loss(clips):
     torch.manual_seed(0)
-    model = MSTCN(D, C, stages=2, layers=6, channels=8, task="classification").eval()
+    model = tcn("classification", stages=2, layers=6).eval()
 
     def loss(out, y, m):
         return loss_of(out, m, classes=y, task="classification")
@@ -125,7 +140,7 @@ def test_smoothing_matches_the_reference_on_one_clip():
 
 def test_gradients_flow_to_every_stage(clips):
     torch.manual_seed(0)
-    model = MSTCN(D, C, stages=3, layers=3, channels=8)
+    model = tcn("multitask", stages=3, layers=3)
     x, mask, y = pad_batch(*clips, -1)
     valence = torch.where(y >= 0, y.float() - 1, torch.nan)
     loss_of(model(x, mask), mask, classes=y, valence=valence).backward()
@@ -137,7 +152,7 @@ def test_gradients_flow_to_every_stage(clips):
 @pytest.mark.parametrize("kind", ["mse", "ccc"])
 def test_regression_variant(clips, kind):
     torch.manual_seed(0)
-    model = MSTCN(D, 1, stages=2, layers=4, channels=8, task="regression")
+    model = tcn("regression", num_classes=1, stages=2, layers=4)
     xs, _ = clips
     vals = [torch.linspace(-1, 1, xi.shape[1]) for xi in xs]
     vals[1][3] = float("nan")
@@ -214,7 +229,7 @@ def test_multitask_refinement_sees_probabilities_and_valence():
     its output is what it gives for that input built by hand; a constant added to every logit
     (same probabilities) changes nothing; a change of stage 1's valence alone changes it."""
     torch.manual_seed(0)
-    model = MSTCN(D, C, stages=2, layers=2, channels=8).eval()
+    model = tcn("multitask", stages=2, layers=2).eval()
     assert model.stages[1].conv_in.in_channels == C + 1
     x, ones = torch.randn(1, D, 9), torch.ones(1, 1, 9)
     with torch.no_grad():

@@ -8,16 +8,16 @@ import sys
 import pytest
 import torch
 
+from sendflow.models.bigru import BiGRU
 from sendflow.models.mstcn import MSTCN
-from sendflow.models.sequence_baselines import BiGRU
 from sendflow.optim import Adam
 
 
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: MSTCN(12, 3, stages=2, layers=3, channels=8, dropout=0.0),
-        lambda: BiGRU(12, 3, hidden=8, layers=1, dropout=0.0),
+        lambda: MSTCN(12, 3, "multitask", stages=2, layers=3, channels=8, dropout=0.0),
+        lambda: BiGRU(12, 3, "multitask", hidden=8, layers=1, dropout=0.0),
     ],
 )
 @pytest.mark.parametrize("weight_decay", [0.0, 1e-3])
@@ -42,8 +42,8 @@ def test_the_same_weights_as_torch_adam_bit_for_bit(make, weight_decay):
 
 def test_a_restored_state_continues_exactly():
     torch.manual_seed(1)
-    model = MSTCN(4, 3, stages=1, layers=2, channels=4, dropout=0.0)
-    optimiser = Adam(model.parameters(), lr=1e-2)
+    model = MSTCN(4, 3, "multitask", stages=1, layers=2, channels=4, dropout=0.0)
+    optimiser = Adam(model.parameters(), lr=1e-2, weight_decay=0.0)
 
     def step(m, o, seed):
         o.zero_grad()
@@ -52,7 +52,7 @@ def test_a_restored_state_continues_exactly():
 
     step(model, optimiser, 0)
     twin = copy.deepcopy(model)
-    restored = Adam(twin.parameters(), lr=1e-2)
+    restored = Adam(twin.parameters(), lr=1e-2, weight_decay=0.0)
     restored.load_state_dict(copy.deepcopy(optimiser.state_dict()))
     step(model, optimiser, 1)
     step(twin, restored, 1)
@@ -62,7 +62,8 @@ def test_a_restored_state_continues_exactly():
 def test_training_with_it_never_imports_dynamo():
     code = (
         "import sys, torch\nfrom sendflow.optim import Adam\nfrom sendflow.models.mstcn import MSTCN\n"
-        "m = MSTCN(4, 3, stages=1, layers=2, channels=4)\no = Adam(m.parameters(), lr=1e-3)\n"
+        "m = MSTCN(4, 3, 'multitask', stages=1, layers=2, channels=4, dropout=0.5)\n"
+        "o = Adam(m.parameters(), lr=1e-3, weight_decay=0.0)\n"
         "m(torch.randn(2, 4, 9))[-1].sum().backward()\no.step()\nprint('torch._dynamo' in sys.modules)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

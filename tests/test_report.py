@@ -172,7 +172,7 @@ def test_compare_takes_the_test_speaker_as_the_unit():
         ],
         columns=CLIP_COLUMNS,
     )
-    row = compare(folds, clips, "extractor", "resattn", "resnet").iloc[0]
+    row = compare(folds, clips, "extractor", "resattn", "resnet", "ccc").iloc[0]
     assert row["labels"] == "three" and row["fold_diffs"] == "+0.100 -0.050 +0.200"  # description
     assert (row["folds_better"], row["n_folds"]) == (2, 3)
     assert row["mean_diff"] == pytest.approx(0.9 / 6)
@@ -180,7 +180,7 @@ def test_compare_takes_the_test_speaker_as_the_unit():
     assert row["p"] == pytest.approx(2 / 2**6) and row["p_method"] == "exact"
     assert 0.1 - 1e-9 <= row["ci_low"] < row["mean_diff"] < row["ci_high"] <= 0.4 + 1e-9
     assert row["verdict"] == "better"
-    worse = compare(folds, clips, "extractor", "resnet", "resattn").iloc[0]
+    worse = compare(folds, clips, "extractor", "resnet", "resattn", "ccc").iloc[0]
     assert worse["verdict"] == "worse" and worse["mean_diff"] == pytest.approx(-0.9 / 6)
 
 
@@ -232,7 +232,7 @@ def test_sources_with_different_test_clips_are_compared_on_the_clips_both_have()
         .agg(ccc="mean", n_clips="size")
         .reset_index()
     )
-    table = all_comparisons(folds, clips, clips)
+    table = all_comparisons(folds, clips, clips, "ccc")
     row = table[table["question"] == "units"].iloc[0]
     assert (row["candidate"], row["reference"]) == ("resattn", "emotient")
     assert row["fold_diffs"] == "+0.200 +0.200"  # (0.3 + 0.1) / 2, not 0.4 - 1.3 / 3
@@ -262,7 +262,7 @@ def test_comparisons_that_say_nothing_are_left_out():
         columns=CLIP_COLUMNS,
     )
     clips.loc[(clips["extractor"] == "resnet") & (clips["classifier"] == "mean"), "ccc"] += 0.01
-    table = all_comparisons(folds, clips, clips)
+    table = all_comparisons(folds, clips, clips, "ccc")
     # attention: only mstcn (bigru's predictions are identical, mean ignores the features)
     assert table.loc[table["question"] == "attention", "classifier"].tolist() == ["mstcn"]
     temporal = table[table["question"] == "temporal"]
@@ -271,7 +271,7 @@ def test_comparisons_that_say_nothing_are_left_out():
         ("resattn", "mean"),
         ("resnet", "mean"),
     }  # resnet's mstcn = bigru
-    assert all_comparisons(folds[folds["classifier"] == "mean"], clips, clips).empty
+    assert all_comparisons(folds[folds["classifier"] == "mean"], clips, clips, "ccc").empty
 
 
 def test_unit_table_resamples_clips_or_speakers():
@@ -297,7 +297,7 @@ def test_official_mode_sets_test_scores_beside_the_published_ones(tmp_path):
     ]
     speakers = speaker_table(paths)
     summary = summarise(fold_table(paths), clips_of(speakers), speakers)
-    comparisons = all_comparisons(fold_table(paths), clips_of(speakers), speakers)
+    comparisons = all_comparisons(fold_table(paths), clips_of(speakers), speakers, "ccc")
     modalities = {"emotient": "visual", "resattn": "visual"}
     official = summary_page(summary, comparisons, official=True, modalities=modalities)
     kfold = summary_page(summary, comparisons)

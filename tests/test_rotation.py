@@ -18,7 +18,7 @@ from sendflow.synth.identity import make_identity
 def face_clip(tmp_path_factory):
     """3 s of a drawn face, 320x240, 2 frames/s: upright and nothing like its mirror image."""
     video = tmp_path_factory.mktemp("rotation") / "face.mp4"
-    renderer = FrameRenderer(make_identity(7, 112), 320, 240, np.random.default_rng(0))
+    renderer = FrameRenderer(make_identity(7, 112, "demo"), 320, 240, np.random.default_rng(0))
     with Mp4Writer(video, 320, 240, "2/1") as out:
         for i in range(6):
             out.write(renderer.frame(i, 0.4, 0.2, 0.0, (0, 0, 0, 1), (1, 0)))

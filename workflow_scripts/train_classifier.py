@@ -14,10 +14,10 @@ from sendflow.classifier import train_and_predict
 from sendflow.classifier.data import read_features
 from sendflow.feature_table import MEMBERS_KEY, blocks_from_json
 from sendflow.logs import setup
-from sendflow.names import TORCH_CLASSIFIERS
+from sendflow.models.registry import temporal_model
 
 log = setup(snakemake.log[0])
-if snakemake.wildcards.classifier in TORCH_CLASSIFIERS:
+if temporal_model(snakemake.wildcards.classifier).torch:
     import torch
 
     torch.set_num_threads(snakemake.threads)

@@ -5,12 +5,12 @@ Features are centred per speaker (optional, `speaker_norm`) and standardised wit
 clips' statistics. Every model predicts per step what its task asks: class probabilities,
 valence, or both (`multitask`, the default).
 
-Torch models (mstcn, sstcn, bigru) train with Adam on padded batches in sendflow.training's
-epoch loop: the select clips are scored after every epoch, the best epoch's weights kept
-(early stopping after `patience` epochs without improvement), `history.csv` and a resumable
-`last.pt` written every epoch. A rerun with the same data, fold, seed and settings resumes from
-`last.pt` with the same result as an uninterrupted run; raising `epochs` later continues
-training from the checkpoint.
+Torch models (fit `torch` in sendflow.models.registry: mstcn, sstcn, bigru) train with Adam
+on padded batches in sendflow.training's epoch loop: the select clips are scored after every
+epoch, the best epoch's weights kept (early stopping after `patience` epochs without
+improvement), `history.csv` and a resumable `last.pt` written every epoch. A rerun with the same
+data, fold, seed and settings resumes from `last.pt` with the same result as an uninterrupted
+run; raising `epochs` later continues training from the checkpoint.
 """
 
 import logging
@@ -24,7 +24,8 @@ from ..feature_table import Block
 from ..folds import fold_roles
 from ..labels import classify
 from ..metrics import class_metrics, evaluate
-from ..names import ROLES, TORCH_CLASSIFIERS
+from ..models.registry import build, temporal_model
+from ..names import ROLES
 from .data import (
     ModalityDropout,
     centre_per_speaker,
@@ -35,7 +36,7 @@ from .data import (
     standardise_clips,
 )
 from .scoring import predict_frame, select_score
-from .trained import TrainedClassifier, build_model
+from .trained import TrainedClassifier
 
 
 def choose_class_source(trained: TrainedClassifier, select_frame: pd.DataFrame, setting: str) -> str:
@@ -96,7 +97,7 @@ def train_and_predict(
 ):
     """Train `cfg["name"]` on the fold's train clips, select on its select clips, and return
     (predictions for the test clips, metrics dict, the TrainedClassifier). `cfg`: the
-    classifier's settings as `sendflow.config.classifier_settings` gives them (plus
+    classifier's settings as `sendflow.models.registry.classifier_settings` gives them (plus
     `modality_dropout` for a fused table, whose members' columns `blocks` gives)."""
     log = log or logging.getLogger("sendflow.classifier")
     out_dir = Path(out_dir)
@@ -128,7 +129,7 @@ def train_and_predict(
         )
     train, select, test = ([clips[c] for c in by_role[r]] for r in ROLES)
 
-    if cfg["name"] in TORCH_CLASSIFIERS:
+    if temporal_model(cfg["name"]).torch:
         from .train_torch import train_torch  # torch, imported only by the jobs that train with it
 
         trained, device, best_epoch, epochs_run = train_torch(
@@ -149,7 +150,7 @@ def train_and_predict(
         )
     else:  # fitted in one go, no epochs
         trained, device, best_epoch, epochs_run = (
-            TrainedClassifier(build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std),
+            TrainedClassifier(build(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std),
             "cpu",
             0,
             0,
@@ -160,7 +161,7 @@ def train_and_predict(
     probs = on_select[[f"prob_{k}" for k in range(trained.num_classes)]].to_numpy() if "prob_0" in on_select else None
     on_select["class_pred"] = trained.classes(probs, on_select["valence_pred"].to_numpy())  # from the chosen source
     chosen_on = select_score(on_select, cfg["select_metric"], trained.num_classes)
-    if cfg["name"] not in TORCH_CLASSIFIERS:
+    if not temporal_model(cfg["name"]).torch:
         write_csv(pd.DataFrame([{"epoch": 0, f"select_{cfg['select_metric']}": chosen_on}]), out_dir / "history.csv")
 
     predictions = predict_frame(trained, test, device)

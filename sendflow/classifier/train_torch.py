@@ -1,4 +1,4 @@
-"""Training of the torch models (mstcn, sstcn, bigru): Adam on padded batches in
+"""Training of the torch models (registry fit `torch`: mstcn, sstcn, bigru, ...): Adam on padded batches in
 sendflow.training's epoch loop, scored on the select clips after every epoch, resumable from
 `last.pt`. Kept apart from sendflow.classifier.train so the per-step baselines never import torch."""
 
@@ -9,13 +9,14 @@ import torch
 
 from ..device import resolve_device
 from ..models.losses import mstcn_loss
+from ..models.registry import build
 from ..names import CLASSIFIER_RUNTIME
 from ..optim import Adam
 from ..seeding import seed_everything
 from ..training import fingerprint, train_epochs
 from .data import batch
 from .scoring import predict_frame, select_score
-from .trained import TrainedClassifier, build_model
+from .trained import TrainedClassifier
 
 
 def _fingerprint(cfg, fold, seed, scheme_name, edges, clips, roles) -> str:
@@ -44,7 +45,7 @@ def train_torch(
     training clips. Each epoch reseeds its own random streams from (seed, epoch), so a resumed
     run draws what an uninterrupted one would."""
     seed_everything(seed)
-    trained = TrainedClassifier(build_model(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std)
+    trained = TrainedClassifier(build(cfg, len(mean), len(edges) + 1), cfg, edges, mean, std)
     model, device = trained.model, resolve_device(cfg["device"])
     model.to(device)
     optimizer = Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])

@@ -12,36 +12,9 @@ import numpy as np
 
 from ..atomic import atomic_path
 from ..labels import class_centres, classify
-from ..names import CLASSIFIERS, PER_STEP_CLASSIFIERS
+from ..models.registry import build, temporal_model
 
-FORMAT = "sendflow-classifier/2"  # 2: `classes_from` is always recorded
-
-
-def build_model(cfg: dict, in_dim: int, num_classes: int):
-    """The untrained model `cfg["name"]`. Each model's module is imported only here, so a job
-    runs (and its rule depends on) its own model's code alone."""
-    name, task = cfg["name"], cfg["task"]
-    if name == "mstcn":
-        from ..models.mstcn import MSTCN
-
-        return MSTCN(in_dim, num_classes, cfg["stages"], cfg["layers"], cfg["channels"], cfg["dropout"], task)
-    if name == "sstcn":
-        from ..models.sequence_baselines import single_stage_tcn
-
-        return single_stage_tcn(in_dim, num_classes, cfg["layers"], cfg["channels"], cfg["dropout"], task)
-    if name == "bigru":
-        from ..models.sequence_baselines import BiGRU
-
-        return BiGRU(in_dim, num_classes, cfg["hidden"], cfg["rnn_layers"], cfg["dropout"], task)
-    if name == "framewise":
-        from ..models.per_step import Framewise
-
-        return Framewise(num_classes, task, C=cfg["C"], alpha=cfg["alpha"])
-    if name == "mean":
-        from ..models.per_step import Mean
-
-        return Mean(num_classes, task)
-    raise ValueError(f"unknown classifier {name!r}; choose from {', '.join(CLASSIFIERS)}")
+FORMAT = "sendflow-classifier/3"  # 2: `classes_from` always recorded; 3: settings named as the models' arguments
 
 
 @dataclass
@@ -57,7 +30,7 @@ class TrainedClassifier:
     def per_step(self) -> bool:
         """A baseline fitted with NumPy/scikit-learn (model.npz), not a torch module: its module
         is imported only by the jobs that build one."""
-        return self.settings["name"] in PER_STEP_CLASSIFIERS
+        return not temporal_model(self.settings["name"]).torch
 
     @property
     def num_classes(self) -> int:
@@ -108,7 +81,7 @@ class TrainedClassifier:
         return self.outputs([(x - self.mean) / self.std for x in xs], device)
 
     def save(self, path, **about) -> None:
-        """Write the model file (names.model_file_name); `about` (plain values) records what it was
+        """Write the model file (registry.TemporalModel.file_name); `about` (plain values) records what it was
         trained on."""
         header = {
             "format": FORMAT,
@@ -163,9 +136,9 @@ def load_classifier(path, device="cpu") -> tuple[TrainedClassifier, dict]:
             f"{path}: classifier file format {header.get('format')!r}, but this sendflow "
             f"reads {FORMAT!r}; retrain or use the sendflow version that wrote it"
         )
-    model = build_model(header["settings"], len(mean), len(header["edges"]) + 1)
+    model = build(header["settings"], len(mean), len(header["edges"]) + 1)
     model.load_state_dict(state)
-    if header["settings"]["name"] not in PER_STEP_CLASSIFIERS:
-        model.to(device).eval()
     trained = TrainedClassifier(model, header["settings"], header["edges"], mean, std, str(header["classes_from"]))
+    if not trained.per_step:
+        model.to(device).eval()
     return trained, header["about"]

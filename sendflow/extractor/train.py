@@ -148,7 +148,13 @@ def lr_factor(epoch: int, warmup: int, epochs: int) -> float:
 def _build(cfg: dict, edges, train_counts, device):
     """The model, loss, optimiser, learning-rate schedule and gradient scaler of a run."""
     model = build_extractor(
-        cfg["kind"], cfg["depth"], len(edges) + 1, cfg["regression"], cfg["reduction"], cfg["weights"], cfg["width"]
+        cfg["kind"],
+        cfg["depth"],
+        len(edges) + 1,
+        cfg["regression"],
+        reduction=cfg["reduction"],
+        weights=cfg["weights"],
+        width=cfg["width"],
     ).to(device)
     class_weights = torch.tensor(data.inverse_frequency(train_counts), dtype=torch.float32, device=device)
     criterion = nn.CrossEntropyLoss(

@@ -7,13 +7,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..names import CLASSIFIERS
+from ..models.registry import classifier_names
 from .output import save_figure
 
 
 def plot_comparison(summary: pd.DataFrame, metric: str, path, dpi: int, folds: pd.DataFrame | None = None) -> Path:
     """Bars of `{metric}_mean` with `{metric}_std` error bars: classifiers on x (MS-TCN first,
-    then the baselines in CLASSIFIERS order), a colour per extractor, a panel per label scheme,
+    then the others in the schema's order), a colour per extractor, a panel per label scheme,
     and each fold's score as a point (`folds`: folds.csv). A single fold (NaN sd) gets no error bar."""
     mean, std = f"{metric}_mean", f"{metric}_std"
     if mean not in summary:
@@ -21,7 +21,8 @@ def plot_comparison(summary: pd.DataFrame, metric: str, path, dpi: int, folds: p
         raise ValueError(f"no metric {metric!r} in the summary; it has {', '.join(available)}")
     schemes = list(dict.fromkeys(summary["labels"]))
     present = set(summary["classifier"])
-    classifiers = [c for c in CLASSIFIERS if c in present] + sorted(present - set(CLASSIFIERS))
+    known = classifier_names()
+    classifiers = [c for c in known if c in present] + sorted(present - set(known))
     extractors = sorted(summary["extractor"].unique())
     colours = dict(zip(extractors, matplotlib.colormaps["tab10"].colors))
     width = 0.8 / len(extractors)

@@ -12,7 +12,7 @@ from .output import save_figure
 from .timelines import class_colours
 
 
-def plot_prediction(table: pd.DataFrame, labels: dict, path, title: str, dpi: int = 110):
+def plot_prediction(table: pd.DataFrame, labels: dict, path, title: str, dpi: int):
     """`table`: rows of a predict CSV (t, valence, class, face_found); `labels`: edges, names.
     Above: valence over the class bands; below: the predicted class per step (from the class
     head where the model has one, so it may differ from the band the valence line is in)."""

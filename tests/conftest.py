@@ -181,19 +181,18 @@ def run_tiny(workdir, *args, config=(), project=PROJECT, env=None) -> subprocess
     return subprocess.run(cmd, capture_output=True, text=True, env=local_env() if env is None else env)
 
 
+def copy_project(into: Path) -> Path:
+    """A copy of the project's sources at `into` (no results, data or caches), for a test to
+    edit its code and see what Snakemake then does, without touching the working tree."""
+    ignore = (".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info", ".pytest_cache")
+    shutil.copytree(PROJECT, into, ignore=shutil.ignore_patterns(*ignore))
+    return into
+
+
 @pytest.fixture(scope="session")
 def tiny_project(tmp_path_factory):
-    """A copy of the project's sources, so tests may edit its code and docs and see what
-    Snakemake then plans, without touching the working tree."""
-    copy = tmp_path_factory.mktemp("project") / "sendflow"
-    shutil.copytree(
-        PROJECT,
-        copy,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv", "results", "data", ".snakemake", "__pycache__", "*.egg-info", ".pytest_cache"
-        ),
-    )
-    return copy
+    """One copy of the project's sources shared by the tiny run's tests (copy_project)."""
+    return copy_project(tmp_path_factory.mktemp("project") / "sendflow")
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,9 @@
 nothing else edited (docs/models.md). Shown in a copy of the project, with a toy model that the
 tiny workflow trains, scores and reruns on its own when its module changes."""
 
-import shutil
-
 import pandas as pd
 import pytest
-from conftest import PROJECT, planned_jobs, run_tiny
+from conftest import copy_project, planned_jobs, run_tiny
 
 from sendflow.config import ConfigError, check, load_schema, prepare
 from sendflow.models.registry import build, classifier_names, temporal_models
@@ -60,8 +58,7 @@ def test_a_model_is_built_by_keyword_from_its_section():
 
 @pytest.mark.slow  # runs Snakemake for real
 def test_a_temporal_model_is_one_module_and_its_schema_section(tmp_path):
-    project = tmp_path / "project"
-    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns(".git", ".venv", "results", "data", ".snakemake"))
+    project = copy_project(tmp_path / "project")
     (project / "sendflow/models/toy.py").write_text(TOY_MODEL)
     schema = project / "schemas/config.schema.yaml"
     text = schema.read_text()

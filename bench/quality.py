@@ -22,21 +22,14 @@ import torch
 import yaml
 
 from sendflow.classifier import train_and_predict
-from sendflow.config import check, load_schema, prepare, schema_defaults
+from sendflow.config import project_values, validated
 from sendflow.models.registry import classifier_settings
 
 
 def load_config(path: Path | None) -> dict:
     """The schema's defaults with the keys of the YAML file `path` (if given: only the keys it
-    changes) merged over them, validated."""
-    from snakemake.utils import update_config
-
-    schema = load_schema()
-    config = schema_defaults()
-    if path:
-        update_config(config, prepare(yaml.safe_load(path.read_text()) or {}, schema))
-    check(config, schema)
-    return config
+    changes) merged over them and validated, as a run merges a --configfile."""
+    return validated(project_values(path) if path else {})
 
 
 def parse_value(text: str):

@@ -50,7 +50,7 @@ def temporal_models() -> dict[str, TemporalModel]:
         if "x-model" in section:
             spec = section["x-model"]
             module, _, builder = spec["build"].rpartition(".")
-            if spec["fit"] not in FITS or not module:
+            if spec["fit"] not in FITS or not module or "." in module:  # a module of sendflow/models itself
                 raise ValueError(f"classifier.{name}: x-model needs build: <module>.<callable>, fit: torch|per_step")
             arguments = tuple(key for key in section["properties"] if key not in FITS[spec["fit"]])
             found[name] = TemporalModel(name, module, builder, spec["fit"], arguments)

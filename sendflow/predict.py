@@ -213,13 +213,12 @@ def _predict_group(per_video: dict[Path, dict], bundle, device) -> dict[Path, pd
     return tables
 
 
-def _write(video: Path, table: pd.DataFrame, bundle, out_dir: Path) -> None:
+def _write(video: Path, table: pd.DataFrame, bundle, out_dir: Path, dpi: int) -> None:
     from .atomic import write_csv
     from .figures.prediction import plot_prediction
 
     write_csv(table, out_dir / f"{video.stem}.csv", float_format="%.6g")
     title = f"{video.name} · {bundle.manifest['name']}"
-    dpi = schema_defaults()["report"]["dpi"]  # the report's default resolution: a bundle holds no report settings
     plot_prediction(table, bundle.labels, out_dir / f"{video.stem}.png", title, dpi)
     print(f"{video}: {len(table)} steps -> {out_dir / video.stem}.csv, .png", file=sys.stderr)
 
@@ -300,9 +299,10 @@ def run(args) -> int:
             failed.append(video)
     args.out.mkdir(parents=True, exist_ok=True)
     groups = [per_video] if args.one_person else [{v: steps} for v, steps in per_video.items()]
+    dpi = schema_defaults()["report"]["dpi"]  # the report's default resolution: a bundle holds no report settings
     for group in filter(None, groups):
         for video, table in _predict_group(group, bundle, device).items():
-            _write(video, table, bundle, args.out)
+            _write(video, table, bundle, args.out, dpi)
     if failed:
         print(f"{len(failed)} of {len(args.videos)} videos failed: {', '.join(map(str, failed))}", file=sys.stderr)
     return 1 if failed else 0

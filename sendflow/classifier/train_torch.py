@@ -1,6 +1,7 @@
-"""Training of the torch models (registry fit `torch`: mstcn, sstcn, bigru, ...): Adam on padded batches in
-sendflow.training's epoch loop, scored on the select clips after every epoch, resumable from
-`last.pt`. Kept apart from sendflow.classifier.train so the per-step baselines never import torch."""
+"""Training of the torch models (fit `torch` in sendflow.models.registry: mstcn, sstcn, bigru):
+Adam on padded batches in sendflow.training's epoch loop, scored on the select clips after every
+epoch, resumable from `last.pt`. Kept apart from sendflow.classifier.train so the per-step
+baselines never import torch."""
 
 import hashlib
 

@@ -81,8 +81,8 @@ class TrainedClassifier:
         return self.outputs([(x - self.mean) / self.std for x in xs], device)
 
     def save(self, path, **about) -> None:
-        """Write the model file (registry.TemporalModel.file_name); `about` (plain values) records what it was
-        trained on."""
+        """Write the model file (registry.TemporalModel.file_name); `about` (plain values)
+        records what it was trained on."""
         header = {
             "format": FORMAT,
             "settings": self.settings,

@@ -58,7 +58,7 @@ def mstcn_loss(outputs, mask, classes, valence, *, task, smooth_weight, tau, reg
     (valence head), each over real, rated steps only, so padding never counts.
     outputs [S, B, K, T]; mask [B, 1, T]; classes long [B, T] (-1 = unrated); valence [B, T]
     (NaN = unrated); either may be None where the task does not read it. The settings have no
-    defaults here: the config always sets them (classifier.training and each model's section)."""
+    defaults here: the config always sets them (classifier.training)."""
     mask = mask[:, 0].bool()
     logits, values = split_outputs(outputs, task)
     total = outputs.new_zeros(())
